@@ -1,0 +1,108 @@
+# xenguard — build, run, test.
+#
+#   make            build build/xenguard
+#   make run        install build deps (apt-get), build, run the main job
+#   make test       install test deps, build with ASan+UBSan, run every test
+#   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
+#   make install    install binary, man pages, units (PREFIX=/usr/local, DESTDIR=)
+#
+# Sources are found by wildcard: a new .c under src/ joins the library, a new
+# tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a
+# fuzz target. No list to edit.
+
+VERSION  := $(shell cat VERSION)
+PKGS     := libnftables jansson openssl
+CC       ?= cc
+OPT      ?= -O2 -g
+BUILD    ?= build
+SAN      ?=
+
+# Debian packages: what builds xenguard, and what its tests additionally need.
+BUILD_DEPS := build-essential pkg-config libnftables-dev libjansson-dev libssl-dev
+TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev clang libclang-rt-14-dev nftables iptables iproute2 \
+              kmod procps python3 openssh-client openssh-server socat
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifeq ($(SAN),1)
+  OPT := -O1 -g $(SAN_FLAGS)
+endif
+
+CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"'
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers $(OPT) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+LIB_SRC  := $(shell find src -name '*.c' ! -path src/main.c | sort)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all run test check-tests fuzz deps test-deps install clean format
+
+all: $(BUILD)/xenguard
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libxenguard.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/xenguard: $(BUILD)/src/main.o $(BUILD)/libxenguard.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxenguard.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/libxenguard.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+# libFuzzer targets: the library sources compiled straight in with clang.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
+	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+deps:
+	@scripts/ensure-deps $(BUILD_DEPS)
+
+test-deps:
+	@scripts/ensure-deps $(TEST_DEPS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/xenguard firewall -c examples/isolated-management.conf
+
+# Everything under ASan+UBSan in build/asan; tests/run prints the summary line.
+test: test-deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-tests
+	@$(MAKE) --no-print-directory fuzz
+	tests/run build/asan
+
+check-tests: $(BUILD)/xenguard $(UNIT_BIN) $(TOOL_BIN)
+
+PREFIX  ?= /usr/local
+install: all
+	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
+	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
+	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
+	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
+	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
+	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf
+
+format:
+	clang-format -i $$(find src tests bench -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,65 @@
+/*
+ * main.c — xenguard's dispatch table.
+ *
+ * Like wg(8): a table of { verb, function, one-line description }; main()
+ * looks the verb up and `xenguard --help` is printed from the same table.
+ * Adding a verb is one row here, one prototype in verbs.h and one file in
+ * src/cmd/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "verbs.h"
+
+#ifndef XG_VERSION
+#define XG_VERSION "unknown"
+#endif
+
+struct verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct verb verbs[] = {
+    {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: xenguard VERB [OPTIONS]\n"
+                 "       xenguard VERB --help\n"
+                 "       xenguard --version\n\n"
+                 "Secure a Xen host as the \"Securing Xen\" chapter of the Xen manual asks.\n\n"
+                 "Verbs:\n");
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out, "\nSee xenguard(8) and xenguard.conf(5).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        if (!strcmp(argv[1], "help") && argc > 2) {
+            char *help_argv[] = {argv[2], "--help", NULL};
+            for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+                if (!strcmp(verbs[i].name, argv[2]))
+                    return verbs[i].run(2, help_argv);
+        }
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("xenguard %s\n", XG_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (!strcmp(verbs[i].name, argv[1]))
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "xenguard: unknown verb '%s' (try 'xenguard --help')\n", argv[1]);
+    return 2;
+}

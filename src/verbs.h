@@ -1,0 +1,13 @@
+/*
+ * verbs.h — one entry point per verb; each lives in src/cmd/<verb>.c.
+ *
+ * A verb gets argv with argv[0] = the verb's name, parses its own options,
+ * does its job through the pipeline modules and returns the process exit
+ * code. Verbs are the only code that prints to stdout/stderr.
+ */
+#ifndef XG_VERBS_H
+#define XG_VERBS_H
+
+int cmd_firewall(int argc, char **argv);
+
+#endif
