@@ -1,0 +1,25 @@
+/*
+ * backend.h — IR -> ruleset text for the tools that load it.
+ *
+ * nft: one `table inet xenguard` for `nft -f`, replaced as a whole (the
+ * text adds the table, deletes it and declares it again, in one
+ * transaction); other tables are never touched.
+ * iptables: `iptables-restore --noflush` / `ip6tables-restore --noflush`
+ * input: xenguard's own chains (XENGUARD-*), hooked from the built-in
+ * chains; one family per call (4 or 6).
+ * Both append to `out` and fail only on IR they cannot express.
+ */
+#ifndef XG_BACKEND_BACKEND_H
+#define XG_BACKEND_BACKEND_H
+
+#include <stdint.h>
+
+#include "ir/ir.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+int xg_backend_nft(const struct xg_ruleset *rs, struct xg_buf *out, struct xg_err *err);
+int xg_backend_iptables(const struct xg_ruleset *rs, uint8_t family, struct xg_buf *out,
+                        struct xg_err *err);
+
+#endif
