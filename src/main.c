@@ -23,6 +23,9 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
+    {"tunnel", cmd_tunnel, "send a migration over the TLS tunnel (xl migrate -s)"},
+    {"tunneld", cmd_tunneld, "receive migrations over the TLS tunnel"},
+    {"tunnel-keys", cmd_tunnel_keys, "make the tunnel's cluster CA and host certificates"},
 };
 
 static void usage(FILE *out)

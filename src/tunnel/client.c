@@ -1,0 +1,391 @@
+/*
+ * client.c — the sending end: stdin -> TLS -> receiver, replies -> stdout.
+ *
+ * xl gives us two pipes: the migration stream on stdin (hundreds of MiB to
+ * many GiB) and its reply channel on stdout (a few short messages it waits
+ * for). One poll() loop moves both at once: stdin is read in 256 KiB bites
+ * and written as full TLS records; every reply frame is written to stdout
+ * the moment it is decrypted (no stdio buffering, TCP_NODELAY on the
+ * socket). End of stdin becomes our close_notify, which closes only our
+ * direction: replies keep flowing until the receiver's exit frame and its
+ * own close_notify. Only then, and only if the receiver counted exactly the
+ * bytes we sent, is the receiver's exit status ours.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "tunnel/io.h"
+#include "tunnel/tunnel.h"
+
+struct client {
+    SSL *ssl;
+    int sock;
+    uint8_t *sbuf; /* request, then stdin data, on its way into TLS */
+    size_t slen, soff;
+    uint8_t *rbuf; /* frames from the receiver */
+    size_t rlen, roff;
+    int cur_fd; /* the fd the current O/E frame's payload goes to (-1: none) */
+    size_t cur_left;
+    bool accepted, in_eof, stop_send, shut_sent, peer_eof, got_exit;
+    bool ssl_read_wants_write, ssl_write_wants_read, out_blocked;
+    int status;
+    uint64_t remote_bytes, sent, rekey_next;
+    unsigned rekeys;
+};
+
+static int connect_host(const char *host, uint16_t port, int64_t deadline, struct xg_err *err)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res, *ai;
+    char portstr[8];
+    int fd = -1, rc, saved = 0;
+
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    if ((rc = getaddrinfo(host, portstr, &hints, &res)))
+        return xg_fail(err, "%s: %s", host, gai_strerror(rc));
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        if (errno == EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int64_t left = deadline - xg_now_ms();
+            socklen_t sl = sizeof(saved);
+            if (left > 0 && poll(&p, 1, (int)left) == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &saved, &sl) == 0 && saved == 0)
+                break;
+            if (!saved)
+                saved = ETIMEDOUT;
+        } else {
+            saved = errno;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return xg_fail(err, "cannot connect to %s port %u: %s", host, port, strerror(saved));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+/* Write what we can of the current reply frame; false when the fd is full. */
+static int drain_payload(struct client *c, struct xg_err *err)
+{
+    while (c->cur_left && c->roff < c->rlen) {
+        size_t n = c->rlen - c->roff < c->cur_left ? c->rlen - c->roff : c->cur_left;
+        ssize_t w = c->cur_fd >= 0 ? write(c->cur_fd, c->rbuf + c->roff, n) : (ssize_t)n;
+        if (w < 0) {
+            if (errno == EAGAIN) {
+                c->out_blocked = true;
+                return 0;
+            }
+            if (errno == EINTR)
+                continue;
+            if (c->cur_fd == 2) { /* our stderr is gone: drop diagnostics, keep going */
+                w = (ssize_t)n;
+            } else {
+                return xg_fail(err, "writing the receiver's replies: %s", strerror(errno));
+            }
+        }
+        c->roff += (size_t)w;
+        c->cur_left -= (size_t)w;
+    }
+    return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int parse_frames(struct client *c, struct xg_err *err)
+{
+    for (;;) {
+        if (drain_payload(c, err) < 0)
+            return -1;
+        if (c->cur_left)
+            return 0;
+        if (c->rlen - c->roff < 5)
+            break;
+        uint8_t type = c->rbuf[c->roff];
+        uint32_t len = get32(c->rbuf + c->roff + 1);
+        if (len > XG_TUNNEL_FRAME_MAX)
+            return xg_fail(err, "receiver sent an oversized frame");
+        if (c->got_exit)
+            return xg_fail(err, "receiver sent data after its exit status");
+        if (type == XG_FRAME_STDOUT || type == XG_FRAME_STDERR) {
+            if (!c->accepted)
+                return xg_fail(err, "receiver sent data before accepting");
+            c->cur_fd = type == XG_FRAME_STDOUT ? 1 : 2;
+            c->cur_left = len;
+            c->roff += 5;
+            continue;
+        }
+        if (c->rlen - c->roff < 5 + (size_t)len)
+            break;
+        const uint8_t *p = c->rbuf + c->roff + 5;
+        if (type == XG_FRAME_ACCEPT && !c->accepted && len == 0) {
+            c->accepted = true;
+        } else if (type == XG_FRAME_REFUSE && !c->accepted) {
+            return xg_fail(err, "receiver refused: %.*s", (int)(len > 300 ? 300 : len),
+                           (const char *)p);
+        } else if (type == XG_FRAME_EXIT && c->accepted && len == 12) {
+            c->status = (int)get32(p);
+            c->remote_bytes = (uint64_t)get32(p + 4) << 32 | get32(p + 8);
+            c->got_exit = true;
+            c->stop_send = true; /* the receiver is done: nothing more can be delivered */
+        } else {
+            return xg_fail(err, "receiver sent an unexpected frame (type %u)", type);
+        }
+        c->roff += 5 + len;
+    }
+    if (c->roff == c->rlen) {
+        c->roff = c->rlen = 0;
+    } else if (c->roff > XG_IO_BUF / 2) {
+        memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+        c->rlen -= c->roff;
+        c->roff = 0;
+    }
+    return 0;
+}
+
+static int ssl_fail(struct client *c, int ret, const char *what, struct xg_err *err)
+{
+    char e[256];
+    int code = SSL_get_error(c->ssl, ret);
+    if (code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+        return xg_fail(err, "%s: connection lost (%s)", what,
+                       errno ? strerror(errno) : "unexpected end of stream");
+    return xg_fail(err, "%s: %s", what, xg_tls_error(e, sizeof(e)));
+}
+
+/* One pass over every direction; *progress says whether anything moved. */
+static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress,
+                struct xg_err *err)
+{
+    /* stdin -> sbuf */
+    if (c->accepted && !c->in_eof && !c->stop_send && c->slen == 0) {
+        ssize_t n = read(0, c->sbuf, XG_IO_BUF);
+        if (n > 0) {
+            c->slen = (size_t)n;
+            c->soff = 0;
+            *progress = true;
+        } else if (n == 0) {
+            c->in_eof = true;
+            *progress = true;
+        } else if (errno != EAGAIN && errno != EINTR) {
+            return xg_fail(err, "reading the migration stream: %s", strerror(errno));
+        }
+    }
+    /* sbuf -> TLS */
+    c->ssl_write_wants_read = false;
+    while (c->soff < c->slen && !c->shut_sent) {
+        int n = SSL_write(c->ssl, c->sbuf + c->soff, (int)(c->slen - c->soff));
+        if (n <= 0) {
+            int code = SSL_get_error(c->ssl, n);
+            if (code == SSL_ERROR_WANT_READ)
+                c->ssl_write_wants_read = true;
+            else if (code != SSL_ERROR_WANT_WRITE)
+                return ssl_fail(c, n, "sending", err);
+            break;
+        }
+        *progress = true;
+        c->soff += (size_t)n;
+        if (c->accepted)
+            c->sent += (uint64_t)n;
+        if (c->soff == c->slen) {
+            c->soff = c->slen = 0;
+            if (c->sent >= c->rekey_next) {
+                if (SSL_key_update(c->ssl, SSL_KEY_UPDATE_REQUESTED) == 1)
+                    c->rekeys++;
+                c->rekey_next += o->rekey_bytes;
+            }
+        }
+    }
+    /* end of our direction */
+    if (!c->shut_sent && c->slen == 0 && (c->in_eof || c->stop_send)) {
+        int n = SSL_shutdown(c->ssl);
+        if (n >= 0) {
+            c->shut_sent = true;
+            *progress = true;
+        } else {
+            int code = SSL_get_error(c->ssl, n);
+            if (code != SSL_ERROR_WANT_WRITE && code != SSL_ERROR_WANT_READ)
+                return ssl_fail(c, n, "closing", err);
+        }
+    }
+    /* TLS -> frames -> stdout/stderr */
+    c->ssl_read_wants_write = false;
+    c->out_blocked = false;
+    if (parse_frames(c, err) < 0)
+        return -1;
+    while (!c->peer_eof && !c->out_blocked && c->rlen < XG_IO_BUF) {
+        int n = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(XG_IO_BUF - c->rlen));
+        if (n <= 0) {
+            int code = SSL_get_error(c->ssl, n);
+            if (code == SSL_ERROR_ZERO_RETURN) {
+                c->peer_eof = true;
+                *progress = true;
+            } else if (code == SSL_ERROR_WANT_WRITE) {
+                c->ssl_read_wants_write = true;
+            } else if (code != SSL_ERROR_WANT_READ) {
+                return ssl_fail(c, n, "receiving", err);
+            }
+            break;
+        }
+        *progress = true;
+        c->rlen += (size_t)n;
+        if (parse_frames(c, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err *err)
+{
+    int64_t last = xg_now_ms();
+    for (;;) {
+        bool progress = false;
+        if (step(c, o, &progress, err) < 0)
+            return -1;
+        if (c->peer_eof) {
+            if (!c->accepted)
+                return xg_fail(err, "receiver closed the connection before accepting");
+            if (!c->got_exit)
+                return xg_fail(err, "receiver closed without an exit status");
+            if (c->cur_left)
+                return xg_fail(err, "receiver closed in the middle of a reply");
+            if (c->shut_sent)
+                return 0;
+        }
+        if (progress) {
+            last = xg_now_ms();
+            continue;
+        }
+        struct pollfd p[3];
+        int np = 0;
+        short sev = 0;
+        if (!c->peer_eof && !c->out_blocked)
+            sev |= POLLIN;
+        if ((c->soff < c->slen && !c->ssl_write_wants_read) || c->ssl_read_wants_write ||
+            (!c->shut_sent && c->slen == 0 && (c->in_eof || c->stop_send)))
+            sev |= POLLOUT;
+        if (c->ssl_write_wants_read)
+            sev |= POLLIN;
+        p[np++] = (struct pollfd){.fd = c->sock, .events = sev};
+        if (c->accepted && !c->in_eof && !c->stop_send && c->slen == 0)
+            p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
+        if (c->out_blocked)
+            p[np++] = (struct pollfd){.fd = c->cur_fd, .events = POLLOUT};
+        int64_t left = last + (int64_t)o->idle_timeout * 1000 - xg_now_ms();
+        if (left <= 0)
+            return xg_fail(err, "no progress for %u s (idle timeout)", o->idle_timeout);
+        int n = poll(p, (nfds_t)np, (int)left);
+        if (n < 0 && errno != EINTR)
+            return xg_fail(err, "poll: %s", strerror(errno));
+    }
+}
+
+int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const char *domain,
+                     size_t argc, char *const *argv, bool verbose, struct xg_err *err)
+{
+    struct client c = {.sock = -1, .cur_fd = -1, .rekey_next = o->rekey_bytes};
+    struct xg_peer peer = {.opts = o, .host = host};
+    SSL_CTX *ctx = NULL;
+    int rc = -1, fl0 = fcntl(0, F_GETFL), fl1 = fcntl(1, F_GETFL), fl2 = fcntl(2, F_GETFL);
+    int64_t start = xg_now_ms(), deadline = start + (int64_t)o->handshake_timeout * 1000;
+
+    signal(SIGPIPE, SIG_IGN);
+    c.sbuf = malloc(XG_IO_BUF);
+    c.rbuf = malloc(XG_IO_BUF);
+    if (!c.sbuf || !c.rbuf) {
+        xg_fail(err, "out of memory");
+        goto out;
+    }
+    int req = xg_request_encode(domain, argc, argv, c.sbuf, XG_IO_BUF, err);
+    if (req < 0)
+        goto out;
+    c.slen = (size_t)req;
+    if (!(ctx = xg_tls_ctx_new(o, false, err)))
+        goto out;
+    if ((c.sock = connect_host(host, o->port, deadline, err)) < 0)
+        goto out;
+    c.ssl = SSL_new(ctx);
+    if (!c.ssl || xg_tls_attach(c.ssl, &peer) < 0 || !SSL_set_fd(c.ssl, c.sock) ||
+        !SSL_set_tlsext_host_name(c.ssl, host)) {
+        xg_fail(err, "TLS setup failed");
+        goto out;
+    }
+    for (;;) {
+        int n = SSL_connect(c.ssl);
+        if (n == 1)
+            break;
+        int w = xg_wait_ssl(c.ssl, c.sock, n, deadline);
+        if (w == 0)
+            continue;
+        char e[256];
+        if (peer.refused[0])
+            xg_fail(err, "%s: refusing the receiver: %s", host, peer.refused);
+        else if (w == -2)
+            xg_fail(err, "%s: TLS handshake timed out", host);
+        else if (SSL_get_error(c.ssl, n) == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+            xg_fail(err, "%s: connection closed during the TLS handshake (refused?)", host);
+        else
+            xg_fail(err, "%s: TLS handshake failed: %s", host, xg_tls_error(e, sizeof(e)));
+        goto out;
+    }
+    if (verbose)
+        fprintf(stderr, "xenguard tunnel: connected to %s as %s, %s %s, handshake %.2f ms\n", host,
+                peer.who, SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl),
+                (double)(xg_now_ms() - start));
+    /* fds 0/1/2 become non-blocking for the pump, and are restored below */
+    xg_set_nonblock(0, true);
+    xg_set_nonblock(1, true);
+    xg_set_nonblock(2, true);
+    double t0 = xg_now_s();
+    if (pump(&c, o, err) < 0)
+        goto out;
+    if (c.remote_bytes != c.sent && c.status == 0) {
+        xg_fail(err, "receiver got %llu bytes of the %llu sent", (unsigned long long)c.remote_bytes,
+                (unsigned long long)c.sent);
+        goto out;
+    }
+    if (verbose) {
+        double dt = xg_now_s() - t0;
+        fprintf(stderr,
+                "xenguard tunnel: %llu bytes in %.2f s (%.1f MiB/s), %u key updates, receiver "
+                "exit %d\n",
+                (unsigned long long)c.sent, dt, dt > 0 ? (double)c.sent / dt / 1048576 : 0.0,
+                c.rekeys, c.status);
+    }
+    rc = c.status;
+out:
+    if (fl0 >= 0)
+        fcntl(0, F_SETFL, fl0);
+    if (fl1 >= 0)
+        fcntl(1, F_SETFL, fl1);
+    if (fl2 >= 0)
+        fcntl(2, F_SETFL, fl2);
+    SSL_free(c.ssl);
+    SSL_CTX_free(ctx);
+    if (c.sock >= 0)
+        close(c.sock);
+    free(c.sbuf);
+    free(c.rbuf);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/*
+ * conf.h — tunnel settings from the policy file plus command-line overrides
+ * (conf.c), shared by the tunnel and tunneld verbs.
+ */
+#ifndef XG_TUNNEL_CONF_H
+#define XG_TUNNEL_CONF_H
+
+#include "policy/policy.h"
+#include "tunnel/tunnel.h"
+
+#define XG_TUNNEL_CLI_ALLOW_MAX 64
+
+struct xg_tunnel_cli {
+    const char *config; /* -c FILE */
+    const char *ca, *cert, *key, *receive_command, *listen, *interface;
+    const char *names[XG_TUNNEL_CLI_ALLOW_MAX], *fps[XG_TUNNEL_CLI_ALLOW_MAX];
+    size_t name_count, fp_count;
+    bool allow_set, port_set, have_policy;
+    uint16_t port;
+    unsigned max_sessions, handshake_timeout, idle_timeout;
+    unsigned long long rekey_bytes;
+    struct xg_policy policy;
+    struct xg_tunnel_opts o; /* the result */
+};
+
+void xg_tunnel_cli_init(struct xg_tunnel_cli *c);
+int xg_tunnel_cli_allow(struct xg_tunnel_cli *c, const char *id, struct xg_err *err);
+/* Load the policy (-c, or the default file if present) and apply the overrides. */
+int xg_tunnel_cli_resolve(struct xg_tunnel_cli *c, struct xg_err *err);
+void xg_tunnel_cli_free(struct xg_tunnel_cli *c);
+
+/* Decimal in [min, max]; -1 otherwise. */
+int xg_parse_uint(const char *s, unsigned long long min, unsigned long long max,
+                  unsigned long long *out);
+
+#endif
