@@ -202,6 +202,9 @@ static void stop_child(struct session *s)
         s->reaped = true;
         s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
+    /* we are their subreaper: collect the killed group's orphans too */
+    while (waitpid(-s->pid, NULL, 0) > 0)
+        ;
 }
 
 static void read_child(struct session *s, int *fd, uint8_t type, bool *progress)
@@ -484,6 +487,7 @@ static int session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
     double t0 = xg_now_s();
 
     signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     addr_text(ss, s.addr, sizeof(s.addr));
     s.peer.opts = o;
     s.ibuf = malloc(XG_IO_BUF);
