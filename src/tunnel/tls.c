@@ -45,7 +45,7 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
         X509_NAME_oneline(X509_get_subject_name(cert), name, sizeof(name));
     if (!ok) {
         if (!peer->refused[0])
-            snprintf(peer->refused, sizeof(peer->refused), "certificate %s: %s", name,
+            snprintf(peer->refused, sizeof(peer->refused), "certificate %.200s: %s", name,
                      X509_verify_cert_error_string(X509_STORE_CTX_get_error(sctx)));
         return 0;
     }
@@ -60,7 +60,7 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     }
     char fp[72] = "?";
     xg_cert_fingerprint(cert, fp);
-    snprintf(peer->refused, sizeof(peer->refused), "certificate %s (%s) is not on the allowlist",
+    snprintf(peer->refused, sizeof(peer->refused), "certificate %.200s (%s) is not on the allowlist",
              name, fp);
     X509_STORE_CTX_set_error(sctx, X509_V_ERR_CERT_REJECTED);
     return 0;

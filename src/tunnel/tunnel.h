@@ -144,7 +144,7 @@ struct xg_peer {
     const struct xg_tunnel_opts *opts;
     const char *host;  /* client: the name/address we dialled; NULL on the server */
     char who[256];     /* the identity that matched */
-    char refused[256]; /* why the peer was refused ("" if not) */
+    char refused[512]; /* why the peer was refused ("" if not) */
 };
 
 int xg_tls_attach(SSL *ssl, struct xg_peer *peer);
