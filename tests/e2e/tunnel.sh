@@ -139,7 +139,7 @@ chmod +x "$T/stubborn.sh"
 start_tunneld "$T/dd.log" "$XG" tunneld $SRV --listen 127.0.0.1 --port 0 --allow a.test \
     --receive-command "$T/stubborn.sh"
 mkfifo "$T/fifo"
-{ head -c 8388608 /dev/zero; sleep 600; } >"$T/fifo" &
+( head -c 8388608 /dev/zero; exec sleep 600 ) >"$T/fifo" 2>/dev/null &
 FEED=$!
 PIDS+=($FEED)
 "$XG" tunnel $(client_opts a.test) --port "$PORT" 127.0.0.1 <"$T/fifo" &
@@ -159,7 +159,7 @@ start_tunneld "$T/dl.log" "$XG" tunneld $SRV --listen 127.0.0.1 --port 0 --allow
     --receive-command "$T/recv.sh" --max-sessions 1 --handshake-timeout 1
 rm -f "$T/marker"
 mkfifo "$T/fifo2"
-sleep 600 >"$T/fifo2" &
+sleep 600 >"$T/fifo2" 2>/dev/null &
 HOLDFEED=$!
 PIDS+=($HOLDFEED)
 "$XG" tunnel $(client_opts a.test) --port "$PORT" 127.0.0.1 <"$T/fifo2" >/dev/null &
