@@ -272,9 +272,9 @@ uint8_t xg_rule_family(const struct xg_table *t, const struct xg_rule *r)
 const char *xg_hook_name(enum xg_hook hook)
 {
     static const char *const names[] = {
-        [XG_HOOK_NONE] = "",          [XG_HOOK_PREROUTING] = "prerouting",
-        [XG_HOOK_INPUT] = "input",    [XG_HOOK_FORWARD] = "forward",
-        [XG_HOOK_OUTPUT] = "output",  [XG_HOOK_POSTROUTING] = "postrouting",
+        [XG_HOOK_NONE] = "",           [XG_HOOK_PREROUTING] = "prerouting",
+        [XG_HOOK_INPUT] = "input",     [XG_HOOK_FORWARD] = "forward",
+        [XG_HOOK_OUTPUT] = "output",   [XG_HOOK_POSTROUTING] = "postrouting",
         [XG_HOOK_INGRESS] = "ingress",
     };
     return (unsigned)hook < sizeof(names) / sizeof(names[0]) ? names[hook] : "?";

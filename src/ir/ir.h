@@ -68,21 +68,21 @@ enum {
 };
 
 enum xg_match_kind {
-    XG_MATCH_IIFNAME,  /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
+    XG_MATCH_IIFNAME, /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
     XG_MATCH_OIFNAME,
-    XG_MATCH_NFPROTO,  /* family: only packets of this IP family (inet tables) */
-    XG_MATCH_SADDR,    /* addrs: source in any of the prefixes (or named set) */
+    XG_MATCH_NFPROTO, /* family: only packets of this IP family (inet tables) */
+    XG_MATCH_SADDR,   /* addrs: source in any of the prefixes (or named set) */
     XG_MATCH_DADDR,
-    XG_MATCH_L4PROTO,  /* proto: IPPROTO_* number */
-    XG_MATCH_SPORT,    /* ports: in any of the ranges */
+    XG_MATCH_L4PROTO, /* proto: IPPROTO_* number */
+    XG_MATCH_SPORT,   /* ports: in any of the ranges */
     XG_MATCH_DPORT,
-    XG_MATCH_CTSTATE,  /* ct_states: conntrack state in the mask */
-    XG_MATCH_RPF_OK,   /* reverse path valid: the route back to saddr leaves via iif.
-                          negate=true is nft `fib saddr . iif oif missing`,
-                          iptables `-m rpfilter --invert` */
+    XG_MATCH_CTSTATE,   /* ct_states: conntrack state in the mask */
+    XG_MATCH_RPF_OK,    /* reverse path valid: the route back to saddr leaves via iif.
+                           negate=true is nft `fib saddr . iif oif missing`,
+                           iptables `-m rpfilter --invert` */
     XG_MATCH_ICMP_TYPE, /* icmp: family 4 = ICMP, 6 = ICMPv6; type in the list */
-    XG_MATCH_LIMIT,    /* limit: rate limit (the analyzer treats it as unknown) */
-    XG_MATCH_UNKNOWN,  /* text: anything not modelled; may or may not match */
+    XG_MATCH_LIMIT,     /* limit: rate limit (the analyzer treats it as unknown) */
+    XG_MATCH_UNKNOWN,   /* text: anything not modelled; may or may not match */
 };
 
 struct xg_port_range {
@@ -141,8 +141,8 @@ enum xg_verdict_kind {
 };
 
 enum xg_reject_kind {
-    XG_REJECT_DEFAULT,        /* icmp port-unreachable (kernel default) */
-    XG_REJECT_TCP_RESET,      /* tcp reset (only valid with l4proto tcp) */
+    XG_REJECT_DEFAULT,          /* icmp port-unreachable (kernel default) */
+    XG_REJECT_TCP_RESET,        /* tcp reset (only valid with l4proto tcp) */
     XG_REJECT_ADMIN_PROHIBITED, /* icmp(x)/icmpv6 administratively prohibited */
 };
 

@@ -48,25 +48,25 @@ struct xg_service {
     uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
     struct xg_port_range ports[16];
     size_t port_count;
-    bool from_any;               /* "from any": every source, IPv4 and IPv6 */
-    struct xg_prefix_list from;  /* otherwise these sources */
-    char iface[XG_IFNAMSIZ];     /* "" = any interface but loopback */
+    bool from_any;              /* "from any": every source, IPv4 and IPv6 */
+    struct xg_prefix_list from; /* otherwise these sources */
+    char iface[XG_IFNAMSIZ];    /* "" = any interface but loopback */
     struct xg_loc loc;
 };
 
 /* [tunnel]: settings of the migration tunnel (xenguard tunnel / tunneld). */
 struct xg_tunnel_conf {
-    char *ca;                 /* CA certificate (PEM) that peers' certificates chain to */
-    char *cert;               /* this host's certificate (PEM) */
-    char *key;                /* this host's private key (PEM) */
-    char **peer_names;        /* allowed peer certificate names (CN / DNS SAN) */
+    char *ca;          /* CA certificate (PEM) that peers' certificates chain to */
+    char *cert;        /* this host's certificate (PEM) */
+    char *key;         /* this host's private key (PEM) */
+    char **peer_names; /* allowed peer certificate names (CN / DNS SAN) */
     size_t peer_name_count;
     char **peer_fingerprints; /* or pinned "sha256:HEX" certificate fingerprints */
     size_t peer_fingerprint_count;
-    char *receive_command;    /* default "xl migrate-receive" */
-    unsigned max_sessions;    /* default 4 */
+    char *receive_command;      /* default "xl migrate-receive" */
+    unsigned max_sessions;      /* default 4 */
     unsigned handshake_timeout; /* seconds, default 10 */
-    unsigned idle_timeout;    /* seconds, default 60 */
+    unsigned idle_timeout;      /* seconds, default 60 */
 };
 
 struct xg_policy {
@@ -89,7 +89,7 @@ struct xg_policy {
 
     /* [admin] */
     struct xg_prefix_list ssh_from;
-    uint16_t ssh_port; /* default 22 */
+    uint16_t ssh_port;  /* default 22 */
     char **admin_users; /* accounts allowed to log in to Dom0 (audit, sshd AllowUsers) */
     size_t admin_user_count;
 
