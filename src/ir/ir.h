@@ -216,6 +216,15 @@ int xg_rule_match_proto(struct xg_rule *r, uint8_t proto);
 int xg_rule_match_dports(struct xg_rule *r, const struct xg_port_range *ranges, size_t count);
 int xg_rule_match_ct(struct xg_rule *r, uint32_t states);
 int xg_rule_match_icmp(struct xg_rule *r, uint8_t family, const uint8_t *types, size_t count);
+/* General forms: kind is SADDR/DADDR, SPORT/DPORT. */
+int xg_rule_match_addrs(struct xg_rule *r, enum xg_match_kind kind,
+                        const struct xg_prefix_list *prefixes, bool negate);
+int xg_rule_match_addr_set(struct xg_rule *r, enum xg_match_kind kind, const char *set_name,
+                           bool negate);
+int xg_rule_match_ports(struct xg_rule *r, enum xg_match_kind kind,
+                        const struct xg_port_range *ranges, size_t count);
+int xg_rule_match_rpf(struct xg_rule *r, bool negate);
+int xg_rule_match_limit(struct xg_rule *r, unsigned rate, enum xg_rate_unit unit, unsigned burst);
 int xg_rule_set_comment(struct xg_rule *r, const char *comment);
 int xg_rule_set_log(struct xg_rule *r, const char *prefix, int level);
 void xg_rule_set_verdict(struct xg_rule *r, enum xg_verdict_kind verdict);
