@@ -292,6 +292,16 @@ static int match_alts(struct ctx *c, const struct xg_rule *r, const struct xg_ma
             return xg_fail(c->err, "iptables backend: 'limit over' is not supported");
         return alts_add(a, "-m limit --limit %u/%s --limit-burst %u", m->u.limit.rate,
                         units[m->u.limit.unit], m->u.limit.burst ? m->u.limit.burst : 5);
+    case XG_MATCH_ETHER_SADDR:
+        for (size_t k = 0; k < m->u.macs.count; k++) {
+            const uint8_t *x = m->u.macs.addrs[k];
+            if (alts_add(a, "-m mac %s--mac-source %02x:%02x:%02x:%02x:%02x:%02x", neg, x[0], x[1],
+                         x[2], x[3], x[4], x[5]))
+                return -1;
+        }
+        if (m->negate && m->u.macs.count > 1)
+            return xg_fail(c->err, "iptables backend: a negated MAC list is not supported");
+        return 0;
     case XG_MATCH_UNKNOWN:
         break;
     }

@@ -226,6 +226,18 @@ static int put_match(struct out *o, const struct xg_rule *r, size_t i, const cha
     case XG_MATCH_LIMIT:
         put_limit(o, m);
         return 0;
+    case XG_MATCH_ETHER_SADDR:
+        xg_buf_printf(o->b, " ether saddr %s", m->negate ? "!= " : "");
+        if (m->u.macs.count > 1)
+            xg_buf_puts(o->b, "{ ");
+        for (size_t k = 0; k < m->u.macs.count; k++) {
+            const uint8_t *a = m->u.macs.addrs[k];
+            xg_buf_printf(o->b, "%s%02x:%02x:%02x:%02x:%02x:%02x", k ? ", " : "", a[0], a[1], a[2],
+                          a[3], a[4], a[5]);
+        }
+        if (m->u.macs.count > 1)
+            xg_buf_puts(o->b, " }");
+        return 0;
     case XG_MATCH_UNKNOWN:
         break;
     }

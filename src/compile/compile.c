@@ -136,6 +136,17 @@ static int rule_rpf(struct ctx *c, struct xg_chain *pre)
     return 0;
 }
 
+/* Does the peers set of this family say more than the networks set does? */
+static bool peers_beyond_networks(struct ctx *c, uint8_t family)
+{
+    const struct xg_policy *p = c->p;
+    for (size_t i = 0; i < p->peers.count; i++)
+        if (p->peers.items[i].family == family &&
+            !xg_prefix_list_covers(&p->networks, &p->peers.items[i]))
+            return true;
+    return false;
+}
+
 /* Public interface: drop sources that claim the cluster (networks and peers). */
 static int rules_public_claims(struct ctx *c, struct xg_chain *pre)
 {
@@ -144,7 +155,7 @@ static int rules_public_claims(struct ctx *c, struct xg_chain *pre)
         for (uint8_t family = 4; family <= 6; family += 2) {
             struct xg_rule *r;
             char comment[128];
-            if (!has_set(c, bases[b], family))
+            if (!has_set(c, bases[b], family) || (b && !peers_beyond_networks(c, family)))
                 continue;
             snprintf(comment, sizeof(comment),
                      "anti-spoofing: %s claims a cluster %s source on the public side",
@@ -190,6 +201,32 @@ static int rules_management_sources(struct ctx *c, struct xg_chain *pre)
     return 0;
 }
 
+/* One card: a cluster source whose frame comes from a gateway was routed in
+ * from outside, so it is forged (the peers are on the link). */
+static int rules_gateway_claims(struct ctx *c, struct xg_chain *pre)
+{
+    static const char *const bases[] = {"nets", "peers"};
+    for (size_t b = 0; b < 2; b++) {
+        for (uint8_t family = 4; family <= 6; family += 2) {
+            struct xg_rule *r;
+            if (!has_set(c, bases[b], family) || (b && !peers_beyond_networks(c, family)))
+                continue;
+            r = xg_chain_add_rule(pre);
+            if (!r || xg_rule_match_iifname(r, c->p->public_if, false) ||
+                xg_rule_match_macs(r, (const uint8_t(*)[6])c->p->gateway_macs,
+                                   c->p->gateway_mac_count) ||
+                match_set(r, bases[b], family, false) ||
+                xg_rule_set_comment(r, b ? "anti-spoofing: a cluster peer source routed in by "
+                                           "the gateway is forged"
+                                         : "anti-spoofing: a cluster network source routed in "
+                                           "by the gateway is forged"))
+                return oom(c);
+            xg_rule_set_verdict(r, XG_VERDICT_DROP);
+        }
+    }
+    return 0;
+}
+
 static int compile_prerouting(struct ctx *c)
 {
     struct xg_chain *pre =
@@ -200,6 +237,8 @@ static int compile_prerouting(struct ctx *c)
         return -1;
     if (c->p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT &&
         (rules_public_claims(c, pre) || rules_management_sources(c, pre)))
+        return -1;
+    if (c->p->gateway_mac_count && rules_gateway_claims(c, pre))
         return -1;
     return 0;
 }

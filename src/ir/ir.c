@@ -186,6 +186,16 @@ int xg_rule_match_rpf(struct xg_rule *r, bool negate)
     return xg_rule_add_match(r, XG_MATCH_RPF_OK, negate) ? 0 : -1;
 }
 
+int xg_rule_match_macs(struct xg_rule *r, const uint8_t (*macs)[6], size_t count)
+{
+    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_ETHER_SADDR, false);
+    if (!m || count > XG_MAX_MACS)
+        return -1;
+    memcpy(m->u.macs.addrs, macs, count * 6);
+    m->u.macs.count = count;
+    return 0;
+}
+
 int xg_rule_match_limit(struct xg_rule *r, unsigned rate, enum xg_rate_unit unit, unsigned burst)
 {
     struct xg_match *m = xg_rule_add_match(r, XG_MATCH_LIMIT, false);

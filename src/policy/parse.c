@@ -241,6 +241,41 @@ static int parse_string(struct parser *ps, const char *key, const char *value, u
     return 0;
 }
 
+/* "02:00:00:00:00:01 ..." — the gateways' link-layer addresses */
+static int parse_macs(struct parser *ps, const char *key, const char *value, unsigned col)
+{
+    size_t n;
+    struct token *toks = tokenize(value, col, true, &n);
+    int rc = 0;
+    if (!toks)
+        return xg_fail(ps->err, "out of memory");
+    if (!n)
+        rc = fail(ps, col, "%s: needs at least one MAC address%s", key, "");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned b[6];
+        char tail;
+        uint8_t *mac = ps->p->gateway_macs[ps->p->gateway_mac_count];
+        if (ps->p->gateway_mac_count == XG_MAX_MACS) {
+            rc = fail(ps, toks[i].col, "%s: at most 8 MAC addresses%s", key, "");
+            break;
+        }
+        if (strlen(toks[i].text) != 17 || sscanf(toks[i].text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0],
+                                                 &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6) {
+            rc = fail(ps, toks[i].col, "%s: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", key,
+                      toks[i].text);
+            break;
+        }
+        for (int k = 0; k < 6; k++)
+            mac[k] = (uint8_t)b[k];
+        for (size_t j = 0; j < ps->p->gateway_mac_count; j++)
+            if (!memcmp(ps->p->gateway_macs[j], mac, 6))
+                rc = fail(ps, toks[i].col, "%s: '%s' is listed twice", key, toks[i].text);
+        ps->p->gateway_mac_count++;
+    }
+    free(toks);
+    return rc;
+}
+
 /* "123", "80,443", "6000-6010" */
 static int parse_ports(struct parser *ps, const char *name, const struct token *t,
                        struct xg_service *svc)
@@ -434,6 +469,10 @@ static int set_host(struct parser *ps, const char *key, const char *value, unsig
         p->management_if_loc = (struct xg_loc){ps->line, t.col};
         return 0;
     }
+    if (!strcmp(key, "gateway-mac")) {
+        p->gateway_mac_loc = (struct xg_loc){ps->line, col};
+        return parse_macs(ps, key, value, col);
+    }
     if (!strcmp(key, "icmp-echo"))
         return single_token(ps, key, value, col, &t) ? -1 : parse_bool(ps, key, &t, &p->icmp_echo);
     if (!strcmp(key, "log-rejects"))
@@ -441,7 +480,7 @@ static int set_host(struct parser *ps, const char *key, const char *value, unsig
                                                      : parse_bool(ps, key, &t, &p->log_rejects);
     return fail(ps, key_col,
                 "unknown key '%s' in [host] (known: scenario, public-interface, "
-                "management-interface, icmp-echo, log-rejects)%s",
+                "management-interface, gateway-mac, icmp-echo, log-rejects)%s",
                 key, "");
 }
 
@@ -739,6 +778,17 @@ static int validate(struct parser *ps)
     } else {
         memcpy(p->management_if, p->public_if, sizeof(p->management_if));
     }
+
+    if (p->gateway_mac_count && p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT)
+        return fail_loc(ps, p->gateway_mac_loc,
+                        "gateway-mac is for the one-card scenarios: in %s the public interface "
+                        "already drops every cluster source%s",
+                        scen, "");
+    if (!p->gateway_mac_count && p->scenario == XG_SCENARIO_FIREWALLED_SUBNET &&
+        (p->networks.count || p->peers.count))
+        xg_warn_at(ps->warnings, ps->path, p->scenario_loc.line, p->scenario_loc.col,
+                   "no [host] gateway-mac: with one card, a forged cluster source routed in from "
+                   "outside looks like a peer on the link; the perimeter firewall must drop it");
 
     if (p->scenario == XG_SCENARIO_UNTRUSTED && p->transport == XG_TRANSPORT_XEND)
         return fail_loc(ps, p->transport_loc,

@@ -75,9 +75,11 @@ struct xg_policy {
     /* [host] */
     enum xg_scenario scenario;
     char public_if[XG_IFNAMSIZ];
-    char management_if[XG_IFNAMSIZ]; /* == public_if unless isolated-management */
-    bool icmp_echo;                  /* answer ping (rate-limited); default yes */
-    bool log_rejects;                /* log rejected packets (rate-limited); default yes */
+    char management_if[XG_IFNAMSIZ];      /* == public_if unless isolated-management */
+    uint8_t gateway_macs[XG_MAX_MACS][6]; /* routers of a one-NIC host: a cluster source */
+    size_t gateway_mac_count;             /* arriving from one of them is forged */
+    bool icmp_echo;                       /* answer ping (rate-limited); default yes */
+    bool log_rejects;                     /* log rejected packets (rate-limited); default yes */
 
     /* [cluster] */
     struct xg_prefix_list peers;    /* relocation / tunnel / ssh-migration sources */
@@ -100,7 +102,8 @@ struct xg_policy {
     struct xg_tunnel_conf tunnel;
 
     /* where keys were written (0 when defaulted) */
-    struct xg_loc scenario_loc, public_if_loc, management_if_loc, transport_loc, peers_loc;
+    struct xg_loc scenario_loc, gateway_mac_loc, public_if_loc, management_if_loc, transport_loc,
+        peers_loc;
 };
 
 /*

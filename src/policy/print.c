@@ -90,6 +90,14 @@ int xg_policy_print(const struct xg_policy *p, char **out_text)
                   xg_scenario_name(p->scenario), p->public_if);
     if (p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT)
         xg_buf_printf(&b, "management-interface = %s\n", p->management_if);
+    if (p->gateway_mac_count) {
+        xg_buf_puts(&b, "gateway-mac =");
+        for (size_t i = 0; i < p->gateway_mac_count; i++) {
+            const uint8_t *m = p->gateway_macs[i];
+            xg_buf_printf(&b, " %02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+        }
+        xg_buf_puts(&b, "\n");
+    }
     xg_buf_printf(&b, "icmp-echo = %s\nlog-rejects = %s\n", p->icmp_echo ? "yes" : "no",
                   p->log_rejects ? "yes" : "no");
 
