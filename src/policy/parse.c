@@ -207,8 +207,20 @@ static int parse_prefix_list(struct parser *ps, const char *key, const char *val
     return rc;
 }
 
-static int parse_word_list(struct parser *ps, const char *value, unsigned col, char ***out,
-                           size_t *count)
+/* Words of a list: account names (POSIX portable: letters, digits, '.', '_',
+ * '-', not first) or certificate names (also '*' and ':'). */
+static bool word_ok(const char *w, const char *extra)
+{
+    if (!*w || *w == '-' || strlen(w) > 253)
+        return false;
+    for (; *w; w++)
+        if (!isalnum((unsigned char)*w) && !strchr("._-", *w) && !strchr(extra, *w))
+            return false;
+    return true;
+}
+
+static int parse_word_list(struct parser *ps, const char *key, const char *value, unsigned col,
+                           const char *extra, char ***out, size_t *count)
 {
     size_t n;
     struct token *toks = tokenize(value, col, true, &n);
@@ -216,6 +228,10 @@ static int parse_word_list(struct parser *ps, const char *value, unsigned col, c
     if (!toks)
         return xg_fail(ps->err, "out of memory");
     for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!word_ok(toks[i].text, extra)) {
+            rc = fail(ps, toks[i].col, "%s: '%s' is not a valid name", key, toks[i].text);
+            break;
+        }
         char **grown = realloc(*out, (*count + 1) * sizeof(*grown));
         if (!grown || !(grown[*count] = strdup(toks[i].text))) {
             if (grown)
@@ -534,7 +550,7 @@ static int set_admin(struct parser *ps, const char *key, const char *value, unsi
     if (!strcmp(key, "ssh-port"))
         return single_token(ps, key, value, col, &t) ? -1 : parse_u16(ps, key, &t, &p->ssh_port);
     if (!strcmp(key, "users"))
-        return parse_word_list(ps, value, col, &p->admin_users, &p->admin_user_count);
+        return parse_word_list(ps, key, value, col, "", &p->admin_users, &p->admin_user_count);
     return fail(ps, key_col, "unknown key '%s' in [admin] (known: ssh-from, ssh-port, users)%s",
                 key, "");
 }
@@ -553,7 +569,7 @@ static int set_tunnel(struct parser *ps, const char *key, const char *value, uns
     if (!strcmp(key, "receive-command"))
         return parse_string(ps, key, value, col, &tc->receive_command);
     if (!strcmp(key, "peer-names"))
-        return parse_word_list(ps, value, col, &tc->peer_names, &tc->peer_name_count);
+        return parse_word_list(ps, key, value, col, "*", &tc->peer_names, &tc->peer_name_count);
     if (!strcmp(key, "peer-fingerprints")) {
         size_t n;
         struct token *toks = tokenize(value, col, true, &n);
@@ -574,7 +590,8 @@ static int set_tunnel(struct parser *ps, const char *key, const char *value, uns
         free(toks);
         if (rc < 0)
             return rc;
-        return parse_word_list(ps, value, col, &tc->peer_fingerprints, &tc->peer_fingerprint_count);
+        return parse_word_list(ps, key, value, col, ":", &tc->peer_fingerprints,
+                               &tc->peer_fingerprint_count);
     }
     if (!strcmp(key, "max-sessions"))
         return single_token(ps, key, value, col, &t)
@@ -655,9 +672,10 @@ static int parse_line(struct parser *ps, char *line)
     char *s = line, *eq, *key_end, *value, *hash;
     unsigned col, key_col, value_col;
 
-    /* a comment starts at '#' at the line start or after a blank */
+    /* a comment starts at '#' at the line start, after a blank or right after
+     * the '=' (so no value can begin with '#': the printer could not write it) */
     for (hash = line; (hash = strchr(hash, '#')); hash++) {
-        if (hash == line || isspace((unsigned char)hash[-1])) {
+        if (hash == line || isspace((unsigned char)hash[-1]) || hash[-1] == '=') {
             *hash = '\0';
             break;
         }
