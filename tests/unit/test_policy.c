@@ -178,7 +178,7 @@ static void test_bad_values(void **state)
     expect_error("[host]\nscenario\n", "t.conf:2:1: expected 'key = value' or '[section]'");
     expect_error("[host]\nscenario = untrusted\npublic-interface = eth0\n[admin]\nusers = root "
                  "6,#x\n",
-                 "t.conf:5:17: users: '#x' is not a valid name");
+                 "t.conf:5:16: users: '#x' is not a valid name");
     expect_error("[host]\nscenario = untrusted\npublic-interface = eth0\n[tunnel]\nca =#x\n",
                  "t.conf:5:1: ca: needs a value");
     expect_error("[host]\nscenario = untrusted\npublic-interface = eth0\x01\n",
