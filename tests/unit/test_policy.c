@@ -180,7 +180,7 @@ static void test_bad_values(void **state)
                  "6,#x\n",
                  "t.conf:5:16: users: '#x' is not a valid name");
     expect_error("[host]\nscenario = untrusted\npublic-interface = eth0\n[tunnel]\nca =#x\n",
-                 "t.conf:5:1: ca: needs a value");
+                 "t.conf:5:5: ca: needs a value");
     expect_error("[host]\nscenario = untrusted\npublic-interface = eth0\x01\n",
                  "t.conf:3:20: public-interface: 'eth0\x01' is not a valid interface name");
 }
