@@ -447,25 +447,43 @@ static int single_token(struct parser *ps, const char *key, const char *value, u
     return rc;
 }
 
+/* A keyword value: one token that must be one of `names` (indexed by enum value). */
+static int parse_keyword(struct parser *ps, const char *key, const char *value, unsigned col,
+                         const char *(*name_of)(int), int count, int *out, struct token *t)
+{
+    char known[160] = "";
+    if (single_token(ps, key, value, col, t) < 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        if (!strcmp(t->text, name_of(i)))
+            return *out = i, 0;
+        snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+                 name_of(i));
+    }
+    return xg_fail_at(ps->err, ps->path, ps->line, t->col, "%s: '%s' is not one of %s", key,
+                      t->text, known);
+}
+
+static const char *scenario_name(int i)
+{
+    return xg_scenario_name((enum xg_scenario)i);
+}
+
+static const char *transport_name(int i)
+{
+    return xg_transport_name((enum xg_transport)i);
+}
+
 static int set_host(struct parser *ps, const char *key, const char *value, unsigned col,
                     unsigned key_col)
 {
     struct xg_policy *p = ps->p;
     struct token t;
     if (!strcmp(key, "scenario")) {
-        if (single_token(ps, key, value, col, &t) < 0)
+        int v;
+        if (parse_keyword(ps, key, value, col, scenario_name, 3, &v, &t) < 0)
             return -1;
-        if (!strcmp(t.text, "isolated-management"))
-            p->scenario = XG_SCENARIO_ISOLATED_MANAGEMENT;
-        else if (!strcmp(t.text, "firewalled-subnet"))
-            p->scenario = XG_SCENARIO_FIREWALLED_SUBNET;
-        else if (!strcmp(t.text, "untrusted"))
-            p->scenario = XG_SCENARIO_UNTRUSTED;
-        else
-            return fail(ps, t.col,
-                        "scenario: '%s' is not one of isolated-management, firewalled-subnet, "
-                        "untrusted%s",
-                        t.text, "");
+        p->scenario = (enum xg_scenario)v;
         ps->scenario_set = true;
         p->scenario_loc = (struct xg_loc){ps->line, t.col};
         return 0;
@@ -518,19 +536,10 @@ static int set_migration(struct parser *ps, const char *key, const char *value, 
     struct xg_policy *p = ps->p;
     struct token t;
     if (!strcmp(key, "transport")) {
-        if (single_token(ps, key, value, col, &t) < 0)
+        int v;
+        if (parse_keyword(ps, key, value, col, transport_name, 4, &v, &t) < 0)
             return -1;
-        if (!strcmp(t.text, "off"))
-            p->transport = XG_TRANSPORT_OFF;
-        else if (!strcmp(t.text, "xend"))
-            p->transport = XG_TRANSPORT_XEND;
-        else if (!strcmp(t.text, "ssh"))
-            p->transport = XG_TRANSPORT_SSH;
-        else if (!strcmp(t.text, "tunnel"))
-            p->transport = XG_TRANSPORT_TUNNEL;
-        else
-            return fail(ps, t.col, "transport: '%s' is not one of off, xend, ssh, tunnel%s", t.text,
-                        "");
+        p->transport = (enum xg_transport)v;
         p->transport_loc = (struct xg_loc){ps->line, t.col};
         return 0;
     }
