@@ -145,6 +145,13 @@ int cmd_tunneld(int argc, char **argv)
         fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
         goto out;
     }
+    if (c.have_policy && c.policy.transport != XG_TRANSPORT_TUNNEL) {
+        fprintf(stderr,
+                "xenguard tunneld: %s says [migration] transport = %s; tunneld serves only "
+                "transport = tunnel\n",
+                c.policy.path ? c.policy.path : "the policy", xg_transport_name(c.policy.transport));
+        goto out;
+    }
     if (c.o.name_count + c.o.fingerprint_count == 0) {
         fprintf(stderr, "xenguard tunneld: the allowlist is empty (peer-names / "
                         "peer-fingerprints, or --allow): nobody could migrate in\n");

@@ -17,10 +17,6 @@
 
 #include "tunnel/conf.h"
 
-/* The policy parser lands separately; until it is linked in, -c reports it. */
-#pragma weak xg_policy_load
-#pragma weak xg_policy_free
-
 void xg_tunnel_cli_init(struct xg_tunnel_cli *c)
 {
     memset(c, 0, sizeof(*c));
@@ -72,11 +68,6 @@ int xg_tunnel_cli_resolve(struct xg_tunnel_cli *c, struct xg_err *err)
     if (!path && access(XG_DEFAULT_POLICY_PATH, R_OK) == 0)
         path = XG_DEFAULT_POLICY_PATH;
     if (path) {
-        if (!xg_policy_load)
-            return xg_fail(err,
-                           "%s: this build has no policy parser; give the settings as "
-                           "options (--ca --cert --key --allow ...)",
-                           path);
         if (xg_policy_load(path, &c->policy, NULL, err) < 0)
             return -1;
         c->have_policy = true;
@@ -147,6 +138,6 @@ int xg_tunnel_cli_resolve(struct xg_tunnel_cli *c, struct xg_err *err)
 
 void xg_tunnel_cli_free(struct xg_tunnel_cli *c)
 {
-    if (c->have_policy && xg_policy_free)
+    if (c->have_policy)
         xg_policy_free(&c->policy);
 }
