@@ -88,7 +88,7 @@ def sender(argv):
     send.write(MAGIC + struct.pack("<IIII", BYTEORDER, FLAG_STREAMV2 | FLAG_JSON, 0, len(opt)))
     send.write(opt)
     # libxc stream v2: image header (big-endian), domain header, records
-    send.write(struct.pack(">QIIHH", 0xFFFFFFFFFFFFFFFF, 0x58454E46, 2, 1 << 0, 0))
+    send.write(struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, 2, 1 << 0, 0, 0))
     send.write(struct.pack("<IHHII", 1, 12, 0, 4, 17))
     h = hashlib.sha256()
     for body in pages(int(os.environ.get("FAKE_XL_MIB", "16"))):
@@ -129,7 +129,7 @@ def receiver(glob, argv):
     (clen,) = struct.unpack("<I", opt[:4])
     config = json.loads(opt[4:4 + clen])
     ih = read_exactly(inp, 24, "image header")
-    marker, ident, version, _o, _r = struct.unpack(">QIIHH", ih)
+    marker, ident, version, _o, _r, _r2 = struct.unpack(">QIIHHI", ih)
     read_exactly(inp, 16, "domain header")
     if marker != 0xFFFFFFFFFFFFFFFF or ident != 0x58454E46 or version != 2:
         sys.exit("fake xl: bad libxc image header")
