@@ -149,7 +149,8 @@ int cmd_tunneld(int argc, char **argv)
         fprintf(stderr,
                 "xenguard tunneld: %s says [migration] transport = %s; tunneld serves only "
                 "transport = tunnel\n",
-                c.policy.path ? c.policy.path : "the policy", xg_transport_name(c.policy.transport));
+                c.policy.path ? c.policy.path : "the policy",
+                xg_transport_name(c.policy.transport));
         goto out;
     }
     if (c.o.name_count + c.o.fingerprint_count == 0) {

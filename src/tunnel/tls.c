@@ -60,8 +60,8 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     }
     char fp[72] = "?";
     xg_cert_fingerprint(cert, fp);
-    snprintf(peer->refused, sizeof(peer->refused), "certificate %.200s (%s) is not on the allowlist",
-             name, fp);
+    snprintf(peer->refused, sizeof(peer->refused),
+             "certificate %.200s (%s) is not on the allowlist", name, fp);
     X509_STORE_CTX_set_error(sctx, X509_V_ERR_CERT_REJECTED);
     return 0;
 }
