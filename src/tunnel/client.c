@@ -39,7 +39,7 @@ struct client {
     int cur_fd; /* the fd the current O/E frame's payload goes to (-1: none) */
     size_t cur_left;
     bool accepted, in_eof, stop_send, shut_sent, peer_eof, got_exit;
-    bool ssl_read_wants_write, ssl_write_wants_read, out_blocked;
+    bool ssl_read_wants_write, ssl_write_wants_read, out_blocked, corked;
     int status;
     uint64_t remote_bytes, sent, rekey_next;
     unsigned rekeys;
@@ -81,6 +81,13 @@ static int connect_host(const char *host, uint16_t port, int64_t deadline, struc
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
+}
+
+static void set_cork(struct client *c, bool on)
+{
+    int v = on;
+    if (c->corked != on && setsockopt(c->sock, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)) == 0)
+        c->corked = on;
 }
 
 /* Write what we can of the current reply frame; false when the fd is full. */
@@ -192,6 +199,12 @@ static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress
             return xg_fail(err, "reading the migration stream: %s", strerror(errno));
         }
     }
+    /*
+     * Cork the socket while whole buffers stream in, so the kernel sends
+     * full-size segments instead of one per 16 KiB record; uncork (which
+     * flushes) as soon as stdin runs dry, so a short reply is never held.
+     */
+    set_cork(c, c->slen == XG_IO_BUF && !c->in_eof);
     /* sbuf -> TLS */
     c->ssl_write_wants_read = false;
     while (c->soff < c->slen && !c->shut_sent) {
@@ -309,6 +322,7 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
     SSL_CTX *ctx = NULL;
     int rc = -1, fl0 = fcntl(0, F_GETFL), fl1 = fcntl(1, F_GETFL), fl2 = fcntl(2, F_GETFL);
     int64_t start = xg_now_ms(), deadline = start + (int64_t)o->handshake_timeout * 1000;
+    double start_s = xg_now_s();
 
     signal(SIGPIPE, SIG_IGN);
     c.sbuf = malloc(XG_IO_BUF);
@@ -352,8 +366,10 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
     if (verbose)
         fprintf(stderr, "xenguard tunnel: connected to %s as %s, %s %s, handshake %.2f ms\n", host,
                 peer.who, SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl),
-                (double)(xg_now_ms() - start));
+                (xg_now_s() - start_s) * 1000);
     /* fds 0/1/2 become non-blocking for the pump, and are restored below */
+    fcntl(0, F_SETPIPE_SZ, 1 << 20); /* a pipe from xl: fewer, larger reads (no-op otherwise) */
+    fcntl(1, F_SETPIPE_SZ, 1 << 20);
     xg_set_nonblock(0, true);
     xg_set_nonblock(1, true);
     xg_set_nonblock(2, true);

@@ -97,6 +97,9 @@ SSL_CTX *xg_tls_ctx_new(const struct xg_tunnel_opts *o, bool server, struct xg_e
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* read whole bursts of records per read(2), not a header and a body each */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, 256 * 1024);
     if (!SSL_CTX_set_ciphersuites(
             ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") ||
         !SSL_CTX_set1_groups_list(ctx, "X25519:P-256")) {
