@@ -55,10 +55,13 @@ run_case() {
 }
 
 # ---- xenguard tunnel ---------------------------------------------------------
+# the receive command is split on blanks (no shell), so the sink is a script
+printf '#!/bin/sh\nexec cat >/dev/null\n' >"$D/sink"
+chmod +x "$D/sink"
 "$XG" tunnel-keys -d "$D/pki" sender.test 127.0.0.1 >/dev/null
 "$CPU_OF" "$D/tunneld.cpu" "$XG" tunneld --ca "$D/pki/ca.pem" --cert "$D/pki/127.0.0.1.pem" \
     --key "$D/pki/127.0.0.1.key" --allow sender.test --listen 127.0.0.1 --port 0 \
-    --receive-command "cat" 2>"$D/tunneld.log" &
+    --receive-command "$D/sink" 2>"$D/tunneld.log" &
 TD_WRAP=$!
 PIDS+=($TD_WRAP)
 for i in $(seq 100); do grep -q listening "$D/tunneld.log" && break; sleep 0.05; done

@@ -34,6 +34,8 @@ struct client {
     int sock;
     uint8_t *sbuf; /* request, then stdin data, on its way into TLS */
     size_t slen, soff;
+    uint8_t *obuf; /* TLS records on their way to the socket (batch BIO) */
+    size_t olen, ooff;
     uint8_t *rbuf; /* frames from the receiver */
     size_t rlen, roff;
     int cur_fd; /* the fd the current O/E frame's payload goes to (-1: none) */
@@ -81,6 +83,73 @@ static int connect_host(const char *host, uint16_t port, int64_t deadline, struc
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
+}
+
+/*
+ * The write side of the connection after the handshake: a BIO that only
+ * collects TLS records in obuf, so that 16 KiB records leave in one
+ * write(2) of up to 512 KiB. The receiver then wakes once per burst, not
+ * once per record. A full obuf makes SSL_write report WANT_WRITE.
+ */
+#define OBUF_CAP (2 * XG_IO_BUF)
+
+static int batch_write(BIO *b, const char *data, int len)
+{
+    struct client *c = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (c->ooff && c->olen + (size_t)len > OBUF_CAP) {
+        memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+        c->olen -= c->ooff;
+        c->ooff = 0;
+    }
+    if (c->olen + (size_t)len > OBUF_CAP) {
+        BIO_set_retry_write(b);
+        return -1;
+    }
+    memcpy(c->obuf + c->olen, data, (size_t)len);
+    c->olen += (size_t)len;
+    return len;
+}
+
+static long batch_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b, (void)num, (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static BIO *batch_bio(struct client *c)
+{
+    static BIO_METHOD *m;
+    if (!m) {
+        m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "xenguard batch");
+        if (!m || !BIO_meth_set_write(m, batch_write) || !BIO_meth_set_ctrl(m, batch_ctrl))
+            return NULL;
+    }
+    BIO *b = BIO_new(m);
+    if (b) {
+        BIO_set_data(b, c);
+        BIO_set_init(b, 1);
+    }
+    return b;
+}
+
+/* obuf -> socket */
+static int flush_out(struct client *c, bool *progress, struct xg_err *err)
+{
+    while (c->ooff < c->olen) {
+        ssize_t n = write(c->sock, c->obuf + c->ooff, c->olen - c->ooff);
+        if (n < 0) {
+            if (errno == EAGAIN)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            return xg_fail(err, "sending: %s", strerror(errno));
+        }
+        c->ooff += (size_t)n;
+        *progress = true;
+    }
+    c->ooff = c->olen = 0;
+    return 0;
 }
 
 static void set_cork(struct client *c, bool on)
@@ -230,6 +299,8 @@ static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress
             }
         }
     }
+    if (flush_out(c, progress, err) < 0)
+        return -1;
     /* end of our direction */
     if (!c->shut_sent && c->slen == 0 && (c->in_eof || c->stop_send)) {
         int n = SSL_shutdown(c->ssl);
@@ -242,6 +313,8 @@ static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress
                 return ssl_fail(c, n, "closing", err);
         }
     }
+    if (flush_out(c, progress, err) < 0)
+        return -1;
     /* TLS -> frames -> stdout/stderr */
     c->ssl_read_wants_write = false;
     c->out_blocked = false;
@@ -283,7 +356,7 @@ static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err 
                 return xg_fail(err, "receiver closed without an exit status");
             if (c->cur_left)
                 return xg_fail(err, "receiver closed in the middle of a reply");
-            if (c->shut_sent)
+            if (c->shut_sent && c->ooff == c->olen)
                 return 0;
         }
         if (progress) {
@@ -295,8 +368,7 @@ static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err 
         short sev = 0;
         if (!c->peer_eof && !c->out_blocked)
             sev |= POLLIN;
-        if ((c->soff < c->slen && !c->ssl_write_wants_read) || c->ssl_read_wants_write ||
-            (!c->shut_sent && c->slen == 0 && (c->in_eof || c->stop_send)))
+        if (c->ooff < c->olen || c->ssl_read_wants_write)
             sev |= POLLOUT;
         if (c->ssl_write_wants_read)
             sev |= POLLIN;
@@ -327,7 +399,8 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
     signal(SIGPIPE, SIG_IGN);
     c.sbuf = malloc(XG_IO_BUF);
     c.rbuf = malloc(XG_IO_BUF);
-    if (!c.sbuf || !c.rbuf) {
+    c.obuf = malloc(OBUF_CAP);
+    if (!c.sbuf || !c.rbuf || !c.obuf) {
         xg_fail(err, "out of memory");
         goto out;
     }
@@ -367,6 +440,12 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
         fprintf(stderr, "xenguard tunnel: connected to %s as %s, %s %s, handshake %.2f ms\n", host,
                 peer.who, SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl),
                 (xg_now_s() - start_s) * 1000);
+    BIO *wb = batch_bio(&c);
+    if (!wb) {
+        xg_fail(err, "TLS setup failed");
+        goto out;
+    }
+    SSL_set0_wbio(c.ssl, wb);
     /* fds 0/1/2 become non-blocking for the pump, and are restored below */
     fcntl(0, F_SETPIPE_SZ, 1 << 20); /* a pipe from xl: fewer, larger reads (no-op otherwise) */
     fcntl(1, F_SETPIPE_SZ, 1 << 20);
@@ -403,5 +482,6 @@ out:
         close(c.sock);
     free(c.sbuf);
     free(c.rbuf);
+    free(c.obuf);
     return rc;
 }
