@@ -146,6 +146,8 @@ static void free_strv(char **v, size_t n)
 
 void xg_host_free(struct xg_host *h)
 {
+    for (size_t i = 0; i < XG_SEC_COUNT; i++)
+        free(h->errors[i]);
     free(h->root);
     free(h->hostname);
     free(h->hypervisor_type);

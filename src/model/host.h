@@ -141,7 +141,23 @@ struct xg_domain {
     char *name;
 };
 
+/* Parts of the model a parse error can spoil: the checks over them report "error". */
+enum xg_section {
+    XG_SEC_SOCKETS,
+    XG_SEC_ACCOUNTS,
+    XG_SEC_SUDOERS,
+    XG_SEC_SSHD,
+    XG_SEC_XEND,
+    XG_SEC_XL,
+    XG_SEC_XENDOMAINS,
+    XG_SEC_XAPI,
+    XG_SEC_IFACES,
+    XG_SEC_DOMAINS,
+    XG_SEC_COUNT
+};
+
 struct xg_host {
+    char *errors[XG_SEC_COUNT]; /* first parse error of each section, or NULL */
     char *root;      /* "/" for the live host */
     bool live;
     char *hostname;  /* "" when unknown */
