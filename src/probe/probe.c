@@ -586,8 +586,10 @@ static void probe_perms(const struct xg_rootfs *r, struct xg_host *h)
     if (xg_rootfs_stat(r, "/etc/xen", &st, true) == 0)
         h->perms_present = true;
     perm_tree(r, h, "/etc/xen", 2);
-    perm_tree(r, h, "/var/run/xenstored", 1);
-    perm_tree(r, h, "/run/xenstored", 1);
+    if (xg_rootfs_exists(r, "/var/run/xenstored"))
+        perm_tree(r, h, "/var/run/xenstored", 1);
+    else
+        perm_tree(r, h, "/run/xenstored", 1);
     perm_tree(r, h, "/dev/xen", 1);
 }
 
