@@ -16,6 +16,14 @@
 static struct xg_check_def *all;
 static size_t all_count;
 
+static int by_practice_id(const void *a, const void *b)
+{
+    const struct xg_check_def *x = a, *y = b;
+    if (x->practice != y->practice)
+        return (int)x->practice - (int)y->practice;
+    return strcmp(x->id, y->id);
+}
+
 const struct xg_check_def *xg_checks(size_t *count)
 {
     static const struct {
@@ -38,6 +46,7 @@ const struct xg_check_def *xg_checks(size_t *count)
         for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
             for (size_t i = 0; i < *groups[g].n && n < 128; i++)
                 table[n++] = groups[g].t[i];
+        qsort(table, n, sizeof(table[0]), by_practice_id);
         all = table;
         all_count = n;
     }

@@ -194,7 +194,33 @@ static void check_source_route(const struct xg_host *h, const struct xg_policy *
                                struct xg_result *r)
 {
     (void)p;
-    check_sysctl_zero(h, r, "accept_source_route");
+    if (!sysctl_need(h, r))
+        return;
+    /* IPv4 and IPv6 both accept a source route only when conf/all AND conf/IFACE allow it */
+    size_t n = 0;
+    for (uint8_t fam = 4; fam <= 6; fam += 2) {
+        int all = xg_host_sysctl(h, fam, "all", "accept_source_route");
+        int def = xg_host_sysctl(h, fam, "default", "accept_source_route");
+        if (all > 0 && def > 0)
+            xg_failf(r, "net.ipv%u.conf.all and .default.accept_source_route = %d/%d: new "
+                        "interfaces accept source routes",
+                     fam, all, def);
+        for (size_t i = 0; i < h->sysctl_count; i++) {
+            const struct xg_sysctl *s = &h->sysctls[i];
+            if (s->family != fam || strcmp(s->name, "accept_source_route") ||
+                skip_iface(s->iface))
+                continue;
+            n++;
+            int eff = all < s->value ? all : s->value;
+            if (eff > 0)
+                xg_failf(r, "%s: IPv%u source routes accepted (all=%d, %s=%d)", s->iface, fam,
+                         all, s->iface, s->value);
+        }
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "source routing refused on %zu interface entries (conf/all off or each "
+                       "interface off)",
+                    n);
 }
 
 static void check_redirects(const struct xg_host *h, const struct xg_policy *p,
