@@ -101,6 +101,11 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p,
         if (xg_addr_is_loopback(&s->addr) || dhcp || ssh)
             continue;
         n++;
+        if (h->toolstack == XG_TOOLSTACK_XAPI &&
+            (!strcmp(s->process, "xapi") || !strcmp(s->process, "stunnel"))) {
+            xg_evidence(r, "%s: XAPI binds every address by design, see XG-XAPI-003", d);
+            continue;
+        }
         if (xg_addr_is_wildcard(&s->addr))
             xg_failf(r, "bound to every address: %s", d);
         else if (p && p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT &&

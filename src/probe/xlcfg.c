@@ -177,7 +177,7 @@ int xg_xlcfg_parse(const char *text, size_t len, const char *path, struct xg_xlc
             goto fail;
         }
         struct xg_buf key = {0};
-        while ((c = lpeek(&l)) != -1 && (isalnum(c) || c == '_')) {
+        while ((c = lpeek(&l)) != -1 && (isalnum(c) || c == '_' || c == '.')) {
             xg_buf_printf(&key, "%c", c);
             ladv(&l);
         }
