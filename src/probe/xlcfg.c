@@ -142,6 +142,8 @@ static int parse_value(struct lex *l, struct xg_xlcfg_value *v)
         c = lpeek(l);
         if (c == ',')
             ladv(l);
+        else if (c == -1)
+            return xg_fail_at(l->err, l->path, line, col, "'[' is never closed");
         else if (c != ']')
             return xg_fail_at(l->err, l->path, l->line, l->col, "expected ',' or ']' in a list");
     }
