@@ -80,7 +80,8 @@ int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_w
         out->items = grown;
         struct xg_waiver *w = &grown[out->count++];
         snprintf(w->id, sizeof(w->id), "%s", xg_check_find(id)->id);
-        snprintf(w->expires, sizeof(w->expires), "%s", date);
+        memcpy(w->expires, date, 10); /* valid_date(): exactly 10 characters */
+        w->expires[10] = '\0';
         w->reason = strdup(reason);
         w->line = lineno;
         free(line);
