@@ -87,6 +87,8 @@ test-deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/xenguard firewall -c examples/isolated-management.conf
+	@# the audit exits 1 when it finds something: a result, not a build failure
+	$(BUILD)/xenguard audit || test $$? = 1
 
 # Everything under ASan+UBSan in build/asan; tests/run prints the summary line.
 test: test-deps
@@ -100,6 +102,7 @@ PREFIX  ?= /usr/local
 install: all
 	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
+	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf

@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "  -w, --waivers FILE     accepted findings: \"ID YYYY-MM-DD reason\" per line\n"
             "      --color WHEN       auto (default), always, never\n"
             "  -v, --verbose          text: show the evidence of passing checks too\n"
-            "  -l, --list             list the checks and exit\n"
+            "  -l, --list             list the checks and exit (with -v: what each means)\n"
             "  -h, --help             this help\n\n"
             "Exit status: 0 nothing at or above --fail-on failed, 1 something did, 2 error.\n"
             "See xenguard-audit(8).\n");
@@ -53,12 +53,16 @@ static bool skipped(char **skips, size_t n, const char *id)
     return false;
 }
 
-static int list_checks(void)
+static int list_checks(bool verbose)
 {
     size_t n;
     const struct xg_check_def *t = xg_checks(&n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         printf("%-12s %-8s %s\n", t[i].id, xg_severity_name(t[i].severity), t[i].title);
+        if (verbose)
+            printf("    practice: %s\n    %s\n    fix: %s\n", xg_practice_name(t[i].practice),
+                   t[i].description, t[i].remediation);
+    }
     return 0;
 }
 
@@ -75,7 +79,7 @@ int cmd_audit(int argc, char **argv)
     const char *config = NULL, *root = "/", *format = "text", *waivers_path = NULL;
     const char *color_when = "auto";
     enum xg_severity fail_on = XG_SEV_HIGH;
-    bool verbose = false;
+    bool verbose = false, list = false;
     char *skips[128];
     size_t skip_count = 0;
     int rc = 2, c;
@@ -128,7 +132,8 @@ int cmd_audit(int argc, char **argv)
             verbose = true;
             break;
         case 'l':
-            return list_checks();
+            list = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -137,6 +142,8 @@ int cmd_audit(int argc, char **argv)
             return 2;
         }
     }
+    if (list)
+        return list_checks(verbose);
     if (optind < argc) {
         fprintf(stderr, "xenguard audit: unexpected argument '%s'\n", argv[optind]);
         return 2;
