@@ -298,6 +298,16 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
     fw_done(&fw);
 }
 
+/* The first prefix of `l` that overlaps `p`, or NULL. */
+static const struct xg_prefix *overlap_any(const struct xg_prefix *p,
+                                           const struct xg_prefix_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].family == p->family && xg_prefix_overlaps(&l->items[i], p))
+            return &l->items[i];
+    return NULL;
+}
+
 static void check_spoofing(const struct xg_host *h, const struct xg_policy *p,
                            struct xg_result *r)
 {
@@ -320,15 +330,17 @@ static void check_spoofing(const struct xg_host *h, const struct xg_policy *p,
             struct xg_reach rc;
             if (reach(&fw, fam, IPPROTO_TCP, ports[k], p->public_if, &rc, r) < 0)
                 break;
-            for (size_t i = 0; i < rc.may.count; i++)
-                if (xg_prefix_list_covers(&p->peers, &rc.may.items[i]) ||
-                    xg_prefix_list_covers(&p->ssh_from, &rc.may.items[i])) {
-                    char a[XG_PREFIX_STRLEN];
-                    xg_prefix_format(&rc.may.items[i], true, a);
-                    xg_failf(r, "TCP %u: a packet on public %s claiming management source %s "
-                                "gets in",
-                             ports[k], p->public_if, a);
-                }
+            for (size_t i = 0; i < rc.may.count; i++) {
+                const struct xg_prefix *m = overlap_any(&rc.may.items[i], &p->peers);
+                if (!m)
+                    m = overlap_any(&rc.may.items[i], &p->ssh_from);
+                if (!m)
+                    continue;
+                char a[XG_PREFIX_STRLEN];
+                xg_prefix_format(m, true, a);
+                xg_failf(r, "TCP %u: a packet on public %s claiming management source %s gets in",
+                         ports[k], p->public_if, a);
+            }
             xg_reach_free(&rc);
         }
     }

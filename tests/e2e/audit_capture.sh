@@ -52,6 +52,10 @@ for k in all default eth0 eth1; do
         net.ipv6.conf.$k.accept_redirects=0
 done
 in_ns sysctl -qw net.ipv4.conf.lo.accept_redirects=0 net.ipv6.conf.lo.accept_redirects=0
+# the firewall checks, before and after xenguard's ruleset is loaded (with the analyzer built in;
+# without it they must say so and give no verdict)
+fw_ids="XG-FW-001 XG-FW-002 XG-MIG-002 XG-MIG-004"
+in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/open.json"
 "$XG" firewall -c "$T/iso.conf" | in_ns nft -f - && ok "compiled ruleset loaded in the namespace" ||
     notok "compiled ruleset loaded in the namespace"
 in_ns python3 -c 'import socket,time
@@ -68,6 +72,16 @@ for id in XG-NET-001 XG-NET-002 XG-NET-003 XG-MIG-001; do
 done
 check "grep -q 'tcp 192.0.2.10:8002 (python3) on the management interface eth1' $T/live.json" \
     "live: the listener is matched to its process through /proc/PID/fd"
+
+for id in $fw_ids; do
+    if grep -q 'firewall analyzer not available in this build' "$T/live.json"; then
+        check "[ \"$(status "$T/live.json" $id)\" = n/a ] && [ \"$(status "$T/open.json" $id)\" = n/a ]" \
+            "$id: n/a without the analyzer (integration point), no verdict"
+    else
+        check "[ \"$(status "$T/open.json" $id)\" = fail ]" "$id fails on the namespace's empty ruleset"
+        check "[ \"$(status "$T/live.json" $id)\" = pass ]" "$id passes once xenguard's ruleset is loaded"
+    fi
+done
 
 # capture inside, audit outside: the same verdicts
 in_ns "$XG" capture "$T/cap" >"$T/cap.out"; rc=$?
