@@ -45,18 +45,16 @@ static int load_ruleset(const struct xg_host *h, struct xg_ruleset *rs, char *wh
 {
     struct xg_err e;
     memset(rs, 0, sizeof(*rs));
-    if (h->iptables_save &&
-        xg_parse_iptables_save(h->iptables_save, strlen(h->iptables_save), "iptables-save", 4, rs,
-                               &e) < 0)
+    if (h->iptables_save && xg_parse_iptables_save(h->iptables_save, strlen(h->iptables_save),
+                                                   "iptables-save", 4, rs, &e) < 0)
         goto fail;
-    if (h->ip6tables_save &&
-        xg_parse_iptables_save(h->ip6tables_save, strlen(h->ip6tables_save), "ip6tables-save", 6,
-                               rs, &e) < 0)
+    if (h->ip6tables_save && xg_parse_iptables_save(h->ip6tables_save, strlen(h->ip6tables_save),
+                                                    "ip6tables-save", 6, rs, &e) < 0)
         goto fail;
     if (h->nft_json) {
         struct xg_ruleset nft = {0}, dup = {0};
-        if (xg_parse_nft_json(h->nft_json, strlen(h->nft_json), "nft -j list ruleset", &nft,
-                              &e) < 0) {
+        if (xg_parse_nft_json(h->nft_json, strlen(h->nft_json), "nft -j list ruleset", &nft, &e) <
+            0) {
             xg_ruleset_free(&nft);
             goto fail;
         }
@@ -66,8 +64,7 @@ static int load_ruleset(const struct xg_host *h, struct xg_ruleset *rs, char *wh
                                : t->family == XG_TABLE_IP6 ? h->ip6tables_save
                                                            : NULL;
             struct xg_ruleset *dst = iptables_table_shown(save, t->name) ? &dup : rs;
-            struct xg_table **grown =
-                realloc(dst->tables, (dst->table_count + 1) * sizeof(*grown));
+            struct xg_table **grown = realloc(dst->tables, (dst->table_count + 1) * sizeof(*grown));
             if (!grown) {
                 xg_ruleset_free(&dup);
                 nft.table_count = i; /* tables before i were moved */
@@ -162,8 +159,9 @@ static void default_reject(const struct xg_host *h, struct xg_result *r, uint8_t
             if (rc.may.count) {
                 char l[512];
                 fmt_list(&rc.may, l, sizeof(l));
-                xg_failf(r, "%s: a new IPv%u %s connection to an unused port (%u) is accepted "
-                            "from %s",
+                xg_failf(r,
+                         "%s: a new IPv%u %s connection to an unused port (%u) is accepted "
+                         "from %s",
                          h->ifaces[i].name, family, t ? "UDP" : "TCP", CANARY_PORT, l);
             }
             xg_reach_free(&rc);
@@ -284,9 +282,8 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
             for (size_t k = 0; k < rc.may.count; k++)
                 bad |= !p || !xg_prefix_list_covers(&p->peers, &rc.may.items[k]);
             if (bad)
-                xg_failf(r, "TCP %u on %s (IPv%u): reachable from %s, %s", port,
-                         h->ifaces[i].name, fam, l,
-                         p ? "not only the peers" : "and no policy declares peers");
+                xg_failf(r, "TCP %u on %s (IPv%u): reachable from %s, %s", port, h->ifaces[i].name,
+                         fam, l, p ? "not only the peers" : "and no policy declares peers");
             else if (rc.may.count)
                 xg_evidence(r, "TCP %u on %s (IPv%u): peers only (%s)", port, h->ifaces[i].name,
                             fam, l);
@@ -308,8 +305,7 @@ static const struct xg_prefix *overlap_any(const struct xg_prefix *p,
     return NULL;
 }
 
-static void check_spoofing(const struct xg_host *h, const struct xg_policy *p,
-                           struct xg_result *r)
+static void check_spoofing(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     if (!p) {
         xg_na(r, "needs a policy: which interface is public and which sources are the peers");
@@ -372,8 +368,7 @@ static void check_xapi_firewalled(const struct xg_host *h, const struct xg_polic
             char d[160];
             xg_socket_describe(so, d, sizeof(d));
             if (whole_space(&rc.may))
-                xg_failf(r, "%s on every address and open to everyone on %s", d,
-                         h->ifaces[i].name);
+                xg_failf(r, "%s on every address and open to everyone on %s", d, h->ifaces[i].name);
             xg_reach_free(&rc);
         }
     }
@@ -393,9 +388,9 @@ static void not_built(const struct xg_host *h, const struct xg_policy *p, struct
 
 #define check_default_reject4 not_built
 #define check_default_reject6 not_built
-#define check_open_ports not_built
+#define check_open_ports      not_built
 #define check_migration_peers not_built
-#define check_spoofing not_built
+#define check_spoofing        not_built
 #define check_xapi_firewalled not_built
 
 #endif
@@ -408,15 +403,15 @@ const struct xg_check_def xg_checks_firewall[] = {
      check_default_reject4},
     {"XG-FW-002", XG_PRACTICE_FIREWALL, XG_SEV_CRITICAL, "IPv6 default-reject on every interface",
      "The same for IPv6: a host with a strict IPv4 ruleset and an empty ip6 one is open.",
-     "Use an inet table (nftables) or ip6tables rules with a DROP policy.",
-     check_default_reject6},
-    {"XG-FW-003", XG_PRACTICE_FIREWALL, XG_SEV_MEDIUM, "Open ports are open only to whom they should be",
+     "Use an inet table (nftables) or ip6tables rules with a DROP policy.", check_default_reject6},
+    {"XG-FW-003", XG_PRACTICE_FIREWALL, XG_SEV_MEDIUM,
+     "Open ports are open only to whom they should be",
      "For every listening socket and interface, the sources that may open a connection. Without "
      "a policy, anything but ssh open to the whole address space fails; with one, any source "
      "beyond the declared ones ([admin] ssh_from, peers for migration, [allow]) fails.",
-     "Restrict the accepting rule to the declared sources, or close the port.",
-     check_open_ports},
-    {"XG-MIG-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH, "The migration port is reachable only from peers",
+     "Restrict the accepting rule to the declared sources, or close the port.", check_open_ports},
+    {"XG-MIG-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH,
+     "The migration port is reachable only from peers",
      "TCP 8002 (or the policy's migration port) must be reachable from the policy's peers and "
      "nobody else, on every interface and both families.",
      "Accept the migration port only from the peers (xenguard firewall does).",
@@ -429,7 +424,6 @@ const struct xg_check_def xg_checks_firewall[] = {
      check_spoofing},
     {"XG-XAPI-003", XG_PRACTICE_XAPI, XG_SEV_HIGH, "xapi on all addresses is firewalled",
      "xapi and stunnel listen on every address; the firewall must not open them to everyone.",
-     "Restrict ports 80/443 to the management network in the firewall.",
-     check_xapi_firewalled},
+     "Restrict ports 80/443 to the management network in the firewall.", check_xapi_firewalled},
 };
 const size_t xg_checks_firewall_count = sizeof(xg_checks_firewall) / sizeof(xg_checks_firewall[0]);

@@ -20,6 +20,8 @@ static void check_dom0(const struct xg_host *h, const struct xg_policy *p, struc
                 h->xen_version ? h->xen_version : "unknown");
     xg_evidence(r, "toolstack: %s (%s)", xg_toolstack_name(h->toolstack),
                 h->toolstack_why ? h->toolstack_why : "");
+    if (h->domains_present)
+        xg_evidence(r, "%zu running domains (xl list -l)", h->domain_count);
     if (h->dom0)
         xg_evidence(r, "control_d in /proc/xen/capabilities: this is Domain-0");
     else

@@ -45,8 +45,8 @@ static void check_bound(const struct xg_host *h, const struct xg_policy *p, stru
         return;
     }
     if (h->errors[XG_SEC_SOCKETS] || h->errors[XG_SEC_XEND]) {
-        xg_error(r, "%s", h->errors[XG_SEC_SOCKETS] ? h->errors[XG_SEC_SOCKETS]
-                                                    : h->errors[XG_SEC_XEND]);
+        xg_error(r, "%s",
+                 h->errors[XG_SEC_SOCKETS] ? h->errors[XG_SEC_SOCKETS] : h->errors[XG_SEC_XEND]);
         return;
     }
     uint16_t port = mig_port(p);
@@ -78,8 +78,9 @@ static void check_bound(const struct xg_host *h, const struct xg_policy *p, stru
     if (xend_relocation_on(h)) {
         const struct xg_kv *a = xg_kv_find(&h->xend, "xend-relocation-address", false);
         if (!a || !a->value[0] || !strcmp(a->value, "0.0.0.0") || !strcmp(a->value, "::"))
-            xg_failf(r, "xend relocation server on with xend-relocation-address '%s'%s: it "
-                        "binds every interface",
+            xg_failf(r,
+                     "xend relocation server on with xend-relocation-address '%s'%s: it "
+                     "binds every interface",
                      a ? a->value : "", a ? "" : " (default)");
         else
             xg_evidence(r, "%s:%u: xend-relocation-address %s", a->file, a->line, a->value);
@@ -88,8 +89,7 @@ static void check_bound(const struct xg_host *h, const struct xg_policy *p, stru
         xg_evidence(r, "no relocation listener: nothing listens on TCP %u", port);
 }
 
-static void check_cleartext(const struct xg_host *h, const struct xg_policy *p,
-                            struct xg_result *r)
+static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     if (!h->sockets_present && !h->xend_present && !h->xendomains_present) {
         xg_na(r, "no evidence: no socket tables, xend-config.sxp or xendomains");
@@ -97,7 +97,9 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p,
     }
     enum xg_scenario sc = p ? p->scenario : XG_SCENARIO_UNTRUSTED;
     if (sc != XG_SCENARIO_UNTRUSTED) {
-        xg_evidence(r, "scenario %s: migration among peers is allowed", sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management" : "firewalled-subnet");
+        xg_evidence(r, "scenario %s: migration among peers is allowed",
+                    sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management"
+                                                          : "firewalled-subnet");
         return;
     }
     xg_evidence(r, "scenario %s", p ? "untrusted" : "untrusted (no policy: strictest reading)");
@@ -120,8 +122,8 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p,
     }
     const struct xg_kv *m = xg_kv_find(&h->xendomains, "XENDOMAINS_MIGRATE", false);
     if (m && m->value[0] && h->toolstack == XG_TOOLSTACK_XEND)
-        xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=%s migrates with xm in clear text", m->file,
-                 m->line, m->value);
+        xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=%s migrates with xm in clear text", m->file, m->line,
+                 m->value);
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r, "no clear-text migration path");
 }
@@ -143,8 +145,7 @@ static bool skip_iface(const char *n)
     return !strcmp(n, "all") || !strcmp(n, "default") || !strcmp(n, "lo");
 }
 
-static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p,
-                            struct xg_result *r)
+static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
     if (!sysctl_need(h, r))
@@ -153,8 +154,9 @@ static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p,
     int def = xg_host_sysctl(h, 4, "default", "rp_filter");
     size_t n = 0;
     if (def >= 0 && def != 1)
-        xg_failf(r, "net.ipv4.conf.default.rp_filter = %d: new interfaces (vifs) start without "
-                    "strict reverse-path filtering",
+        xg_failf(r,
+                 "net.ipv4.conf.default.rp_filter = %d: new interfaces (vifs) start without "
+                 "strict reverse-path filtering",
                  def);
     for (size_t i = 0; i < h->sysctl_count; i++) {
         const struct xg_sysctl *s = &h->sysctls[i];
@@ -202,29 +204,29 @@ static void check_source_route(const struct xg_host *h, const struct xg_policy *
         int all = xg_host_sysctl(h, fam, "all", "accept_source_route");
         int def = xg_host_sysctl(h, fam, "default", "accept_source_route");
         if (all > 0 && def > 0)
-            xg_failf(r, "net.ipv%u.conf.all and .default.accept_source_route = %d/%d: new "
-                        "interfaces accept source routes",
+            xg_failf(r,
+                     "net.ipv%u.conf.all and .default.accept_source_route = %d/%d: new "
+                     "interfaces accept source routes",
                      fam, all, def);
         for (size_t i = 0; i < h->sysctl_count; i++) {
             const struct xg_sysctl *s = &h->sysctls[i];
-            if (s->family != fam || strcmp(s->name, "accept_source_route") ||
-                skip_iface(s->iface))
+            if (s->family != fam || strcmp(s->name, "accept_source_route") || skip_iface(s->iface))
                 continue;
             n++;
             int eff = all < s->value ? all : s->value;
             if (eff > 0)
-                xg_failf(r, "%s: IPv%u source routes accepted (all=%d, %s=%d)", s->iface, fam,
-                         all, s->iface, s->value);
+                xg_failf(r, "%s: IPv%u source routes accepted (all=%d, %s=%d)", s->iface, fam, all,
+                         s->iface, s->value);
         }
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "source routing refused on %zu interface entries (conf/all off or each "
-                       "interface off)",
+        xg_evidence(r,
+                    "source routing refused on %zu interface entries (conf/all off or each "
+                    "interface off)",
                     n);
 }
 
-static void check_redirects(const struct xg_host *h, const struct xg_policy *p,
-                            struct xg_result *r)
+static void check_redirects(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
     check_sysctl_zero(h, r, "accept_redirects");

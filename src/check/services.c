@@ -13,15 +13,17 @@
 
 #include "check/check.h"
 
-static const char *common_ok[] = {"sshd", "chronyd", "ntpd", "systemd-timesyn", "dhclient",
-                                  "dhcpcd", "systemd-network", "xenguard", NULL};
-static const char *xl_ok[] = {"xenstored", "oxenstored", "xenconsoled", "qemu-system-i38",
-                              "qemu-dm", NULL};
+static const char *common_ok[] = {
+    "sshd",     "chronyd", "ntpd", "systemd-timesyn", "dhclient", "dhcpcd", "systemd-network",
+    "xenguard", NULL};
+static const char *xl_ok[] = {"xenstored",       "oxenstored", "xenconsoled",
+                              "qemu-system-i38", "qemu-dm",    NULL};
 static const char *xend_ok[] = {"xend", "xenstored", "xenconsoled", "qemu-dm", NULL};
-static const char *xapi_ok[] = {"xapi",       "stunnel",      "xcp-rrdd",      "xcp-networkd",
-                                "squeezed",   "xenopsd-xc",   "v6d",           "forkexecd",
-                                "message-swit", "xapi-nbd",   "vncterm",       "xenstored",
-                                "oxenstored", "xenconsoled",  "qemu-system-i38", NULL};
+static const char *xapi_ok[] = {
+    "xapi",       "stunnel",   "xcp-rrdd",   "xcp-networkd", "squeezed",
+    "xenopsd-xc", "v6d",       "forkexecd",  "message-swit", "xapi-nbd",
+    "vncterm",    "xenstored", "oxenstored", "xenconsoled",  "qemu-system-i38",
+    NULL};
 
 static bool in_list(const char **l, const char *name)
 {
@@ -51,8 +53,7 @@ static bool allowed(const struct xg_host *h, const struct xg_socket *s)
     return false;
 }
 
-static void check_allowlist(const struct xg_host *h, const struct xg_policy *p,
-                            struct xg_result *r)
+static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
@@ -86,8 +87,7 @@ static bool addr_on_iface(const struct xg_host *h, const char *ifname, const str
     return false;
 }
 
-static void check_wildcard(const struct xg_host *h, const struct xg_policy *p,
-                           struct xg_result *r)
+static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
@@ -109,22 +109,56 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p,
         if (xg_addr_is_wildcard(&s->addr))
             xg_failf(r, "bound to every address: %s", d);
         else if (p && p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT &&
-                 strcmp(p->public_if, p->management_if) &&
-                 addr_on_iface(h, p->public_if, &s->addr))
+                 strcmp(p->public_if, p->management_if) && addr_on_iface(h, p->public_if, &s->addr))
             xg_failf(r, "bound to the public interface %s: %s", p->public_if, d);
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "%zu non-loopback sockets (sshd, DHCP aside), none on a wildcard address", n);
+        xg_evidence(r, "%zu non-loopback sockets (sshd, DHCP aside), none on a wildcard address",
+                    n);
 }
 
-static const char *unneeded[] = {
-    "apache2",  "httpd",      "nginx",   "lighttpd",    "cups",    "cups-browsed",
-    "avahi-daemon", "bluetooth", "postfix", "exim4",    "sendmail", "smbd",
-    "nmbd",     "samba",      "rpcbind", "nfs-server",  "nfs-kernel-server", "vsftpd",
-    "proftpd",  "telnet",     "inetd",   "openbsd-inetd", "xinetd", "snmpd",
-    "mysql",    "mariadb",    "postgresql", "docker",   "containerd", "ModemManager",
-    "rsync",    "saned",      "minidlna", "dnsmasq",    "bind9",   "named",
-    "squid",    "isc-dhcp-server", "slapd", "cockpit",  "webmin", NULL};
+static const char *unneeded[] = {"apache2",
+                                 "httpd",
+                                 "nginx",
+                                 "lighttpd",
+                                 "cups",
+                                 "cups-browsed",
+                                 "avahi-daemon",
+                                 "bluetooth",
+                                 "postfix",
+                                 "exim4",
+                                 "sendmail",
+                                 "smbd",
+                                 "nmbd",
+                                 "samba",
+                                 "rpcbind",
+                                 "nfs-server",
+                                 "nfs-kernel-server",
+                                 "vsftpd",
+                                 "proftpd",
+                                 "telnet",
+                                 "inetd",
+                                 "openbsd-inetd",
+                                 "xinetd",
+                                 "snmpd",
+                                 "mysql",
+                                 "mariadb",
+                                 "postgresql",
+                                 "docker",
+                                 "containerd",
+                                 "ModemManager",
+                                 "rsync",
+                                 "saned",
+                                 "minidlna",
+                                 "dnsmasq",
+                                 "bind9",
+                                 "named",
+                                 "squid",
+                                 "isc-dhcp-server",
+                                 "slapd",
+                                 "cockpit",
+                                 "webmin",
+                                 NULL};
 
 static void check_units(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
@@ -166,11 +200,9 @@ const struct xg_check_def xg_checks_services[] = {
      "policy, an address of the public interface fails too.",
      "Bind the service to the management address (or loopback) in its configuration.",
      check_wildcard},
-    {"XG-SVC-003", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM,
-     "No enabled unit that a Dom0 does not need",
+    {"XG-SVC-003", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM, "No enabled unit that a Dom0 does not need",
      "Units enabled in /etc/systemd/system/*.wants are compared with a list of services that "
      "have no place in Domain-0 (web, mail, print, file sharing, databases, containers...).",
-     "systemctl disable --now UNIT (and remove the package), or run it in a guest.",
-     check_units},
+     "systemctl disable --now UNIT (and remove the package), or run it in a guest.", check_units},
 };
 const size_t xg_checks_services_count = sizeof(xg_checks_services) / sizeof(xg_checks_services[0]);

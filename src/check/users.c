@@ -43,8 +43,7 @@ static const char *pw_name(enum xg_pw_state s)
     return "unknown";
 }
 
-static void check_ordinary(const struct xg_host *h, const struct xg_policy *p,
-                           struct xg_result *r)
+static void check_ordinary(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     if (!xg_need(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "no /etc/passwd"))
         return;
@@ -63,8 +62,9 @@ static void check_ordinary(const struct xg_host *h, const struct xg_policy *p,
             admins++;
             continue;
         }
-        xg_failf(r, "/etc/passwd:%u: %s (uid %u, shell %s, password %s) can log in and is not a "
-                    "declared admin",
+        xg_failf(r,
+                 "/etc/passwd:%u: %s (uid %u, shell %s, password %s) can log in and is not a "
+                 "declared admin",
                  a->line, a->name, (unsigned)a->uid, a->shell[0] ? a->shell : "/bin/sh",
                  pw_name(a->pw));
     }
@@ -133,7 +133,8 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
         xg_failf(r, "%s:%u: sudo rule for %s, not a declared admin", s->file, s->line, who);
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "sudo/wheel/admin members and sudoers rules: root and declared admins only%s",
+        xg_evidence(r,
+                    "sudo/wheel/admin members and sudoers rules: root and declared admins only%s",
                     h->sudoers_present ? "" : " (no /etc/sudoers)");
 }
 
@@ -170,8 +171,7 @@ static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
         xg_evidence(r, "PermitRootLogin %s (%s)", v, where);
 }
 
-static void check_passwords(const struct xg_host *h, const struct xg_policy *p,
-                            struct xg_result *r)
+static void check_passwords(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
     if (!sshd_need(h, r))
@@ -182,11 +182,10 @@ static void check_passwords(const struct xg_host *h, const struct xg_policy *p,
         xg_failf(r, "PasswordAuthentication %s (%s)", v, where);
     else
         xg_evidence(r, "PasswordAuthentication no (%s)", where);
-    const char *kb = h->sshd.count && xg_kv_find(&h->sshd, "kbdinteractiveauthentication", true)
-                         ? sshd_value(h, "kbdinteractiveauthentication", "yes", where,
-                                      sizeof(where))
-                         : sshd_value(h, "challengeresponseauthentication", "yes", where,
-                                      sizeof(where));
+    const char *kb =
+        h->sshd.count && xg_kv_find(&h->sshd, "kbdinteractiveauthentication", true)
+            ? sshd_value(h, "kbdinteractiveauthentication", "yes", where, sizeof(where))
+            : sshd_value(h, "challengeresponseauthentication", "yes", where, sizeof(where));
     if (strcasecmp(kb, "no"))
         xg_failf(r, "KbdInteractiveAuthentication %s (%s): passwords through PAM", kb, where);
     else
@@ -225,8 +224,8 @@ static void check_listen(const struct xg_host *h, const struct xg_policy *p, str
 {
     if (!sshd_need(h, r))
         return;
-    const struct xg_iface *mgmt = p && p->management_if[0] ? xg_host_iface(h, p->management_if)
-                                                           : NULL;
+    const struct xg_iface *mgmt =
+        p && p->management_if[0] ? xg_host_iface(h, p->management_if) : NULL;
     if (p && p->management_if[0] && !mgmt && h->ifaces_present)
         xg_evidence(r, "management interface %s not found in ip -j addr", p->management_if);
     size_t n = 0;
@@ -251,7 +250,8 @@ static void check_listen(const struct xg_host *h, const struct xg_policy *p, str
             for (size_t k = 0; mgmt && k < mgmt->addrs.count; k++)
                 on |= xg_prefix_equal(&mgmt->addrs.items[k], &a) || xg_addr_is_loopback(&a);
             if (!on && !xg_addr_is_loopback(&a))
-                xg_failf(r, "%s:%u: ListenAddress %s is not an address of the management interface %s",
+                xg_failf(r,
+                         "%s:%u: ListenAddress %s is not an address of the management interface %s",
                          kv->file, kv->line, kv->value, p->management_if);
             else
                 xg_evidence(r, "%s:%u: ListenAddress %s (on %s)", kv->file, kv->line, kv->value,
@@ -321,8 +321,9 @@ static void check_perms(const struct xg_host *h, const struct xg_policy *p, stru
             xg_failf(r, "%s is owned by uid %u, not root", pp->path, (unsigned)pp->uid);
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "%zu paths under /etc/xen, /var/run/xenstored, /dev/xen: root-owned, "
-                       "not writable by others",
+        xg_evidence(r,
+                    "%zu paths under /etc/xen, /var/run/xenstored, /dev/xen: root-owned, "
+                    "not writable by others",
                     h->perm_count);
 }
 

@@ -155,8 +155,9 @@ static void check_ssl(const struct xg_host *h, const struct xg_policy *p, struct
         return;
     const struct xg_kv *kv = get(h, "xend-relocation-ssl-server");
     if (on(kv))
-        xg_failf(r, "%s:%u: xend-relocation-ssl-server yes: TLS without client certificate "
-                    "verification, anyone reaching the port is served",
+        xg_failf(r,
+                 "%s:%u: xend-relocation-ssl-server yes: TLS without client certificate "
+                 "verification, anyone reaching the port is served",
                  kv->file, kv->line);
     else
         xg_evidence(r, "xend-relocation-ssl-server %s", kv ? kv->value : "no (default)");
@@ -171,8 +172,8 @@ static void check_unauth(const struct xg_host *h, const struct xg_policy *p, str
     for (size_t i = 0; i < 2; i++) {
         const struct xg_kv *kv = get(h, servers[i]);
         if (on(kv))
-            xg_failf(r, "%s:%u: %s yes: a TCP listener with no authentication", kv->file,
-                     kv->line, servers[i]);
+            xg_failf(r, "%s:%u: %s yes: a TCP listener with no authentication", kv->file, kv->line,
+                     servers[i]);
         else
             xg_evidence(r, "%s %s", servers[i], kv ? kv->value : "no (default)");
     }
@@ -182,8 +183,9 @@ static void check_unauth(const struct xg_host *h, const struct xg_policy *p, str
             continue;
         bool unix_sock = !strcmp(where, "unix");
         if (!unix_sock && (!auth[0] || !strcasecmp(auth, "none")))
-            xg_failf(r, "xen-api-server %s with auth '%s': Xen-API over TCP without "
-                        "authentication",
+            xg_failf(r,
+                     "xen-api-server %s with auth '%s': Xen-API over TCP without "
+                     "authentication",
                      where, auth[0] ? auth : "none");
         else
             xg_evidence(r, "xen-api-server %s auth %s", where, auth[0] ? auth : "none");
@@ -198,8 +200,8 @@ static void check_vnc_listen(const struct xg_host *h, const struct xg_policy *p,
         return;
     const struct xg_kv *kv = get(h, "vnc-listen");
     if (kv && (!strcmp(kv->value, "0.0.0.0") || !strcmp(kv->value, "::") || !kv->value[0]))
-        xg_failf(r, "%s:%u: vnc-listen '%s': guest consoles on every interface", kv->file,
-                 kv->line, kv->value);
+        xg_failf(r, "%s:%u: vnc-listen '%s': guest consoles on every interface", kv->file, kv->line,
+                 kv->value);
     else
         xg_evidence(r, "vnc-listen %s", kv ? kv->value : "127.0.0.1 (default)");
 }
@@ -237,8 +239,7 @@ const struct xg_check_def xg_checks_xend[] = {
     {"XG-XEND-004", XG_PRACTICE_XEND, XG_SEV_HIGH, "No xend SSL relocation listener",
      "xend's SSL relocation server encrypts but verifies no client certificate: it "
      "authenticates nobody.",
-     "(xend-relocation-ssl-server no); use an authenticated tunnel (xenguard tunnel).",
-     check_ssl},
+     "(xend-relocation-ssl-server no); use an authenticated tunnel (xenguard tunnel).", check_ssl},
     {"XG-XEND-005", XG_PRACTICE_XEND, XG_SEV_CRITICAL, "No unauthenticated xend TCP listener",
      "xend-http-server, xend-tcp-xmlrpc-server and xen-api-server entries with a TCP port and "
      "auth 'none' give full control of Domain-0 to whoever connects.",

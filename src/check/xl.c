@@ -59,8 +59,7 @@ struct console {
     unsigned line;
 };
 
-static size_t consoles(const struct xg_xlcfg *c, struct console *out, size_t max,
-                       char bufs[][128])
+static size_t consoles(const struct xg_xlcfg *c, struct console *out, size_t max, char bufs[][128])
 {
     size_t n = 0;
     /* HVM top-level vnc / spice */
@@ -130,8 +129,8 @@ static void check_console_passwd(const struct xg_host *h, const struct xg_policy
         total += n;
         for (size_t i = 0; i < n; i++) {
             if (!cs[i].has_passwd)
-                xg_failf(r, "%s:%u: %s console without a password", h->domcfgs[d].path,
-                         cs[i].line, cs[i].kind);
+                xg_failf(r, "%s:%u: %s console without a password", h->domcfgs[d].path, cs[i].line,
+                         cs[i].kind);
             else
                 xg_evidence(r, "%s: %s console has a password", h->domcfgs[d].path, cs[i].kind);
         }
@@ -155,8 +154,9 @@ static void check_pygrub(const struct xg_host *h, const struct xg_policy *p, str
         if (truthy(scalar(c, "bootloader_restrict")))
             xg_evidence(r, "%s: pygrub with bootloader_restrict=1", c->path);
         else
-            xg_failf(r, "%s:%u: bootloader '%s' without bootloader_restrict=1: pygrub parses "
-                        "the guest's disk as root in Domain-0",
+            xg_failf(r,
+                     "%s:%u: bootloader '%s' without bootloader_restrict=1: pygrub parses "
+                     "the guest's disk as root in Domain-0",
                      c->path, xg_xlcfg_get(c, "bootloader")->line, bl);
     }
     if (!n)
@@ -174,14 +174,14 @@ static void check_xendomains(const struct xg_host *h, const struct xg_policy *p,
         return;
     }
     if (h->toolstack == XG_TOOLSTACK_XEND)
-        xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" with xend: xm migrate in clear text",
-                 m->file, m->line, m->value);
+        xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" with xend: xm migrate in clear text", m->file,
+                 m->line, m->value);
     else if (p && p->transport == XG_TRANSPORT_OFF)
-        xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" but the policy turns migration off",
-                 m->file, m->line, m->value);
+        xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" but the policy turns migration off", m->file,
+                 m->line, m->value);
     else
-        xg_evidence(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" (xl migrate over ssh)", m->file,
-                    m->line, m->value);
+        xg_evidence(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" (xl migrate over ssh)", m->file, m->line,
+                    m->value);
 }
 
 const struct xg_check_def xg_checks_xl[] = {

@@ -69,11 +69,16 @@ static int list_checks(bool verbose)
 int cmd_audit(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"root", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'f'}, {"fail-on", required_argument, NULL, 'F'},
-        {"skip", required_argument, NULL, 's'},   {"waivers", required_argument, NULL, 'w'},
-        {"color", required_argument, NULL, 'C'},  {"verbose", no_argument, NULL, 'v'},
-        {"list", no_argument, NULL, 'l'},         {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"root", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'f'},
+        {"fail-on", required_argument, NULL, 'F'},
+        {"skip", required_argument, NULL, 's'},
+        {"waivers", required_argument, NULL, 'w'},
+        {"color", required_argument, NULL, 'C'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"list", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *root = "/", *format = "text", *waivers_path = NULL;

@@ -302,12 +302,18 @@ int cmd_capture(int argc, char **argv)
         }
     closedir(d);
 
-    static const char *proc_files[] = {
-        "/proc/net/tcp",      "/proc/net/tcp6",     "/proc/net/udp",
-        "/proc/net/udp6",     "/proc/xen/capabilities", "/proc/cmdline",
-        "/proc/sys/kernel/hostname",
-        "/sys/hypervisor/type", "/sys/hypervisor/version/major", "/sys/hypervisor/version/minor",
-        "/sys/hypervisor/version/extra", "/sys/hypervisor/properties/features"};
+    static const char *proc_files[] = {"/proc/net/tcp",
+                                       "/proc/net/tcp6",
+                                       "/proc/net/udp",
+                                       "/proc/net/udp6",
+                                       "/proc/xen/capabilities",
+                                       "/proc/cmdline",
+                                       "/proc/sys/kernel/hostname",
+                                       "/sys/hypervisor/type",
+                                       "/sys/hypervisor/version/major",
+                                       "/sys/hypervisor/version/minor",
+                                       "/sys/hypervisor/version/extra",
+                                       "/sys/hypervisor/properties/features"};
     for (size_t i = 0; i < sizeof(proc_files) / sizeof(proc_files[0]); i++)
         copy_proc(&c, proc_files[i]);
     capture_procs(&c);
@@ -317,13 +323,27 @@ int cmd_capture(int argc, char **argv)
         const char *path;
         int depth;
     } trees[] = {
-        {"/etc/passwd", 0},        {"/etc/shadow", 0},          {"/etc/group", 0},
-        {"/etc/hostname", 0},      {"/etc/sudoers", 0},         {"/etc/sudoers.d", 1},
-        {"/etc/ssh/sshd_config", 0}, {"/etc/ssh/sshd_config.d", 1}, {"/etc/xen", 3},
-        {"/etc/default/xendomains", 0}, {"/etc/default/xen", 0}, {"/etc/sysconfig/xendomains", 0},
-        {"/etc/xapi.conf", 0},     {"/etc/xapi.conf.d", 1},    {"/etc/xensource-inventory", 0},
-        {"/etc/xensource", 1},     {"/var/lib/xcp/state.db", 0}, {"/usr/sbin/xl", 0},
-        {"/var/run/xenstored", 1}, {"/run/xenstored", 1},      {"/dev/xen", 1},
+        {"/etc/passwd", 0},
+        {"/etc/shadow", 0},
+        {"/etc/group", 0},
+        {"/etc/hostname", 0},
+        {"/etc/sudoers", 0},
+        {"/etc/sudoers.d", 1},
+        {"/etc/ssh/sshd_config", 0},
+        {"/etc/ssh/sshd_config.d", 1},
+        {"/etc/xen", 3},
+        {"/etc/default/xendomains", 0},
+        {"/etc/default/xen", 0},
+        {"/etc/sysconfig/xendomains", 0},
+        {"/etc/xapi.conf", 0},
+        {"/etc/xapi.conf.d", 1},
+        {"/etc/xensource-inventory", 0},
+        {"/etc/xensource", 1},
+        {"/var/lib/xcp/state.db", 0},
+        {"/usr/sbin/xl", 0},
+        {"/var/run/xenstored", 1},
+        {"/run/xenstored", 1},
+        {"/dev/xen", 1},
     };
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
         if (!strcmp(trees[i].path, "/usr/sbin/xl")) {

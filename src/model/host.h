@@ -52,8 +52,8 @@ const char *xg_toolstack_name(enum xg_toolstack t);
 
 /* A listening (TCP) or bound (UDP) socket from /proc/net/{tcp,tcp6,udp,udp6}. */
 struct xg_socket {
-    uint8_t family; /* 4 or 6 */
-    uint8_t proto;  /* IPPROTO_TCP / IPPROTO_UDP */
+    uint8_t family;        /* 4 or 6 */
+    uint8_t proto;         /* IPPROTO_TCP / IPPROTO_UDP */
     struct xg_prefix addr; /* local address (host prefix) */
     uint16_t port;
     unsigned long inode;
@@ -158,20 +158,21 @@ enum xg_section {
 
 struct xg_host {
     char *errors[XG_SEC_COUNT]; /* first parse error of each section, or NULL */
-    char *root;      /* "/" for the live host */
+    char *root;                 /* "/" for the live host */
     bool live;
-    char *hostname;  /* "" when unknown */
+    char *hostname; /* "" when unknown */
 
     /* Xen */
     bool xen_present;      /* /proc/xen or /sys/hypervisor says Xen */
     bool caps_present;     /* /proc/xen/capabilities readable */
     bool dom0;             /* "control_d" in capabilities */
     char *hypervisor_type; /* /sys/hypervisor/type, NULL if absent */
-    char *xen_version;     /* "4.17.3" from /sys/hypervisor/version/{major,minor,extra}, NULL if absent */
+    char *
+        xen_version; /* "4.17.3" from /sys/hypervisor/version/{major,minor,extra}, NULL if absent */
     enum xg_toolstack toolstack;
-    char *toolstack_why;   /* the evidence for the detection */
-    char *kernel_cmdline;  /* /proc/cmdline */
-    char *xen_cmdline;     /* xl info xen_commandline, NULL if unknown */
+    char *toolstack_why;  /* the evidence for the detection */
+    char *kernel_cmdline; /* /proc/cmdline */
+    char *xen_cmdline;    /* xl info xen_commandline, NULL if unknown */
     bool domains_present;
     struct xg_domain *domains;
     size_t domain_count;

@@ -102,10 +102,10 @@ int xg_passwd_parse(const char *text, size_t len, const char *path, struct xg_ac
         a->uid = uid;
         a->gid = gid;
         a->line = lineno;
-        a->pw = !*f[1] ? XG_PW_EMPTY
+        a->pw = !*f[1]                                        ? XG_PW_EMPTY
                 : (!strcmp(f[1], "x") || !strcmp(f[1], "*x")) ? XG_PW_UNKNOWN
-                : (f[1][0] == '!' || f[1][0] == '*') ? XG_PW_LOCKED
-                                                     : XG_PW_USABLE;
+                : (f[1][0] == '!' || f[1][0] == '*')          ? XG_PW_LOCKED
+                                                              : XG_PW_USABLE;
         free(line);
         (*count)++;
         if (!a->name || !a->home || !a->shell)
@@ -139,7 +139,7 @@ int xg_shadow_apply(const char *text, size_t len, const char *path, struct xg_ac
             if (strcmp(accounts[i].name, f[0]))
                 continue;
             const char *h = f[1];
-            accounts[i].pw = !*h                          ? XG_PW_EMPTY
+            accounts[i].pw = !*h                            ? XG_PW_EMPTY
                              : (h[0] == '!' || h[0] == '*') ? XG_PW_LOCKED
                                                             : XG_PW_USABLE;
         }
@@ -200,8 +200,8 @@ int xg_group_parse(const char *text, size_t len, const char *path, struct xg_gro
     return 0;
 }
 
-static int add_rule(struct xg_sudo_rule **rules, size_t *count, const char *who,
-                    const char *path, unsigned line)
+static int add_rule(struct xg_sudo_rule **rules, size_t *count, const char *who, const char *path,
+                    unsigned line)
 {
     struct xg_sudo_rule *grown = realloc(*rules, (*count + 1) * sizeof(*grown));
     if (!grown)

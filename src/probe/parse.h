@@ -87,9 +87,8 @@ int xg_keyval_parse(const char *text, size_t len, const char *path, struct xg_kv
 
 /* ---- /proc/net/{tcp,tcp6,udp,udp6}: listening TCP, bound UDP sockets ---- */
 
-int xg_procnet_parse(const char *text, size_t len, const char *path, uint8_t family,
-                     uint8_t proto, struct xg_socket **sockets, size_t *count,
-                     struct xg_err *err);
+int xg_procnet_parse(const char *text, size_t len, const char *path, uint8_t family, uint8_t proto,
+                     struct xg_socket **sockets, size_t *count, struct xg_err *err);
 
 /* ---- `ip -j addr` ---- */
 

@@ -100,7 +100,8 @@ static void probe_xen(const struct xg_rootfs *r, struct xg_host *h)
     char *xl_info[] = {"xl", "info", NULL};
     char *info = h->dom0 || !r->live ? evidence(r, "xl-info.txt", xl_info) : NULL;
     if (info) {
-        for (char *save = NULL, *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (char *save = NULL, *l = strtok_r(info, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
             char *colon = strchr(l, ':');
             if (!colon)
                 continue;
@@ -146,8 +147,8 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
             continue;
         h->sockets_present = true;
         struct xg_err e;
-        if (xg_procnet_parse(t, len, tables[i].file, tables[i].family, tables[i].proto,
-                             &h->sockets, &h->socket_count, &e) < 0)
+        if (xg_procnet_parse(t, len, tables[i].file, tables[i].family, tables[i].proto, &h->sockets,
+                             &h->socket_count, &e) < 0)
             set_error(h, XG_SEC_SOCKETS, e.msg);
         free(t);
     }
@@ -244,8 +245,8 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
                 char *dt = xg_rootfs_read(r, rel, &len);
                 char **sub = NULL;
                 size_t nsub = 0;
-                if (dt && xg_sudoers_parse(dt, len, rel, &h->sudo_rules, &h->sudo_rule_count,
-                                           &sub, &nsub, &e) < 0)
+                if (dt && xg_sudoers_parse(dt, len, rel, &h->sudo_rules, &h->sudo_rule_count, &sub,
+                                           &nsub, &e) < 0)
                     set_error(h, XG_SEC_SUDOERS, e.msg);
                 xg_strv_free(sub, nsub);
                 free(dt);
@@ -343,8 +344,8 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
     char *t = xg_rootfs_read(r, "/etc/xen/xend-config.sxp", &len);
     if (t) {
         h->xend_present = true;
-        if (xg_xend_config_parse(t, len, "/etc/xen/xend-config.sxp", &h->xend,
-                                 &h->xend_api_servers, &h->xend_api_server_count, &e) < 0)
+        if (xg_xend_config_parse(t, len, "/etc/xen/xend-config.sxp", &h->xend, &h->xend_api_servers,
+                                 &h->xend_api_server_count, &e) < 0)
             set_error(h, XG_SEC_XEND, e.msg);
         free(t);
     }

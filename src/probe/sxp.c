@@ -298,8 +298,8 @@ int xg_xend_config_parse(const char *text, size_t len, const char *path, struct 
             rc = xg_fail(err, "%s: out of memory", path);
         xg_buf_free(&b);
         if (rc == 0 && !seen && !strcmp(key, "xen-api-server") && pair->count > 1 &&
-            pair->items[1].is_list && add_api_server(&pair->items[1], api_servers,
-                                                      api_server_count) < 0)
+            pair->items[1].is_list &&
+            add_api_server(&pair->items[1], api_servers, api_server_count) < 0)
             rc = xg_fail(err, "%s: out of memory", path);
     }
     xg_sxp_free(&top);

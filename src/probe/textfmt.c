@@ -116,8 +116,8 @@ static bool parse_endpoint(const char *s, uint8_t family, struct xg_prefix *addr
     return true;
 }
 
-int xg_procnet_parse(const char *text, size_t len, const char *path, uint8_t family,
-                     uint8_t proto, struct xg_socket **sockets, size_t *count, struct xg_err *err)
+int xg_procnet_parse(const char *text, size_t len, const char *path, uint8_t family, uint8_t proto,
+                     struct xg_socket **sockets, size_t *count, struct xg_err *err)
 {
     size_t pos = 0;
     unsigned lineno = 0;
@@ -220,10 +220,8 @@ int xg_xllist_parse(const char *text, size_t len, const char *path, struct xg_do
     json_array_foreach(root, i, d)
     {
         json_t *id = json_object_get(d, "domid");
-        const char *name =
-            json_string_value(json_object_get(json_object_get(json_object_get(d, "config"),
-                                                              "c_info"),
-                                              "name"));
+        const char *name = json_string_value(
+            json_object_get(json_object_get(json_object_get(d, "config"), "c_info"), "name"));
         if (!json_is_integer(id))
             continue;
         struct xg_domain *grown = realloc(*out, (*count + 1) * sizeof(*grown));

@@ -210,8 +210,7 @@ int xg_xlcfg_parse(const char *text, size_t len, const char *path, struct xg_xlc
         lskip(&l, false);
         c = lpeek(&l);
         if (c != -1 && c != '\n' && c != ';') {
-            xg_fail_at(err, path, l.line, l.col, "unexpected text after the value of '%s'",
-                       v.key);
+            xg_fail_at(err, path, l.line, l.col, "unexpected text after the value of '%s'", v.key);
             value_free(&v);
             goto fail;
         }

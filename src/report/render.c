@@ -53,8 +53,9 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
     xg_buf_printf(out, "host: %s; toolstack: %s; Xen: %s\n", host_kind(h),
                   xg_toolstack_name(h->toolstack), h->xen_version ? h->xen_version : "-");
     xg_buf_printf(out, "policy: %s\n",
-                  a->policy_path ? a->policy_path : "none (strictest reading: untrusted subnet, "
-                                                    "no declared admins or peers)");
+                  a->policy_path ? a->policy_path
+                                 : "none (strictest reading: untrusted subnet, "
+                                   "no declared admins or peers)");
     for (size_t i = 0; i < h->note_count; i++)
         xg_buf_printf(out, "note: %s\n", h->notes[i]);
 
@@ -69,8 +70,8 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
                               reset);
             any = true;
             xg_buf_printf(out, "  %s%-6s%s %-12s %-8s %s\n", color ? col[r->status] : "",
-                          label[r->status], reset, r->def->id,
-                          xg_severity_name(r->def->severity), r->def->title);
+                          label[r->status], reset, r->def->id, xg_severity_name(r->def->severity),
+                          r->def->title);
             if (r->reason)
                 xg_buf_printf(out, "         %s\n", r->reason);
             bool show = r->status != XG_STATUS_PASS || a->verbose;
@@ -127,10 +128,10 @@ char *xg_report_json(const struct xg_audit *a)
         (json_int_t)c.n[XG_STATUS_FAIL], "n/a", (json_int_t)c.n[XG_STATUS_NA], "error",
         (json_int_t)c.n[XG_STATUS_ERROR], "waived", (json_int_t)c.n[XG_STATUS_WAIVED], "fail_on",
         xg_severity_name(a->fail_on), "exit", xg_audit_exit_code(a));
-    json_t *doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:o}", "schema",
-                            "xenguard-audit/1", "tool", "name", "xenguard", "version", XG_VERSION,
-                            "host", host, "policy", str_or_null(a->policy_path), "summary",
-                            summary, "checks", checks);
+    json_t *doc =
+        json_pack("{s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:o}", "schema", "xenguard-audit/1", "tool",
+                  "name", "xenguard", "version", XG_VERSION, "host", host, "policy",
+                  str_or_null(a->policy_path), "summary", summary, "checks", checks);
     if (!doc)
         return NULL;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -187,14 +188,13 @@ void xg_report_junit(const struct xg_audit *a, struct xg_buf *out)
             continue;
         xg_buf_puts(out, "  <testsuite name=\"");
         xml_escape(out, xg_practice_name((enum xg_practice)pr));
-        xg_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
-                      n, f, e, s);
+        xg_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n", n,
+                      f, e, s);
         for (size_t i = 0; i < a->count; i++) {
             const struct xg_result *r = &a->results[i];
             if ((int)r->def->practice != pr)
                 continue;
-            xg_buf_printf(out, "    <testcase classname=\"xenguard.audit\" name=\"%s ",
-                          r->def->id);
+            xg_buf_printf(out, "    <testcase classname=\"xenguard.audit\" name=\"%s ", r->def->id);
             xml_escape(out, r->def->title);
             xg_buf_puts(out, "\">\n");
             struct xg_buf body = {0};

@@ -64,8 +64,9 @@ int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_w
                           : !*reason          ? "a waiver needs a reason"
                                               : NULL;
         if (why) {
-            int col = !xg_check_find(id) ? 1 : !valid_date(date) ? (int)(strstr(p, date) - line) + 1
-                                                                  : (int)(reason - line) + 1;
+            int col = !xg_check_find(id)  ? 1
+                      : !valid_date(date) ? (int)(strstr(p, date) - line) + 1
+                                          : (int)(reason - line) + 1;
             xg_fail_at(err, path, lineno, (unsigned)col, "%s", why);
             free(line);
             xg_waivers_free(out);

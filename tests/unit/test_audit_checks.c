@@ -46,8 +46,7 @@ static void add_iface(struct xg_host *h, const char *name, const char *addr)
     assert_int_equal(xg_prefix_list_add(&f->addrs, &p), 0);
 }
 
-static void add_sysctl(struct xg_host *h, uint8_t fam, const char *iface, const char *name,
-                       int v)
+static void add_sysctl(struct xg_host *h, uint8_t fam, const char *iface, const char *name, int v)
 {
     h->sysctl_present = true;
     h->sysctls = realloc(h->sysctls, (h->sysctl_count + 1) * sizeof(*h->sysctls));
@@ -172,7 +171,7 @@ static void relocation_bound_to_management(void **state)
     assert_int_equal(STATUS("XG-MIG-001", &h, &p), XG_STATUS_FAIL);
     xg_addr_parse("198.51.100.10", &h.sockets[0].addr); /* the public address */
     assert_int_equal(STATUS("XG-MIG-001", &h, &p), XG_STATUS_FAIL);
-    assert_int_equal(STATUS("XG-SVC-002", &h, &p), XG_STATUS_FAIL); /* bound to public eth0 */
+    assert_int_equal(STATUS("XG-SVC-002", &h, &p), XG_STATUS_FAIL);   /* bound to public eth0 */
     assert_int_equal(STATUS("XG-MIG-001", &h, NULL), XG_STATUS_PASS); /* no policy: specific */
     xg_addr_parse("0.0.0.0", &h.sockets[0].addr);
     assert_int_equal(STATUS("XG-MIG-001", &h, NULL), XG_STATUS_FAIL);
@@ -196,7 +195,7 @@ static void cleartext_migration_per_scenario(void **state)
     struct xg_host h = {0};
     h.xend_present = true;
     xg_kv_add(&h.xend, "xend-relocation-server", "yes", "x.sxp", 1);
-    assert_int_equal(STATUS("XG-MIG-003", &h, &p), XG_STATUS_PASS); /* isolated: allowed */
+    assert_int_equal(STATUS("XG-MIG-003", &h, &p), XG_STATUS_PASS);   /* isolated: allowed */
     assert_int_equal(STATUS("XG-MIG-003", &h, NULL), XG_STATUS_FAIL); /* no policy: untrusted */
     p.scenario = XG_SCENARIO_UNTRUSTED;
     p.transport = XG_TRANSPORT_TUNNEL;
@@ -303,9 +302,9 @@ static void users_against_admins(void **state)
     h.accounts = calloc(2, sizeof(*h.accounts));
     h.account_count = 2;
     h.accounts[0] = (struct xg_account){strdup("root"), 0, 0, strdup("/root"), strdup("/bin/bash"),
-                                        XG_PW_USABLE, 1};
-    h.accounts[1] = (struct xg_account){strdup("alice"), 1000, 1000, strdup("/home/alice"),
-                                        strdup("/bin/bash"), XG_PW_LOCKED, 2};
+                                        XG_PW_USABLE,   1};
+    h.accounts[1] = (struct xg_account){
+        strdup("alice"), 1000, 1000, strdup("/home/alice"), strdup("/bin/bash"), XG_PW_LOCKED, 2};
     h.groups = calloc(1, sizeof(*h.groups));
     h.group_count = 1;
     h.groups[0].name = strdup("sudo");
@@ -402,8 +401,7 @@ static void waivers_and_exit(void **state)
     assert_non_null(doc);
     json_t *c0 = json_array_get(json_object_get(doc, "checks"), 0);
     assert_string_equal(json_string_value(json_object_get(c0, "status")), "waived");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"),
-                                                        "waived")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "waived")),
                      1);
     json_decref(doc);
     free(json);

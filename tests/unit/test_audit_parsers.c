@@ -103,8 +103,8 @@ static int fake_include(void *ctx, const char *pattern, struct xg_kvlist *out, u
         return xg_sshd_parse(S("PasswordAuthentication no\n"), "d.conf", out, fake_include, NULL,
                              depth, err);
     if (!strcmp(pattern, "loop.conf")) /* includes itself forever */
-        return xg_sshd_parse(S("Include loop.conf\n"), "loop.conf", out, fake_include, NULL,
-                             depth, err);
+        return xg_sshd_parse(S("Include loop.conf\n"), "loop.conf", out, fake_include, NULL, depth,
+                             err);
     return 0;
 }
 
@@ -136,8 +136,7 @@ static void sshd_first_value_include_match(void **state)
     assert_string_equal(pa->file, "d.conf");
     xg_kv_free(&kv);
     /* runaway includes stop with an error */
-    assert_int_equal(xg_sshd_parse(S("Include loop.conf\n"), "s", &kv, fake_include, NULL, 0,
-                                   &err),
+    assert_int_equal(xg_sshd_parse(S("Include loop.conf\n"), "s", &kv, fake_include, NULL, 0, &err),
                      -1);
     assert_non_null(strstr(err.msg, "Include nested deeper"));
     xg_kv_free(&kv);
@@ -235,9 +234,8 @@ static void group_sudoers(void **state)
     struct xg_err err;
     struct xg_group *g = NULL;
     size_t ng = 0;
-    assert_int_equal(xg_group_parse(S("sudo:x:27:alice,bob\nusers:x:100:\n"), "/etc/group", &g,
-                                    &ng, &err),
-                     0);
+    assert_int_equal(
+        xg_group_parse(S("sudo:x:27:alice,bob\nusers:x:100:\n"), "/etc/group", &g, &ng, &err), 0);
     assert_int_equal(ng, 2);
     assert_int_equal(g[0].member_count, 2);
     assert_string_equal(g[0].members[1], "bob");
