@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,11 +16,15 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
 
 extern char **environ;
+
+/* How long one read-only command may take before the probe gives up on it. */
+#define XG_RUN_TIMEOUT_MS 5000
 
 int xg_rootfs_open(struct xg_rootfs *r, const char *path, struct xg_err *err)
 {
@@ -205,19 +211,36 @@ char *xg_run_capture(char *const argv[], size_t *len)
     }
     struct xg_buf b = {0};
     char chunk[8192];
-    for (ssize_t n; (n = read(pipefd[0], chunk, sizeof(chunk))) != 0;) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+    bool timed_out = false;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = XG_RUN_TIMEOUT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+                                         (now.tv_nsec - start.tv_nsec) / 1000000);
+        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+        int pr = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0) {
+            /* a hung command (xl with a dead xenstored) must not hang the audit */
+            timed_out = true;
+            kill(pid, SIGKILL);
             break;
         }
+        ssize_t n = read(pipefd[0], chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
         xg_buf_printf(&b, "%.*s", (int)n, chunk);
     }
     close(pipefd[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || xg_buf_failed(&b)) {
+    if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || xg_buf_failed(&b)) {
         xg_buf_free(&b);
         return NULL;
     }

@@ -45,7 +45,8 @@ void xg_strv_free(char **v, size_t n);
 
 /*
  * Run argv (searched in PATH) with stdin and stderr on /dev/null and return
- * its stdout, or NULL when it cannot run or exits non-zero.
+ * its stdout, or NULL when it cannot run, exits non-zero or takes more than
+ * five seconds (then it is killed: a hung `xl` must not hang the audit).
  */
 char *xg_run_capture(char *const argv[], size_t *len);
 
