@@ -217,8 +217,8 @@ char *xg_run_capture(char *const argv[], size_t *len)
     for (;;) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = XG_RUN_TIMEOUT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
-                                         (now.tv_nsec - start.tv_nsec) / 1000000);
+        long left = XG_RUN_TIMEOUT_MS -
+                    ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
         struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
         int pr = left > 0 ? poll(&pfd, 1, (int)left) : 0;
         if (pr < 0 && errno == EINTR)
