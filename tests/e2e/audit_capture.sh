@@ -54,15 +54,24 @@ done
 in_ns sysctl -qw net.ipv4.conf.lo.accept_redirects=0 net.ipv6.conf.lo.accept_redirects=0
 # the firewall checks, before and after xenguard's ruleset is loaded (with the analyzer built in;
 # without it they must say so and give no verdict)
-fw_ids="XG-FW-001 XG-FW-002 XG-MIG-002 XG-MIG-004"
-in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/open.json"
-"$XG" firewall -c "$T/iso.conf" | in_ns nft -f - && ok "compiled ruleset loaded in the namespace" ||
-    notok "compiled ruleset loaded in the namespace"
 in_ns python3 -c 'import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("192.0.2.10", 8002)); s.listen(); time.sleep(120)' &
 LPID=$!
-for _ in $(seq 50); do in_ns grep -q ':1F42 00000000:0000 0A' /proc/net/tcp && break; sleep 0.1; done
+# a process that calls itself xapi (prctl PR_SET_NAME), listening on every address like xapi does
+in_ns python3 -c 'import ctypes,socket,time
+ctypes.CDLL(None).prctl(15, b"xapi", 0, 0, 0)
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 443)); s.listen(); time.sleep(120)' &
+for _ in $(seq 50); do
+    in_ns grep -q ':1F42 00000000:0000 0A' /proc/net/tcp && in_ns grep -q ':01BB 00000000:0000 0A' /proc/net/tcp && break
+    sleep 0.1
+done
+fw_ids="XG-FW-001 XG-FW-002 XG-FW-003 XG-MIG-002 XG-MIG-004"
+in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/open.json"
+in_ns "$XG" capture "$T/cap-open" >/dev/null
+"$XG" firewall -c "$T/iso.conf" | in_ns nft -f - && ok "compiled ruleset loaded in the namespace" ||
+    notok "compiled ruleset loaded in the namespace"
 
 # live audit inside the namespace (real /proc/net, /proc/sys/net, nft, ip -j addr)
 in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/live.json"; rc=$?
@@ -104,6 +113,21 @@ print("# differences:", diff)
 sys.exit(1 if diff else 0)
 PY
 check "grep -q '\"live\": false' $T/offline.json" "offline audit says it is not live"
+
+# XG-XAPI-003 on the two captures, made XAPI hosts by adding /etc/xapi.conf: xapi listens on
+# every address; open to everyone on the empty ruleset, closed once xenguard's is loaded
+for c in cap-open cap; do
+    mkdir -p "$T/$c/etc" && printf 'migration-https-only = true\n' >"$T/$c/etc/xapi.conf"
+    "$XG" audit --root "$T/$c" --format json >"$T/$c-xapi.json"
+done
+if grep -q 'firewall analyzer not available in this build' "$T/cap-xapi.json"; then
+    check "[ \"$(status "$T/cap-xapi.json" XG-XAPI-003)\" = n/a ]" "XG-XAPI-003: n/a without the analyzer, no verdict"
+else
+    check "[ \"$(status "$T/cap-open-xapi.json" XG-XAPI-003)\" = fail ]" "XG-XAPI-003 fails: xapi on every address, empty ruleset"
+    check "[ \"$(status "$T/cap-xapi.json" XG-XAPI-003)\" = pass ]" "XG-XAPI-003 passes behind xenguard's ruleset"
+fi
+check "grep -q 'tcp 0.0.0.0:443 (xapi): XAPI binds every address by design' $T/cap-xapi.json" \
+    "the renamed process is seen as xapi in the capture"
 mkdir -p "$T/full" && touch "$T/full/x"
 "$XG" capture "$T/full" >/dev/null 2>"$T/e"; check "[ $? = 1 ] && grep -q 'not empty' $T/e" "capture refuses a non-empty directory"
 "$XG" capture --help | grep -q 'audit --root'; check "[ $? = 0 ]" "capture --help"
