@@ -9,6 +9,8 @@
 #define XG_VERBS_H
 
 int cmd_firewall(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);
 int cmd_tunneld(int argc, char **argv);
 int cmd_tunnel_keys(int argc, char **argv);
