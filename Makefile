@@ -20,7 +20,7 @@ SAN      ?=
 # Debian packages: what builds xenguard, and what its tests additionally need.
 BUILD_DEPS := build-essential pkg-config libnftables-dev libjansson-dev libssl-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev clang libclang-rt-14-dev nftables iptables iproute2 \
-              kmod procps python3 openssh-client openssh-server socat
+              kmod procps python3 openssh-client openssh-server socat openssl bc
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ifeq ($(SAN),1)
@@ -104,6 +104,8 @@ install: all
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
 	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
 	install -D -m 0644 doc/xenguard-capture.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-capture.8
+	install -D -m 0644 doc/xenguard-tunnel.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-tunnel.8
+	install -D -m 0644 systemd/xenguard-tunneld.service $(DESTDIR)$(PREFIX)/lib/systemd/system/xenguard-tunneld.service
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
