@@ -68,21 +68,21 @@ enum {
 };
 
 enum xg_match_kind {
-    XG_MATCH_IIFNAME,  /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
+    XG_MATCH_IIFNAME, /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
     XG_MATCH_OIFNAME,
-    XG_MATCH_NFPROTO,  /* family: only packets of this IP family (inet tables) */
-    XG_MATCH_SADDR,    /* addrs: source in any of the prefixes (or named set) */
+    XG_MATCH_NFPROTO, /* family: only packets of this IP family (inet tables) */
+    XG_MATCH_SADDR,   /* addrs: source in any of the prefixes (or named set) */
     XG_MATCH_DADDR,
-    XG_MATCH_L4PROTO,  /* proto: IPPROTO_* number */
-    XG_MATCH_SPORT,    /* ports: in any of the ranges */
+    XG_MATCH_L4PROTO, /* proto: IPPROTO_* number */
+    XG_MATCH_SPORT,   /* ports: in any of the ranges */
     XG_MATCH_DPORT,
-    XG_MATCH_CTSTATE,  /* ct_states: conntrack state in the mask */
-    XG_MATCH_RPF_OK,   /* reverse path valid: the route back to saddr leaves via iif.
-                          negate=true is nft `fib saddr . iif oif missing`,
-                          iptables `-m rpfilter --invert` */
+    XG_MATCH_CTSTATE,   /* ct_states: conntrack state in the mask */
+    XG_MATCH_RPF_OK,    /* reverse path valid: the route back to saddr leaves via iif.
+                           negate=true is nft `fib saddr . iif oif missing`,
+                           iptables `-m rpfilter --invert` */
     XG_MATCH_ICMP_TYPE, /* icmp: family 4 = ICMP, 6 = ICMPv6; type in the list */
-    XG_MATCH_LIMIT,    /* limit: rate limit (the analyzer treats it as unknown) */
-    XG_MATCH_UNKNOWN,  /* text: anything not modelled; may or may not match */
+    XG_MATCH_LIMIT,     /* limit: rate limit (the analyzer treats it as unknown) */
+    XG_MATCH_UNKNOWN,   /* text: anything not modelled; may or may not match */
 };
 
 struct xg_port_range {
@@ -141,8 +141,8 @@ enum xg_verdict_kind {
 };
 
 enum xg_reject_kind {
-    XG_REJECT_DEFAULT,        /* icmp port-unreachable (kernel default) */
-    XG_REJECT_TCP_RESET,      /* tcp reset (only valid with l4proto tcp) */
+    XG_REJECT_DEFAULT,          /* icmp port-unreachable (kernel default) */
+    XG_REJECT_TCP_RESET,        /* tcp reset (only valid with l4proto tcp) */
     XG_REJECT_ADMIN_PROHIBITED, /* icmp(x)/icmpv6 administratively prohibited */
 };
 
@@ -163,6 +163,7 @@ struct xg_rule {
     /* where the rule came from: input file and line for parsed rules */
     const char *src_file;
     unsigned src_line;
+    unsigned src_handle; /* nft rule handle (JSON input has no useful lines); 0 = none */
 };
 
 struct xg_chain {
@@ -230,6 +231,9 @@ uint8_t xg_rule_family(const struct xg_table *t, const struct xg_rule *r);
 /* --- names, for printers --- */
 const char *xg_hook_name(enum xg_hook hook);
 const char *xg_verdict_name(enum xg_verdict_kind v);
+
+/* Deep copy of a rule into an empty `dst` (src_file is shared, not owned). */
+int xg_rule_copy(struct xg_rule *dst, const struct xg_rule *src);
 
 void xg_match_clear(struct xg_match *m);
 void xg_rule_clear(struct xg_rule *r);
