@@ -23,6 +23,7 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
+    {"analyze", cmd_analyze, "exact answers about a real firewall: reach, matrix, spoofing, drift"},
 };
 
 static void usage(FILE *out)

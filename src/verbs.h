@@ -9,5 +9,6 @@
 #define XG_VERBS_H
 
 int cmd_firewall(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif
