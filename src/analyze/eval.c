@@ -268,7 +268,7 @@ static enum tri addr_in(const struct xg_table *t, const struct xg_match *m,
 
 /* One match other than the source address, for the query's fixed packet. */
 static enum tri match_fixed(const struct xg_table *t, const struct xg_match *m,
-                            const struct xg_packet_query *q)
+                            const struct xg_packet_query *q, uint32_t ct)
 {
     switch (m->kind) {
     case XG_MATCH_IIFNAME:
@@ -299,7 +299,7 @@ static enum tri match_fixed(const struct xg_table *t, const struct xg_match *m,
                 return neg(TRI_T, m->negate);
         return neg(TRI_F, m->negate);
     case XG_MATCH_CTSTATE:
-        return neg((m->u.ct_states & XG_CT_NEW) ? TRI_T : TRI_F, m->negate);
+        return neg((m->u.ct_states & ct) ? TRI_T : TRI_F, m->negate);
     case XG_MATCH_ICMP_TYPE:
         return q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6 ? TRI_U : TRI_F;
     case XG_MATCH_RPF_OK:
@@ -313,12 +313,12 @@ static enum tri match_fixed(const struct xg_table *t, const struct xg_match *m,
 }
 
 static enum tri rule_fixed(const struct xg_table *t, const struct xg_rule *r,
-                           const struct xg_packet_query *q, bool *has_rpf)
+                           const struct xg_packet_query *q, uint32_t ct, bool *has_rpf)
 {
     enum tri all = TRI_T;
     *has_rpf = false;
     for (size_t i = 0; i < r->match_count; i++) {
-        enum tri v = match_fixed(t, &r->matches[i], q);
+        enum tri v = match_fixed(t, &r->matches[i], q, ct);
         if (v == TRI_F)
             return TRI_F;
         if (v == TRI_U)
@@ -338,8 +338,22 @@ struct ev {
     size_t nw;
     struct xg_bits accept, drop; /* outcomes reached in the current base chain */
     struct xg_bits rpf;          /* atoms whose reverse path is ok (with q->rpf_ok) */
+    uint32_t ct;                 /* the conntrack state the current base chain sees */
     struct xg_err *err;
 };
+
+/*
+ * What `ct state` says in a base chain: conntrack itself sits on prerouting
+ * at priority -200, so chains before it (raw) see no conntrack entry, which
+ * both iptables and nft report as INVALID; later chains see NEW.
+ */
+static uint32_t ct_state_at(const struct xg_chain *base)
+{
+    if ((base->hook == XG_HOOK_PREROUTING || base->hook == XG_HOOK_OUTPUT) &&
+        base->priority < -200)
+        return XG_CT_INVALID;
+    return XG_CT_NEW;
+}
 
 static size_t chain_number(const struct xg_analysis *an, const struct xg_chain *c)
 {
@@ -446,7 +460,7 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
 
         if (!cr->family_ok)
             continue;
-        fixed = rule_fixed(t, r, e->q, &has_rpf);
+        fixed = rule_fixed(t, r, e->q, e->ct, &has_rpf);
         if (fixed == TRI_F)
             continue;
         if (!restrict_addr(cr, u, m, nw))
@@ -624,6 +638,7 @@ static int reach_bits(struct xg_analysis *an, const struct xg_packet_query *q, s
         goto out;
     }
     for (size_t b = 0; b < nbases; b++) {
+        e.ct = ct_state_at(bases[b].c);
         memset(e.accept.w, 0, e.nw * 8);
         memset(e.drop.w, 0, e.nw * 8);
         memset(ret.w, 0, e.nw * 8);
@@ -790,6 +805,7 @@ void xg_matrix_free(struct xg_matrix *m)
 /* --- one packet, with the deciding rule --- */
 
 struct walk {
+    uint32_t ct;
     const struct xg_packet_query *q;
     const struct xg_prefix *saddr;
     const struct xg_rule *unknown;
@@ -816,7 +832,7 @@ static int walk_chain(struct walk *w, const struct xg_table *t, const struct xg_
             else if (m->kind == XG_MATCH_RPF_OK && w->q->rpf_ok)
                 v = neg(xg_prefix_list_covers(w->q->rpf_ok, w->saddr) ? TRI_T : TRI_F, m->negate);
             else
-                v = match_fixed(t, m, w->q);
+                v = match_fixed(t, m, w->q, w->ct);
             if (v == TRI_F)
                 all = TRI_F;
             else if (v == TRI_U)
@@ -872,7 +888,7 @@ int xg_packet_trace(const struct xg_ruleset *rs, const struct xg_packet_query *q
         return xg_fail(err, "out of memory");
     }
     for (size_t b = 0; b < nbases; b++) {
-        struct walk w = {.q = q, .saddr = saddr, .err = err};
+        struct walk w = {.q = q, .saddr = saddr, .err = err, .ct = ct_state_at(bases[b].c)};
         struct xg_trace_step *st = &out->steps[out->count++];
         int rc;
         st->table = bases[b].t;

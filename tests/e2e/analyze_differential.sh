@@ -4,13 +4,13 @@
 # TCP SYNs from TEST-NET sources over veth pairs, and the analyzer's answer
 # compared with what the kernel let through, packet by packet.
 #
-#   XGA_RULESETS (default 24) rulesets, half iptables-restore, half nft;
+#   XGA_RULESETS (default 48) rulesets, half iptables-restore, half nft;
 #   XGA_SEED (default 1000) the first generator seed. Each ruleset is probed
 #   with ~28 sources x 4 interfaces x 4 ports.
 set -u
 XG=${XG:-build/xenguard}
 ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-COUNT=${XGA_RULESETS:-24}
+COUNT=${XGA_RULESETS:-48}
 SEED=${XGA_SEED:-1000}
 SNS="xgas$$"
 RNS="xgar$$"
