@@ -930,6 +930,11 @@ static bool has_name(char **names, size_t n, const char *s)
     return false;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int xg_ruleset_ifnames(const struct xg_ruleset *rs, char ***names, size_t *count)
 {
     char **v = NULL;
@@ -963,6 +968,8 @@ int xg_ruleset_ifnames(const struct xg_ruleset *rs, char ***names, size_t *count
                     n++;
                 }
         }
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_str);
     *names = v;
     *count = n;
     return 0;

@@ -158,6 +158,26 @@ static void table_remove(struct xg_ruleset *rs, size_t i)
     rs->table_count--;
 }
 
+/* A table iptables-nft made: its base chains carry iptables' built-in names
+ * (nft users name theirs freely, and may reuse a table name like "raw"). */
+static bool made_by_iptables(const struct xg_table *t)
+{
+    static const char *const builtin[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
+                                          "POSTROUTING"};
+    size_t bases = 0;
+    for (size_t c = 0; c < t->chain_count; c++) {
+        bool ok = false;
+        if (t->chains[c]->hook == XG_HOOK_NONE)
+            continue;
+        bases++;
+        for (size_t k = 0; k < sizeof(builtin) / sizeof(builtin[0]); k++)
+            ok |= !strcmp(t->chains[c]->name, builtin[k]);
+        if (!ok)
+            return false;
+    }
+    return bases > 0;
+}
+
 /* iptables-nft tables seen through their xtables view. */
 static int replace_xt_tables(struct xg_ruleset *rs, const char *tool, uint8_t family,
                              struct xg_err *err)
@@ -179,11 +199,16 @@ static int replace_xt_tables(struct xg_ruleset *rs, const char *tool, uint8_t fa
     }
     free(text);
     for (size_t i = 0; i < ipt.table_count; i++) {
+        bool replaced = false;
         for (size_t j = 0; j < rs->table_count; j++)
-            if (rs->tables[j]->family == tf && !strcmp(rs->tables[j]->name, ipt.tables[i]->name)) {
+            if (rs->tables[j]->family == tf && !strcmp(rs->tables[j]->name, ipt.tables[i]->name) &&
+                made_by_iptables(rs->tables[j])) {
                 table_remove(rs, j);
+                replaced = true;
                 break;
             }
+        if (!replaced)
+            continue; /* an nft-made table of that name: nft's view is the right one */
         struct xg_table **g = realloc(rs->tables, (rs->table_count + 1) * sizeof(*g));
         if (!g) {
             xg_ruleset_free(&ipt);

@@ -150,14 +150,9 @@ static json_t *prefixes_json(const struct xg_prefix_list *l)
     return a;
 }
 
-static void print_prefixes(const struct xg_prefix_list *l, const char *indent)
+static void print_list(const struct xg_prefix_list *l, const char *indent, size_t col)
 {
     char buf[XG_PREFIX_STRLEN];
-    size_t col = 0;
-    if (!l->count) {
-        printf("(none)\n");
-        return;
-    }
     for (size_t i = 0; i < l->count; i++) {
         xg_prefix_format(&l->items[i], false, buf);
         if (col && col + strlen(buf) > 60) {
@@ -168,6 +163,35 @@ static void print_prefixes(const struct xg_prefix_list *l, const char *indent)
         col += strlen(buf) + 1;
     }
     printf("\n");
+}
+
+/* Text: a minimal CIDR list, or "all except ..." when that is much shorter
+ * (the JSON output always has the plain list). */
+static void print_prefixes(const struct xg_prefix_list *l, const char *indent)
+{
+    struct xg_ivlist iv = {0}, rest = {0};
+    struct xg_prefix_list comp = {0};
+    if (!l->count) {
+        printf("(none)\n");
+        return;
+    }
+    if (l->count > 6) {
+        uint8_t family = l->items[0].family;
+        if (xg_ivlist_from_prefixes(&iv, l, family) == 0 &&
+            xg_ivlist_complement(&iv, family, &rest) == 0 &&
+            xg_ivlist_to_prefixes(&rest, family, &comp) == 0 && comp.count * 3 < l->count) {
+            printf("all except");
+            print_list(&comp, indent, 11);
+            xg_ivlist_free(&iv);
+            xg_ivlist_free(&rest);
+            xg_prefix_list_free(&comp);
+            return;
+        }
+        xg_ivlist_free(&iv);
+        xg_ivlist_free(&rest);
+        xg_prefix_list_free(&comp);
+    }
+    print_list(l, indent, 0);
 }
 
 static bool lists_equal(const struct xg_prefix_list *a, const struct xg_prefix_list *b)
@@ -252,19 +276,57 @@ static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t 
     q->path = o->path;
 }
 
+static int load_ifmap(const struct opts *o, struct xg_ifmap *map, struct xg_err *err)
+{
+    char *text;
+    size_t len;
+    int rc;
+    if (!o->ifmap)
+        return xg_ifmap_from_host(map, err);
+    if (xg_read_file(o->ifmap, &text, &len, err) < 0)
+        return -1;
+    rc = xg_ifmap_parse(text, len, o->ifmap, map, err);
+    free(text);
+    return rc;
+}
+
+/* With --ifmap, reverse-path (fib/rpfilter) matches are evaluated. */
+static int with_rpf(const struct opts *o, const struct xg_ifmap *map, struct xg_packet_query *q,
+                    struct xg_prefix_list *rpf)
+{
+    if (!o->ifmap)
+        return 0;
+    if (xg_ifmap_rpf(map, q->iifname, q->family, rpf) < 0)
+        return -1;
+    q->rpf_ok = rpf;
+    return 0;
+}
+
+static int ifmap_extra(const struct xg_ifmap *map, struct xg_prefix_list *extra)
+{
+    for (size_t i = 0; i < map->count; i++)
+        if (xg_prefix_list_copy(extra, &map->entries[i].prefixes) < 0)
+            return -1;
+    return 0;
+}
+
 /* --- --reach --- */
 
 static int do_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
-    struct xg_analysis *an = xg_analysis_new(rs, NULL, err);
+    struct xg_analysis *an = NULL;
     struct ifclass *ifs = NULL;
     size_t nifs = 0;
     json_t *jifs = json_array();
     bool all_exact = true;
     int rc = -1;
     struct xg_prefix to;
+    struct xg_ifmap map = {0};
+    struct xg_prefix_list extra = {0};
 
-    if (!an)
+    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
+        goto out;
+    if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
     if (o->to && xg_addr_parse(o->to, &to) < 0) {
         xg_fail(err, "--to: '%s' is not an address", o->to);
@@ -287,16 +349,20 @@ static int do_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg
             uint8_t family = f ? 6 : 4;
             struct xg_packet_query q;
             struct xg_reach r;
-            json_t *jf = json_object();
+            struct xg_prefix_list rpf = {0};
+            json_t *jf;
             if (o->to && to.family != family)
                 continue;
+            jf = json_object();
             base_query(o, &q, family, &o->reach, ifs[i].rep);
             q.daddr = o->to ? &to : NULL;
-            if (xg_analysis_reach(an, &q, &r, err) < 0) {
+            if (with_rpf(o, &map, &q, &rpf) < 0 || xg_analysis_reach(an, &q, &r, err) < 0) {
+                xg_prefix_list_free(&rpf);
                 json_decref(ji);
                 json_decref(jf);
                 goto out;
             }
+            xg_prefix_list_free(&rpf);
             bool exact = lists_equal(&r.may, &r.must);
             all_exact &= exact;
             json_object_set_new(jf, "bound", json_string(exact ? "exact" : "may/must"));
@@ -339,6 +405,8 @@ out:
     json_decref(jifs);
     free(ifs);
     xg_analysis_free(an);
+    xg_ifmap_free(&map);
+    xg_prefix_list_free(&extra);
     return rc;
 }
 
@@ -374,6 +442,8 @@ static int do_packet(const struct opts *o, const struct xg_ruleset *rs, struct x
     char other[XG_IFNAMSIZ];
     const char *iface = o->iface;
     int rc = -1;
+    struct xg_ifmap map = {0};
+    struct xg_prefix_list rpf = {0};
 
     if (xg_addr_parse(o->from, &src) < 0)
         return xg_fail(err, "--from: '%s' is not an address", o->from);
@@ -385,10 +455,16 @@ static int do_packet(const struct opts *o, const struct xg_ruleset *rs, struct x
     }
     if (xg_prefix_list_add(&extra, &src) < 0)
         return xg_fail(err, "out of memory");
+    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
+        goto out;
     if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
     base_query(o, &q, src.family, &o->to_port, iface);
     q.daddr = o->to ? &to : NULL;
+    if (with_rpf(o, &map, &q, &rpf) < 0) {
+        xg_fail(err, "out of memory");
+        goto out;
+    }
     if (xg_analysis_reach(an, &q, &r, err) < 0 || xg_packet_trace(rs, &q, &src, &tr, err) < 0)
         goto out;
     bool may = xg_prefix_list_covers(&r.may, &src), must = xg_prefix_list_covers(&r.must, &src);
@@ -454,6 +530,8 @@ out:
     xg_reach_free(&r);
     xg_trace_free(&tr);
     xg_prefix_list_free(&extra);
+    xg_prefix_list_free(&rpf);
+    xg_ifmap_free(&map);
     xg_analysis_free(an);
     return rc;
 }
@@ -462,12 +540,16 @@ out:
 
 static int do_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
-    struct xg_analysis *an = xg_analysis_new(rs, NULL, err);
+    struct xg_analysis *an = NULL;
     struct ifclass *ifs = NULL;
     size_t nifs = 0;
     json_t *jifs = json_array();
     int rc = -1;
-    if (!an)
+    struct xg_ifmap map = {0};
+    struct xg_prefix_list extra = {0}, rpf = {0};
+    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
+        goto out;
+    if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
     if (if_classes(rs, o->iface, &ifs, &nifs) < 0) {
         xg_fail(err, "out of memory");
@@ -482,8 +564,17 @@ static int do_matrix(const struct opts *o, const struct xg_ruleset *rs, struct x
             struct xg_packet_query qs[MAX_SERVICES];
             struct xg_matrix m;
             json_t *jc = json_array();
-            for (size_t k = 0; k < o->nmatrix; k++)
+            xg_prefix_list_free(&rpf);
+            for (size_t k = 0; k < o->nmatrix; k++) {
                 base_query(o, &qs[k], family, &o->matrix[k], ifs[i].rep);
+                if (o->ifmap && k == 0 && with_rpf(o, &map, &qs[0], &rpf) < 0) {
+                    json_decref(jc);
+                    json_decref(ji);
+                    xg_fail(err, "out of memory");
+                    goto out;
+                }
+                qs[k].rpf_ok = qs[0].rpf_ok;
+            }
             if (xg_analysis_matrix(an, qs, o->nmatrix, family, &m, err) < 0) {
                 json_decref(jc);
                 json_decref(ji);
@@ -539,6 +630,9 @@ out:
     json_decref(jifs);
     free(ifs);
     xg_analysis_free(an);
+    xg_ifmap_free(&map);
+    xg_prefix_list_free(&extra);
+    xg_prefix_list_free(&rpf);
     return rc;
 }
 
@@ -570,19 +664,8 @@ static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct
     int rc = -1;
     size_t bad = 0;
 
-    if (o->ifmap) {
-        char *text;
-        size_t len;
-        if (xg_read_file(o->ifmap, &text, &len, err) < 0)
-            goto out;
-        rc = xg_ifmap_parse(text, len, o->ifmap, &map, err);
-        free(text);
-        if (rc < 0)
-            goto out;
-        rc = -1;
-    } else if (xg_ifmap_from_host(&map, err) < 0) {
+    if (load_ifmap(o, &map, err) < 0)
         goto out;
-    }
     for (size_t i = 0; i < map.count; i++)
         if (xg_prefix_list_copy(&extra, &map.entries[i].prefixes) < 0) {
             xg_fail(err, "out of memory");
@@ -614,6 +697,13 @@ static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct
             bool may_spoof = false, must_spoof = false;
             char example[XG_PREFIX_STRLEN + 32] = "";
             json_t *jf = json_object();
+            if (!xg_prefix_list_count_family(&e->prefixes, family)) {
+                json_object_set_new(jf, "spoofable", json_string("unchecked"));
+                json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
+                if (!o->json)
+                    printf("  IPv%d: not checked (no IPv%d prefixes in the map)\n", family, family);
+                continue;
+            }
             if (xg_ifmap_rpf(&map, e->ifname, family, &rpf) < 0) {
                 json_decref(jf);
                 json_decref(ji);
