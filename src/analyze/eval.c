@@ -349,8 +349,7 @@ struct ev {
  */
 static uint32_t ct_state_at(const struct xg_chain *base)
 {
-    if ((base->hook == XG_HOOK_PREROUTING || base->hook == XG_HOOK_OUTPUT) &&
-        base->priority < -200)
+    if ((base->hook == XG_HOOK_PREROUTING || base->hook == XG_HOOK_OUTPUT) && base->priority < -200)
         return XG_CT_INVALID;
     return XG_CT_NEW;
 }

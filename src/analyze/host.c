@@ -89,7 +89,7 @@ int xg_load_ruleset_file(const char *kind, const char *path, struct xg_ruleset *
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))
         i++;
     if (!kind)
-        kind = (i < len && text[i] == '{') ? "nft-json"
+        kind = (i < len && text[i] == '{')   ? "nft-json"
                : guess_ipt_family(text) == 6 ? "ip6tables"
                                              : "iptables";
     if (!strcmp(kind, "nft-json"))

@@ -569,7 +569,8 @@ static int parse_match(struct nctx *c, const char *family, const char *table, js
             uint8_t p = 0;
             json_t *pj = json_string(proto);
             rc = f ? add_family(c, a, f) : 0;
-            if (rc == 0 && !f && proto_value(pj, &p) == 0)
+            /* a header field of a transport (icmp type, tcp flags) implies it */
+            if (rc == 0 && proto_value(pj, &p) == 0)
                 rc = add_proto(c, a, p, false);
             if (rc == 0)
                 rc = add_unknown(c, a, "payload field not modelled");

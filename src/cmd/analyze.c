@@ -48,35 +48,34 @@ struct opts {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
-            "                        [--format text|json]\n"
-            "\n"
-            "Exact answers about a real firewall: who can open a new connection.\n"
-            "\n"
-            "Inputs (any combination, evaluated together as the kernel runs them;\n"
-            "without any, the live host is read, read-only):\n"
-            "  --iptables FILE       iptables-save output\n"
-            "  --ip6tables FILE      ip6tables-save output\n"
-            "  --nft-json FILE       nft -j list ruleset output\n"
-            "\n"
-            "Queries (one):\n"
-            "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
-            "                        one packet: verdict and the rule that decided it\n"
-            "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
-            "  --matrix P/N,P/N,...  classes of sources with identical access\n"
-            "  --spoofing [--ifmap FILE]\n"
-            "                        per interface: can sources outside its prefixes get in?\n"
-            "                        (FILE: lines 'IFACE PREFIX...'; default: ip addr/route)\n"
-            "  --diff OLD NEW        reachability changes between two rulesets\n"
-            "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
-            "                        guessed from the content)\n"
-            "\n"
-            "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
-            "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
-            "'may' = sources some packet from which can get in, 'must' = sources every\n"
-            "packet from which gets in. 'exact' means both are equal. See\n"
-            "xenguard-analyze(8).\n");
+    fprintf(out, "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
+                 "                        [--format text|json]\n"
+                 "\n"
+                 "Exact answers about a real firewall: who can open a new connection.\n"
+                 "\n"
+                 "Inputs (any combination, evaluated together as the kernel runs them;\n"
+                 "without any, the live host is read, read-only):\n"
+                 "  --iptables FILE       iptables-save output\n"
+                 "  --ip6tables FILE      ip6tables-save output\n"
+                 "  --nft-json FILE       nft -j list ruleset output\n"
+                 "\n"
+                 "Queries (one):\n"
+                 "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
+                 "                        one packet: verdict and the rule that decided it\n"
+                 "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
+                 "  --matrix P/N,P/N,...  classes of sources with identical access\n"
+                 "  --spoofing [--ifmap FILE]\n"
+                 "                        per interface: can sources outside its prefixes get in?\n"
+                 "                        (FILE: lines 'IFACE PREFIX...'; default: ip addr/route)\n"
+                 "  --diff OLD NEW        reachability changes between two rulesets\n"
+                 "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
+                 "                        guessed from the content)\n"
+                 "\n"
+                 "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
+                 "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
+                 "'may' = sources some packet from which can get in, 'must' = sources every\n"
+                 "packet from which gets in. 'exact' means both are equal. See\n"
+                 "xenguard-analyze(8).\n");
 }
 
 static int parse_service(const char *text, struct service *s)
@@ -500,16 +499,17 @@ static int do_packet(const struct opts *o, const struct xg_ruleset *rs, struct x
         print_json(j);
     } else {
         printf("%s -> %s%s%s on %s%s (%s path): %s%s\n", o->from, o->to ? o->to : "",
-               o->to ? " " : "", o->to_port.text, o->iface ? o->iface : "any other interface",
-               "", path_name(o->path),
-               must ? "ACCEPT" : !may ? "DROP" : "UNKNOWN (may be accepted)",
+               o->to ? " " : "", o->to_port.text, o->iface ? o->iface : "any other interface", "",
+               path_name(o->path),
+               must   ? "ACCEPT"
+               : !may ? "DROP"
+                      : "UNKNOWN (may be accepted)",
                may == must ? " (exact)" : "");
         for (size_t i = 0; i < tr.count; i++) {
             const struct xg_trace_step *st = &tr.steps[i];
             char ref[300];
             printf("  %-10s %-12s %s %d: %s", st->table->name, st->base->name,
-                   xg_hook_name(st->base->hook), st->base->priority,
-                   xg_verdict_name(st->verdict));
+                   xg_hook_name(st->base->hook), st->base->priority, xg_verdict_name(st->verdict));
             if (st->rule) {
                 rule_ref_text(st->rule, ref, sizeof(ref));
                 printf(" by rule %s (chain %s)\n", ref, st->chain->name);
@@ -751,11 +751,12 @@ static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct
                 }
             xg_prefix_list_free(&rpf);
             bad += may_spoof;
-            json_object_set_new(jf, "spoofable", json_string(must_spoof ? "yes"
-                                                            : may_spoof ? "maybe"
-                                                                        : "no"));
-            json_object_set_new(jf, "bound", json_string(must_spoof == may_spoof ? "exact"
-                                                                                 : "may/must"));
+            json_object_set_new(jf, "spoofable",
+                                json_string(must_spoof  ? "yes"
+                                            : may_spoof ? "maybe"
+                                                        : "no"));
+            json_object_set_new(jf, "bound",
+                                json_string(must_spoof == may_spoof ? "exact" : "may/must"));
             json_object_set_new(jf, "example", example[0] ? json_string(example) : json_null());
             json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
             if (!o->json)
@@ -900,8 +901,8 @@ static int do_diff(const struct opts *o, struct xg_err *err)
             json_object_set_new(j, "must_changed", json_boolean(c->must_changed));
             json_array_append_new(jc, j);
         } else {
-            printf("%s on %s, IPv%u:\n", svc, !strcmp(c->iface, "*") ? "any other interface" : c->iface,
-                   c->family);
+            printf("%s on %s, IPv%u:\n", svc,
+                   !strcmp(c->iface, "*") ? "any other interface" : c->iface, c->family);
             if (c->gained.count) {
                 printf("  now reachable from:   ");
                 print_prefixes(&c->gained, "                        ");
@@ -946,15 +947,22 @@ out:
 
 int cmd_analyze(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},         {"iptables", required_argument, NULL, '4'},
-        {"ip6tables", required_argument, NULL, '6'}, {"nft-json", required_argument, NULL, 'j'},
-        {"chain", required_argument, NULL, 'c'},  {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},     {"to-port", required_argument, NULL, 'p'},
-        {"iface", required_argument, NULL, 'i'},  {"reach", required_argument, NULL, 'r'},
-        {"matrix", required_argument, NULL, 'm'}, {"spoofing", no_argument, NULL, 's'},
-        {"ifmap", required_argument, NULL, 'M'},  {"diff", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"iptables", required_argument, NULL, '4'},
+                                             {"ip6tables", required_argument, NULL, '6'},
+                                             {"nft-json", required_argument, NULL, 'j'},
+                                             {"chain", required_argument, NULL, 'c'},
+                                             {"from", required_argument, NULL, 'f'},
+                                             {"to", required_argument, NULL, 't'},
+                                             {"to-port", required_argument, NULL, 'p'},
+                                             {"iface", required_argument, NULL, 'i'},
+                                             {"reach", required_argument, NULL, 'r'},
+                                             {"matrix", required_argument, NULL, 'm'},
+                                             {"spoofing", no_argument, NULL, 's'},
+                                             {"ifmap", required_argument, NULL, 'M'},
+                                             {"diff", required_argument, NULL, 'd'},
+                                             {"format", required_argument, NULL, 'F'},
+                                             {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};
     struct xg_err err = {{0}};
@@ -1021,8 +1029,9 @@ int cmd_analyze(int argc, char **argv)
                 return 1;
             for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 if (o.nmatrix >= MAX_SERVICES || parse_service(t, &o.matrix[o.nmatrix]) < 0) {
-                    fprintf(stderr, "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n",
-                            t, MAX_SERVICES);
+                    fprintf(stderr,
+                            "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n", t,
+                            MAX_SERVICES);
                     free(dup);
                     return 2;
                 }

@@ -14,8 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct xg_err err;
     if (xg_parse_nft_json((const char *)data, size, "fuzz", &rs, &err) == 0) {
         for (uint8_t family = 4; family <= 6; family += 2) {
-            struct xg_packet_query q = {.family = family, .proto = IPPROTO_TCP, .dport = 8002,
-                                        .iifname = "eth0", .path = XG_HOOK_INPUT};
+            struct xg_packet_query q = {.family = family,
+                                        .proto = IPPROTO_TCP,
+                                        .dport = 8002,
+                                        .iifname = "eth0",
+                                        .path = XG_HOOK_INPUT};
             struct xg_reach r;
             if (xg_reach_compute(&rs, &q, &r, &err) == 0)
                 xg_reach_free(&r);

@@ -15,15 +15,15 @@
 #include "analyze/analyze.h"
 #include "analyze/space.h"
 
-static struct xg_prefix P(const char *s)
-{
+static struct xg_prefix P(const char *s) {
     struct xg_prefix p;
     char why[160];
     assert_int_equal(xg_prefix_parse(s, XG_PREFIX_MASK, &p, why, sizeof(why)), 0);
     return p;
 }
 
-static void assert_list(const struct xg_prefix_list *l, const char *want)
+static void
+assert_list(const struct xg_prefix_list *l, const char *want)
 {
     char got[4096] = "", buf[XG_PREFIX_STRLEN];
     for (size_t i = 0; i < l->count; i++) {
@@ -137,7 +137,7 @@ static void test_iptables_dirty(void **state)
     assert_list(&in->rules[1].matches[0].u.addrs.prefixes, "192.0.0.0/8");
     assert_string_equal(in->rules[1].matches[1].u.ifname, "eth+");
     assert_list(&in->rules[2].matches[0].u.addrs.prefixes, "10.0.0.0/16");
-    assert_int_equal(in->rules[2].verdict, XG_VERDICT_JUMP); /* chain declared later */
+    assert_int_equal(in->rules[2].verdict, XG_VERDICT_JUMP);          /* chain declared later */
     assert_int_equal(in->rules[3].matches[0].kind, XG_MATCH_UNKNOWN); /* censored */
     assert_int_equal(in->rules[4].matches[0].kind, XG_MATCH_UNKNOWN); /* recent */
     assert_int_equal(in->rules[4].verdict, XG_VERDICT_DROP);
@@ -175,17 +175,21 @@ static const char *nft_json =
     "{\"chain\": {\"family\": \"inet\", \"table\": \"f\", \"name\": \"c\"}},"
     "{\"chain\": {\"family\": \"inet\", \"table\": \"f\", \"name\": \"in\", \"type\": \"filter\","
     " \"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},"
-    "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"in\", \"handle\": 7, \"expr\":"
-    " [{\"match\": {\"op\": \"==\", \"left\": {\"fib\": {\"result\": \"oif\", \"flags\": [\"saddr\","
+    "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"in\", \"handle\": 7, "
+    "\"expr\":"
+    " [{\"match\": {\"op\": \"==\", \"left\": {\"fib\": {\"result\": \"oif\", \"flags\": "
+    "[\"saddr\","
     " \"iif\"]}}, \"right\": false}}, {\"drop\": null}]}},"
-    "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"in\", \"handle\": 8, \"expr\":"
+    "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"in\", \"handle\": 8, "
+    "\"expr\":"
     " [{\"vmap\": {\"key\": {\"meta\": {\"key\": \"iifname\"}}, \"data\": {\"set\": [[\"eth0\","
     " {\"jump\": {\"target\": \"c\"}}], [\"eth1\", {\"accept\": null}]]}}}]}},"
     "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"c\", \"handle\": 9, \"expr\":"
     " [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"ip\", \"field\":"
     " \"saddr\"}}, \"right\": \"@ok\"}}, {\"match\": {\"op\": \"==\", \"left\": {\"payload\":"
     " {\"protocol\": \"tcp\", \"field\": \"dport\"}}, \"right\": 8002}}, {\"accept\": null}]}},"
-    "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"c\", \"handle\": 10, \"expr\":"
+    "{\"rule\": {\"family\": \"inet\", \"table\": \"f\", \"chain\": \"c\", \"handle\": 10, "
+    "\"expr\":"
     " [{\"xt\": {\"type\": \"match\", \"name\": \"recent\"}}, {\"accept\": null}]}}]}";
 
 static void test_nft_json(void **state)
@@ -204,13 +208,14 @@ static void test_nft_json(void **state)
     assert_int_equal(in->rules[2].verdict, XG_VERDICT_ACCEPT);
     assert_int_equal(in->rules[2].src_handle, 8);
     struct xg_set *s = xg_table_find_set(rs.tables[0], "ok");
-    assert_list(&s->elements, "192.0.2.1/32 192.0.2.2/31 192.0.2.4/31 192.0.2.6/32 198.51.100.0/24");
+    assert_list(&s->elements,
+                "192.0.2.1/32 192.0.2.2/31 192.0.2.4/31 192.0.2.6/32 198.51.100.0/24");
     struct xg_chain *c = xg_table_find_chain(rs.tables[0], "c");
     assert_int_equal(c->rules[1].matches[0].kind, XG_MATCH_UNKNOWN);
 
     /* reach: eth0 jumps to c, which accepts the set on 8002; fib is unknown */
-    struct xg_packet_query q = {.family = 4, .proto = IPPROTO_TCP, .dport = 8002,
-                                .iifname = "eth0", .path = XG_HOOK_INPUT};
+    struct xg_packet_query q = {
+        .family = 4, .proto = IPPROTO_TCP, .dport = 8002, .iifname = "eth0", .path = XG_HOOK_INPUT};
     struct xg_reach r;
     assert_int_equal(xg_reach_compute(&rs, &q, &r, &err), 0);
     assert_list(&r.must, "");
@@ -258,8 +263,8 @@ static void test_reach_jump_return_goto(void **state)
                        "-A B -s 192.0.2.160/27 -j RETURN\n"
                        "-A B -j ACCEPT\n"
                        "COMMIT\n";
-    struct xg_packet_query q = {.family = 4, .proto = IPPROTO_TCP, .dport = 22,
-                                .iifname = "eth0", .path = XG_HOOK_INPUT};
+    struct xg_packet_query q = {
+        .family = 4, .proto = IPPROTO_TCP, .dport = 22, .iifname = "eth0", .path = XG_HOOK_INPUT};
     (void)state;
     assert_int_equal(parse4(text, &rs, &err), 0);
     assert_int_equal(xg_reach_compute(&rs, &q, &r, &err), 0);
@@ -279,8 +284,8 @@ static void test_reach_tables_combine(void **state)
     const char *text = "*raw\n:PREROUTING ACCEPT\n-A PREROUTING -s 203.0.113.7 -j DROP\nCOMMIT\n"
                        "*filter\n:INPUT ACCEPT\n-A INPUT -s 203.0.113.0/24 -j ACCEPT\n"
                        "-A INPUT -j DROP\nCOMMIT\n";
-    struct xg_packet_query q = {.family = 4, .proto = IPPROTO_TCP, .dport = 22,
-                                .iifname = "eth0", .path = XG_HOOK_INPUT};
+    struct xg_packet_query q = {
+        .family = 4, .proto = IPPROTO_TCP, .dport = 22, .iifname = "eth0", .path = XG_HOOK_INPUT};
     (void)state;
     assert_int_equal(parse4(text, &rs, &err), 0);
     assert_int_equal(xg_reach_compute(&rs, &q, &r, &err), 0);
