@@ -145,15 +145,20 @@ static bool tool_exists(const char *name)
     return false;
 }
 
-static void table_remove(struct xg_ruleset *rs, size_t i)
+/* Free one table through the ruleset freer. */
+static void table_free(struct xg_table *t)
 {
-    /* free that one table through the ruleset freer */
     struct xg_table **arr = malloc(sizeof(*arr));
     struct xg_ruleset one = {.tables = arr, .table_count = 1};
     if (!arr)
-        return; /* keep it: a leak beats a crash */
-    arr[0] = rs->tables[i];
+        return; /* a leak beats a crash */
+    arr[0] = t;
     xg_ruleset_free(&one);
+}
+
+static void table_remove(struct xg_ruleset *rs, size_t i)
+{
+    table_free(rs->tables[i]);
     memmove(&rs->tables[i], &rs->tables[i + 1], (rs->table_count - i - 1) * sizeof(*rs->tables));
     rs->table_count--;
 }
@@ -207,11 +212,17 @@ static int replace_xt_tables(struct xg_ruleset *rs, const char *tool, uint8_t fa
                 replaced = true;
                 break;
             }
-        if (!replaced)
-            continue; /* an nft-made table of that name: nft's view is the right one */
+        if (!replaced) {
+            /* an nft-made table of that name: nft's view is the right one */
+            table_free(ipt.tables[i]);
+            ipt.tables[i] = NULL;
+            continue;
+        }
         struct xg_table **g = realloc(rs->tables, (rs->table_count + 1) * sizeof(*g));
         if (!g) {
-            xg_ruleset_free(&ipt);
+            for (size_t k = i; k < ipt.table_count; k++)
+                table_free(ipt.tables[k]);
+            free(ipt.tables);
             return xg_fail(err, "out of memory");
         }
         rs->tables = g;
