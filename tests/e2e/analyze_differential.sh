@@ -4,7 +4,8 @@
 # TCP SYNs from TEST-NET sources over veth pairs, and the analyzer's answer
 # compared with what the kernel let through, packet by packet.
 #
-#   XGA_RULESETS (default 48) rulesets, half iptables-restore, half nft;
+#   XGA_RULESETS (default 48) rulesets, in turn iptables-restore, nft (IPv4),
+#   ip6tables-restore, nft (IPv6);
 #   XGA_SEED (default 1000) the first generator seed. Each ruleset is probed
 #   with ~28 sources x 4 interfaces x 4 ports.
 set -u
@@ -38,6 +39,12 @@ for ifc in xgi0 xgi1 xgw5 xgo7; do
     ip -n "$RNS" link set "$ifc" up
     ip -n "$RNS" addr add "192.0.2.$((200 + k))/32" dev "$ifc"
     ip -n "$SNS" route add "192.0.2.$((200 + k))/32" dev "xgs$k"
+    ip -n "$RNS" addr add "2001:db8:ff::$((200 + k))/128" dev "$ifc" nodad
+    ip -n "$SNS" route add "2001:db8:ff::$((200 + k))/128" dev "xgs$k"
+    # static neighbours: the rulesets under test may drop ICMPv6 neighbour
+    # discovery, which is not what this test is about
+    mac=$(ip -n "$RNS" -j link show "$ifc" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+    ip -n "$SNS" neigh replace "2001:db8:ff::$((200 + k))" lladdr "$mac" dev "xgs$k" nud permanent
     k=$((k + 1))
 done
 for ns in "$SNS" "$RNS"; do

@@ -27,13 +27,17 @@ import time
 
 IFACES = ["xgi0", "xgi1", "xgw5", "xgo7"]  # xgo7: named by no rule -> class "*"
 DST = {name: "192.0.2.%d" % (200 + k) for k, name in enumerate(IFACES)}
+DST6 = {name: "2001:db8:ff::%d" % (200 + k) for k, name in enumerate(IFACES)}
+FORMATS = ["iptables", "nft", "ip6tables", "nft6"]
 PORTS = [22, 80, 8002, 9000]
 
 OBSERVER = """
 table inet xgobs {
   set seen { type ipv4_addr . ifname . inet_service; size 65535; }
+  set seen6 { type ipv6_addr . ifname . inet_service; size 65535; }
   chain last { type filter hook input priority 1000; policy accept;
-    tcp flags & (syn | ack) == syn add @seen { ip saddr . iifname . tcp dport }
+    tcp flags & (syn | ack) == syn meta nfproto ipv4 add @seen { ip saddr . iifname . tcp dport }
+    tcp flags & (syn | ack) == syn meta nfproto ipv6 add @seen6 { ip6 saddr . iifname . tcp dport }
   }
 }
 """
@@ -43,7 +47,7 @@ import socket, sys, errno
 cases = [l.split() for l in sys.stdin.read().split("\n") if l.strip()]
 socks = []
 for src, dst, port in cases:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if ":" in src else socket.AF_INET, socket.SOCK_STREAM)
     s.setblocking(False)
     s.bind((src, 0))
     s.connect_ex((dst, int(port)))
@@ -72,29 +76,32 @@ def main():
     total = disagreements = inexact = accepted = 0
     failed_rulesets = 0
     for i in range(count):
-        fmt = "iptables" if i % 2 == 0 else "nft"
+        fmt = FORMATS[i % len(FORMATS)]
+        v6 = fmt in ("ip6tables", "nft6")
+        fam = "ipv6" if v6 else "ipv4"
         rules = os.path.join(work, "r%d.%s" % (i, fmt))
         srcf = os.path.join(work, "r%d.src" % i)
         run([sys.executable, gen, str(seed + i), fmt, rules, srcf])
         sources = [l.strip() for l in open(srcf) if l.strip()]
 
         netns(rns, "nft", "flush", "ruleset")
-        if fmt == "iptables":
-            netns(rns, "iptables-restore", rules)
+        if fmt in ("iptables", "ip6tables"):
+            netns(rns, fmt + "-restore", rules)
         else:
             netns(rns, "nft", "-f", rules)
         netns(rns, "nft", "-f", "-", inp=OBSERVER)
 
         # probe sources live on the sender's loopback
-        netns(sns, "ip", "-4", "addr", "flush", "dev", "lo")
-        batch = "".join("address add %s/32 dev lo\n" % s for s in sources)
+        netns(sns, "ip", "-6" if v6 else "-4", "addr", "flush", "dev", "lo", "scope", "global")
+        batch = "".join("address add %s/%d dev lo%s\n" % (s, 128 if v6 else 32, " nodad" if v6 else "")
+                        for s in sources)
         netns(sns, "ip", "-batch", "-", inp=batch)
         cases = [(s, ifc, p) for s in sources for ifc in IFACES for p in PORTS]
         netns(sns, sys.executable, "-c", SENDER,
-              inp="\n".join("%s %s %d" % (s, DST[ifc], p) for s, ifc, p in cases))
+              inp="\n".join("%s %s %d" % (s, (DST6 if v6 else DST)[ifc], p) for s, ifc, p in cases))
         time.sleep(0.3)
         seen = set()
-        js = json.loads(netns(rns, "nft", "-j", "list", "set", "inet", "xgobs", "seen"))
+        js = json.loads(netns(rns, "nft", "-j", "list", "set", "inet", "xgobs", "seen6" if v6 else "seen"))
         for o in js["nftables"]:
             if "set" in o:
                 for e in o["set"].get("elem", []):
@@ -105,9 +112,9 @@ def main():
 
         # the kernel's own view of the ruleset, for the analyzer
         dump = os.path.join(work, "r%d.dump" % i)
-        if fmt == "iptables":
-            text = netns(rns, "iptables-save")
-            opt = "--iptables"
+        if fmt in ("iptables", "ip6tables"):
+            text = netns(rns, fmt + "-save")
+            opt = "--" + fmt
         else:
             text = netns(rns, "nft", "-j", "list", "ruleset")
             opt = "--nft-json"
@@ -120,12 +127,12 @@ def main():
             for ifc in IFACES[:3]:
                 out = run([xg, "analyze", opt, dump, "--reach", "tcp/%d" % p, "--iface", ifc,
                            "--format", "json"])
-                answers[ifc] = json.loads(out)["interfaces"][0]["ipv4"]
+                answers[ifc] = json.loads(out)["interfaces"][0][fam]
             # the "any other" class, from the per-class answer
             out = json.loads(run([xg, "analyze", opt, dump, "--reach", "tcp/%d" % p,
                                   "--format", "json"]))
             other = [x for x in out["interfaces"] if x["class"] == "other"]
-            answers["xgo7"] = other[0]["ipv4"]
+            answers["xgo7"] = other[0][fam]
             for ifc in IFACES:
                 a = answers[ifc]
                 if a["bound"] != "exact":
@@ -135,7 +142,7 @@ def main():
                     total += 1
                     want = (s, ifc, p) in seen
                     accepted += want
-                    got = any(ipaddress.ip_address(s) in n for n in nets)
+                    got = any(ipaddress.ip_address(s) in n for n in nets if n.version == (6 if v6 else 4))
                     if want != got:
                         disagreements += 1
                         bad_here.append("%s -> %s tcp/%d: kernel %s, analyzer %s" % (

@@ -13,14 +13,17 @@ It also picks the source addresses to probe: the edges of every prefix and
 range in the ruleset (first, last, one before, one after) plus random ones,
 so each atom the analyzer computes is hit at its borders.
 
-Usage: analyze_gen.py SEED iptables|nft OUT_RULES OUT_SOURCES
+Usage: analyze_gen.py SEED iptables|ip6tables|nft|nft6 OUT_RULES OUT_SOURCES
+(ip6tables and nft6: the same over 2001:db8:1::/120, :2::/120, :3::/120)
 """
 import ipaddress
 import random
 import sys
 
-NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+NETS4 = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+NETS6 = [ipaddress.ip_network(n) for n in ("2001:db8:1::/120", "2001:db8:2::/120", "2001:db8:3::/120")]
 RECEIVER = {ipaddress.ip_address("192.0.2.%d" % (200 + k)) for k in range(4)}
+RECEIVER |= {ipaddress.ip_address("2001:db8:ff::%d" % (200 + k)) for k in range(4)}
 PORTS = [22, 80, 8002, 9000]
 IFACES_IPT = ["xgi0", "xgi1", "xgw+", "xgi+", "xgz9"]
 
@@ -29,19 +32,23 @@ class Gen:
     def __init__(self, seed, fmt):
         self.r = random.Random(seed)
         self.fmt = fmt
+        self.v6 = fmt in ("ip6tables", "nft6")
+        self.nets = NETS6 if self.v6 else NETS4
+        self.ip = "ip6" if self.v6 else "ip"
+        self.bits = 128 if self.v6 else 32
         self.cuts = []  # (lo, hi) int ranges used by rules
         self.have_set = True
 
     def prefix(self):
-        net = self.r.choice(NETS)
-        plen = self.r.choice([24, 25, 26, 27, 28, 29, 30, 31, 32])
+        net = self.r.choice(self.nets)
+        plen = self.bits - self.r.choice([8, 7, 6, 5, 4, 3, 2, 1, 0])
         host = self.r.randrange(256)
         p = ipaddress.ip_network("%s/%d" % (net.network_address + host, plen), strict=False)
         self.cuts.append((int(p.network_address), int(p.broadcast_address)))
         return str(p)
 
     def addr_range(self):
-        net = self.r.choice(NETS)
+        net = self.r.choice(self.nets)
         a, b = sorted(self.r.sample(range(256), 2))
         lo, hi = net.network_address + a, net.network_address + b
         self.cuts.append((int(lo), int(hi)))
@@ -82,7 +89,7 @@ class Gen:
             else:
                 parts += ["-p", "tcp", "-m", "multiport"] + n + ["--dports", ",".join(map(str, v))]
         elif r.random() < 0.15:
-            parts += ["-p", r.choice(["udp", "tcp", "icmp"])]
+            parts += ["-p", r.choice(["udp", "tcp", "ipv6-icmp" if self.v6 else "icmp"])]
         if r.random() < 0.15:
             parts += ["-m", "conntrack", "--ctstate", r.choice(["NEW", "ESTABLISHED,RELATED", "NEW,ESTABLISHED"])]
         targets = ["ACCEPT", "DROP", "REJECT", "LOG"]
@@ -146,7 +153,7 @@ class Gen:
         parts = []
         if need_addr or r.random() < 0.5:
             op = "!= " if r.random() < 0.25 else ""
-            parts.append("ip saddr %s%s" % (op, self.nft_addr()))
+            parts.append("%s saddr %s%s" % (self.ip, op, self.nft_addr()))
         if r.random() < 0.35:
             k = r.randrange(3)
             if k == 0:
@@ -188,9 +195,9 @@ class Gen:
                 a, b = self.prefix(), self.prefix()
                 na, nb = ipaddress.ip_network(a), ipaddress.ip_network(b)
                 if na.overlaps(nb):
-                    parts.append("ip saddr vmap { %s : %s }" % (a, verd()))
+                    parts.append("%s saddr vmap { %s : %s }" % (self.ip, a, verd()))
                 else:
-                    parts.append("ip saddr vmap { %s : %s, %s : %s }" % (a, verd(), b, verd()))
+                    parts.append("%s saddr vmap { %s : %s, %s : %s }" % (self.ip, a, verd(), b, verd()))
         elif v == "log":
             parts.append('log prefix "xg "')
         elif v == "reject" and "tcp dport" in " ".join(parts) and r.random() < 0.5:
@@ -203,10 +210,11 @@ class Gen:
 
     def nft(self):
         r = self.r
-        out = ["table ip xgt {"]
+        out = ["table %s xgt {" % self.ip]
         elems = ", ".join(self.prefix() for _ in range(r.randrange(1, 4)))
         lo, hi = self.addr_range()
-        out.append("  set s1 { type ipv4_addr; flags interval; auto-merge; elements = { %s, %s-%s } }" % (elems, lo, hi))
+        out.append("  set s1 { type %s; flags interval; auto-merge; elements = { %s, %s-%s } }" % (
+            "ipv6_addr" if self.v6 else "ipv4_addr", elems, lo, hi))
         nuser = r.randrange(1, 5)
         users = ["c%d" % i for i in range(nuser)]
         for i, u in enumerate(users):
@@ -236,17 +244,18 @@ class Gen:
 
     def sources(self, n_random=8):
         cand = set()
-        lo_all = [int(n.network_address) for n in NETS]
         for lo, hi in self.cuts:
             for v in (lo - 1, lo, hi, hi + 1, (lo + hi) // 2):
                 cand.add(v)
         for _ in range(n_random):
-            net = self.r.choice(NETS)
+            net = self.r.choice(self.nets)
             cand.add(int(net.network_address) + self.r.randrange(256))
         ok = []
         for v in sorted(cand):
+            if v < 0:
+                continue
             a = ipaddress.ip_address(v)
-            if any(a in n for n in NETS) and a not in RECEIVER and int(a) & 0xff not in (0, 255):
+            if any(a in n for n in self.nets) and a not in RECEIVER and (self.v6 or int(a) & 0xff not in (0, 255)):
                 ok.append(str(a))
         self.r.shuffle(ok)
         return sorted(ok[:28], key=lambda s: int(ipaddress.ip_address(s)))
@@ -255,7 +264,7 @@ class Gen:
 def main():
     seed, fmt, out_rules, out_sources = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     g = Gen(seed, fmt)
-    text = g.iptables() if fmt == "iptables" else g.nft()
+    text = g.iptables() if fmt in ("iptables", "ip6tables") else g.nft()
     with open(out_rules, "w") as f:
         f.write(text)
     with open(out_sources, "w") as f:
