@@ -34,7 +34,7 @@ struct opts {
     const char *iptables[8], *ip6tables[8], *nftjson[8];
     size_t n4, n6, nj;
     enum xg_hook path;
-    const char *from, *to, *iface, *ifmap;
+    const char *from, *to, *iface, *oface, *ifmap;
     struct service to_port;
     bool have_to_port;
     struct service reach;
@@ -70,6 +70,10 @@ static void usage(FILE *out)
                  "  --diff OLD NEW        reachability changes between two rulesets\n"
                  "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
                  "                        guessed from the content)\n"
+                 "\n"
+                 "Options: --chain input|forward (the packet's path, input by default),\n"
+                 "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
+                 "  --ifmap FILE (evaluate reverse-path checks), --format text|json.\n"
                  "\n"
                  "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
                  "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
@@ -273,6 +277,7 @@ static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t 
     q->dport = s->port;
     q->iifname = iface;
     q->path = o->path;
+    q->oifname = o->oface;
 }
 
 static int load_ifmap(const struct opts *o, struct xg_ifmap *map, struct xg_err *err)
@@ -720,6 +725,7 @@ static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct
                     q.proto = protos[p];
                     q.dport = ports[k].lo;
                     q.iifname = e->ifname;
+                    q.oifname = o->oface;
                     q.path = o->path;
                     q.rpf_ok = &rpf;
                     if (xg_analysis_reach(an, &q, &r, err) < 0) {
@@ -839,6 +845,7 @@ static int do_diff(const struct opts *o, struct xg_err *err)
                     q.proto = protos[p];
                     q.dport = ports[k].lo;
                     q.iifname = ifs[i].rep;
+                    q.oifname = o->oface;
                     q.path = o->path;
                     if (xg_analysis_reach(ao, &q, &ro, err) < 0)
                         goto out;
@@ -962,6 +969,7 @@ int cmd_analyze(int argc, char **argv)
                                              {"ifmap", required_argument, NULL, 'M'},
                                              {"diff", required_argument, NULL, 'd'},
                                              {"format", required_argument, NULL, 'F'},
+                                             {"oface", required_argument, NULL, 'O'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};
@@ -1045,6 +1053,13 @@ int cmd_analyze(int argc, char **argv)
             break;
         case 'M':
             o.ifmap = optarg;
+            break;
+        case 'O':
+            if (strlen(optarg) >= XG_IFNAMSIZ) {
+                fprintf(stderr, "xenguard analyze: --oface: name too long\n");
+                return 2;
+            }
+            o.oface = optarg;
             break;
         case 'd':
             if (optind >= argc) {
