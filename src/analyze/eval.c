@@ -46,10 +46,16 @@ struct cfam {
     struct crule **chains; /* indexed by global chain number */
 };
 
+struct chain_ref {
+    const struct xg_chain *c;
+    size_t n;
+};
+
 struct xg_analysis {
     const struct xg_ruleset *rs;
     size_t nchains;
     const struct xg_chain **chain_of; /* global chain number -> chain */
+    struct chain_ref *by_ptr;         /* sorted by chain pointer, for lookups */
     struct cfam fam[2];               /* [0] IPv4, [1] IPv6 */
 };
 
@@ -171,7 +177,14 @@ void xg_analysis_free(struct xg_analysis *an)
         xg_atoms_free(&an->fam[f].atoms);
     }
     free(an->chain_of);
+    free(an->by_ptr);
     free(an);
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct chain_ref *x = a, *y = b;
+    return x->c < y->c ? -1 : x->c > y->c;
 }
 
 struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg_prefix_list *extra,
@@ -190,6 +203,12 @@ struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg
     for (size_t t = 0; t < rs->table_count; t++)
         for (size_t c = 0; c < rs->tables[t]->chain_count; c++)
             an->chain_of[n++] = rs->tables[t]->chains[c];
+    an->by_ptr = calloc(an->nchains ? an->nchains : 1, sizeof(*an->by_ptr));
+    if (!an->by_ptr)
+        goto oom;
+    for (size_t i = 0; i < an->nchains; i++)
+        an->by_ptr[i] = (struct chain_ref){an->chain_of[i], i};
+    qsort(an->by_ptr, an->nchains, sizeof(*an->by_ptr), cmp_ref);
 
     for (int f = 0; f < 2; f++) {
         uint8_t family = f ? XG_FAMILY_IPV6 : XG_FAMILY_IPV4;
@@ -356,10 +375,10 @@ static uint32_t ct_state_at(const struct xg_chain *base)
 
 static size_t chain_number(const struct xg_analysis *an, const struct xg_chain *c)
 {
-    for (size_t i = 0; i < an->nchains; i++)
-        if (an->chain_of[i] == c)
-            return i;
-    return 0;
+    struct chain_ref key = {c, 0};
+    const struct chain_ref *hit =
+        bsearch(&key, an->by_ptr, an->nchains, sizeof(*an->by_ptr), cmp_ref);
+    return hit ? hit->n : 0;
 }
 
 static bool and_into(uint64_t *dst, const uint64_t *a, const uint64_t *b, size_t nw)

@@ -718,6 +718,31 @@ static int fill_vmap(struct xg_rule *r, size_t j, void *arg)
             return -1;
         break;
     }
+    case XG_MATCH_CTSTATE: {
+        static const struct {
+            const char *n;
+            uint32_t bit;
+        } st[] = {{"new", XG_CT_NEW},
+                  {"established", XG_CT_ESTABLISHED},
+                  {"related", XG_CT_RELATED},
+                  {"invalid", XG_CT_INVALID},
+                  {"untracked", XG_CT_UNTRACKED}};
+        uint32_t mask = 0;
+        if (json_is_object(key) && json_object_get(key, "elem"))
+            key = json_object_get(json_object_get(key, "elem"), "val");
+        for (size_t k = 0; json_is_string(key) && k < sizeof(st) / sizeof(st[0]); k++)
+            if (!strcmp(json_string_value(key), st[k].n))
+                mask = st[k].bit;
+        if (!mask) {
+            m = xg_rule_add_match(r, XG_MATCH_UNKNOWN, false);
+            if (!m || !(m->u.text = strdup("verdict map key not modelled")))
+                return -1;
+            break;
+        }
+        if (xg_rule_match_ct(r, mask) < 0)
+            return -1;
+        break;
+    }
     case XG_MATCH_L4PROTO: {
         uint8_t p;
         if (proto_value(key, &p) < 0) {
@@ -758,6 +783,10 @@ static int parse_vmap(struct nctx *c, const char *family, const char *table, jso
             f.kind = XG_MATCH_OIFNAME;
         else if (k && !strcmp(k, "l4proto"))
             f.kind = XG_MATCH_L4PROTO;
+    } else if ((x = json_object_get(key, "ct"))) {
+        const char *k = jstr(x, "key");
+        if (k && !strcmp(k, "state"))
+            f.kind = XG_MATCH_CTSTATE;
     } else if ((x = json_object_get(key, "payload"))) {
         const char *p = jstr(x, "protocol"), *fl = jstr(x, "field");
         if (p && fl && (!strcmp(p, "ip") || !strcmp(p, "ip6")) &&

@@ -189,7 +189,10 @@ class Gen:
             def verd():
                 c = r.choice(["accept", "drop", "jump", "goto", "return" if not base else "drop"])
                 return "%s %s" % (c, r.choice(later)) if c in ("jump", "goto") else c
-            if r.random() < 0.5:
+            k = r.random()
+            if k < 0.2:
+                parts.append('ct state vmap { new : %s, established : %s }' % (verd(), verd()))
+            elif k < 0.6:
                 parts.append('iifname vmap { "xgi0" : %s, "xgw5" : %s }' % (verd(), verd()))
             else:
                 a, b = self.prefix(), self.prefix()
