@@ -752,8 +752,14 @@ static int parse_rule(struct ctx *c, struct line *l, size_t start)
     if (!(ch = get_chain(c, name, l->w[st.i].col)))
         return -1;
     st.i++;
-    if (insert && st.i < l->n && isdigit((unsigned char)l->w[st.i].s[0]))
-        st.i++; /* position: -I inserts at the top in the dumps we see */
+    size_t pos = 1; /* -I CHAIN [N]: 1-based position, the top by default */
+    if (insert && st.i < l->n && isdigit((unsigned char)l->w[st.i].s[0])) {
+        pos = strtoul(l->w[st.i].s, NULL, 10);
+        if (pos == 0)
+            return xg_fail_at(c->err, c->path, c->lineno, l->w[st.i].col,
+                              "rule positions start at 1");
+        st.i++;
+    }
     if (!(st.r = xg_chain_add_rule(ch)))
         return xg_fail(c->err, "out of memory");
     st.r->src_file = c->path;
@@ -833,9 +839,10 @@ static int parse_rule(struct ctx *c, struct line *l, size_t start)
         }
     }
     if (insert && ch->rule_count > 1) {
+        size_t at = pos - 1 < ch->rule_count - 1 ? pos - 1 : ch->rule_count - 1;
         struct xg_rule tmp = ch->rules[ch->rule_count - 1];
-        memmove(&ch->rules[1], &ch->rules[0], (ch->rule_count - 1) * sizeof(tmp));
-        ch->rules[0] = tmp;
+        memmove(&ch->rules[at + 1], &ch->rules[at], (ch->rule_count - 1 - at) * sizeof(tmp));
+        ch->rules[at] = tmp;
     }
     return 0;
 }
