@@ -36,6 +36,10 @@ class Gen:
         self.nets = NETS6 if self.v6 else NETS4
         self.ip = "ip6" if self.v6 else "ip"
         self.bits = 128 if self.v6 else 32
+        # one ruleset in three also gets matches the analyzer does not model
+        # (packet marks, lengths): then its answer is a may/must pair, and the
+        # kernel must fall between the bounds
+        self.unknowns = seed % 3 == 0
         self.cuts = []  # (lo, hi) int ranges used by rules
         self.have_set = True
 
@@ -92,6 +96,9 @@ class Gen:
             parts += ["-p", r.choice(["udp", "tcp", "ipv6-icmp" if self.v6 else "icmp"])]
         if r.random() < 0.15:
             parts += ["-m", "conntrack", "--ctstate", r.choice(["NEW", "ESTABLISHED,RELATED", "NEW,ESTABLISHED"])]
+        if self.unknowns and r.random() < 0.2:
+            parts += r.choice([["-m", "mark", "--mark", "0x0"], ["-m", "mark", "--mark", "0x1"],
+                               ["-m", "length", "--length", "0:65535"], ["-m", "length", "--length", "1000:2000"]])
         targets = ["ACCEPT", "DROP", "REJECT", "LOG"]
         if not base:
             targets += ["RETURN"]
@@ -175,6 +182,8 @@ class Gen:
             parts.append("meta l4proto %s" % r.choice(["udp", "tcp", "icmp", "{ tcp, udp }"]))
         if r.random() < 0.15:
             parts.append("ct state %s" % r.choice(["new", "established,related", "{ new, established }"]))
+        if self.unknowns and r.random() < 0.2:
+            parts.append(r.choice(["meta mark 0", "meta mark 1", "meta length 0-65535", "meta length 1000-2000"]))
         if r.random() < 0.3:
             parts.append("counter")
         verdicts = ["accept", "drop", "reject", "log", ""]
