@@ -295,6 +295,8 @@ static int expand(struct nctx *c, struct alts *a, size_t n, fill_fn fill, void *
         alts_free(a);
         return 0;
     }
+    if (a->n > 65536 / n)
+        return fail(c, "rule expands into more than 65536 alternatives");
     out.r = calloc(a->n * n + 1, sizeof(*out.r));
     if (!out.r)
         return xg_fail(c->err, "out of memory");
