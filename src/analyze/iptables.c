@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "analyze/space.h"
+#include "ir/names.h"
 
 struct word {
     char *s;
@@ -215,45 +216,29 @@ static int parse_addr_list(const char *text, uint8_t family, struct xg_prefix_li
     return rc;
 }
 
+/* Protocols iptables-save may name that the shared table (ir/names) does not. */
 static const struct {
     const char *name;
     uint8_t num;
-} protos[] = {{"tcp", IPPROTO_TCP},
-              {"udp", IPPROTO_UDP},
-              {"icmp", IPPROTO_ICMP},
-              {"icmpv6", IPPROTO_ICMPV6},
-              {"ipv6-icmp", IPPROTO_ICMPV6},
-              {"sctp", IPPROTO_SCTP},
-              {"gre", IPPROTO_GRE},
-              {"esp", IPPROTO_ESP},
-              {"ah", IPPROTO_AH},
-              {"udplite", IPPROTO_UDPLITE},
-              {"dccp", IPPROTO_DCCP},
-              {"igmp", IPPROTO_IGMP},
-              {"ipv6", IPPROTO_IPV6},
-              {"ipip", IPPROTO_IPIP},
-              {"ospf", 89},
-              {"vrrp", 112},
-              {"pim", 103}};
+} extra_protos[] = {{"igmp", IPPROTO_IGMP}, {"ipv6", IPPROTO_IPV6}, {"ipip", IPPROTO_IPIP},
+                    {"ospf", 89},           {"vrrp", 112},          {"pim", 103}};
 
 static int parse_proto(const char *text, int *out)
 {
-    char *end;
-    long v;
+    int p;
     if (!strcasecmp(text, "all") || !strcmp(text, "0")) {
         *out = -1;
         return 0;
     }
-    for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
-        if (!strcasecmp(text, protos[i].name)) {
-            *out = protos[i].num;
-            return 0;
-        }
-    v = strtol(text, &end, 10);
-    if (*text && !*end && v > 0 && v < 256) {
-        *out = (int)v;
+    if ((p = xg_l4proto_parse(text)) > 0) {
+        *out = p;
         return 0;
     }
+    for (size_t i = 0; i < sizeof(extra_protos) / sizeof(extra_protos[0]); i++)
+        if (!strcasecmp(text, extra_protos[i].name)) {
+            *out = extra_protos[i].num;
+            return 0;
+        }
     return -1;
 }
 
@@ -340,31 +325,18 @@ static int parse_port_list(const char *text, struct xg_port_range **out, size_t 
 
 static int parse_ct_states(const char *text, uint32_t *out)
 {
-    static const struct {
-        const char *name;
-        uint32_t bit;
-    } st[] = {{"NEW", XG_CT_NEW},
-              {"ESTABLISHED", XG_CT_ESTABLISHED},
-              {"RELATED", XG_CT_RELATED},
-              {"INVALID", XG_CT_INVALID},
-              {"UNTRACKED", XG_CT_UNTRACKED},
-              {"SNAT", 0},
-              {"DNAT", 0}};
     char *dup = strdup(text), *save = NULL;
     *out = 0;
     if (!dup)
         return -1;
     for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        bool found = false;
-        for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
-            if (!strcasecmp(tok, st[i].name)) {
-                *out |= st[i].bit;
-                found = true;
-            }
-        if (!found) {
+        uint32_t bit = xg_ct_state_parse(tok);
+        /* SNAT/DNAT: NATed connections; a new connection is not (yet) one */
+        if (!bit && strcasecmp(tok, "SNAT") && strcasecmp(tok, "DNAT")) {
             free(dup);
             return -1;
         }
+        *out |= bit;
     }
     free(dup);
     return 0;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "analyze/space.h"
+#include "ir/names.h"
 
 struct nmap {
     const char *family, *table, *name;
@@ -199,26 +200,18 @@ static int port_value(json_t *v, struct xg_port_range *r)
 
 static int proto_value(json_t *v, uint8_t *out)
 {
-    static const struct {
-        const char *n;
-        uint8_t p;
-    } t[] = {{"tcp", IPPROTO_TCP},          {"udp", IPPROTO_UDP},       {"icmp", IPPROTO_ICMP},
-             {"ipv6-icmp", IPPROTO_ICMPV6}, {"icmpv6", IPPROTO_ICMPV6}, {"sctp", IPPROTO_SCTP},
-             {"gre", IPPROTO_GRE},          {"esp", IPPROTO_ESP},       {"ah", IPPROTO_AH},
-             {"udplite", IPPROTO_UDPLITE},  {"dccp", IPPROTO_DCCP}};
     json_t *x;
+    int p;
     if (json_is_object(v) && (x = json_object_get(v, "elem")))
         return proto_value(json_object_get(x, "val"), out);
     if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 256) {
         *out = (uint8_t)json_integer_value(v);
         return 0;
     }
-    if (json_is_string(v))
-        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-            if (!strcmp(json_string_value(v), t[i].n)) {
-                *out = t[i].p;
-                return 0;
-            }
+    if (json_is_string(v) && (p = xg_l4proto_parse(json_string_value(v))) >= 0) {
+        *out = (uint8_t)p;
+        return 0;
+    }
     return -1;
 }
 
@@ -448,19 +441,10 @@ static int match_ct_state(struct nctx *c, struct alts *a, bool negate, json_t *v
     uint32_t mask = 0;
     for (size_t k = 0; k < json_array_size(vals); k++) {
         json_t *v = json_array_get(vals, k);
-        const char *s = json_is_string(v) ? json_string_value(v) : "";
-        if (!strcmp(s, "new"))
-            mask |= XG_CT_NEW;
-        else if (!strcmp(s, "established"))
-            mask |= XG_CT_ESTABLISHED;
-        else if (!strcmp(s, "related"))
-            mask |= XG_CT_RELATED;
-        else if (!strcmp(s, "invalid"))
-            mask |= XG_CT_INVALID;
-        else if (!strcmp(s, "untracked"))
-            mask |= XG_CT_UNTRACKED;
-        else
+        uint32_t bit = json_is_string(v) ? xg_ct_state_parse(json_string_value(v)) : 0;
+        if (!bit)
             return add_unknown(c, a, "ct state value not modelled");
+        mask |= bit;
     }
     for (size_t i = 0; i < a->n; i++)
         if (xg_rule_match_ct(&a->r[i], mask) < 0)
@@ -721,20 +705,10 @@ static int fill_vmap(struct xg_rule *r, size_t j, void *arg)
         break;
     }
     case XG_MATCH_CTSTATE: {
-        static const struct {
-            const char *n;
-            uint32_t bit;
-        } st[] = {{"new", XG_CT_NEW},
-                  {"established", XG_CT_ESTABLISHED},
-                  {"related", XG_CT_RELATED},
-                  {"invalid", XG_CT_INVALID},
-                  {"untracked", XG_CT_UNTRACKED}};
-        uint32_t mask = 0;
+        uint32_t mask;
         if (json_is_object(key) && json_object_get(key, "elem"))
             key = json_object_get(json_object_get(key, "elem"), "val");
-        for (size_t k = 0; json_is_string(key) && k < sizeof(st) / sizeof(st[0]); k++)
-            if (!strcmp(json_string_value(key), st[k].n))
-                mask = st[k].bit;
+        mask = json_is_string(key) ? xg_ct_state_parse(json_string_value(key)) : 0;
         if (!mask) {
             m = xg_rule_add_match(r, XG_MATCH_UNKNOWN, false);
             if (!m || !(m->u.text = strdup("verdict map key not modelled")))
