@@ -54,7 +54,24 @@ for ns in "$SNS" "$RNS"; do
     done
 done
 ip netns exec "$SNS" sysctl -qw net.ipv4.tcp_syn_retries=1
-echo "ok - namespaces $SNS and $RNS with 4 veth pairs"
+# routes back to the probe sources, one block per interface: what the
+# reverse-path rules (fib, rpfilter) in some rulesets look at; the analyzer
+# gets the same map with --ifmap (xgo7 has none: everything on it is spoofed)
+ifmap="$WORK/receiver.ifmap"
+: >"$ifmap"
+route() {
+    ip -n "$RNS" route add "$2" dev "$1" || exit 1
+    echo "$1 $2" >>"$ifmap"
+}
+route xgi0 192.0.2.0/25
+route xgi1 192.0.2.128/25
+route xgi1 198.51.100.0/24
+route xgw5 203.0.113.0/24
+route xgi0 2001:db8:1::/120
+route xgi1 2001:db8:2::/120
+route xgw5 2001:db8:3::/121
+route xgi1 2001:db8:3::80/121
+echo "ok - namespaces $SNS and $RNS with 4 veth pairs and routes back to the sources"
 
 python3 "$ROOT/tests/tools/analyze_differential.py" "$XG" "$ROOT/tests/tools/analyze_gen.py" \
-    "$SNS" "$RNS" "$COUNT" "$SEED" "$WORK"
+    "$SNS" "$RNS" "$COUNT" "$SEED" "$WORK" "$ifmap"

@@ -16,7 +16,8 @@ them on exit. For each random ruleset (analyze_gen.py):
      agree with the kernel on every packet.
 Prints TAP lines; exit status 1 on any disagreement.
 
-Usage: analyze_differential.py XG GEN SNS RNS COUNT SEED WORKDIR
+Usage: analyze_differential.py XG GEN SNS RNS COUNT SEED WORKDIR IFMAP
+(IFMAP: the receiver's routes per interface, for reverse-path checks)
 """
 import ipaddress
 import json
@@ -71,7 +72,7 @@ def netns(ns, *cmd, inp=None, check=True):
 
 
 def main():
-    xg, gen, sns, rns, count, seed, work = sys.argv[1:8]
+    xg, gen, sns, rns, count, seed, work, ifmap = sys.argv[1:9]
     count, seed = int(count), int(seed)
     total = disagreements = inexact = accepted = bounded = wide = 0
     failed_rulesets = 0
@@ -128,11 +129,11 @@ def main():
             answers = {}
             for ifc in IFACES[:3]:
                 out = run([xg, "analyze", opt, dump, "--reach", "tcp/%d" % p, "--iface", ifc,
-                           "--format", "json"])
+                           "--ifmap", ifmap, "--format", "json"])
                 answers[ifc] = json.loads(out)["interfaces"][0][fam]
             # the "any other" class, from the per-class answer
             out = json.loads(run([xg, "analyze", opt, dump, "--reach", "tcp/%d" % p,
-                                  "--format", "json"]))
+                                  "--ifmap", ifmap, "--format", "json"]))
             other = [x for x in out["interfaces"] if x["class"] == "other"]
             answers["xgo7"] = other[0][fam]
             for ifc in IFACES:

@@ -122,9 +122,15 @@ class Gen:
         out = []
         nuser = r.randrange(1, 5)
         users = ["c%d" % i for i in range(nuser)]
-        if r.random() < 0.4:
+        rpf = r.random() < 0.3
+        if rpf or r.random() < 0.4:
             out += ["*raw", ":PREROUTING %s [0:0]" % "ACCEPT"]
-            for _ in range(r.randrange(1, 3)):
+            if rpf:
+                # reverse-path filter; the receiver's routes (see
+                # analyze_differential.sh) decide, the analyzer reads them
+                # from the interface map
+                out.append("-A PREROUTING %s-m rpfilter --invert -j DROP" % r.choice(["", "! -i xgi1 ", "-i xgw+ "]))
+            for _ in range(r.randrange(0 if rpf else 1, 3)):
                 out.append(self.ipt_rule("PREROUTING", [], True, True).replace(" -j REJECT", " -j DROP").replace(" --reject-with tcp-reset", ""))
             out.append("COMMIT")
         if r.random() < 0.3:
@@ -238,9 +244,12 @@ class Gen:
         for _ in range(r.randrange(3, 10)):
             out.append("    " + self.nft_rule(users, True))
         out.append("  }")
-        if r.random() < 0.5:
+        rpf = r.random() < 0.3
+        if rpf or r.random() < 0.5:
             out.append("  chain pre { type filter hook prerouting priority %d; policy accept;" % r.choice([-300, -150, 0]))
-            for _ in range(r.randrange(1, 3)):
+            if rpf:
+                out.append("    %sfib saddr . iif oif missing drop" % r.choice(["", 'iifname != "xgi1" ', 'iifname "xgw*" ']))
+            for _ in range(r.randrange(0 if rpf else 1, 3)):
                 out.append("    " + self.nft_rule([], True, True).replace("reject with tcp reset", "drop").replace("reject", "drop"))
             out.append("  }")
         out.append("}")
