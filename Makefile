@@ -105,6 +105,7 @@ install: all
 	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
 	install -D -m 0644 doc/xenguard-capture.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-capture.8
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
+	install -D -m 0644 doc/xenguard-analyze.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-analyze.8
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
 	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf

@@ -11,5 +11,6 @@
 int cmd_firewall(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif
