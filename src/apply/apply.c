@@ -1,0 +1,473 @@
+/*
+ * apply.c — save, arm the watchdog, load; confirm; roll back (see apply.h).
+ *
+ * The watchdog is armed before the kernel is touched and disarmed only by
+ * confirm, so every path out of apply that is not an explicit "keep it"
+ * ends with the previous table back. All state changes happen under one
+ * flock so a confirm racing the watchdog either wins completely (the
+ * watchdog then finds no pending apply and does nothing) or loses
+ * completely (confirm reports there is nothing left to confirm).
+ */
+#include "apply/apply.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apply/nft.h"
+#include "util/file.h"
+
+#define EMPTY_LISTING "{\"nftables\": []}\n"
+
+struct state {
+    char dir[PATH_MAX - 64]; /* leaves room for "/" + a file name */
+    int lock_fd;
+};
+
+static int state_path(const struct state *st, const char *name, char out[PATH_MAX])
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", st->dir, name);
+    return n < 0 || n >= PATH_MAX ? -1 : 0;
+}
+
+static int state_open(struct state *st, const char *dir, struct xg_err *err)
+{
+    char lock[PATH_MAX];
+    st->lock_fd = -1;
+    if (xg_file_mkdirs(dir, 0700, err) < 0)
+        return -1;
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return xg_fail(err, "%s: %s", dir, strerror(errno));
+    if (strlen(real) >= sizeof(st->dir))
+        return xg_fail(err, "%s: path too long", dir);
+    memcpy(st->dir, real, strlen(real) + 1);
+    state_path(st, "lock", lock);
+    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0)
+        return xg_fail(err, "%s: %s", lock, strerror(errno));
+    while (flock(st->lock_fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return xg_fail(err, "%s: flock: %s", lock, strerror(errno));
+    return 0;
+}
+
+static void state_close(struct state *st)
+{
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    st->lock_fd = -1;
+}
+
+static int state_write(const struct state *st, const char *name, const char *text,
+                       struct xg_err *err)
+{
+    char path[PATH_MAX];
+    state_path(st, name, path);
+    return xg_file_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int state_read(const struct state *st, const char *name, char **out, struct xg_err *err)
+{
+    char path[PATH_MAX];
+    state_path(st, name, path);
+    return xg_file_read(path, true, out, NULL, err);
+}
+
+static void state_remove(const struct state *st, const char *name)
+{
+    char path[PATH_MAX];
+    state_path(st, name, path);
+    unlink(path);
+}
+
+static int pending_load(const struct state *st, struct xg_pending *p, struct xg_err *err)
+{
+    char *text = NULL;
+    long deadline = 0;
+    memset(p, 0, sizeof(*p));
+    if (state_read(st, "pending", &text, err) < 0)
+        return -1;
+    if (!text)
+        return 0;
+    int n = sscanf(text, "%32s %ld %ld %15s", p->token, &p->pid, &deadline, p->via);
+    free(text);
+    if (n != 4)
+        return xg_fail(err, "%s/pending: unreadable (remove it after checking the ruleset)",
+                       st->dir);
+    p->deadline = (time_t)deadline;
+    return 1;
+}
+
+static int pending_store(const struct state *st, const struct xg_pending *p, struct xg_err *err)
+{
+    char text[128];
+    snprintf(text, sizeof(text), "%s %ld %ld %s\n", p->token, p->pid, (long)p->deadline, p->via);
+    return state_write(st, "pending", text, err);
+}
+
+int xg_pending_read(const char *state_dir, struct xg_pending *p, struct xg_err *err)
+{
+    struct state st;
+    if (state_open(&st, state_dir, err) < 0) {
+        state_close(&st);
+        return -1;
+    }
+    int rc = pending_load(&st, p, err);
+    state_close(&st);
+    return rc;
+}
+
+const char *xg_rollback_via_name(enum xg_rollback_via via)
+{
+    switch (via) {
+    case XG_VIA_SYSTEMD:
+        return "systemd";
+    case XG_VIA_PROCESS:
+        return "process";
+    case XG_VIA_AUTO:
+        break;
+    }
+    return "auto";
+}
+
+enum xg_rollback_via xg_rollback_via_auto(void)
+{
+    char comm[32] = "";
+    struct stat self_ns, init_ns;
+    FILE *f = fopen("/proc/1/comm", "re");
+    if (f) {
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = '\0';
+        fclose(f);
+    }
+    /* A systemd timer runs in PID 1's network namespace: only usable when that is ours. */
+    if (strcmp(comm, "systemd\n") || stat("/proc/self/ns/net", &self_ns) < 0 ||
+        stat("/proc/1/ns/net", &init_ns) < 0 || self_ns.st_ino != init_ns.st_ino ||
+        self_ns.st_dev != init_ns.st_dev)
+        return XG_VIA_PROCESS;
+    return XG_VIA_SYSTEMD;
+}
+
+static int make_token(char out[33], struct xg_err *err)
+{
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+        return xg_fail(err, "getrandom: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+static int self_exe(char out[PATH_MAX], struct xg_err *err)
+{
+    ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+    if (n < 0)
+        return xg_fail(err, "/proc/self/exe: %s", strerror(errno));
+    out[n] = '\0';
+    return 0;
+}
+
+/* Run argv, stdio on /dev/null; returns its exit status or -1. */
+static int run_quiet(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
+            dup2(nul, 0);
+            dup2(nul, 1);
+            dup2(nul, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * The detached watchdog: fork, setsid (new session and process group, no
+ * controlling terminal), ignore SIGHUP, fork again so it is not a session
+ * leader and its parent exits at once (it is reparented to init), then
+ * exec `xenguard rollback --if-pending TOKEN --delay N`.
+ */
+static int spawn_process(const struct state *st, const char *token, unsigned delay, long *pid,
+                         struct xg_err *err)
+{
+    char exe[PATH_MAX], delay_s[16];
+    int p[2];
+    if (self_exe(exe, err) < 0)
+        return -1;
+    snprintf(delay_s, sizeof(delay_s), "%u", delay);
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return xg_fail(err, "pipe: %s", strerror(errno));
+    pid_t first = fork();
+    if (first < 0) {
+        close(p[0]);
+        close(p[1]);
+        return xg_fail(err, "fork: %s", strerror(errno));
+    }
+    if (first == 0) {
+        sigset_t all;
+        close(p[0]);
+        setsid();
+        signal(SIGHUP, SIG_IGN);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        pid_t second = fork();
+        if (second != 0) {
+            long v = second;
+            ssize_t w = write(p[1], &v, sizeof(v));
+            _exit(second < 0 || w != (ssize_t)sizeof(v));
+        }
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
+            dup2(nul, 0);
+            dup2(nul, 1);
+            dup2(nul, 2);
+        }
+        if (chdir("/") < 0)
+            _exit(127);
+        execl(exe, "xenguard", "rollback", "--state-dir", st->dir, "--if-pending", token, "--delay",
+              delay_s, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    long v = 0;
+    ssize_t r;
+    while ((r = read(p[0], &v, sizeof(v))) < 0 && errno == EINTR)
+        ;
+    close(p[0]);
+    int status;
+    while (waitpid(first, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (r != (ssize_t)sizeof(v) || v <= 0)
+        return xg_fail(err, "cannot start the rollback watchdog");
+    *pid = v;
+    return 0;
+}
+
+static int spawn_systemd(const struct state *st, const char *token, unsigned delay,
+                         struct xg_err *err)
+{
+    char exe[PATH_MAX], unit[64], active[32];
+    if (self_exe(exe, err) < 0)
+        return -1;
+    snprintf(unit, sizeof(unit), "--unit=xenguard-rollback-%.16s", token);
+    snprintf(active, sizeof(active), "--on-active=%u", delay);
+    char *argv[] = {"systemd-run",
+                    "--quiet",
+                    "--collect",
+                    unit,
+                    active,
+                    "--timer-property=AccuracySec=100ms",
+                    exe,
+                    "rollback",
+                    "--state-dir",
+                    (char *)st->dir,
+                    "--if-pending",
+                    (char *)token,
+                    NULL};
+    if (run_quiet(argv) != 0)
+        return xg_fail(err, "systemd-run could not schedule the rollback timer");
+    return 0;
+}
+
+/* Stop a watchdog that is ours: its command line must carry the token. */
+static void disarm(const struct xg_pending *p)
+{
+    if (!strcmp(p->via, "systemd")) {
+        char unit[64];
+        snprintf(unit, sizeof(unit), "xenguard-rollback-%.16s.timer", p->token);
+        char *argv[] = {"systemctl", "stop", unit, NULL};
+        run_quiet(argv);
+        return;
+    }
+    if (p->pid <= 0)
+        return;
+    char path[64], *cmdline = NULL;
+    size_t len = 0;
+    struct xg_err ignored;
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", p->pid);
+    if (xg_file_read(path, true, &cmdline, &len, &ignored) < 0 || !cmdline)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (!cmdline[i])
+            cmdline[i] = ' ';
+    if (strstr(cmdline, p->token))
+        kill((pid_t)p->pid, SIGTERM);
+    free(cmdline);
+}
+
+static int save_current_as(const struct state *st, const char *name, struct xg_err *err)
+{
+    char *listing = NULL;
+    if (xg_nft_table_json(&listing, err) < 0)
+        return -1;
+    int rc = state_write(st, name, listing ? listing : EMPTY_LISTING, err);
+    free(listing);
+    return rc;
+}
+
+int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct xg_err *err)
+{
+    struct state st;
+    struct xg_pending old;
+    int rc = -1;
+    memset(pending, 0, sizeof(*pending));
+    if (state_open(&st, o->state_dir, err) < 0)
+        goto out;
+    int has = pending_load(&st, &old, err);
+    if (has < 0)
+        goto out;
+    if (has) {
+        xg_fail(err,
+                "an earlier apply is waiting for confirmation (rollback in %lds): run "
+                "'xenguard confirm' or 'xenguard rollback' first",
+                (long)(old.deadline - time(NULL)));
+        goto out;
+    }
+    if (save_current_as(&st, "previous.json", err) < 0)
+        goto out;
+    if (o->timeout) {
+        enum xg_rollback_via via = o->via == XG_VIA_AUTO ? xg_rollback_via_auto() : o->via;
+        if (make_token(pending->token, err) < 0)
+            goto out;
+        pending->deadline = time(NULL) + (time_t)o->timeout;
+        snprintf(pending->via, sizeof(pending->via), "%s", xg_rollback_via_name(via));
+        if (pending_store(&st, pending, err) < 0)
+            goto out;
+        int armed = via == XG_VIA_SYSTEMD
+                        ? spawn_systemd(&st, pending->token, o->timeout, err)
+                        : spawn_process(&st, pending->token, o->timeout, &pending->pid, err);
+        if (armed < 0 || pending_store(&st, pending, err) < 0) {
+            disarm(pending);
+            state_remove(&st, "pending");
+            goto out;
+        }
+    }
+    if (xg_nft_run(o->nft_text, false, o->name, NULL, err) < 0) {
+        if (o->timeout) {
+            disarm(pending);
+            state_remove(&st, "pending");
+        }
+        goto out;
+    }
+    struct xg_err ignored;
+    state_write(&st, "applied.nft", o->nft_text, &ignored);
+    if (!o->timeout && save_current_as(&st, "confirmed.json", err) < 0)
+        goto out;
+    rc = 0;
+out:
+    state_close(&st);
+    return rc;
+}
+
+int xg_confirm(const char *state_dir, struct xg_err *err)
+{
+    struct state st;
+    struct xg_pending p;
+    int rc = -1;
+    if (state_open(&st, state_dir, err) < 0)
+        goto out;
+    int has = pending_load(&st, &p, err);
+    if (has <= 0) {
+        rc = has < 0 ? -1 : 1;
+        goto out;
+    }
+    if (save_current_as(&st, "confirmed.json", err) < 0)
+        goto out;
+    state_remove(&st, "pending");
+    disarm(&p);
+    rc = 0;
+out:
+    state_close(&st);
+    return rc;
+}
+
+int xg_rollback(const char *state_dir, const char *token, struct xg_err *err)
+{
+    struct state st;
+    struct xg_pending p;
+    char *previous = NULL;
+    int rc = -1;
+    if (state_open(&st, state_dir, err) < 0)
+        goto out;
+    int has = pending_load(&st, &p, err);
+    if (has < 0)
+        goto out;
+    if (token && (!has || strcmp(p.token, token))) {
+        rc = 1;
+        goto out;
+    }
+    if (state_read(&st, "previous.json", &previous, err) < 0)
+        goto out;
+    if (!previous) {
+        xg_fail(err, "%s: no saved ruleset to roll back to (nothing was applied yet)", st.dir);
+        goto out;
+    }
+    if (xg_nft_restore(previous, err) < 0)
+        goto out;
+    state_remove(&st, "pending");
+    if (token) {
+        char line[160], path[PATH_MAX];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(line + strlen(line), sizeof(line) - strlen(line),
+                 " rolled back unconfirmed apply %s\n", token);
+        state_path(&st, "rollback.log", path);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            if (write(fd, line, strlen(line)) < 0)
+                rc = -1;
+            close(fd);
+        }
+    } else {
+        if (has)
+            disarm(&p);
+        if (state_write(&st, "confirmed.json", previous, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(previous);
+    state_close(&st);
+    return rc;
+}
+
+int xg_apply_boot(const char *state_dir, struct xg_err *err)
+{
+    struct state st;
+    char *saved = NULL;
+    int rc = -1;
+    if (state_open(&st, state_dir, err) < 0)
+        goto out;
+    if (state_read(&st, "confirmed.json", &saved, err) < 0)
+        goto out;
+    if (!saved) {
+        rc = 1;
+        goto out;
+    }
+    rc = xg_nft_restore(saved, err);
+out:
+    free(saved);
+    state_close(&st);
+    return rc;
+}
