@@ -230,10 +230,16 @@ static int only_ours(const char *json, const char *name, struct xg_err *err)
         const char *fam = json_string_value(json_object_get(body, "family"));
         const char *tbl =
             json_string_value(json_object_get(body, strcmp(kind, "table") ? "table" : "name"));
-        rc = xg_fail(err,
-                     "%s: creates %s in table %s %s; xenguard only loads table " XG_NFT_FAMILY
-                     " " XG_NFT_TABLE,
-                     name, kind, fam ? fam : "?", tbl ? tbl : "?");
+        if (!strcmp(kind, "table"))
+            rc = xg_fail(err,
+                         "%s: creates table %s %s; xenguard only loads table " XG_NFT_FAMILY
+                         " " XG_NFT_TABLE,
+                         name, fam ? fam : "?", tbl ? tbl : "?");
+        else
+            rc = xg_fail(err,
+                         "%s: creates a %s in table %s %s; xenguard only loads table " XG_NFT_FAMILY
+                         " " XG_NFT_TABLE,
+                         name, kind, fam ? fam : "?", tbl ? tbl : "?");
         break;
     }
     json_decref(root);
