@@ -12,10 +12,12 @@ ST="$WORK/state"
 fails=0
 
 cleanup() {
+    local rc=$?
     # the detached watchdogs of this test (matched by our private state dir)
     for pid in $(pgrep -f -- "--state-dir $ST " 2>/dev/null); do kill "$pid" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
     rm -rf "$WORK"
+    exit $rc
 }
 trap cleanup EXIT
 
