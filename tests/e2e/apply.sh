@@ -153,6 +153,22 @@ check "--yes keeps v2 at once" xg status --ruleset "$FIX/v2.nft"
 check "--yes leaves nothing pending" test ! -e "$ST/pending"
 in_ns nft delete table inet xenguard
 check "apply --boot loads the confirmed ruleset" bash -c "ip netns exec $NS $XG apply --boot --state-dir $ST >/dev/null && ip netns exec $NS $XG status --ruleset $FIX/v2.nft --state-dir $ST >/dev/null"
+# --- the whole pipeline: policy -> compiler -> nft backend -> apply --------------
+POL="$XG_ROOT/examples/isolated-management.conf"
+xg rollback >/dev/null 2>&1
+before=$(snap)
+out=$(xg apply -c "$POL" --timeout 2 2>&1); rc=$?
+check "apply -c POLICY loads the compiled policy" [ $rc = 0 ]
+check "status -c POLICY: the running table equals the policy" xg status -c "$POL"
+check "status -c of another policy differs" bash -c "! ip netns exec $NS $XG status -c $XG_ROOT/examples/firewalled-subnet.conf --state-dir $ST"
+check "others survive the compiled policy" [ "$(table ip docker-like)$(table ip filter)" = "$others_before" ]
+check "the compiled policy is rolled back after the timeout" wait_rolled_back
+check "after it, the ruleset equals the one before" [ "$(snap)" = "$before" ]
+out=$(in_ns env SSH_CONNECTION="203.0.113.9 40022 192.0.2.1 22" "$XG" apply -c "$POL" \
+    --timeout 2 --state-dir "$ST" 2>&1); rc=$?
+check "a policy whose ssh-from leaves out the admin (203.0.113.9) is refused" [ $rc = 1 ]
+check "and nothing changed" [ "$(snap)" = "$before" ]
+
 check "usage errors exit 2" bash -c "$XG apply --timeout 0 >/dev/null 2>&1; [ \$? = 2 ]"
 check "--help exits 0" bash -c "$XG apply --help | grep -q Usage"
 
