@@ -201,7 +201,7 @@ int cmd_apply(int argc, char **argv)
     int rc = ruleset ? xg_source_from_file(&src, ruleset, &err)
                      : xg_source_from_policy(&src, config, &warnings, &err);
     for (size_t i = 0; i < warnings.count; i++)
-        fprintf(stderr, "xenguard apply: warning: %s\n", warnings.lines[i]);
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
     xg_warnings_free(&warnings);
     if (rc < 0) {
         fprintf(stderr, "xenguard apply: %s\n", err.msg);
