@@ -91,6 +91,11 @@ test: test-deps
 check-tests: $(BUILD)/xenguard $(UNIT_BIN) $(TOOL_BIN)
 
 PREFIX  ?= /usr/local
+# Boot unit (loads the last confirmed ruleset before network-pre.target), the
+# sysctl.d file, and apply's state dir. Both lib dirs are on systemd's search path.
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
+STATEDIR  ?= /var/lib/xenguard
 install: all
 	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
@@ -98,6 +103,14 @@ install: all
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
 	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf
+	install -D -m 0644 doc/xenguard-apply.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-apply.8
+	install -D -m 0644 doc/xenguard-harden.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-harden.8
+	for v in confirm rollback status; do \
+	  echo '.so man8/xenguard-apply.8' > $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-$$v.8; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCTLDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/xenguard.service > $(DESTDIR)$(UNITDIR)/xenguard.service
+	install -m 0644 systemd/99-xenguard.conf $(DESTDIR)$(SYSCTLDIR)/99-xenguard.conf
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 format:
 	clang-format -i $$(find src tests bench -name '*.[ch]')

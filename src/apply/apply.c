@@ -23,13 +23,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apply/ipt.h"
 #include "apply/nft.h"
 #include "util/file.h"
 
 #define EMPTY_LISTING "{\"nftables\": []}\n"
 
 struct state {
-    char dir[PATH_MAX - 64]; /* leaves room for "/" + a file name */
+    char dir[PATH_MAX - 128]; /* leaves room for "/" + a file name */
     int lock_fd;
 };
 
@@ -314,14 +315,138 @@ static void disarm(const struct xg_pending *p)
     free(cmdline);
 }
 
-static int save_current_as(const struct state *st, const char *name, struct xg_err *err)
+/*
+ * Snapshots: the running xenguard state saved under a name ("previous",
+ * "confirmed"), as NAME.json (nftables) or NAME.ipt4 + NAME.ipt6 (iptables).
+ * The files present say which backend a snapshot belongs to.
+ */
+static const char *const ipt_ext[2] = {"ipt4", "ipt6"};
+
+static int snapshot_save(const struct state *st, enum xg_backend_kind be, const char *name,
+                         struct xg_err *err)
 {
-    char *listing = NULL;
-    if (xg_nft_table_json(&listing, err) < 0)
+    char file[64];
+    if (be == XG_BACKEND_NFT) {
+        char *listing = NULL;
+        if (xg_nft_table_json(&listing, err) < 0)
+            return -1;
+        snprintf(file, sizeof(file), "%s.json", name);
+        int rc = state_write(st, file, listing ? listing : EMPTY_LISTING, err);
+        free(listing);
+        for (int f = 0; f < 2 && rc == 0; f++) {
+            snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+            state_remove(st, file);
+        }
+        return rc;
+    }
+    for (int f = 0; f < 2; f++) {
+        char *save = NULL;
+        if (xg_ipt_save(f ? 6 : 4, &save, err) < 0)
+            return -1;
+        snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+        int rc = state_write(st, file, save, err);
+        free(save);
+        if (rc < 0)
+            return -1;
+    }
+    snprintf(file, sizeof(file), "%s.json", name);
+    state_remove(st, file);
+    return 0;
+}
+
+/* Put the snapshot back; 1 when there is none. */
+static int snapshot_restore(const struct state *st, const char *name, struct xg_err *err)
+{
+    char file[64], *saved[2] = {NULL, NULL}, *json = NULL;
+    int rc = -1;
+    snprintf(file, sizeof(file), "%s.json", name);
+    if (state_read(st, file, &json, err) < 0)
         return -1;
-    int rc = state_write(st, name, listing ? listing : EMPTY_LISTING, err);
-    free(listing);
+    if (json) {
+        rc = xg_nft_restore(json, err);
+        free(json);
+        return rc;
+    }
+    for (int f = 0; f < 2; f++) {
+        snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+        if (state_read(st, file, &saved[f], err) < 0)
+            goto out;
+    }
+    if (!saved[0] && !saved[1]) {
+        rc = 1;
+        goto out;
+    }
+    for (int f = 0; f < 2; f++) {
+        char *current = NULL, *merged = NULL;
+        if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
+            goto out;
+        int mrc = xg_ipt_merge(current, saved[f], &merged, err);
+        free(current);
+        if (mrc < 0)
+            goto out;
+        mrc = *merged ? xg_ipt_restore(f ? 6 : 4, merged, false, "saved chains", err) : 0;
+        free(merged);
+        if (mrc < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(saved[0]);
+    free(saved[1]);
     return rc;
+}
+
+static int snapshot_copy(const struct state *st, const char *from, const char *to,
+                         struct xg_err *err)
+{
+    static const char *const exts[] = {"json", "ipt4", "ipt6"};
+    for (size_t i = 0; i < 3; i++) {
+        char a[64], b[64], *text = NULL;
+        snprintf(a, sizeof(a), "%s.%s", from, exts[i]);
+        snprintf(b, sizeof(b), "%s.%s", to, exts[i]);
+        if (state_read(st, a, &text, err) < 0)
+            return -1;
+        int rc = text ? state_write(st, b, text, err) : 0;
+        if (!text)
+            state_remove(st, b);
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int backend_of_snapshot(const struct state *st, const char *name)
+{
+    char file[64], path[PATH_MAX];
+    snprintf(file, sizeof(file), "%s.ipt4", name);
+    state_path(st, file, path);
+    return access(path, F_OK) == 0 ? XG_BACKEND_IPTABLES : XG_BACKEND_NFT;
+}
+
+/* Load the new ruleset. iptables: per family, undoing IPv4 if IPv6 fails. */
+static int load(const struct state *st, const struct xg_apply_opts *o, struct xg_err *err)
+{
+    if (o->backend == XG_BACKEND_NFT)
+        return xg_nft_run(o->nft_text, false, o->name, NULL, err);
+    for (int f = 0; f < 2; f++) {
+        char *current = NULL;
+        if (!o->ipt_text[f] || !*o->ipt_text[f])
+            continue;
+        if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
+            return -1;
+        bool hooked = xg_ipt_hooked(current);
+        free(current);
+        if (xg_ipt_restore(f ? 6 : 4, hooked ? o->ipt_text_nohook[f] : o->ipt_text[f], true,
+                           o->name, err) < 0) {
+            if (f == 1) {
+                struct xg_err ignored;
+                snapshot_restore(st, "previous", &ignored);
+            }
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct xg_err *err)
@@ -342,7 +467,7 @@ int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct x
                 (long)(old.deadline - time(NULL)));
         goto out;
     }
-    if (save_current_as(&st, "previous.json", err) < 0)
+    if (snapshot_save(&st, o->backend, "previous", err) < 0)
         goto out;
     if (o->timeout) {
         enum xg_rollback_via via = o->via == XG_VIA_AUTO ? xg_rollback_via_auto() : o->via;
@@ -361,7 +486,7 @@ int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct x
             goto out;
         }
     }
-    if (xg_nft_run(o->nft_text, false, o->name, NULL, err) < 0) {
+    if (load(&st, o, err) < 0) {
         if (o->timeout) {
             disarm(pending);
             state_remove(&st, "pending");
@@ -369,8 +494,9 @@ int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct x
         goto out;
     }
     struct xg_err ignored;
-    state_write(&st, "applied.nft", o->nft_text, &ignored);
-    if (!o->timeout && save_current_as(&st, "confirmed.json", err) < 0)
+    if (o->backend == XG_BACKEND_NFT)
+        state_write(&st, "applied.nft", o->nft_text, &ignored);
+    if (!o->timeout && snapshot_save(&st, o->backend, "confirmed", err) < 0)
         goto out;
     rc = 0;
 out:
@@ -390,7 +516,7 @@ int xg_confirm(const char *state_dir, struct xg_err *err)
         rc = has < 0 ? -1 : 1;
         goto out;
     }
-    if (save_current_as(&st, "confirmed.json", err) < 0)
+    if (snapshot_save(&st, backend_of_snapshot(&st, "previous"), "confirmed", err) < 0)
         goto out;
     state_remove(&st, "pending");
     disarm(&p);
@@ -400,11 +526,28 @@ out:
     return rc;
 }
 
+static void log_rollback(const struct state *st, const char *token)
+{
+    char line[160], path[PATH_MAX];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(line + strlen(line), sizeof(line) - strlen(line),
+             " rolled back unconfirmed apply %s\n", token);
+    state_path(st, "rollback.log", path);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ssize_t ignored = write(fd, line, strlen(line));
+        (void)ignored;
+        close(fd);
+    }
+}
+
 int xg_rollback(const char *state_dir, const char *token, struct xg_err *err)
 {
     struct state st;
     struct xg_pending p;
-    char *previous = NULL;
     int rc = -1;
     if (state_open(&st, state_dir, err) < 0)
         goto out;
@@ -415,39 +558,24 @@ int xg_rollback(const char *state_dir, const char *token, struct xg_err *err)
         rc = 1;
         goto out;
     }
-    if (state_read(&st, "previous.json", &previous, err) < 0)
+    int restored = snapshot_restore(&st, "previous", err);
+    if (restored < 0)
         goto out;
-    if (!previous) {
+    if (restored == 1) {
         xg_fail(err, "%s: no saved ruleset to roll back to (nothing was applied yet)", st.dir);
         goto out;
     }
-    if (xg_nft_restore(previous, err) < 0)
-        goto out;
     state_remove(&st, "pending");
     if (token) {
-        char line[160], path[PATH_MAX];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        snprintf(line + strlen(line), sizeof(line) - strlen(line),
-                 " rolled back unconfirmed apply %s\n", token);
-        state_path(&st, "rollback.log", path);
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            if (write(fd, line, strlen(line)) < 0)
-                rc = -1;
-            close(fd);
-        }
+        log_rollback(&st, token);
     } else {
         if (has)
             disarm(&p);
-        if (state_write(&st, "confirmed.json", previous, err) < 0)
+        if (snapshot_copy(&st, "previous", "confirmed", err) < 0)
             goto out;
     }
     rc = 0;
 out:
-    free(previous);
     state_close(&st);
     return rc;
 }
@@ -455,19 +583,9 @@ out:
 int xg_apply_boot(const char *state_dir, struct xg_err *err)
 {
     struct state st;
-    char *saved = NULL;
     int rc = -1;
-    if (state_open(&st, state_dir, err) < 0)
-        goto out;
-    if (state_read(&st, "confirmed.json", &saved, err) < 0)
-        goto out;
-    if (!saved) {
-        rc = 1;
-        goto out;
-    }
-    rc = xg_nft_restore(saved, err);
-out:
-    free(saved);
+    if (state_open(&st, state_dir, err) == 0)
+        rc = snapshot_restore(&st, "confirmed", err);
     state_close(&st);
     return rc;
 }

@@ -26,6 +26,8 @@
  *   pending        "token pid deadline via" while unconfirmed
  *   confirmed.json the table as last confirmed: what the boot unit loads
  *   rollback.log   one line per automatic rollback
+ * With the iptables backend, previous / confirmed are .ipt4 + .ipt6
+ * (iptables-save / ip6tables-save output) instead of .json.
  */
 #ifndef XG_APPLY_APPLY_H
 #define XG_APPLY_APPLY_H
@@ -45,11 +47,20 @@ enum xg_rollback_via {
     XG_VIA_SYSTEMD, /* systemd-run --on-active= timer */
 };
 
+enum xg_backend_kind {
+    XG_BACKEND_NFT,      /* table inet xenguard through libnftables */
+    XG_BACKEND_IPTABLES, /* XENGUARD-* chains through iptables-restore (see ipt.h) */
+};
+
 struct xg_apply_opts {
     const char *state_dir;
-    const char *name;     /* the ruleset's name in messages ("compiled policy", a path) */
-    const char *nft_text; /* commands replacing table inet xenguard */
-    unsigned timeout;     /* seconds until rollback; 0: keep at once (no watchdog) */
+    const char *name; /* the ruleset's name in messages ("compiled policy", a path) */
+    enum xg_backend_kind backend;
+    const char *nft_text; /* nft: commands replacing table inet xenguard */
+    /* iptables: --noflush input per family ([0] IPv4, [1] IPv6), with and
+     * without the jumps from the built-in chains (used when already hooked) */
+    const char *ipt_text[2], *ipt_text_nohook[2];
+    unsigned timeout; /* seconds until rollback; 0: keep at once (no watchdog) */
     enum xg_rollback_via via;
 };
 
