@@ -18,7 +18,9 @@
 
 #include "apply/apply.h"
 #include "apply/guard.h"
+#include "apply/ipt.h"
 #include "apply/source.h"
+#include "backend/backend.h"
 #include "verbs.h"
 
 static void usage(FILE *out)
@@ -121,11 +123,13 @@ int cmd_apply(int argc, char **argv)
                                          {"state-dir", required_argument, NULL, 's'},
                                          {"rollback-via", required_argument, NULL, 'V'},
                                          {"boot", no_argument, NULL, 'B'},
+                                         {"backend", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = XG_DEFAULT_POLICY_PATH, *ruleset = NULL;
     struct xg_apply_opts o = {.state_dir = XG_DEFAULT_STATE_DIR, .timeout = XG_DEFAULT_TIMEOUT};
     bool force = false, boot = false, yes = false;
+    const char *backend = "auto";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:r:t:yfs:h", opts, NULL)) != -1) {
@@ -170,6 +174,13 @@ int cmd_apply(int argc, char **argv)
         case 'B':
             boot = true;
             break;
+        case 'K':
+            if (!strcmp(optarg, "auto") || !strcmp(optarg, "nft") || !strcmp(optarg, "iptables")) {
+                backend = optarg;
+                break;
+            }
+            fprintf(stderr, "xenguard apply: --backend: auto, nft or iptables\n");
+            return 2;
         case 'h':
             usage(stdout);
             return 0;
@@ -195,6 +206,14 @@ int cmd_apply(int argc, char **argv)
     }
     if (yes)
         o.timeout = 0;
+    o.backend = !strcmp(backend, "iptables") || (!strcmp(backend, "auto") && xg_ipt_legacy_in_use())
+                    ? XG_BACKEND_IPTABLES
+                    : XG_BACKEND_NFT;
+    if (o.backend == XG_BACKEND_IPTABLES && ruleset) {
+        fprintf(stderr, "xenguard apply: --ruleset is nft text; the iptables backend compiles the "
+                        "policy (-c)\n");
+        return 2;
+    }
 
     struct xg_source src;
     struct xg_warnings warnings = {0};
@@ -214,20 +233,43 @@ int cmd_apply(int argc, char **argv)
     }
     o.name = src.name;
     o.nft_text = xg_buf_str(&src.nft);
+    struct xg_buf ipt[2][2] = {{{0}}}; /* [family][hook] */
+    if (o.backend == XG_BACKEND_IPTABLES) {
+        for (int f = 0; f < 2 && rc == 0; f++)
+            for (int h = 0; h < 2 && rc == 0; h++)
+                rc = xg_backend_iptables_ex(&src.ir, f ? 6 : 4, h, &ipt[f][h], &err);
+        if (rc < 0) {
+            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+            xg_source_free(&src);
+            for (int f = 0; f < 2; f++)
+                for (int h = 0; h < 2; h++)
+                    xg_buf_free(&ipt[f][h]);
+            return 1;
+        }
+        for (int f = 0; f < 2; f++) {
+            o.ipt_text[f] = xg_buf_str(&ipt[f][1]);
+            o.ipt_text_nohook[f] = xg_buf_str(&ipt[f][0]);
+        }
+    }
     struct xg_pending p;
     rc = xg_apply(&o, &p, &err);
     xg_source_free(&src);
+    for (int f = 0; f < 2; f++)
+        for (int h = 0; h < 2; h++)
+            xg_buf_free(&ipt[f][h]);
     if (rc < 0) {
         fprintf(stderr, "xenguard apply: %s\nxenguard apply: nothing was changed\n", err.msg);
         return 1;
     }
+    const char *what =
+        o.backend == XG_BACKEND_NFT ? "table inet xenguard" : "the XENGUARD-* chains (iptables)";
     if (!o.timeout) {
-        printf("xenguard: loaded table inet xenguard and kept it (--yes)\n");
+        printf("xenguard: loaded %s and kept it (--yes)\n", what);
         return 0;
     }
-    printf("xenguard: loaded table inet xenguard; the previous one is restored in %us unless "
+    printf("xenguard: loaded %s; the previous state is restored in %us unless "
            "confirmed (%s watchdog%s)\n",
-           o.timeout, p.via, p.pid ? "" : " timer");
+           what, o.timeout, p.via, p.pid ? "" : " timer");
     fflush(stdout);
     if (isatty(0) && isatty(2)) {
         bool keep = ask_keep(p.deadline);
