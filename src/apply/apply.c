@@ -333,6 +333,12 @@ static int snapshot_save(const struct state *st, enum xg_backend_kind be, const 
         snprintf(file, sizeof(file), "%s.json", name);
         int rc = state_write(st, file, listing ? listing : EMPTY_LISTING, err);
         free(listing);
+        char *text = NULL;
+        if (rc == 0 && (rc = xg_nft_table_text(&text, err)) == 0) {
+            snprintf(file, sizeof(file), "%s.nft", name);
+            rc = state_write(st, file, text, err);
+        }
+        free(text);
         for (int f = 0; f < 2 && rc == 0; f++) {
             snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
             state_remove(st, file);
@@ -351,6 +357,8 @@ static int snapshot_save(const struct state *st, enum xg_backend_kind be, const 
     }
     snprintf(file, sizeof(file), "%s.json", name);
     state_remove(st, file);
+    snprintf(file, sizeof(file), "%s.nft", name);
+    state_remove(st, file);
     return 0;
 }
 
@@ -359,6 +367,14 @@ static int snapshot_restore(const struct state *st, const char *name, struct xg_
 {
     char file[64], *saved[2] = {NULL, NULL}, *json = NULL;
     int rc = -1;
+    snprintf(file, sizeof(file), "%s.nft", name);
+    if (state_read(st, file, &json, err) < 0)
+        return -1;
+    if (json) { /* the text listing: restores everything, set comments included */
+        rc = xg_nft_restore_text(json, err);
+        free(json);
+        return rc;
+    }
     snprintf(file, sizeof(file), "%s.json", name);
     if (state_read(st, file, &json, err) < 0)
         return -1;
@@ -399,8 +415,8 @@ out:
 static int snapshot_copy(const struct state *st, const char *from, const char *to,
                          struct xg_err *err)
 {
-    static const char *const exts[] = {"json", "ipt4", "ipt6"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const exts[] = {"json", "nft", "ipt4", "ipt6"};
+    for (size_t i = 0; i < 4; i++) {
         char a[64], b[64], *text = NULL;
         snprintf(a, sizeof(a), "%s.%s", from, exts[i]);
         snprintf(b, sizeof(b), "%s.%s", to, exts[i]);

@@ -116,6 +116,36 @@ int xg_nft_table_json(char **out, struct xg_err *err)
     return xg_nft_run("list table " XG_NFT_FAMILY " " XG_NFT_TABLE, true, "nft", out, err);
 }
 
+int xg_nft_table_text(char **out, struct xg_err *err)
+{
+    char *tables = NULL;
+    *out = NULL;
+    if (xg_nft_run("list tables " XG_NFT_FAMILY, true, "nft", &tables, err) < 0)
+        return -1;
+    bool present = table_listed(tables);
+    free(tables);
+    if (!present) {
+        *out = strdup("");
+        return *out ? 0 : xg_fail(err, "out of memory");
+    }
+    return xg_nft_run("list table " XG_NFT_FAMILY " " XG_NFT_TABLE, false, "nft", out, err);
+}
+
+int xg_nft_restore_text(const char *saved_text, struct xg_err *err)
+{
+    size_t len = strlen(saved_text) + 128;
+    char *cmds = malloc(len);
+    if (!cmds)
+        return xg_fail(err, "out of memory");
+    snprintf(cmds, len,
+             "table " XG_NFT_FAMILY " " XG_NFT_TABLE " {}\n"
+             "delete table " XG_NFT_FAMILY " " XG_NFT_TABLE "\n%s",
+             saved_text);
+    int rc = xg_nft_run(cmds, false, "saved ruleset", NULL, err);
+    free(cmds);
+    return rc;
+}
+
 static json_t *table_cmd(const char *verb)
 {
     return json_pack("{s:{s:{s:s,s:s}}}", verb, "table", "family", XG_NFT_FAMILY, "name",

@@ -33,6 +33,13 @@ int xg_nft_table_json(char **out, struct xg_err *err);
  * transaction: add, delete, recreate; nothing else changes. */
 int xg_nft_restore(const char *saved_json, struct xg_err *err);
 
+/* The same table as `nft list table` text ("" when absent). nft 1.0.6's JSON
+ * input drops set comments, so restores prefer this form. */
+int xg_nft_table_text(char **out, struct xg_err *err);
+
+/* Put back a table saved by xg_nft_table_text() ("" = no table), one transaction. */
+int xg_nft_restore_text(const char *saved_text, struct xg_err *err);
+
 /* Canonical text of a ruleset listing restricted to table inet xenguard:
  * no metainfo, handles or counter values, keys sorted. Two listings of the
  * same rules give the same text. */

@@ -164,6 +164,13 @@ check "status -c of another policy differs" bash -c "! ip netns exec $NS $XG sta
 check "others survive the compiled policy" [ "$(table ip docker-like)$(table ip filter)" = "$others_before" ]
 check "the compiled policy is rolled back after the timeout" wait_rolled_back
 check "after it, the ruleset equals the one before" [ "$(snap)" = "$before" ]
+xg apply -c "$POL" --timeout 5 >/dev/null 2>&1 && xg confirm >/dev/null
+xg apply -c "$XG_ROOT/examples/firewalled-subnet.conf" --timeout 2 >/dev/null 2>&1
+wait_rolled_back
+check "a rolled-back policy gives back the confirmed one exactly (comments of sets included)" \
+    xg status -c "$POL"
+xg rollback >/dev/null 2>&1
+check "rollback after confirm gives back the state before that apply" [ "$(snap)" = "$before" ]
 out=$(in_ns env SSH_CONNECTION="203.0.113.9 40022 192.0.2.1 22" "$XG" apply -c "$POL" \
     --timeout 2 --state-dir "$ST" 2>&1); rc=$?
 check "a policy whose ssh-from leaves out the admin (203.0.113.9) is refused" [ $rc = 1 ]
