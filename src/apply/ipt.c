@@ -150,6 +150,15 @@ struct table_parts {
     bool in_current; /* the current save has this table */
 };
 
+static bool known_table(const char *name)
+{
+    static const char *const names[] = {"raw", "mangle", "nat", "filter", "security"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
 static struct table_parts *table_get(struct table_parts *t, size_t *n, const char *name)
 {
     for (size_t i = 0; i < *n; i++)
@@ -190,6 +199,8 @@ static int split(const char *text, bool from_saved, struct table_parts *t, size_
         line[len] = '\0';
         l += len + (l[len] == '\n');
         if (line[0] == '*') {
+            if (!known_table(line + 1))
+                return xg_fail(err, "iptables-save: unknown table '%.40s'", line + 1);
             if (!(cur = table_get(t, n, line + 1)))
                 return xg_fail(err, "iptables-save: too many tables");
             if (!from_saved)
