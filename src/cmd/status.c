@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "apply/apply.h"
+#include "apply/guard.h"
 #include "apply/nft.h"
 #include "apply/source.h"
 #include "verbs.h"
@@ -123,9 +124,35 @@ int cmd_status(int argc, char **argv)
         free(running);
         return 1;
     }
-    printf("compared: normalized nft -j listing of table inet xenguard (analyzer reachability "
-           "not used)\n");
     int exit_code = 0;
+    if (running && src.have_policy && xg_guard_available()) {
+        /* The analyzer decides: what each side lets in, service by service. */
+        struct xg_buf report = {0};
+        size_t differences = 0, queries = 0;
+        if (xg_reach_diff(running, want_json, &src.policy, &report, &differences, &queries, &err) <
+            0) {
+            fprintf(stderr, "xenguard status: %s\n", err.msg);
+            exit_code = 1;
+        } else {
+            printf("compared: analyzer reachability (%zu service/interface/family questions)\n",
+                   queries);
+            if (differences) {
+                printf("running: lets in other sources than %s:\n%s", src.name,
+                       xg_buf_str(&report));
+                exit_code = 1;
+            } else {
+                printf("running: lets in exactly what %s asks\n", src.name);
+            }
+        }
+        xg_buf_free(&report);
+        free(norm_want);
+        free(norm_have);
+        free(running);
+        xg_source_free(&src);
+        return exit_code;
+    }
+    printf("compared: normalized nft -j listing of table inet xenguard (analyzer %s)\n",
+           xg_guard_available() ? "used only with -c POLICY" : "not built in");
     if (!running) {
         printf("running: no table inet xenguard is loaded\n");
         exit_code = 1;
