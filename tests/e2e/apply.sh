@@ -153,6 +153,25 @@ check "--yes keeps v2 at once" xg status --ruleset "$FIX/v2.nft"
 check "--yes leaves nothing pending" test ! -e "$ST/pending"
 in_ns nft delete table inet xenguard
 check "apply --boot loads the confirmed ruleset" bash -c "ip netns exec $NS $XG apply --boot --state-dir $ST >/dev/null && ip netns exec $NS $XG status --ruleset $FIX/v2.nft --state-dir $ST >/dev/null"
+# --- on a terminal apply asks (script(1) gives it a pty) -----------------------
+before=$(snap)
+tty_apply() { # ANSWER-SCRIPT FIXTURE
+    bash -c "$1" | ip netns exec "$NS" script -qec \
+        "env -u SSH_CONNECTION $XG apply --ruleset $2 --timeout 2 --state-dir $ST" /dev/null
+}
+out=$(tty_apply "sleep 0.3; echo yes" "$FIX/v2.nft"); rc=$?
+check "on a terminal, 'yes' keeps the ruleset (exit 0)" [ $rc = 0 -a -n "$(echo "$out" | grep 'Keep this ruleset')" ]
+check "and nothing is left pending" test ! -e "$ST/pending"
+check "and v2 is running" xg status --ruleset "$FIX/v2.nft"
+out=$(tty_apply "sleep 0.3; echo no" "$FIX/v1.nft"); rc=$?
+check "on a terminal, 'no' restores the old ruleset at once (exit 1)" [ $rc = 1 ]
+check "and v2 is running again" xg status --ruleset "$FIX/v2.nft"
+out=$(tty_apply "sleep 4" "$FIX/v1.nft"); rc=$?
+check "on a terminal, no answer within the timeout restores it (exit 1)" [ $rc = 1 ]
+check "and v2 is running again" xg status --ruleset "$FIX/v2.nft"
+xg rollback >/dev/null 2>&1   # back to the state before the terminal tests
+check "rollback after the terminal tests gives back the state before them" [ "$(snap)" = "$before" ]
+
 # --- the whole pipeline: policy -> compiler -> nft backend -> apply --------------
 POL="$XG_ROOT/examples/isolated-management.conf"
 xg rollback >/dev/null 2>&1
