@@ -144,10 +144,11 @@ int xg_harden_xend(const char *old, const struct xg_policy *p, const struct xg_p
 {
     bool xend = p->transport == XG_TRANSPORT_XEND;
     char addr[XG_PREFIX_STRLEN], *allow = NULL;
-    struct xend_key keys[7] = {
-        {"xend-relocation-server"},      {"xend-relocation-port"}, {"xend-relocation-address"},
-        {"xend-relocation-hosts-allow"}, {"xend-http-server"},     {"xend-tcp-xmlrpc-server"},
-        {"xend-xen-api-server"},
+    struct xend_key keys[8] = {
+        {"xend-relocation-server"},  {"xend-relocation-port"},
+        {"xend-relocation-address"}, {"xend-relocation-hosts-allow"},
+        {"xend-http-server"},        {"xend-tcp-xmlrpc-server"},
+        {"xend-xen-api-server"},     {"xend-relocation-ssl-server"},
     };
     xg_prefix_format(address, true, addr);
     if (xg_xend_hosts_allow(&p->peers, &allow, err) < 0)
@@ -162,6 +163,8 @@ int xg_harden_xend(const char *old, const struct xg_policy *p, const struct xg_p
     snprintf(keys[4].value, sizeof(keys[4].value), "no");
     snprintf(keys[5].value, sizeof(keys[5].value), "no");
     snprintf(keys[6].value, sizeof(keys[6].value), "((unix))");
+    /* the SSL relocation server listens on another port than the policy opens */
+    snprintf(keys[7].value, sizeof(keys[7].value), "no");
     size_t nkeys = sizeof(keys) / sizeof(keys[0]);
 
     /* Pass 1: which keys are set on a live line somewhere. */

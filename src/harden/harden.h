@@ -12,7 +12,8 @@
  *           commented-out default): relocation server on only for transport
  *           xend, bound to the management address, hosts-allow as anchored
  *           regexes with doubled backslashes, the HTTP / TCP XML-RPC / Xen-API
- *           TCP listeners off (the unix sockets that `xm` uses stay).
+ *           TCP listeners and the SSL relocation server off (the unix sockets
+ *           that `xm` uses stay).
  *   sshd    a drop-in for sshd_config.d/: ListenAddress on the management
  *           address, keys only, root only with a key, AllowUsers = admins.
  *   sysctl  reverse-path filtering on; source routing and redirects off.

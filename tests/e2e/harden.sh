@@ -36,6 +36,8 @@ check "hosts-allow: anchored regexes, backslashes doubled" grep -qxF \
 check "the HTTP server is off" grep -qx "(xend-http-server no)" "$XEND"
 check "the TCP XML-RPC server is off" grep -qx "(xend-tcp-xmlrpc-server no)" "$XEND"
 check "the Xen-API server keeps only its unix socket" grep -qx "(xend-xen-api-server ((unix)))" "$XEND"
+check "the SSL relocation server is off, set after its commented default" \
+    bash -c "grep -A1 '^#(xend-relocation-ssl-server no)' '$XEND' | grep -qx '(xend-relocation-ssl-server no)'"
 check "every comment line is kept, in order" \
     [ "$(grep '^#' "$XEND.xenguard-bak")" = "$(grep '^#' "$XEND")" ]
 check "unrelated settings are kept" bash -c "grep -qx '(network-script network-bridge)' '$XEND' && grep -qx '(dom0-min-mem 196)' '$XEND'"
