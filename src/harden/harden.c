@@ -233,12 +233,16 @@ int xg_harden_sshd(const struct xg_policy *p, const struct xg_prefix *address, c
         xg_buf_puts(&b, "AllowUsers");
         for (size_t i = 0; i < p->admin_user_count; i++) {
             const char *u = p->admin_users[i];
-            if (!*u || strpbrk(u, " \t\n\"#*?!,"))
-                return xg_buf_free(&b),
-                       xg_fail(err, "admin user '%s': not a plain account name", u);
+            if (!*u || strpbrk(u, " \t\n\"#*?!,")) {
+                xg_buf_free(&b);
+                return xg_fail(err, "admin user '%s': not a plain account name", u);
+            }
             xg_buf_printf(&b, " %s", u);
         }
         xg_buf_puts(&b, "\n");
+    } else {
+        xg_buf_puts(&b, "# No [admin] users in the policy: no AllowUsers line, so every account "
+                        "with a key may log in.\n");
     }
     if (xg_buf_failed(&b))
         return xg_fail(err, "out of memory");
