@@ -68,7 +68,13 @@ check "apply v1 exits 0 and says how to confirm" [ $rc = 0 ]
 [[ "$out" == *"xenguard confirm"* ]] || notok "apply names 'xenguard confirm' ($out)"
 check "v1 is loaded" has_table inet xenguard
 check "a watchdog is pending" test -s "$ST/pending"
+wd=$(pgrep -f -- "rollback --state-dir $(realpath "$ST") --if-pending")
+check "the watchdog runs detached: own session, parent is not the caller" \
+    bash -c "[ -n '$wd' ] && [ \"\$(ps -o sid= -p $wd | tr -d ' ')\" != \"\$(ps -o sid= -p $$ | tr -d ' ')\" ] && [ \"\$(ps -o ppid= -p $wd | tr -d ' ')\" != $$ ]"
 check "confirm exits 0" xg confirm
+# gone, or a zombie waiting for a PID 1 that reaps (some container inits do not)
+running() { case "$(ps -o stat= -p "$1" 2>/dev/null)" in "" | Z*) return 1 ;; esac; }
+check "confirm stops the watchdog" bash -c "$(declare -f running); sleep 0.3; ! running $wd"
 sleep 3
 check "after confirm and the timeout, v1 stays" xg status --ruleset "$FIX/v1.nft"
 check "confirm saved the boot ruleset" test -s "$ST/confirmed.json"
@@ -94,9 +100,9 @@ before=$(snap)
 setsid bash -c 'echo $$ > "$1/pgid"; ip netns exec "$2" env -u SSH_CONNECTION "$3" apply \
     --ruleset "$4" --timeout 2 --state-dir "$5" >/dev/null 2>&1; touch "$1/applied"; sleep 60' \
     _ "$WORK" "$NS" "$XG" "$FIX/v2.nft" "$ST" &
+disown   # no job-control chatter when it is killed below
 for i in $(seq 1 100); do [ -e "$WORK/applied" ] && break; sleep 0.05; done
 kill -KILL -- "-$(cat "$WORK/pgid")"
-wait 2>/dev/null
 check "v2 was loaded before the session died" xg status --ruleset "$FIX/v2.nft"
 check "the caller's process group is gone" bash -c "! kill -0 -$(cat "$WORK/pgid") 2>/dev/null"
 check "the watchdog survives the session and rolls back" wait_rolled_back
