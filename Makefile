@@ -28,6 +28,9 @@ ifeq ($(SAN),1)
 endif
 
 CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"'
+# The analyzer (src/analyze/*.c) links strongly into apply's lockout guard once it is in the
+# tree; until then the guard references it weakly and fails closed (src/apply/guard.c).
+CPPFLAGS += $(if $(wildcard src/analyze/*.c),-DXG_HAVE_ANALYZER)
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers $(OPT) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
@@ -48,6 +51,9 @@ all: $(BUILD)/xenguard
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# guard.o is compiled differently once the analyzer's sources exist (see CPPFLAGS above).
+$(BUILD)/src/apply/guard.o: $(wildcard src/analyze/*.c)
 
 $(BUILD)/libxenguard.a: $(LIB_OBJ)
 	@rm -f $@

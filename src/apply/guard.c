@@ -3,11 +3,12 @@
  * lookup, and the question put to the analyzer.
  *
  * Linking: the analyzer (src/analyze/, issue 3) is developed in parallel.
- * Its three entry points are referenced weakly so this branch links before
- * it lands; without them xg_guard_available() is false and apply refuses
- * to load over an ssh session unless --force (fail closed, never open).
- * Once src/analyze/ is in the tree, drop the `#pragma weak` lines so the
- * archive member is always pulled in.
+ * Until its sources are in the tree, its three entry points are referenced
+ * weakly so this links; then xg_guard_available() is false and apply
+ * refuses to load over an ssh session unless --force (fail closed, never
+ * open). The Makefile defines XG_HAVE_ANALYZER as soon as src/analyze/ has C
+ * sources, and the references become ordinary ones, which pull the analyzer
+ * out of libxenguard.a.
  */
 #include "apply/guard.h"
 
@@ -21,9 +22,11 @@
 #include "policy/policy.h"
 #include "util/buf.h"
 
+#ifndef XG_HAVE_ANALYZER
 #pragma weak xg_reach_compute
 #pragma weak xg_reach_free
 #pragma weak xg_parse_nft_json
+#endif
 
 static int parse_port(const char *text, uint16_t *out)
 {
@@ -88,7 +91,11 @@ void xg_session_find_iif(struct xg_session *s)
 
 bool xg_guard_available(void)
 {
+#ifdef XG_HAVE_ANALYZER
+    return true;
+#else
     return xg_reach_compute && xg_reach_free && xg_parse_nft_json;
+#endif
 }
 
 void xg_session_describe(const struct xg_session *s, char *out, size_t size)
