@@ -7,6 +7,9 @@ XG=${XG:-build/xenguard}
 XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 FIX="$XG_ROOT/tests/fixtures/apply"
 NS="xgap$$"
+NSA="xgapa$$"   # the administrator's side of the link
+PROBE=${XG_TOOLS:-$XG_ROOT/build/tools}/tcpprobe
+listener=
 WORK=$(mktemp -d)
 ST="$WORK/state"
 fails=0
@@ -15,7 +18,9 @@ cleanup() {
     local rc=$?
     # the detached watchdogs of this test (matched by our private state dir)
     for pid in $(pgrep -f -- "--state-dir $ST " 2>/dev/null); do kill "$pid" 2>/dev/null; done
+    [ -n "$listener" ] && kill "$listener" 2>/dev/null
     ip netns del "$NS" 2>/dev/null
+    ip netns del "$NSA" 2>/dev/null
     rm -rf "$WORK"
     exit $rc
 }
@@ -58,7 +63,14 @@ in_ns ip link set lo up
 in_ns ip link add xgv0 type veth peer name xgv1
 in_ns ip addr add 192.0.2.1/24 dev xgv0
 in_ns ip link set xgv0 up
-in_ns ip link set xgv1 up
+ip netns add "$NSA" || { echo "not ok - ip netns add $NSA"; exit 1; }
+in_ns ip link set xgv1 netns "$NSA"
+ip netns exec "$NSA" ip addr add 192.0.2.10/24 dev xgv1
+ip netns exec "$NSA" ip link set xgv1 up
+ip netns exec "$NSA" ip link set lo up
+ip netns exec "$NS" "$PROBE" listen 22 >/dev/null 2>&1 & listener=$!
+# a new ssh-port connection from the admin (192.0.2.10) to Dom0 (192.0.2.1): open / timeout / ...
+admin_connect() { ip netns exec "$NSA" "$PROBE" connect -t 700 192.0.2.1 22; }
 in_ns nft -f "$FIX/others.nft"
 others_before=$(table ip docker-like)$(table ip filter)
 
@@ -144,8 +156,13 @@ fi
 out=$(in_ns env SSH_CONNECTION="192.0.2.10 40022 192.0.2.1 22" "$XG" apply --force \
     --ruleset "$FIX/lockout.nft" --timeout 2 --state-dir "$ST" 2>&1); rc=$?
 check "--force loads it anyway, with a warning" [ $rc = 0 -a -n "$(echo "$out" | grep warning)" ]
+check "real packets: with it loaded, the admin's new connection is dropped" \
+    [ "$(admin_connect)" != open ]
 check "and the watchdog still takes it back" wait_rolled_back
 check "after the forced apply timed out, nothing changed" [ "$(snap)" = "$before" ]
+in_ns env -u SSH_CONNECTION "$XG" apply --ruleset "$FIX/v1.nft" --timeout 2 --state-dir "$ST" >/dev/null 2>&1
+check "real packets: with v1 loaded, the admin's new connection opens" [ "$(admin_connect)" = open ]
+wait_rolled_back
 
 # --- rollback at any time, and survivors --------------------------------------
 xg apply --ruleset "$FIX/v2.nft" --timeout 5 >/dev/null 2>&1
