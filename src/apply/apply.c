@@ -119,6 +119,9 @@ static int pending_store(const struct state *st, const struct xg_pending *p, str
 int xg_pending_read(const char *state_dir, struct xg_pending *p, struct xg_err *err)
 {
     struct state st;
+    memset(p, 0, sizeof(*p));
+    if (access(state_dir, F_OK) != 0)
+        return 0; /* nothing was ever applied; a reader does not create the dir */
     if (state_open(&st, state_dir, err) < 0) {
         state_close(&st);
         return -1;
