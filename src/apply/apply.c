@@ -208,20 +208,29 @@ static int run_quiet(char *const argv[])
  * The detached watchdog: fork, setsid (new session and process group, no
  * controlling terminal), ignore SIGHUP, fork again so it is not a session
  * leader and its parent exits at once (it is reparented to init), then
- * exec `xenguard rollback --if-pending TOKEN --delay N`.
+ * exec `xenguard rollback --if-pending TOKEN --delay N`. The exec goes
+ * through an fd of /proc/self/exe (fexecve), so it works even when the
+ * binary was replaced on disk meanwhile. A close-on-exec pipe tells apply
+ * whether the exec happened: the first child sends the watchdog's pid (a
+ * positive long), the watchdog itself sends -errno only if exec fails, and
+ * EOF from both means it runs.
  */
 static int spawn_process(const struct state *st, const char *token, unsigned delay, long *pid,
                          struct xg_err *err)
 {
-    char exe[PATH_MAX], delay_s[16];
+    char delay_s[16];
     int p[2];
-    if (self_exe(exe, err) < 0)
-        return -1;
     snprintf(delay_s, sizeof(delay_s), "%u", delay);
-    if (pipe2(p, O_CLOEXEC) < 0)
+    int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (exe < 0)
+        return xg_fail(err, "/proc/self/exe: %s", strerror(errno));
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        close(exe);
         return xg_fail(err, "pipe: %s", strerror(errno));
+    }
     pid_t first = fork();
     if (first < 0) {
+        close(exe);
         close(p[0]);
         close(p[1]);
         return xg_fail(err, "fork: %s", strerror(errno));
@@ -245,23 +254,41 @@ static int spawn_process(const struct state *st, const char *token, unsigned del
             dup2(nul, 1);
             dup2(nul, 2);
         }
-        if (chdir("/") < 0)
-            _exit(127);
-        execl(exe, "xenguard", "rollback", "--state-dir", st->dir, "--if-pending", token, "--delay",
-              delay_s, (char *)NULL);
+        char *argv[] = {"xenguard",      "rollback",     "--state-dir",
+                        (char *)st->dir, "--if-pending", (char *)token,
+                        "--delay",       delay_s,        NULL};
+        extern char **environ;
+        if (chdir("/") == 0)
+            fexecve(exe, argv, environ);
+        long e = -(long)errno;
+        ssize_t w = write(p[1], &e, sizeof(e));
+        (void)w;
         _exit(127);
     }
+    close(exe);
     close(p[1]);
-    long v = 0;
+    long v, child = 0, exec_errno = 0;
     ssize_t r;
-    while ((r = read(p[0], &v, sizeof(v))) < 0 && errno == EINTR)
-        ;
+    while ((r = read(p[0], &v, sizeof(v))) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)sizeof(v))
+            break;
+        if (v > 0)
+            child = v;
+        else
+            exec_errno = -v;
+    }
     close(p[0]);
     int status;
     while (waitpid(first, &status, 0) < 0 && errno == EINTR)
         ;
-    if (r != (ssize_t)sizeof(v) || v <= 0)
+    if (exec_errno)
+        return xg_fail(err, "cannot start the rollback watchdog: exec: %s",
+                       strerror((int)exec_errno));
+    if (child <= 0)
         return xg_fail(err, "cannot start the rollback watchdog");
+    v = child;
     *pid = v;
     return 0;
 }
