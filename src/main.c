@@ -28,6 +28,8 @@ static const struct verb verbs[] = {
     {"rollback", cmd_rollback, "restore the firewall from before the last apply"},
     {"status", cmd_status, "does the running firewall equal the policy? is an apply pending?"},
     {"harden", cmd_harden, "write hardened xend / sshd / sysctl configuration (diff first)"},
+    {"audit", cmd_audit, "check this Xen host (or a captured root) against every practice"},
+    {"capture", cmd_capture, "save what audit reads from this host into a directory"},
 };
 
 static void usage(FILE *out)

@@ -14,5 +14,7 @@ int cmd_confirm(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_harden(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 #endif

@@ -6,7 +6,7 @@
  * Until its sources are in the tree, its three entry points are referenced
  * weakly so this links; then xg_guard_available() is false and apply
  * refuses to load over an ssh session unless --force (fail closed, never
- * open). The Makefile defines XG_HAVE_ANALYZER as soon as src/analyze/ has C
+ * open). The Makefile defines XG_HAVE_ANALYZER=1 as soon as src/analyze/ has C
  * sources, and the references become ordinary ones, which pull the analyzer
  * out of libxenguard.a.
  */
@@ -23,6 +23,9 @@
 #include "util/buf.h"
 
 #ifndef XG_HAVE_ANALYZER
+#define XG_HAVE_ANALYZER 0
+#endif
+#if !XG_HAVE_ANALYZER
 #pragma weak xg_reach_compute
 #pragma weak xg_reach_free
 #pragma weak xg_parse_nft_json
@@ -91,7 +94,7 @@ void xg_session_find_iif(struct xg_session *s)
 
 bool xg_guard_available(void)
 {
-#ifdef XG_HAVE_ANALYZER
+#if XG_HAVE_ANALYZER
     return true;
 #else
     return xg_reach_compute && xg_reach_free && xg_parse_nft_json;
