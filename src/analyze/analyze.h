@@ -31,8 +31,8 @@ int xg_parse_nft_json(const char *text, size_t len, const char *path, struct xg_
 
 /* A new connection's description, for evaluation. */
 struct xg_packet_query {
-    uint8_t family;      /* 4 or 6 */
-    uint8_t proto;       /* IPPROTO_TCP, IPPROTO_UDP */
+    uint8_t family; /* 4 or 6 */
+    uint8_t proto;  /* IPPROTO_TCP, IPPROTO_UDP */
     uint16_t dport;
     const char *iifname; /* interface it arrives on */
     enum xg_hook path;   /* XG_HOOK_INPUT (default) or XG_HOOK_FORWARD */

@@ -12,6 +12,7 @@
 #ifndef XG_BACKEND_BACKEND_H
 #define XG_BACKEND_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ir/ir.h"
@@ -21,5 +22,8 @@
 int xg_backend_nft(const struct xg_ruleset *rs, struct xg_buf *out, struct xg_err *err);
 int xg_backend_iptables(const struct xg_ruleset *rs, uint8_t family, struct xg_buf *out,
                         struct xg_err *err);
+/* hook = false leaves out the jumps from the built-in chains (for reloads). */
+int xg_backend_iptables_ex(const struct xg_ruleset *rs, uint8_t family, bool hook,
+                           struct xg_buf *out, struct xg_err *err);
 
 #endif

@@ -1,15 +1,153 @@
 /*
  * firewall.c — `xenguard firewall`: policy file in, ruleset text out.
- * (Being written: the compiler lands in the next commit.)
+ *
+ * policy (parse) -> IR (compile) -> text (backend). The ruleset is
+ * rendered completely into memory first, so bad input never leaves half a
+ * ruleset on stdout: an error prints one FILE:LINE:COL line to stderr and
+ * nothing to stdout. Read-only: this verb never touches the kernel.
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "backend/backend.h"
+#include "compile/compile.h"
+#include "policy/policy.h"
 #include "verbs.h"
+
+enum format { FORMAT_NFT, FORMAT_IPTABLES, FORMAT_IP6TABLES };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: xenguard firewall [-c FILE] [--format nft|iptables|ip6tables] [--no-hook]\n"
+            "                         [--check] [-v]\n\n"
+            "Compile the policy into a complete, default-reject firewall for this Dom0 and\n"
+            "print it. Nothing is loaded: pipe it to `nft -f -`, or use `xenguard apply`.\n\n"
+            "  -c, --config FILE   policy file (default " XG_DEFAULT_POLICY_PATH ")\n"
+            "  -f, --format F      nft (default): one `table inet xenguard`, replaced as a\n"
+            "                      whole; iptables / ip6tables: input for\n"
+            "                      `iptables-restore --noflush` (chains XENGUARD-*)\n"
+            "      --no-hook       iptables formats: leave out the jumps from the built-in\n"
+            "                      chains (when reloading chains that are already hooked)\n"
+            "      --check         validate the policy and compile it, print nothing\n"
+            "  -v, --verbose       print the policy as xenguard understood it (canonical form)\n"
+            "  -h, --help          this text\n\n"
+            "Exit status: 0 success, 1 invalid policy, 2 usage error. See xenguard(8),\n"
+            "xenguard.conf(5).\n");
+}
+
+static int render(const struct xg_ruleset *rs, enum format format, bool hook, struct xg_buf *out,
+                  struct xg_err *err)
+{
+    switch (format) {
+    case FORMAT_NFT:
+        return xg_backend_nft(rs, out, err);
+    case FORMAT_IPTABLES:
+        return xg_backend_iptables_ex(rs, 4, hook, out, err);
+    case FORMAT_IP6TABLES:
+        return xg_backend_iptables_ex(rs, 6, hook, out, err);
+    }
+    return -1;
+}
 
 int cmd_firewall(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "xenguard firewall: not built yet\n");
-    return 1;
+    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+                                            {"format", required_argument, NULL, 'f'},
+                                            {"check", no_argument, NULL, 'C'},
+                                            {"no-hook", no_argument, NULL, 'H'},
+                                            {"verbose", no_argument, NULL, 'v'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *path = XG_DEFAULT_POLICY_PATH;
+    enum format format = FORMAT_NFT;
+    bool check = false, verbose = false, hook = true;
+    struct xg_policy policy;
+    struct xg_warnings warnings = {0};
+    struct xg_ruleset rs = {0};
+    struct xg_buf text = {0};
+    struct xg_err err;
+    int opt, rc = 1;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:f:vh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'f':
+            if (!strcmp(optarg, "nft"))
+                format = FORMAT_NFT;
+            else if (!strcmp(optarg, "iptables"))
+                format = FORMAT_IPTABLES;
+            else if (!strcmp(optarg, "ip6tables"))
+                format = FORMAT_IP6TABLES;
+            else {
+                fprintf(stderr,
+                        "xenguard firewall: unknown format '%s' (nft, iptables, "
+                        "ip6tables)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'C':
+            check = true;
+            break;
+        case 'H':
+            hook = false;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "xenguard firewall: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    if (xg_policy_load(path, &policy, &warnings, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        xg_warnings_free(&warnings);
+        return 1;
+    }
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "%s\n", warnings.lines[i]);
+
+    if (xg_compile(&policy, &rs, &err) < 0 || render(&rs, format, hook, &text, &err) < 0) {
+        fprintf(stderr, "xenguard firewall: %s\n", err.msg);
+        goto out;
+    }
+    if (verbose) {
+        char *canonical;
+        if (xg_policy_print(&policy, &canonical) < 0) {
+            fprintf(stderr, "xenguard firewall: out of memory\n");
+            goto out;
+        }
+        printf("# %s as xenguard understands it\n%s", policy.path, canonical);
+        free(canonical);
+        if (!check)
+            printf("\n");
+    }
+    if (!check) {
+        printf("# Generated by xenguard %s from %s (scenario %s). Do not edit: edit the policy.\n",
+               XG_VERSION, policy.path, xg_scenario_name(policy.scenario));
+        fputs(xg_buf_str(&text), stdout);
+    }
+    rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+    xg_buf_free(&text);
+    xg_ruleset_free(&rs);
+    xg_policy_free(&policy);
+    xg_warnings_free(&warnings);
+    return rc;
 }

@@ -128,20 +128,32 @@ int xg_rule_match_family(struct xg_rule *r, uint8_t family)
     return 0;
 }
 
-int xg_rule_match_saddr_set(struct xg_rule *r, const char *set_name, bool negate)
+int xg_rule_match_addr_set(struct xg_rule *r, enum xg_match_kind kind, const char *set_name,
+                           bool negate)
 {
-    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_SADDR, negate);
+    struct xg_match *m = xg_rule_add_match(r, kind, negate);
     if (!m || !(m->u.addrs.set_name = strdup(set_name)))
         return -1;
     return 0;
 }
 
-int xg_rule_match_saddr(struct xg_rule *r, const struct xg_prefix_list *prefixes, bool negate)
+int xg_rule_match_addrs(struct xg_rule *r, enum xg_match_kind kind,
+                        const struct xg_prefix_list *prefixes, bool negate)
 {
-    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_SADDR, negate);
+    struct xg_match *m = xg_rule_add_match(r, kind, negate);
     if (!m)
         return -1;
     return xg_prefix_list_copy(&m->u.addrs.prefixes, prefixes);
+}
+
+int xg_rule_match_saddr_set(struct xg_rule *r, const char *set_name, bool negate)
+{
+    return xg_rule_match_addr_set(r, XG_MATCH_SADDR, set_name, negate);
+}
+
+int xg_rule_match_saddr(struct xg_rule *r, const struct xg_prefix_list *prefixes, bool negate)
+{
+    return xg_rule_match_addrs(r, XG_MATCH_SADDR, prefixes, negate);
 }
 
 int xg_rule_match_proto(struct xg_rule *r, uint8_t proto)
@@ -153,13 +165,45 @@ int xg_rule_match_proto(struct xg_rule *r, uint8_t proto)
     return 0;
 }
 
-int xg_rule_match_dports(struct xg_rule *r, const struct xg_port_range *ranges, size_t count)
+int xg_rule_match_ports(struct xg_rule *r, enum xg_match_kind kind,
+                        const struct xg_port_range *ranges, size_t count)
 {
-    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_DPORT, false);
+    struct xg_match *m = xg_rule_add_match(r, kind, false);
     if (!m || !(m->u.ports.ranges = calloc(count ? count : 1, sizeof(*ranges))))
         return -1;
     memcpy(m->u.ports.ranges, ranges, count * sizeof(*ranges));
     m->u.ports.count = count;
+    return 0;
+}
+
+int xg_rule_match_dports(struct xg_rule *r, const struct xg_port_range *ranges, size_t count)
+{
+    return xg_rule_match_ports(r, XG_MATCH_DPORT, ranges, count);
+}
+
+int xg_rule_match_rpf(struct xg_rule *r, bool negate)
+{
+    return xg_rule_add_match(r, XG_MATCH_RPF_OK, negate) ? 0 : -1;
+}
+
+int xg_rule_match_macs(struct xg_rule *r, const uint8_t (*macs)[6], size_t count)
+{
+    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_ETHER_SADDR, false);
+    if (!m || count > XG_MAX_MACS)
+        return -1;
+    memcpy(m->u.macs.addrs, macs, count * 6);
+    m->u.macs.count = count;
+    return 0;
+}
+
+int xg_rule_match_limit(struct xg_rule *r, unsigned rate, enum xg_rate_unit unit, unsigned burst)
+{
+    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_LIMIT, false);
+    if (!m)
+        return -1;
+    m->u.limit.rate = rate;
+    m->u.limit.unit = unit;
+    m->u.limit.burst = burst;
     return 0;
 }
 
@@ -272,9 +316,9 @@ uint8_t xg_rule_family(const struct xg_table *t, const struct xg_rule *r)
 const char *xg_hook_name(enum xg_hook hook)
 {
     static const char *const names[] = {
-        [XG_HOOK_NONE] = "",          [XG_HOOK_PREROUTING] = "prerouting",
-        [XG_HOOK_INPUT] = "input",    [XG_HOOK_FORWARD] = "forward",
-        [XG_HOOK_OUTPUT] = "output",  [XG_HOOK_POSTROUTING] = "postrouting",
+        [XG_HOOK_NONE] = "",           [XG_HOOK_PREROUTING] = "prerouting",
+        [XG_HOOK_INPUT] = "input",     [XG_HOOK_FORWARD] = "forward",
+        [XG_HOOK_OUTPUT] = "output",   [XG_HOOK_POSTROUTING] = "postrouting",
         [XG_HOOK_INGRESS] = "ingress",
     };
     return (unsigned)hook < sizeof(names) / sizeof(names[0]) ? names[hook] : "?";

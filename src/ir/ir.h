@@ -68,21 +68,22 @@ enum {
 };
 
 enum xg_match_kind {
-    XG_MATCH_IIFNAME,  /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
+    XG_MATCH_IIFNAME, /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
     XG_MATCH_OIFNAME,
-    XG_MATCH_NFPROTO,  /* family: only packets of this IP family (inet tables) */
-    XG_MATCH_SADDR,    /* addrs: source in any of the prefixes (or named set) */
+    XG_MATCH_NFPROTO, /* family: only packets of this IP family (inet tables) */
+    XG_MATCH_SADDR,   /* addrs: source in any of the prefixes (or named set) */
     XG_MATCH_DADDR,
-    XG_MATCH_L4PROTO,  /* proto: IPPROTO_* number */
-    XG_MATCH_SPORT,    /* ports: in any of the ranges */
+    XG_MATCH_L4PROTO, /* proto: IPPROTO_* number */
+    XG_MATCH_SPORT,   /* ports: in any of the ranges */
     XG_MATCH_DPORT,
-    XG_MATCH_CTSTATE,  /* ct_states: conntrack state in the mask */
-    XG_MATCH_RPF_OK,   /* reverse path valid: the route back to saddr leaves via iif.
-                          negate=true is nft `fib saddr . iif oif missing`,
-                          iptables `-m rpfilter --invert` */
-    XG_MATCH_ICMP_TYPE, /* icmp: family 4 = ICMP, 6 = ICMPv6; type in the list */
-    XG_MATCH_LIMIT,    /* limit: rate limit (the analyzer treats it as unknown) */
-    XG_MATCH_UNKNOWN,  /* text: anything not modelled; may or may not match */
+    XG_MATCH_CTSTATE,     /* ct_states: conntrack state in the mask */
+    XG_MATCH_RPF_OK,      /* reverse path valid: the route back to saddr leaves via iif.
+                             negate=true is nft `fib saddr . iif oif missing`,
+                             iptables `-m rpfilter --invert` */
+    XG_MATCH_ICMP_TYPE,   /* icmp: family 4 = ICMP, 6 = ICMPv6; type in the list */
+    XG_MATCH_LIMIT,       /* limit: rate limit (the analyzer treats it as unknown) */
+    XG_MATCH_ETHER_SADDR, /* macs: link-layer source in the list (the analyzer: unknown) */
+    XG_MATCH_UNKNOWN,     /* text: anything not modelled; may or may not match */
 };
 
 struct xg_port_range {
@@ -113,6 +114,13 @@ struct xg_limit_match {
     unsigned burst;
 };
 
+#define XG_MAX_MACS 8
+
+struct xg_mac_match {
+    uint8_t addrs[XG_MAX_MACS][6];
+    size_t count;
+};
+
 struct xg_match {
     enum xg_match_kind kind;
     bool negate;
@@ -125,6 +133,7 @@ struct xg_match {
         uint32_t ct_states;
         struct xg_icmp_match icmp;
         struct xg_limit_match limit;
+        struct xg_mac_match macs;
         char *text;
     } u;
 };
@@ -141,8 +150,8 @@ enum xg_verdict_kind {
 };
 
 enum xg_reject_kind {
-    XG_REJECT_DEFAULT,        /* icmp port-unreachable (kernel default) */
-    XG_REJECT_TCP_RESET,      /* tcp reset (only valid with l4proto tcp) */
+    XG_REJECT_DEFAULT,          /* icmp port-unreachable (kernel default) */
+    XG_REJECT_TCP_RESET,        /* tcp reset (only valid with l4proto tcp) */
     XG_REJECT_ADMIN_PROHIBITED, /* icmp(x)/icmpv6 administratively prohibited */
 };
 
@@ -216,6 +225,16 @@ int xg_rule_match_proto(struct xg_rule *r, uint8_t proto);
 int xg_rule_match_dports(struct xg_rule *r, const struct xg_port_range *ranges, size_t count);
 int xg_rule_match_ct(struct xg_rule *r, uint32_t states);
 int xg_rule_match_icmp(struct xg_rule *r, uint8_t family, const uint8_t *types, size_t count);
+/* General forms: kind is SADDR/DADDR, SPORT/DPORT. */
+int xg_rule_match_addrs(struct xg_rule *r, enum xg_match_kind kind,
+                        const struct xg_prefix_list *prefixes, bool negate);
+int xg_rule_match_addr_set(struct xg_rule *r, enum xg_match_kind kind, const char *set_name,
+                           bool negate);
+int xg_rule_match_ports(struct xg_rule *r, enum xg_match_kind kind,
+                        const struct xg_port_range *ranges, size_t count);
+int xg_rule_match_rpf(struct xg_rule *r, bool negate);
+int xg_rule_match_macs(struct xg_rule *r, const uint8_t (*macs)[6], size_t count);
+int xg_rule_match_limit(struct xg_rule *r, unsigned rate, enum xg_rate_unit unit, unsigned burst);
 int xg_rule_set_comment(struct xg_rule *r, const char *comment);
 int xg_rule_set_log(struct xg_rule *r, const char *prefix, int level);
 void xg_rule_set_verdict(struct xg_rule *r, enum xg_verdict_kind verdict);

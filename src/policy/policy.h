@@ -48,25 +48,25 @@ struct xg_service {
     uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
     struct xg_port_range ports[16];
     size_t port_count;
-    bool from_any;               /* "from any": every source, IPv4 and IPv6 */
-    struct xg_prefix_list from;  /* otherwise these sources */
-    char iface[XG_IFNAMSIZ];     /* "" = any interface but loopback */
+    bool from_any;              /* "from any": every source, IPv4 and IPv6 */
+    struct xg_prefix_list from; /* otherwise these sources */
+    char iface[XG_IFNAMSIZ];    /* "" = any interface but loopback */
     struct xg_loc loc;
 };
 
 /* [tunnel]: settings of the migration tunnel (xenguard tunnel / tunneld). */
 struct xg_tunnel_conf {
-    char *ca;                 /* CA certificate (PEM) that peers' certificates chain to */
-    char *cert;               /* this host's certificate (PEM) */
-    char *key;                /* this host's private key (PEM) */
-    char **peer_names;        /* allowed peer certificate names (CN / DNS SAN) */
+    char *ca;          /* CA certificate (PEM) that peers' certificates chain to */
+    char *cert;        /* this host's certificate (PEM) */
+    char *key;         /* this host's private key (PEM) */
+    char **peer_names; /* allowed peer certificate names (CN / DNS SAN) */
     size_t peer_name_count;
     char **peer_fingerprints; /* or pinned "sha256:HEX" certificate fingerprints */
     size_t peer_fingerprint_count;
-    char *receive_command;    /* default "xl migrate-receive" */
-    unsigned max_sessions;    /* default 4 */
+    char *receive_command;      /* default "xl migrate-receive" */
+    unsigned max_sessions;      /* default 4 */
     unsigned handshake_timeout; /* seconds, default 10 */
-    unsigned idle_timeout;    /* seconds, default 60 */
+    unsigned idle_timeout;      /* seconds, default 60 */
 };
 
 struct xg_policy {
@@ -75,9 +75,11 @@ struct xg_policy {
     /* [host] */
     enum xg_scenario scenario;
     char public_if[XG_IFNAMSIZ];
-    char management_if[XG_IFNAMSIZ]; /* == public_if unless isolated-management */
-    bool icmp_echo;                  /* answer ping (rate-limited); default yes */
-    bool log_rejects;                /* log rejected packets (rate-limited); default yes */
+    char management_if[XG_IFNAMSIZ];      /* == public_if unless isolated-management */
+    uint8_t gateway_macs[XG_MAX_MACS][6]; /* routers of a one-NIC host: a cluster source */
+    size_t gateway_mac_count;             /* arriving from one of them is forged */
+    bool icmp_echo;                       /* answer ping (rate-limited); default yes */
+    bool log_rejects;                     /* log rejected packets (rate-limited); default yes */
 
     /* [cluster] */
     struct xg_prefix_list peers;    /* relocation / tunnel / ssh-migration sources */
@@ -89,7 +91,7 @@ struct xg_policy {
 
     /* [admin] */
     struct xg_prefix_list ssh_from;
-    uint16_t ssh_port; /* default 22 */
+    uint16_t ssh_port;  /* default 22 */
     char **admin_users; /* accounts allowed to log in to Dom0 (audit, sshd AllowUsers) */
     size_t admin_user_count;
 
@@ -100,7 +102,8 @@ struct xg_policy {
     struct xg_tunnel_conf tunnel;
 
     /* where keys were written (0 when defaulted) */
-    struct xg_loc scenario_loc, public_if_loc, management_if_loc, transport_loc, peers_loc;
+    struct xg_loc scenario_loc, gateway_mac_loc, public_if_loc, management_if_loc, transport_loc,
+        peers_loc;
 };
 
 /*

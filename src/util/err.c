@@ -57,6 +57,7 @@ void xg_warn_at(struct xg_warnings *w, const char *file, unsigned line, unsigned
     if (!w)
         return;
     put_location(buf, sizeof(buf), file, line, col);
+    strncat(buf, "warning: ", sizeof(buf) - strlen(buf) - 1);
     used = strlen(buf);
     va_start(ap, fmt);
     vsnprintf(buf + used, sizeof(buf) - used, fmt, ap);

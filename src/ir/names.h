@@ -1,0 +1,23 @@
+/*
+ * names.h — the spellings of IR values in nft and iptables syntax.
+ *
+ * Both backends print these and the analyzer's parsers read them back, so
+ * they live in one table each way.
+ */
+#ifndef XG_IR_NAMES_H
+#define XG_IR_NAMES_H
+
+#include <stdint.h>
+
+enum xg_syntax { XG_SYNTAX_NFT, XG_SYNTAX_IPTABLES };
+
+/* Name of an ICMP (family 4) or ICMPv6 (family 6) type, or NULL if the syntax has none. */
+const char *xg_icmp_type_name(uint8_t family, uint8_t type, enum xg_syntax syntax);
+/* Type number for a name (or a decimal number); -1 if unknown. */
+int xg_icmp_type_parse(uint8_t family, const char *name, enum xg_syntax syntax);
+/* "tcp", "udp", "icmp", "ipv6-icmp" ... or NULL. */
+const char *xg_l4proto_name(uint8_t proto);
+/* Protocol number for a name (or a decimal number); -1 if unknown. */
+int xg_l4proto_parse(const char *name);
+
+#endif
