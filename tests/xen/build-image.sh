@@ -16,7 +16,7 @@
 #           Debian point release or a change here builds a new base; the
 #           .debs stay in build/xen/debs/.
 #   overlay rebuilt on every run (< 1 s): /init, dom0-checks.sh, the
-#           policies and build/xenguard with the libraries it links.
+#           example policies and build/xenguard with the libraries it links.
 # The kernel unpacks concatenated cpio archives in order, so dom0.cpio.gz is
 # simply base.cpio.gz followed by overlay.cpio.gz.
 #
@@ -48,7 +48,7 @@ USER_PKGS="busybox-static nftables libnftables1 libnftnl11 libmnl0 libjansson4 l
 # Kernel modules a Dom0 needs (Debian builds them as =m); netfilter comes as
 # whole directories so that nft and iptables-nft can autoload what they use.
 XEN_MODS="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback"
-NET_MODS="inet_diag tcp_diag udp_diag raw_diag unix_diag dummy veth"
+NET_MODS="inet_diag tcp_diag udp_diag raw_diag unix_diag dummy veth crc32c_generic"
 NF_DIRS="kernel/net/netfilter kernel/net/ipv4/netfilter kernel/net/ipv6/netfilter"
 
 say() { echo "build-image: $*" >&2; }
@@ -298,9 +298,7 @@ mkdir -p "$O/usr/sbin" "$O/xg/policies"
 cp "$XG_BIN" "$O/usr/sbin/xenguard"
 install -m 0755 "$HERE/dom0-init.sh" "$O/init"
 install -m 0755 "$HERE/dom0-checks.sh" "$O/xg/dom0-checks.sh"
-for p in "$HERE"/*.conf "$ROOT"/examples/*.conf; do
-    [ -f "$p" ] && cp "$p" "$O/xg/policies/"
-done
+cp "$ROOT"/examples/*.conf "$O/xg/policies/"
 # xenguard's libraries that the base lacks (resolved against the base first).
 copy_libs "$BASE/root" "$O" "$O/usr/sbin/xenguard"
 (cd "$O" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT/overlay.cpio.gz"

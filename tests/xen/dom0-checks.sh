@@ -121,6 +121,14 @@ else
 fi
 
 # ---- the guest's end ---------------------------------------------------------
-sec domu-console cat /var/log/xen/console/guest-tiny.log
+domu_console() { # the guest's own words, through xenconsoled: it really runs
+    i=0
+    while ! grep -q DOMU-HELLO /var/log/xen/console/guest-tiny.log 2>/dev/null && [ $i -lt 120 ]; do
+        sleep 1
+        i=$((i + 1))
+    done
+    grep DOMU- /var/log/xen/console/guest-tiny.log
+}
+sec domu-console domu_console
 sec domu-destroy sh -c 'xl destroy tiny && xl list'
 exit 0

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""audit_json.py FILE QUESTION [ARG] — answer one question about the JSON of
+`xenguard audit --format json` captured inside the test Dom0.
+
+Exit 0 when the answer is yes; otherwise exit 1 with one line on stdout
+saying what was found instead (the TAP line's diagnostic).
+
+The questions match on evidence text (port numbers, user and daemon names,
+versions), not on check IDs, so they hold whatever IDs the audit gives:
+  dom0                   the host is seen as a Dom0 (control_d)
+  toolstack xl           the toolstack is xl
+  xen-version 4.17       the Xen version starts with 4.17
+  service-ok NAME        NAME appears, and no failing check mentions it
+  flags TEXT             a failing check mentions TEXT
+  passes WORD            checks whose id/title mention WORD exist, all pass
+  mentions TEXT          TEXT appears anywhere in the report
+"""
+import json
+import re
+import sys
+
+FAIL = {"fail", "failed", "failing"}
+PASS = {"pass", "passed", "ok"}
+
+
+def walk(node, path=()):
+    """Yield (path, key, value) for every scalar in the document."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(v, (dict, list)):
+                yield from walk(v, path + (k,))
+            else:
+                yield path, k, v
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, path + (i,))
+
+
+def checks(node):
+    """Every object that looks like a check result: it has a status."""
+    if isinstance(node, dict):
+        if isinstance(node.get("status"), str) and ("id" in node or "title" in node):
+            yield node
+        for v in node.values():
+            yield from checks(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from checks(v)
+
+
+def text(node):
+    return json.dumps(node, ensure_ascii=False).lower()
+
+
+def name(c):
+    return "%s (%s)" % (c.get("id", "?"), c.get("title", ""))
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    path, q = sys.argv[1], sys.argv[2]
+    arg = sys.argv[3].lower() if len(sys.argv) > 3 else ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            doc = json.loads(f.read())
+    except (OSError, ValueError) as e:
+        print("audit output is not JSON: %s" % e)
+        return 1
+    scalars = list(walk(doc))
+    allchecks = list(checks(doc))
+
+    def keyed(pattern):
+        rx = re.compile(pattern, re.I)
+        return [(p, k, v) for p, k, v in scalars if rx.search(str(k))]
+
+    if q == "dom0":
+        if any(isinstance(v, str) and "control_d" in v for _, _, v in scalars):
+            return 0
+        hits = keyed(r"dom0")
+        if any(v is True or str(v).lower() in ("yes", "dom0", "true") for _, _, v in hits):
+            return 0
+        print("no control_d and no true dom0 field; dom0 fields: %s" % hits[:5])
+        return 1
+    if q == "toolstack":
+        hits = keyed(r"toolstack")
+        if any(str(v).lower() == arg for _, _, v in hits):
+            return 0
+        print("toolstack fields: %s" % (hits[:5] or "none"))
+        return 1
+    if q == "xen-version":
+        hits = [h for h in keyed(r"xen.?version|^version$") if "xen" in " ".join(map(str, h[0] + (h[1],))).lower()]
+        if any(str(v).startswith(arg) for _, _, v in hits):
+            return 0
+        print("Xen version fields: %s" % (hits[:5] or "none"))
+        return 1
+    if q == "service-ok":
+        if arg not in text(doc):
+            print("%s does not appear in the report" % arg)
+            return 1
+        bad = [name(c) for c in allchecks if c["status"].lower() in FAIL and arg in text(c)]
+        if bad:
+            print("failing checks mention %s: %s" % (arg, ", ".join(bad)))
+            return 1
+        return 0
+    if q == "flags":
+        if any(c["status"].lower() in FAIL and arg in text(c) for c in allchecks):
+            return 0
+        where = [name(c) + "=" + c["status"] for c in allchecks if arg in text(c)]
+        print("no failing check mentions %s (%d checks; mentioned by: %s)"
+              % (arg, len(allchecks), ", ".join(where) or "none"))
+        return 1
+    if q == "passes":
+        sel = [c for c in allchecks
+               if arg in (str(c.get("id", "")) + " " + str(c.get("title", ""))).lower()]
+        if not sel:
+            print("no check has %s in its id or title" % arg)
+            return 1
+        bad = [name(c) + "=" + c["status"] for c in sel if c["status"].lower() not in PASS]
+        if bad:
+            print("not passing: %s" % ", ".join(bad))
+            return 1
+        return 0
+    if q == "mentions":
+        if arg in text(doc):
+            return 0
+        print("%s does not appear in the report" % arg)
+        return 1
+    print("unknown question %s" % q)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
