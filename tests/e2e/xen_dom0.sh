@@ -131,6 +131,19 @@ for c in "prerouting:prerouting" "input:input"; do
 done
 check "xen dom0: the loaded input chain drops by default" "$(out firewall-ruleset | grep 'hook input')" \
     has firewall-ruleset 'hook input priority filter; policy drop;'
+# Real TCP through the loaded ruleset, from netns "lan" on the other end of eth0.
+fetched() { has "$1" '^planted$'; }
+blocked() { [ "$(rc "$1")" = 1 ] && ! fetched "$1"; } # nc: refused or timed out, not crashed
+check "xen dom0: before the firewall, 192.0.2.99 reaches the planted :$PORT (control)" \
+    "nc rc=$(rc nofw-outsider-7777): $(out nofw-outsider-7777)" fetched nofw-outsider-7777
+check "xen dom0: with the ruleset, peer 192.0.2.11 reaches relocation :8002" \
+    "nc rc=$(rc fw-peer-8002): $(out fw-peer-8002)" fetched fw-peer-8002
+check "xen dom0: with the ruleset, non-peer 192.0.2.99 does not reach :8002" \
+    "nc rc=$(rc fw-outsider-8002): $(out fw-outsider-8002)" \
+    blocked fw-outsider-8002
+check "xen dom0: with the ruleset, peer 192.0.2.11 does not reach the unlisted :$PORT" \
+    "nc rc=$(rc fw-peer-7777): $(out fw-peer-7777)" \
+    blocked fw-peer-7777
 check "xen dom0: nft delete table inet xenguard removes it" \
     "rc=$(rc firewall-delete), tables: $(out firewall-delete)" \
     sh -c "[ '$(rc firewall-delete)' = 0 ] && ! grep -q 'inet xenguard' '$SECT/firewall-delete.out'"

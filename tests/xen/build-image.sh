@@ -69,18 +69,16 @@ fi
 
 # ---- package versions (from the local apt lists: no network) ------------------
 
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/{print $2; exit}'; }
-
-resolve_versions() {
-    local kpkg p v
+resolve_versions() { # pkg=candidate-version lines, one apt-cache call (it is slow to start)
+    local kpkg out n
     kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
         awk '/Depends: linux-image-[0-9]/{print $2; exit}')
     [ -n "$kpkg" ] || return 1
-    for p in $XEN_PKGS $USER_PKGS $kpkg; do
-        v=$(candidate "$p")
-        [ -n "$v" ] && [ "$v" != "(none)" ] || return 1
-        echo "$p=$v"
-    done
+    out=$(apt-cache policy $XEN_PKGS $USER_PKGS "$kpkg" 2>/dev/null |
+        awk '/^[^ ]/ { p = $1; sub(/:$/, "", p) } /Candidate:/ && $2 != "(none)" { print p "=" $2 }')
+    n=$(echo $XEN_PKGS $USER_PKGS "$kpkg" | wc -w)
+    [ "$(echo "$out" | grep -c =)" = "$n" ] || return 1
+    echo "$out"
 }
 
 if ! VERSIONS=$(resolve_versions); then

@@ -42,12 +42,27 @@ sec xenstore xenstore-ls -f /local/domain/0
 sec version xenguard --version
 
 # ---- plant what an audit must flag ------------------------------------------
-plant_network() { # the policy's public interface, on TEST-NET
-    /usr/bin/ip link add eth0 type dummy &&
+plant_network() {
+    # The policy's public interface eth0 (192.0.2.10) is a veth whose other
+    # end sits in netns "lan", the subnet: there 192.0.2.11 is a cluster peer
+    # and 192.0.2.99 is not (TEST-NET addresses; this Dom0 has no real NIC).
+    /usr/bin/ip netns add lan &&
+        /usr/bin/ip link add eth0 type veth peer name lan0 netns lan &&
         /usr/bin/ip addr add 192.0.2.10/24 dev eth0 &&
         /usr/bin/ip addr add 2001:db8::10/64 dev eth0 nodad &&
         /usr/bin/ip link set eth0 up &&
-        /usr/bin/ip -br addr
+        /usr/bin/ip -n lan link set lo up &&
+        /usr/bin/ip -n lan addr add 192.0.2.11/24 dev lan0 &&
+        /usr/bin/ip -n lan addr add 192.0.2.99/24 dev lan0 &&
+        /usr/bin/ip -n lan link set lan0 up &&
+        sleep 1 &&
+        /usr/bin/ip -br addr && /usr/bin/ip -n lan -br addr
+}
+fetch() { # fetch SRC PORT: HTTP GET of Dom0 (192.0.2.10) from SRC in the lan
+    # (nc, not busybox-static's wget, which segfaults). Status 1 when the
+    # connection is refused or times out (3 s).
+    /usr/bin/ip -n lan route replace 192.0.2.10/32 dev lan0 src "$1" &&
+        printf 'GET / HTTP/1.0\r\n\r\n' | nsenter --net=/run/netns/lan nc -w 3 192.0.2.10 "$2"
 }
 plant_listener() { # an extra service on a wildcard address
     mkdir -p /xg/www && echo planted >/xg/www/index.html &&
@@ -76,11 +91,20 @@ fw_compile() {
     return $rc
 }
 sec policy cat "$POLICY"
+mkdir -p /xg/www && echo planted >/xg/www/index.html
+httpd -f -p 0.0.0.0:8002 -h /xg/www & # stands in for the relocation service
+relocation=$!
+sec nofw-outsider-7777 fetch 192.0.2.99 $PORT # control: open before the firewall
 if sec firewall-compile fw_compile; then
     sec firewall-load nft -f /tmp/xg.nft
     sec firewall-ruleset nft list ruleset
+    # Real packets through the loaded ruleset (wget prints "planted" when it gets through).
+    sec fw-peer-8002 fetch 192.0.2.11 8002
+    sec fw-outsider-8002 fetch 192.0.2.99 8002
+    sec fw-peer-7777 fetch 192.0.2.11 $PORT
     sec firewall-delete sh -c 'nft delete table inet xenguard && nft list tables'
 fi
+kill $relocation
 
 # ---- a guest ----------------------------------------------------------------
 sec domu-create xl create /etc/xen/tiny.cfg
