@@ -198,22 +198,8 @@ static int ports_alts(const struct xg_match *m, const char *dir, struct alts *a)
 
 static int ct_alts(const struct xg_match *m, struct alts *a)
 {
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } states[] = {{XG_CT_INVALID, "INVALID"},
-                  {XG_CT_ESTABLISHED, "ESTABLISHED"},
-                  {XG_CT_RELATED, "RELATED"},
-                  {XG_CT_NEW, "NEW"},
-                  {XG_CT_UNTRACKED, "UNTRACKED"}};
-    char list[96] = "";
-    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-        if (!(m->u.ct_states & states[i].bit))
-            continue;
-        if (*list)
-            strcat(list, ",");
-        strcat(list, states[i].name);
-    }
+    char list[96];
+    xg_ct_states_format(m->u.ct_states, XG_SYNTAX_IPTABLES, list, sizeof(list));
     return alts_add(a, "-m conntrack %s--ctstate %s", m->negate ? "! " : "", list);
 }
 

@@ -124,22 +124,9 @@ static void put_ports(struct out *o, const struct xg_match *m, const char *proto
 
 static void put_ct(struct out *o, const struct xg_match *m)
 {
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } states[] = {{XG_CT_INVALID, "invalid"},
-                  {XG_CT_ESTABLISHED, "established"},
-                  {XG_CT_RELATED, "related"},
-                  {XG_CT_NEW, "new"},
-                  {XG_CT_UNTRACKED, "untracked"}};
-    bool first = true;
-    xg_buf_printf(o->b, " ct state %s", m->negate ? "!= " : "");
-    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-        if (!(m->u.ct_states & states[i].bit))
-            continue;
-        xg_buf_printf(o->b, "%s%s", first ? "" : ",", states[i].name);
-        first = false;
-    }
+    char list[96];
+    xg_ct_states_format(m->u.ct_states, XG_SYNTAX_NFT, list, sizeof(list));
+    xg_buf_printf(o->b, " ct state %s%s", m->negate ? "!= " : "", list);
 }
 
 static int put_icmp(struct out *o, const struct xg_match *m)

@@ -3,6 +3,8 @@
  */
 #include "ir/names.h"
 
+#include "ir/ir.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -93,4 +95,36 @@ int xg_l4proto_parse(const char *name)
         if (!strcasecmp(protos[i].name, name))
             return protos[i].proto;
     return parse_number(name, 255);
+}
+
+static const struct {
+    uint32_t bit;
+    const char *name; /* nft spelling; iptables is the same in capitals */
+} ct_states[] = {{XG_CT_INVALID, "invalid"},
+                 {XG_CT_ESTABLISHED, "established"},
+                 {XG_CT_RELATED, "related"},
+                 {XG_CT_NEW, "new"},
+                 {XG_CT_UNTRACKED, "untracked"}};
+
+void xg_ct_states_format(uint32_t mask, enum xg_syntax syntax, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(ct_states) / sizeof(ct_states[0]); i++) {
+        if (!(mask & ct_states[i].bit))
+            continue;
+        for (const char *c = used ? "," : ""; *c && used + 1 < size; c++)
+            out[used++] = *c;
+        for (const char *c = ct_states[i].name; *c && used + 1 < size; c++)
+            out[used++] = syntax == XG_SYNTAX_IPTABLES ? (char)(*c - 'a' + 'A') : *c;
+        out[used] = '\0';
+    }
+}
+
+uint32_t xg_ct_state_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof(ct_states) / sizeof(ct_states[0]); i++)
+        if (!strcasecmp(ct_states[i].name, name))
+            return ct_states[i].bit;
+    return 0;
 }

@@ -207,8 +207,20 @@ static int parse_prefix_list(struct parser *ps, const char *key, const char *val
     return rc;
 }
 
-static int parse_word_list(struct parser *ps, const char *value, unsigned col, char ***out,
-                           size_t *count)
+/* Words of a list: account names (POSIX portable: letters, digits, '.', '_',
+ * '-', not first) or certificate names (also '*' and ':'). */
+static bool word_ok(const char *w, const char *extra)
+{
+    if (!*w || *w == '-' || strlen(w) > 253)
+        return false;
+    for (; *w; w++)
+        if (!isalnum((unsigned char)*w) && !strchr("._-", *w) && !strchr(extra, *w))
+            return false;
+    return true;
+}
+
+static int parse_word_list(struct parser *ps, const char *key, const char *value, unsigned col,
+                           const char *extra, char ***out, size_t *count)
 {
     size_t n;
     struct token *toks = tokenize(value, col, true, &n);
@@ -216,6 +228,10 @@ static int parse_word_list(struct parser *ps, const char *value, unsigned col, c
     if (!toks)
         return xg_fail(ps->err, "out of memory");
     for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!word_ok(toks[i].text, extra)) {
+            rc = fail(ps, toks[i].col, "%s: '%s' is not a valid name", key, toks[i].text);
+            break;
+        }
         char **grown = realloc(*out, (*count + 1) * sizeof(*grown));
         if (!grown || !(grown[*count] = strdup(toks[i].text))) {
             if (grown)
@@ -431,25 +447,43 @@ static int single_token(struct parser *ps, const char *key, const char *value, u
     return rc;
 }
 
+/* A keyword value: one token that must be one of `names` (indexed by enum value). */
+static int parse_keyword(struct parser *ps, const char *key, const char *value, unsigned col,
+                         const char *(*name_of)(int), int count, int *out, struct token *t)
+{
+    char known[160] = "";
+    if (single_token(ps, key, value, col, t) < 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        if (!strcmp(t->text, name_of(i)))
+            return *out = i, 0;
+        snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+                 name_of(i));
+    }
+    return xg_fail_at(ps->err, ps->path, ps->line, t->col, "%s: '%s' is not one of %s", key,
+                      t->text, known);
+}
+
+static const char *scenario_name(int i)
+{
+    return xg_scenario_name((enum xg_scenario)i);
+}
+
+static const char *transport_name(int i)
+{
+    return xg_transport_name((enum xg_transport)i);
+}
+
 static int set_host(struct parser *ps, const char *key, const char *value, unsigned col,
                     unsigned key_col)
 {
     struct xg_policy *p = ps->p;
     struct token t;
     if (!strcmp(key, "scenario")) {
-        if (single_token(ps, key, value, col, &t) < 0)
+        int v;
+        if (parse_keyword(ps, key, value, col, scenario_name, 3, &v, &t) < 0)
             return -1;
-        if (!strcmp(t.text, "isolated-management"))
-            p->scenario = XG_SCENARIO_ISOLATED_MANAGEMENT;
-        else if (!strcmp(t.text, "firewalled-subnet"))
-            p->scenario = XG_SCENARIO_FIREWALLED_SUBNET;
-        else if (!strcmp(t.text, "untrusted"))
-            p->scenario = XG_SCENARIO_UNTRUSTED;
-        else
-            return fail(ps, t.col,
-                        "scenario: '%s' is not one of isolated-management, firewalled-subnet, "
-                        "untrusted%s",
-                        t.text, "");
+        p->scenario = (enum xg_scenario)v;
         ps->scenario_set = true;
         p->scenario_loc = (struct xg_loc){ps->line, t.col};
         return 0;
@@ -502,19 +536,10 @@ static int set_migration(struct parser *ps, const char *key, const char *value, 
     struct xg_policy *p = ps->p;
     struct token t;
     if (!strcmp(key, "transport")) {
-        if (single_token(ps, key, value, col, &t) < 0)
+        int v;
+        if (parse_keyword(ps, key, value, col, transport_name, 4, &v, &t) < 0)
             return -1;
-        if (!strcmp(t.text, "off"))
-            p->transport = XG_TRANSPORT_OFF;
-        else if (!strcmp(t.text, "xend"))
-            p->transport = XG_TRANSPORT_XEND;
-        else if (!strcmp(t.text, "ssh"))
-            p->transport = XG_TRANSPORT_SSH;
-        else if (!strcmp(t.text, "tunnel"))
-            p->transport = XG_TRANSPORT_TUNNEL;
-        else
-            return fail(ps, t.col, "transport: '%s' is not one of off, xend, ssh, tunnel%s", t.text,
-                        "");
+        p->transport = (enum xg_transport)v;
         p->transport_loc = (struct xg_loc){ps->line, t.col};
         return 0;
     }
@@ -534,7 +559,7 @@ static int set_admin(struct parser *ps, const char *key, const char *value, unsi
     if (!strcmp(key, "ssh-port"))
         return single_token(ps, key, value, col, &t) ? -1 : parse_u16(ps, key, &t, &p->ssh_port);
     if (!strcmp(key, "users"))
-        return parse_word_list(ps, value, col, &p->admin_users, &p->admin_user_count);
+        return parse_word_list(ps, key, value, col, "", &p->admin_users, &p->admin_user_count);
     return fail(ps, key_col, "unknown key '%s' in [admin] (known: ssh-from, ssh-port, users)%s",
                 key, "");
 }
@@ -553,7 +578,7 @@ static int set_tunnel(struct parser *ps, const char *key, const char *value, uns
     if (!strcmp(key, "receive-command"))
         return parse_string(ps, key, value, col, &tc->receive_command);
     if (!strcmp(key, "peer-names"))
-        return parse_word_list(ps, value, col, &tc->peer_names, &tc->peer_name_count);
+        return parse_word_list(ps, key, value, col, "*", &tc->peer_names, &tc->peer_name_count);
     if (!strcmp(key, "peer-fingerprints")) {
         size_t n;
         struct token *toks = tokenize(value, col, true, &n);
@@ -574,7 +599,8 @@ static int set_tunnel(struct parser *ps, const char *key, const char *value, uns
         free(toks);
         if (rc < 0)
             return rc;
-        return parse_word_list(ps, value, col, &tc->peer_fingerprints, &tc->peer_fingerprint_count);
+        return parse_word_list(ps, key, value, col, ":", &tc->peer_fingerprints,
+                               &tc->peer_fingerprint_count);
     }
     if (!strcmp(key, "max-sessions"))
         return single_token(ps, key, value, col, &t)
@@ -655,9 +681,10 @@ static int parse_line(struct parser *ps, char *line)
     char *s = line, *eq, *key_end, *value, *hash;
     unsigned col, key_col, value_col;
 
-    /* a comment starts at '#' at the line start or after a blank */
+    /* a comment starts at '#' at the line start, after a blank or right after
+     * the '=' (so no value can begin with '#': the printer could not write it) */
     for (hash = line; (hash = strchr(hash, '#')); hash++) {
-        if (hash == line || isspace((unsigned char)hash[-1])) {
+        if (hash == line || isspace((unsigned char)hash[-1]) || hash[-1] == '=') {
             *hash = '\0';
             break;
         }
