@@ -10,9 +10,16 @@ versions), not on check IDs, so they hold whatever IDs the audit gives:
   dom0                   the host is seen as a Dom0 (control_d)
   toolstack xl           the toolstack is xl
   xen-version 4.17       the Xen version starts with 4.17
-  service-ok NAME        NAME appears, and no failing check mentions it
+  service-ok NAME        a passing check or the host section names the daemon
+                         NAME (as a word, not as part of a path), and no
+                         failing check does
   flags TEXT             a failing check mentions TEXT
-  passes WORD            checks whose id/title mention WORD exist, all pass
+  practice WORD STATUS [TITLEWORD]
+                         checks whose practice (or, without one, title)
+                         mentions WORD (and whose title mentions TITLEWORD)
+                         exist, and all have STATUS
+  domain NAME            the host section's list of domains names NAME;
+                         exit 3 when the report has no such list (not built)
   mentions TEXT          TEXT appears anywhere in the report
 """
 import json
@@ -96,14 +103,18 @@ def main():
         print("Xen version fields: %s" % (hits[:5] or "none"))
         return 1
     if q == "service-ok":
-        if arg not in text(doc):
-            print("%s does not appear in the report" % arg)
-            return 1
-        bad = [name(c) for c in allchecks if c["status"].lower() in FAIL and arg in text(c)]
+        word = re.compile(r"(?<![\w/.-])%s(?![\w/.-])" % re.escape(arg))
+        bad = [name(c) for c in allchecks if c["status"].lower() in FAIL and word.search(text(c))]
         if bad:
-            print("failing checks mention %s: %s" % (arg, ", ".join(bad)))
+            print("failing checks name %s: %s" % (arg, ", ".join(bad)))
             return 1
-        return 0
+        seen = [name(c) for c in allchecks if c["status"].lower() in PASS and word.search(text(c))]
+        if word.search(text(doc.get("host", {}) if isinstance(doc, dict) else {})):
+            seen.append("host")
+        if seen:
+            return 0
+        print("no passing check and no host field names %s (as a daemon, not a path)" % arg)
+        return 1
     if q == "flags":
         if any(c["status"].lower() in FAIL and arg in text(c) for c in allchecks):
             return 0
@@ -111,17 +122,33 @@ def main():
         print("no failing check mentions %s (%d checks; mentioned by: %s)"
               % (arg, len(allchecks), ", ".join(where) or "none"))
         return 1
-    if q == "passes":
-        sel = [c for c in allchecks
-               if arg in (str(c.get("id", "")) + " " + str(c.get("title", ""))).lower()]
+    if q == "practice":
+        want = sys.argv[4].lower()
+
+        def about(c):
+            return str(c.get("practice") or c.get("title") or "").lower()
+        tw = sys.argv[5].lower() if len(sys.argv) > 5 else ""
+        sel = [c for c in allchecks if arg in about(c) and tw in str(c.get("title", "")).lower()]
         if not sel:
-            print("no check has %s in its id or title" % arg)
+            print("no check's practice mentions %s" % arg)
             return 1
-        bad = [name(c) + "=" + c["status"] for c in sel if c["status"].lower() not in PASS]
+        bad = ["%s=%s%s" % (name(c), c["status"], " (%s)" % c["reason"] if c.get("reason") else "")
+               for c in sel if c["status"].lower() != want]
         if bad:
-            print("not passing: %s" % ", ".join(bad))
+            print("not %s: %s" % (want, "; ".join(bad)))
             return 1
         return 0
+    if q == "domain":
+        host = doc.get("host", {}) if isinstance(doc, dict) else {}
+        lists = {k: v for k, v in host.items()
+                 if re.search(r"domain|guest", k, re.I) and isinstance(v, (list, dict))}
+        if not lists:
+            print("the report has no list of domains (host fields: %s)" % ", ".join(host))
+            return 3
+        if arg in text(lists):
+            return 0
+        print("%s not among the domains: %s" % (arg, json.dumps(lists)[:300]))
+        return 1
     if q == "mentions":
         if arg in text(doc):
             return 0

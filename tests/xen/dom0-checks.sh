@@ -128,8 +128,13 @@ other_table() {
 if has_verb apply; then
     sec other-table other_table
     sec apply-before-ruleset nft list ruleset
-    sec apply xenguard apply -c "$POLICY" --yes
-    if has_verb confirm; then sec confirm xenguard confirm; fi
+    # The real flow: a pending apply with a rollback timer, then confirm.
+    if has_verb confirm; then
+        sec apply xenguard apply -c "$POLICY" --timeout 120
+        sec confirm xenguard confirm
+    else
+        sec apply xenguard apply -c "$POLICY" --yes
+    fi
     sec apply-ruleset nft list ruleset
     if has_verb audit; then
         sec audit-after-apply-json xenguard audit --format json -c "$POLICY"

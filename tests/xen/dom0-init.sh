@@ -47,7 +47,12 @@ if grep -qw xgshell /proc/cmdline; then
     echo "XG-SHELL: root shell on hvc0; the checks are in /xg/dom0-checks.sh. 'poweroff -f' ends QEMU."
     setsid cttyhack sh -l
 else
-    if grep -qw xgdebug /proc/cmdline; then sh -x /xg/dom0-checks.sh; else sh /xg/dom0-checks.sh; fi
+    # stdin is not the console: no verb may wait for an answer from it.
+    if grep -qw xgdebug /proc/cmdline; then
+        sh -x /xg/dom0-checks.sh </dev/null
+    else
+        sh /xg/dom0-checks.sh </dev/null
+    fi
     echo "XG-CHECKS-EXIT rc=$?"
 fi
 t "powering off"
