@@ -196,7 +196,7 @@ fi
 # ---- apply / rollback (when the verbs exist) -------------------------------------------
 if skipped apply; then
     for a in "apply loads table inet xenguard" "audit passes the firewall checks after apply" \
-        "rollback restores the previous ruleset"; do
+        "rollback restores the previous ruleset" "an unconfirmed apply is rolled back by its watchdog"; do
         echo "ok - xen dom0: $a # SKIP $(skipwhy apply)"
     done
 else
@@ -220,6 +220,24 @@ else
             sh -c "! grep -q '^table inet xenguard' '$SECT/rollback-ruleset.out'"
         check "xen dom0: after rollback table inet other is still there" \
             "$(out rollback-ruleset | grep '^table')" has rollback-ruleset '^table inet other \{'
+    fi
+    if [ -f "$SECT/status-after-apply.rc" ]; then
+        check "xen dom0: status after apply says the running ruleset equals the policy (exit 0)" \
+            "exit $(rc status-after-apply): $(out status-after-apply)" test "$(rc status-after-apply)" = 0
+    fi
+    if [ -f "$SECT/status-after-rollback.rc" ]; then
+        check "xen dom0: status after rollback says it differs (exit 1)" \
+            "exit $(rc status-after-rollback): $(out status-after-rollback)" test "$(rc status-after-rollback)" = 1
+    fi
+    if [ -f "$SECT/apply-unconfirmed.rc" ]; then
+        check "xen dom0: an unconfirmed apply (--timeout 5) loads table inet xenguard" \
+            "exit $(rc apply-unconfirmed); tables: $(out unconfirmed-ruleset)" \
+            sh -c "[ '$(rc apply-unconfirmed)' = 0 ] && grep -q '^table inet xenguard' '$SECT/unconfirmed-ruleset.out'"
+        check "xen dom0: 12 s later its watchdog has restored the state before it" \
+            "tables: $(out after-timeout-ruleset)" \
+            sh -c "! grep -q '^table inet xenguard' '$SECT/after-timeout-ruleset.out' && grep -q '^table inet other' '$SECT/after-timeout-ruleset.out'"
+    else
+        echo "ok - xen dom0: an unconfirmed apply is rolled back by its watchdog # SKIP confirm verb not built yet"
     fi
 fi
 finish

@@ -171,7 +171,7 @@ build_base() {
     [ "$(head -c 4 "$W/vmlinux" 2>/dev/null | tr -d '\0')" = $'\x7fELF' ] || cp "$K/boot/vmlinuz-$KVER" "$W/vmlinux"
 
     # Trim what a Dom0 in RAM never reads.
-    rm -rf "$R"/usr/share/{doc,man,info,locale,lintian,bug,bash-completion,zsh} "$R/boot" \
+    rm -rf "${R:?}"/usr/share/{doc,man,info,locale,lintian,bug,bash-completion,zsh} "${R:?}/boot" \
         "$R/usr/lib/python3" "$R/usr/lib/xen-4.17/lib/python" # no python in Dom0
 
     # Kernel modules: the chosen ones and their dependencies, then depmod.

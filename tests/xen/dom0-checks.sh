@@ -136,14 +136,24 @@ if has_verb apply; then
         sec apply xenguard apply -c "$POLICY" --yes
     fi
     sec apply-ruleset nft list ruleset
+    if has_verb status; then sec status-after-apply xenguard status -c "$POLICY"; fi
     if has_verb audit; then
         sec audit-after-apply-json xenguard audit --format json -c "$POLICY"
     fi
     if has_verb rollback; then
         sec rollback xenguard rollback
         sec rollback-ruleset nft list ruleset
+        if has_verb status; then sec status-after-rollback xenguard status -c "$POLICY"; fi
     else
         skip rollback "rollback verb not built yet"
+    fi
+    if has_verb confirm; then
+        # Unconfirmed: the watchdog (a detached process here: no systemd) restores
+        # the state from before this apply by itself.
+        sec apply-unconfirmed xenguard apply -c "$POLICY" --timeout 5
+        sec unconfirmed-ruleset sh -c 'nft list tables'
+        sleep 12
+        sec after-timeout-ruleset sh -c 'nft list tables'
     fi
 else
     skip apply "apply verb not built yet"

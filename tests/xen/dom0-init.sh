@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the test Dom0 (tests/xen/build-image.sh puts it in the initramfs).
 #
 # Brings up the Xen userspace the way Debian's /etc/init.d/xen does (xenfs,
