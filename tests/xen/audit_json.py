@@ -10,9 +10,9 @@ versions), not on check IDs, so they hold whatever IDs the audit gives:
   dom0                   the host is seen as a Dom0 (control_d)
   toolstack xl           the toolstack is xl
   xen-version 4.17       the Xen version starts with 4.17
-  service-ok NAME        a passing check or the host section names the daemon
-                         NAME (as a word, not as part of a path), and no
-                         failing check does
+  service-ok NAME        some line of the report names the daemon NAME (as a
+                         word, not as part of a path), and none of those lines
+                         calls it unexpected ("not in the allowlist", ...)
   flags TEXT             a failing check mentions TEXT
   practice WORD STATUS [TITLEWORD]
                          checks whose practice (or, without one, title)
@@ -27,6 +27,8 @@ import re
 import sys
 
 FAIL = {"fail", "failed", "failing"}
+NEGATIVE = re.compile(r"\bnot (in|on|allowed|expected|needed)\b|unexpected|disallowed|forbidden|"
+                      r"should not|must not", re.I)
 PASS = {"pass", "passed", "ok"}
 
 
@@ -40,7 +42,10 @@ def walk(node, path=()):
                 yield path, k, v
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from walk(v, path + (i,))
+            if isinstance(v, (dict, list)):
+                yield from walk(v, path + (i,))
+            else:
+                yield path, i, v
 
 
 def checks(node):
@@ -103,18 +108,18 @@ def main():
         print("Xen version fields: %s" % (hits[:5] or "none"))
         return 1
     if q == "service-ok":
-        word = re.compile(r"(?<![\w/.-])%s(?![\w/.-])" % re.escape(arg))
-        bad = [name(c) for c in allchecks if c["status"].lower() in FAIL and word.search(text(c))]
-        if bad:
-            print("failing checks name %s: %s" % (arg, ", ".join(bad)))
+        # Line by line: a failing check may well list the expected daemons
+        # beside the planted listener it fails for.
+        word = re.compile(r"(?<![\w/.-])%s(?![\w/.-])" % re.escape(arg), re.I)
+        lines = [str(v) for _, _, v in scalars if isinstance(v, str) and word.search(v)]
+        if not lines:
+            print("no line of the report names %s (as a daemon, not a path)" % arg)
             return 1
-        seen = [name(c) for c in allchecks if c["status"].lower() in PASS and word.search(text(c))]
-        if word.search(text(doc.get("host", {}) if isinstance(doc, dict) else {})):
-            seen.append("host")
-        if seen:
-            return 0
-        print("no passing check and no host field names %s (as a daemon, not a path)" % arg)
-        return 1
+        bad = [l for l in lines if NEGATIVE.search(l)]
+        if bad:
+            print("%s is named as unexpected: %s" % (arg, "; ".join(bad[:3])))
+            return 1
+        return 0
     if q == "flags":
         if any(c["status"].lower() in FAIL and arg in text(c) for c in allchecks):
             return 0
