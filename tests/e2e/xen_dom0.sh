@@ -148,6 +148,19 @@ check "xen dom0: nft delete table inet xenguard removes it" \
     "rc=$(rc firewall-delete), tables: $(out firewall-delete)" \
     sh -c "[ '$(rc firewall-delete)' = 0 ] && ! grep -q 'inet xenguard' '$SECT/firewall-delete.out'"
 
+# The iptables backend: the same policy, loaded by iptables-nft-restore --noflush.
+section_ok ipt-compile "xen dom0: xenguard firewall --format iptables compiles the policy"
+section_ok ipt-load "xen dom0: iptables-restore --noflush loads it into the Dom0 kernel"
+check "xen dom0: iptables -S shows XENGUARD-INPUT hooked first in INPUT" "$(out ipt-list | head -5)" \
+    has ipt-list '^-A INPUT -j XENGUARD-INPUT$'
+check "xen dom0: with the iptables ruleset, peer 192.0.2.11 reaches relocation :8002" \
+    "nc rc=$(rc ipt-peer-8002): $(out ipt-peer-8002)" fetched ipt-peer-8002
+check "xen dom0: with the iptables ruleset, non-peer 192.0.2.99 does not reach :8002" \
+    "nc rc=$(rc ipt-outsider-8002): $(out ipt-outsider-8002)" blocked ipt-outsider-8002
+check "xen dom0: with the iptables ruleset, peer 192.0.2.11 does not reach the unlisted :$PORT" \
+    "nc rc=$(rc ipt-peer-7777): $(out ipt-peer-7777)" blocked ipt-peer-7777
+section_ok ipt-delete "xen dom0: the iptables-nft tables are removed again"
+
 # ---- a guest -----------------------------------------------------------------------
 section_ok domu-create "xen dom0: xl create starts the PV guest tiny"
 check "xen dom0: xl list shows the guest tiny with 128 MiB" "$(out xl-list)" \

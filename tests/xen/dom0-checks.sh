@@ -104,6 +104,22 @@ if sec firewall-compile fw_compile; then
     sec fw-peer-7777 fetch 192.0.2.11 $PORT
     sec firewall-delete sh -c 'nft delete table inet xenguard && nft list tables'
 fi
+# The same policy through the iptables backend, loaded by iptables-nft-restore.
+ipt_compile() {
+    xenguard firewall -c "$POLICY" --format iptables >/tmp/xg.ipt
+    rc=$?
+    cat /tmp/xg.ipt
+    return $rc
+}
+if sec ipt-compile ipt_compile; then
+    sec ipt-load iptables-restore --noflush /tmp/xg.ipt
+    sec ipt-list iptables -S
+    sec ipt-peer-8002 fetch 192.0.2.11 8002
+    sec ipt-outsider-8002 fetch 192.0.2.99 8002
+    sec ipt-peer-7777 fetch 192.0.2.11 $PORT
+    # iptables-nft keeps its tables in nftables: nothing else here uses them.
+    sec ipt-delete sh -c 'nft delete table ip filter && nft delete table ip raw && nft list tables'
+fi
 kill $relocation
 
 # ---- a guest ----------------------------------------------------------------
