@@ -86,11 +86,11 @@ if ! VERSIONS=$(resolve_versions); then
     apt-get update -qq || die "apt-get update failed: no network to the Debian mirror?"
     VERSIONS=$(resolve_versions) || die "a package is not in the apt lists (is bookworm main configured?)"
 fi
-KEY=$( (
+set_base() { BASE=$OUT/base-$( (
     echo "$VERSIONS"
     cat "$0"
-) | sha256sum | cut -c1-12)
-BASE=$OUT/base-$KEY
+) | sha256sum | cut -c1-12); }
+set_base
 mkdir -p "$OUT/debs"
 
 # ---- base layer ---------------------------------------------------------------
@@ -279,14 +279,22 @@ EOF
     for d in "$OUT"/base-*; do [ "$d" = "$BASE" ] || rm -rf "$d"; done
 }
 
+if [ ! -f "$BASE/base.cpio.gz" ] && ! download; then
+    # Old apt lists name versions the mirror no longer has: refresh them once.
+    say "download failed; running apt-get update and trying again"
+    apt-get update -qq || die "apt-get update failed: no network to the Debian mirror?"
+    VERSIONS=$(resolve_versions) || die "a package is not in the apt lists"
+    set_base
+    [ -f "$BASE/base.cpio.gz" ] || download ||
+        die "cannot download the Debian packages (no network to the mirror?); wanted: $(echo $VERSIONS)"
+fi
 if [ ! -f "$BASE/base.cpio.gz" ]; then
-    download || die "cannot download the Debian packages (no network to the mirror?); wanted: $(echo $VERSIONS)"
     say "building the Dom0 base image in $BASE"
     build_base
 else
     say "base image cached: $BASE"
 fi
-ln -sfn "base-$KEY" "$OUT/current"
+ln -sfn "$(basename "$BASE")" "$OUT/current"
 
 # ---- overlay: rebuilt every run -----------------------------------------------
 
