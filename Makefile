@@ -27,7 +27,10 @@ ifeq ($(SAN),1)
   OPT := -O1 -g $(SAN_FLAGS)
 endif
 
-CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"'
+# The audit's firewall checks (src/check/firewall.c) need the analyzer's sources.
+XG_HAVE_ANALYZER := $(if $(wildcard src/analyze/*.c),1,0)
+
+CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"' -DXG_HAVE_ANALYZER=$(XG_HAVE_ANALYZER)
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers $(OPT) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
@@ -48,6 +51,9 @@ all: $(BUILD)/xenguard
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# firewall.c changes meaning when the analyzer's sources appear (XG_HAVE_ANALYZER).
+$(BUILD)/src/check/firewall.o: $(wildcard src/analyze/*.c)
 
 $(BUILD)/libxenguard.a: $(LIB_OBJ)
 	@rm -f $@
@@ -81,6 +87,8 @@ test-deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/xenguard firewall -c examples/isolated-management.conf
+	@# the audit exits 1 when it finds something: a result, not a build failure
+	$(BUILD)/xenguard audit || test $$? = 1
 
 # Everything under ASan+UBSan in build/asan; tests/run prints the summary line.
 test: test-deps
@@ -95,6 +103,8 @@ PREFIX  ?= /usr/local
 install: all
 	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
+	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
+	install -D -m 0644 doc/xenguard-capture.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-capture.8
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf

@@ -23,6 +23,8 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
+    {"audit", cmd_audit, "check this Xen host (or a captured root) against every practice"},
+    {"capture", cmd_capture, "save what audit reads from this host into a directory"},
 };
 
 static void usage(FILE *out)

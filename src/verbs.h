@@ -9,5 +9,7 @@
 #define XG_VERBS_H
 
 int cmd_firewall(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 #endif

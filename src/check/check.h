@@ -1,0 +1,109 @@
+/*
+ * check.h — the audit's checks: pure functions from the host model (and the
+ * optional policy) to a verdict with evidence.
+ *
+ * Every check has a stable ID (XG-<AREA>-NNN) that waivers, --skip and CI
+ * refer to, a practice of the "Securing Xen" chapter it belongs to, a
+ * severity, and a remediation text. A check never reads the host: it gets
+ * the model, so the same check runs on a live host, a captured root and a
+ * model built by hand in a unit test. Missing evidence is XG_STATUS_NA with
+ * the reason, never a pass; a model section that failed to parse is
+ * XG_STATUS_ERROR.
+ */
+#ifndef XG_CHECK_CHECK_H
+#define XG_CHECK_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/host.h"
+#include "policy/policy.h"
+
+enum xg_status {
+    XG_STATUS_PASS,
+    XG_STATUS_FAIL,
+    XG_STATUS_NA,
+    XG_STATUS_ERROR,
+    XG_STATUS_WAIVED,
+};
+
+enum xg_severity {
+    XG_SEV_INFO,
+    XG_SEV_LOW,
+    XG_SEV_MEDIUM,
+    XG_SEV_HIGH,
+    XG_SEV_CRITICAL,
+};
+
+enum xg_practice {
+    XG_PRACTICE_HOST,      /* what the host is */
+    XG_PRACTICE_SERVICES,  /* 1. fewest services */
+    XG_PRACTICE_FIREWALL,  /* 2. default-reject firewall */
+    XG_PRACTICE_USERS,     /* 3. no ordinary users */
+    XG_PRACTICE_MIGRATION, /* 4. network scenario: relocation, spoofing */
+    XG_PRACTICE_XEND,      /* legacy xend */
+    XG_PRACTICE_XL,        /* xl and guests */
+    XG_PRACTICE_XAPI,      /* XAPI / XCP-ng */
+    XG_PRACTICE_COUNT
+};
+
+struct xg_result;
+
+struct xg_check_def {
+    const char *id;
+    enum xg_practice practice;
+    enum xg_severity severity;
+    const char *title;       /* one line: what must hold */
+    const char *description; /* what it means, for the man page and --list */
+    const char *remediation;
+    /* policy may be NULL: the strictest sensible reading applies */
+    void (*run)(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r);
+};
+
+struct xg_result {
+    const struct xg_check_def *def;
+    enum xg_status status;
+    char **evidence; /* one line each */
+    size_t evidence_count;
+    char *reason; /* why n/a, error text, or the waiver's reason */
+};
+
+/* The whole table, in report order. */
+const struct xg_check_def *xg_checks(size_t *count);
+const struct xg_check_def *xg_check_find(const char *id);
+
+/* Run one check: fills r (status defaults to PASS when the check adds nothing). */
+void xg_check_run(const struct xg_check_def *def, const struct xg_host *h,
+                  const struct xg_policy *p, struct xg_result *r);
+void xg_result_free(struct xg_result *r);
+
+/* For checks: add an evidence line; fail() also sets the status to FAIL. */
+void xg_evidence(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void xg_failf(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void xg_na(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void xg_error(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* NA when a needed section is missing, ERROR when it failed to parse; returns false then. */
+bool xg_need(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
+             const char *what);
+
+const char *xg_status_name(enum xg_status s);
+const char *xg_severity_name(enum xg_severity s);
+int xg_severity_parse(const char *s, enum xg_severity *out);
+const char *xg_practice_name(enum xg_practice p);
+
+/* Group tables (each file under src/check/ contributes one). */
+extern const struct xg_check_def xg_checks_host[], xg_checks_services[], xg_checks_firewall[],
+    xg_checks_users[], xg_checks_migration[], xg_checks_xend[], xg_checks_xl[], xg_checks_xapi[];
+extern const size_t xg_checks_host_count, xg_checks_services_count, xg_checks_firewall_count,
+    xg_checks_users_count, xg_checks_migration_count, xg_checks_xend_count, xg_checks_xl_count,
+    xg_checks_xapi_count;
+
+/* Shared helpers for checks. */
+bool xg_addr_is_wildcard(const struct xg_prefix *a);
+bool xg_addr_is_loopback(const struct xg_prefix *a);
+/* Is NAME one of the policy's admin users (false without a policy)? */
+bool xg_policy_is_admin(const struct xg_policy *p, const char *name);
+/* "tcp 0.0.0.0:22 (sshd)" */
+void xg_socket_describe(const struct xg_socket *s, char *out, size_t size);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * firewall.c — practice 2 and the firewall half of practice 4: what the
+ * host's real ruleset lets through, computed by the analyzer.
+ *
+ * INTEGRATION POINT. These checks are written against src/analyze/
+ * analyze.h (xg_parse_iptables_save, xg_parse_nft_json, xg_reach_compute),
+ * implemented by the analyzer (issue 3) on its own branch. The Makefile
+ * defines XG_HAVE_ANALYZER=1 as soon as src/analyze/ holds its sources;
+ * until then every check here answers "n/a: firewall analyzer not
+ * available in this build" — never a verdict it did not compute.
+ *
+ * The ruleset is read the way the kernel holds it: iptables-save and
+ * ip6tables-save for the iptables tables (legacy or iptables-nft), plus
+ * the tables of `nft -j list ruleset` that iptables did not already show
+ * (native nftables tables). Reachability is asked per interface of
+ * `ip -j addr` (loopback aside), for a new connection on the INPUT path.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+
+#ifndef XG_HAVE_ANALYZER
+#define XG_HAVE_ANALYZER 0
+#endif
+
+#if XG_HAVE_ANALYZER
+#include "analyze/analyze.h"
+#include "ir/ir.h"
+
+/* Port that no sane policy opens: probes what happens to "anything else". */
+#define CANARY_PORT 65533
+
+static bool iptables_table_shown(const char *save, const char *name)
+{
+    char tag[32];
+    snprintf(tag, sizeof(tag), "*%s\n", name);
+    return save && strstr(save, tag);
+}
+
+/* Build the host's ruleset; 0, or -1 with the reason in why. */
+static int load_ruleset(const struct xg_host *h, struct xg_ruleset *rs, char *why, size_t why_size)
+{
+    struct xg_err e;
+    memset(rs, 0, sizeof(*rs));
+    if (h->iptables_save && xg_parse_iptables_save(h->iptables_save, strlen(h->iptables_save),
+                                                   "iptables-save", 4, rs, &e) < 0)
+        goto fail;
+    if (h->ip6tables_save && xg_parse_iptables_save(h->ip6tables_save, strlen(h->ip6tables_save),
+                                                    "ip6tables-save", 6, rs, &e) < 0)
+        goto fail;
+    if (h->nft_json) {
+        struct xg_ruleset nft = {0}, dup = {0};
+        if (xg_parse_nft_json(h->nft_json, strlen(h->nft_json), "nft -j list ruleset", &nft, &e) <
+            0) {
+            xg_ruleset_free(&nft);
+            goto fail;
+        }
+        for (size_t i = 0; i < nft.table_count; i++) {
+            struct xg_table *t = nft.tables[i];
+            const char *save = t->family == XG_TABLE_IP    ? h->iptables_save
+                               : t->family == XG_TABLE_IP6 ? h->ip6tables_save
+                                                           : NULL;
+            struct xg_ruleset *dst = iptables_table_shown(save, t->name) ? &dup : rs;
+            struct xg_table **grown = realloc(dst->tables, (dst->table_count + 1) * sizeof(*grown));
+            if (!grown) {
+                xg_ruleset_free(&dup);
+                nft.table_count = i; /* tables before i were moved */
+                xg_ruleset_free(&nft);
+                snprintf(why, why_size, "out of memory");
+                return -1;
+            }
+            dst->tables = grown;
+            grown[dst->table_count++] = t;
+        }
+        free(nft.tables);
+        xg_ruleset_free(&dup);
+    }
+    return 0;
+fail:
+    snprintf(why, why_size, "%s", e.msg);
+    xg_ruleset_free(rs);
+    return -1;
+}
+
+struct fw {
+    struct xg_ruleset rs;
+    bool ok;
+};
+
+static bool fw_need(const struct xg_host *h, struct xg_result *r, struct fw *fw)
+{
+    fw->ok = false;
+    if (!h->iptables_save && !h->ip6tables_save && !h->nft_json) {
+        xg_na(r, "no firewall evidence (iptables-save, ip6tables-save, nft -j list ruleset)");
+        return false;
+    }
+    if (!xg_need(r, h, h->ifaces_present, XG_SEC_IFACES, "no interface list (ip -j addr)"))
+        return false;
+    char why[XG_ERR_MAX];
+    if (load_ruleset(h, &fw->rs, why, sizeof(why)) < 0) {
+        xg_error(r, "%s", why);
+        return false;
+    }
+    fw->ok = true;
+    return true;
+}
+
+static void fw_done(struct fw *fw)
+{
+    if (fw->ok)
+        xg_ruleset_free(&fw->rs);
+}
+
+static void fmt_list(const struct xg_prefix_list *l, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < l->count && o + 80 < size; i++) {
+        char p[XG_PREFIX_STRLEN];
+        xg_prefix_format(&l->items[i], true, p);
+        o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "", p);
+    }
+    if (!l->count)
+        snprintf(out, size, "nobody");
+}
+
+static int reach(const struct fw *fw, uint8_t family, uint8_t proto, uint16_t port,
+                 const char *iface, struct xg_reach *out, struct xg_result *r)
+{
+    struct xg_packet_query q = {
+        .family = family, .proto = proto, .dport = port, .iifname = iface, .path = XG_HOOK_INPUT};
+    struct xg_err e;
+    memset(out, 0, sizeof(*out));
+    if (xg_reach_compute(&fw->rs, &q, out, &e) < 0) {
+        xg_error(r, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void default_reject(const struct xg_host *h, struct xg_result *r, uint8_t family)
+{
+    struct fw fw;
+    if (!fw_need(h, r, &fw))
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < h->iface_count && r->status != XG_STATUS_ERROR; i++) {
+        if (!strcmp(h->ifaces[i].name, "lo"))
+            continue;
+        n++;
+        for (int t = 0; t < 2; t++) {
+            uint8_t proto = t ? IPPROTO_UDP : IPPROTO_TCP;
+            struct xg_reach rc;
+            if (reach(&fw, family, proto, CANARY_PORT, h->ifaces[i].name, &rc, r) < 0)
+                break;
+            if (rc.may.count) {
+                char l[512];
+                fmt_list(&rc.may, l, sizeof(l));
+                xg_failf(r,
+                         "%s: a new IPv%u %s connection to an unused port (%u) is accepted "
+                         "from %s",
+                         h->ifaces[i].name, family, t ? "UDP" : "TCP", CANARY_PORT, l);
+            }
+            xg_reach_free(&rc);
+        }
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "new IPv%u traffic to unopened ports is rejected on all %zu interfaces",
+                    family, n);
+    fw_done(&fw);
+}
+
+static void check_default_reject4(const struct xg_host *h, const struct xg_policy *p,
+                                  struct xg_result *r)
+{
+    (void)p;
+    default_reject(h, r, 4);
+}
+
+static void check_default_reject6(const struct xg_host *h, const struct xg_policy *p,
+                                  struct xg_result *r)
+{
+    (void)p;
+    default_reject(h, r, 6);
+}
+
+/* Sources the policy allows for proto/port (from_any -> everything). */
+static void allowed_sources(const struct xg_policy *p, uint8_t proto, uint16_t port,
+                            struct xg_prefix_list *out, bool *any)
+{
+    *any = false;
+    if (proto == IPPROTO_TCP && port == (p->ssh_port ? p->ssh_port : 22))
+        xg_prefix_list_copy(out, &p->ssh_from);
+    if (proto == IPPROTO_TCP && port == p->migration_port && xg_policy_has_migration_port(p))
+        for (size_t i = 0; i < p->peers.count; i++)
+            xg_prefix_list_add(out, &p->peers.items[i]);
+    for (size_t s = 0; s < p->service_count; s++) {
+        const struct xg_service *sv = &p->services[s];
+        bool hit = false;
+        for (size_t k = 0; k < sv->port_count; k++)
+            hit |= sv->proto == proto && port >= sv->ports[k].lo && port <= sv->ports[k].hi;
+        if (!hit)
+            continue;
+        if (sv->from_any)
+            *any = true;
+        for (size_t i = 0; i < sv->from.count; i++)
+            xg_prefix_list_add(out, &sv->from.items[i]);
+    }
+}
+
+static bool whole_space(const struct xg_prefix_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].len == 0)
+            return true;
+    return false;
+}
+
+static void check_open_ports(const struct xg_host *h, const struct xg_policy *p,
+                             struct xg_result *r)
+{
+    struct fw fw;
+    if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no socket tables") ||
+        !fw_need(h, r, &fw))
+        return;
+    for (size_t s = 0; s < h->socket_count && r->status != XG_STATUS_ERROR; s++) {
+        const struct xg_socket *so = &h->sockets[s];
+        if (xg_addr_is_loopback(&so->addr))
+            continue;
+        for (size_t i = 0; i < h->iface_count; i++) {
+            if (!strcmp(h->ifaces[i].name, "lo"))
+                continue;
+            struct xg_reach rc;
+            if (reach(&fw, so->family, so->proto, so->port, h->ifaces[i].name, &rc, r) < 0)
+                break;
+            char d[160], l[512];
+            xg_socket_describe(so, d, sizeof(d));
+            fmt_list(&rc.may, l, sizeof(l));
+            bool bad = false;
+            if (p) {
+                struct xg_prefix_list ok = {0};
+                bool any = false;
+                allowed_sources(p, so->proto, so->port, &ok, &any);
+                for (size_t k = 0; !any && k < rc.may.count; k++)
+                    bad |= !xg_prefix_list_covers(&ok, &rc.may.items[k]);
+                xg_prefix_list_free(&ok);
+            } else {
+                bool ssh = so->proto == IPPROTO_TCP && so->port == 22;
+                bad = !ssh && whole_space(&rc.may);
+            }
+            if (bad)
+                xg_failf(r, "%s on %s: open to %s%s", d, h->ifaces[i].name, l,
+                         p ? ", beyond what the policy declares" : "");
+            else
+                xg_evidence(r, "%s on %s: open to %s", d, h->ifaces[i].name, l);
+            xg_reach_free(&rc);
+        }
+    }
+    fw_done(&fw);
+}
+
+static void check_migration_peers(const struct xg_host *h, const struct xg_policy *p,
+                                  struct xg_result *r)
+{
+    struct fw fw;
+    if (!fw_need(h, r, &fw))
+        return;
+    uint16_t port = p && p->migration_port ? p->migration_port : 8002;
+    for (size_t i = 0; i < h->iface_count && r->status != XG_STATUS_ERROR; i++) {
+        if (!strcmp(h->ifaces[i].name, "lo"))
+            continue;
+        for (uint8_t fam = 4; fam <= 6; fam += 2) {
+            struct xg_reach rc;
+            if (reach(&fw, fam, IPPROTO_TCP, port, h->ifaces[i].name, &rc, r) < 0)
+                break;
+            char l[512];
+            fmt_list(&rc.may, l, sizeof(l));
+            bool bad = false;
+            for (size_t k = 0; k < rc.may.count; k++)
+                bad |= !p || !xg_prefix_list_covers(&p->peers, &rc.may.items[k]);
+            if (bad)
+                xg_failf(r, "TCP %u on %s (IPv%u): reachable from %s, %s", port, h->ifaces[i].name,
+                         fam, l, p ? "not only the peers" : "and no policy declares peers");
+            else if (rc.may.count)
+                xg_evidence(r, "TCP %u on %s (IPv%u): peers only (%s)", port, h->ifaces[i].name,
+                            fam, l);
+            xg_reach_free(&rc);
+        }
+    }
+    if (r->status == XG_STATUS_PASS && !r->evidence_count)
+        xg_evidence(r, "TCP %u is closed on every interface", port);
+    fw_done(&fw);
+}
+
+/* The first prefix of `l` that overlaps `p`, or NULL. */
+static const struct xg_prefix *overlap_any(const struct xg_prefix *p,
+                                           const struct xg_prefix_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].family == p->family && xg_prefix_overlaps(&l->items[i], p))
+            return &l->items[i];
+    return NULL;
+}
+
+static void check_spoofing(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    if (!p) {
+        xg_na(r, "needs a policy: which interface is public and which sources are the peers");
+        return;
+    }
+    if (p->scenario != XG_SCENARIO_ISOLATED_MANAGEMENT || !strcmp(p->public_if, p->management_if)) {
+        xg_na(r, "one-NIC scenario: spoofed cluster sources are judged by rp_filter "
+                 "(XG-NET-001) and the perimeter firewall");
+        return;
+    }
+    struct fw fw;
+    if (!fw_need(h, r, &fw))
+        return;
+    /* A packet on the public NIC claiming a peer's (management) address must not get in. */
+    uint16_t ports[2] = {p->ssh_port ? p->ssh_port : 22, p->migration_port};
+    for (size_t k = 0; k < 2 && r->status != XG_STATUS_ERROR; k++) {
+        for (uint8_t fam = 4; fam <= 6; fam += 2) {
+            struct xg_reach rc;
+            if (reach(&fw, fam, IPPROTO_TCP, ports[k], p->public_if, &rc, r) < 0)
+                break;
+            for (size_t i = 0; i < rc.may.count; i++) {
+                const struct xg_prefix *m = overlap_any(&rc.may.items[i], &p->peers);
+                if (!m)
+                    m = overlap_any(&rc.may.items[i], &p->ssh_from);
+                if (!m)
+                    continue;
+                char a[XG_PREFIX_STRLEN];
+                xg_prefix_format(m, true, a);
+                xg_failf(r, "TCP %u: a packet on public %s claiming management source %s gets in",
+                         ports[k], p->public_if, a);
+            }
+            xg_reach_free(&rc);
+        }
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "management sources are refused on the public interface %s", p->public_if);
+    fw_done(&fw);
+}
+
+static void check_xapi_firewalled(const struct xg_host *h, const struct xg_policy *p,
+                                  struct xg_result *r)
+{
+    (void)p;
+    if (!xg_need(r, h, h->xapi_present, XG_SEC_XAPI, "not an XAPI host"))
+        return;
+    struct fw fw;
+    if (!fw_need(h, r, &fw))
+        return;
+    for (size_t s = 0; s < h->socket_count; s++) {
+        const struct xg_socket *so = &h->sockets[s];
+        if (so->proto != IPPROTO_TCP || !xg_addr_is_wildcard(&so->addr) ||
+            (strcmp(so->process, "xapi") && strcmp(so->process, "stunnel")))
+            continue;
+        for (size_t i = 0; i < h->iface_count; i++) {
+            if (!strcmp(h->ifaces[i].name, "lo"))
+                continue;
+            struct xg_reach rc;
+            if (reach(&fw, so->family, IPPROTO_TCP, so->port, h->ifaces[i].name, &rc, r) < 0)
+                break;
+            char d[160];
+            xg_socket_describe(so, d, sizeof(d));
+            if (whole_space(&rc.may))
+                xg_failf(r, "%s on every address and open to everyone on %s", d, h->ifaces[i].name);
+            xg_reach_free(&rc);
+        }
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "xapi's wildcard listeners are not open to everyone");
+    fw_done(&fw);
+}
+
+#else /* !XG_HAVE_ANALYZER */
+
+static void not_built(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    (void)h;
+    (void)p;
+    xg_na(r, "firewall analyzer not available in this build");
+}
+
+#define check_default_reject4 not_built
+#define check_default_reject6 not_built
+#define check_open_ports      not_built
+#define check_migration_peers not_built
+#define check_spoofing        not_built
+#define check_xapi_firewalled not_built
+
+#endif
+
+const struct xg_check_def xg_checks_firewall[] = {
+    {"XG-FW-001", XG_PRACTICE_FIREWALL, XG_SEV_CRITICAL, "IPv4 default-reject on every interface",
+     "From the real ruleset (iptables-save, nft -j list ruleset), not from chain names: a new "
+     "IPv4 TCP or UDP connection to a port nobody opened is rejected on every interface.",
+     "Load a default-reject ruleset: xenguard firewall -c /etc/xenguard/xenguard.conf | nft -f -",
+     check_default_reject4},
+    {"XG-FW-002", XG_PRACTICE_FIREWALL, XG_SEV_CRITICAL, "IPv6 default-reject on every interface",
+     "The same for IPv6: a host with a strict IPv4 ruleset and an empty ip6 one is open.",
+     "Use an inet table (nftables) or ip6tables rules with a DROP policy.", check_default_reject6},
+    {"XG-FW-003", XG_PRACTICE_FIREWALL, XG_SEV_MEDIUM,
+     "Open ports are open only to whom they should be",
+     "For every listening socket and interface, the sources that may open a connection. Without "
+     "a policy, anything but ssh open to the whole address space fails; with one, any source "
+     "beyond the declared ones ([admin] ssh_from, peers for migration, [allow]) fails.",
+     "Restrict the accepting rule to the declared sources, or close the port.", check_open_ports},
+    {"XG-MIG-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH,
+     "The migration port is reachable only from peers",
+     "TCP 8002 (or the policy's migration port) must be reachable from the policy's peers and "
+     "nobody else, on every interface and both families.",
+     "Accept the migration port only from the peers (xenguard firewall does).",
+     check_migration_peers},
+    {"XG-MIG-004", XG_PRACTICE_MIGRATION, XG_SEV_HIGH, "Spoofed management sources are dropped",
+     "Isolated management: a packet arriving on the public interface with a peer's or admin's "
+     "source address must not reach ssh or the migration port.",
+     "Accept management traffic only on the management interface (iifname), and keep "
+     "rp_filter=1.",
+     check_spoofing},
+    {"XG-XAPI-003", XG_PRACTICE_XAPI, XG_SEV_HIGH, "xapi on all addresses is firewalled",
+     "xapi and stunnel listen on every address; the firewall must not open them to everyone.",
+     "Restrict ports 80/443 to the management network in the firewall.", check_xapi_firewalled},
+};
+const size_t xg_checks_firewall_count = sizeof(xg_checks_firewall) / sizeof(xg_checks_firewall[0]);

@@ -1,0 +1,208 @@
+/*
+ * services.c — practice 1: Domain-0 runs the fewest services possible.
+ *
+ * A socket is judged by the process that owns it (from /proc/PID/fd), not
+ * by its port, against an allowlist per toolstack: what the toolstack
+ * itself needs, sshd for administration, time sync and DHCP clients.
+ * Loopback-only sockets are listed but not held against the host; the
+ * firewall checks say who can reach the others.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check/check.h"
+
+static const char *common_ok[] = {
+    "sshd",     "chronyd", "ntpd", "systemd-timesyn", "dhclient", "dhcpcd", "systemd-network",
+    "xenguard", NULL};
+static const char *xl_ok[] = {"xenstored",       "oxenstored", "xenconsoled",
+                              "qemu-system-i38", "qemu-dm",    NULL};
+static const char *xend_ok[] = {"xend", "xenstored", "xenconsoled", "qemu-dm", NULL};
+static const char *xapi_ok[] = {
+    "xapi",       "stunnel",   "xcp-rrdd",   "xcp-networkd", "squeezed",
+    "xenopsd-xc", "v6d",       "forkexecd",  "message-swit", "xapi-nbd",
+    "vncterm",    "xenstored", "oxenstored", "xenconsoled",  "qemu-system-i38",
+    NULL};
+
+static bool in_list(const char **l, const char *name)
+{
+    for (; *l; l++)
+        if (!strcmp(*l, name))
+            return true;
+    return false;
+}
+
+static bool allowed(const struct xg_host *h, const struct xg_socket *s)
+{
+    if (!s->process[0]) /* no process evidence: only the well-known ports of the allowlist */
+        return (s->proto == IPPROTO_TCP && s->port == 22) ||
+               (s->proto == IPPROTO_UDP && (s->port == 123 || s->port == 68 || s->port == 546));
+    if (in_list(common_ok, s->process))
+        return true;
+    switch (h->toolstack) {
+    case XG_TOOLSTACK_XL:
+        return in_list(xl_ok, s->process);
+    case XG_TOOLSTACK_XEND:
+        return in_list(xend_ok, s->process);
+    case XG_TOOLSTACK_XAPI:
+        return in_list(xapi_ok, s->process);
+    case XG_TOOLSTACK_NONE:
+        break;
+    }
+    return false;
+}
+
+static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    (void)p;
+    if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
+        return;
+    if (!h->procs_present)
+        xg_evidence(r, "no /proc/PID/fd evidence: sockets judged by port only");
+    size_t ok = 0;
+    for (size_t i = 0; i < h->socket_count; i++) {
+        const struct xg_socket *s = &h->sockets[i];
+        char d[160];
+        xg_socket_describe(s, d, sizeof(d));
+        if (xg_addr_is_loopback(&s->addr))
+            continue;
+        if (allowed(h, s))
+            ok++;
+        else
+            xg_failf(r, "not in the %s allowlist: %s", xg_toolstack_name(h->toolstack), d);
+    }
+    xg_evidence(r, "%zu listening sockets, %zu reachable beyond loopback and allowed",
+                h->socket_count, ok);
+}
+
+static bool addr_on_iface(const struct xg_host *h, const char *ifname, const struct xg_prefix *a)
+{
+    const struct xg_iface *f = ifname[0] ? xg_host_iface(h, ifname) : NULL;
+    if (!f)
+        return false;
+    for (size_t i = 0; i < f->addrs.count; i++)
+        if (xg_prefix_equal(&f->addrs.items[i], a))
+            return true;
+    return false;
+}
+
+static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < h->socket_count; i++) {
+        const struct xg_socket *s = &h->sockets[i];
+        char d[160];
+        xg_socket_describe(s, d, sizeof(d));
+        bool dhcp = s->proto == IPPROTO_UDP && (s->port == 68 || s->port == 546);
+        bool ssh = !strcmp(s->process, "sshd") || (!s->process[0] && s->port == 22);
+        if (xg_addr_is_loopback(&s->addr) || dhcp || ssh)
+            continue;
+        n++;
+        if (h->toolstack == XG_TOOLSTACK_XAPI &&
+            (!strcmp(s->process, "xapi") || !strcmp(s->process, "stunnel"))) {
+            xg_evidence(r, "%s: XAPI binds every address by design, see XG-XAPI-003", d);
+            continue;
+        }
+        if (xg_addr_is_wildcard(&s->addr))
+            xg_failf(r, "bound to every address: %s", d);
+        else if (p && p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT &&
+                 strcmp(p->public_if, p->management_if) && addr_on_iface(h, p->public_if, &s->addr))
+            xg_failf(r, "bound to the public interface %s: %s", p->public_if, d);
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "%zu non-loopback sockets (sshd, DHCP aside), none on a wildcard address",
+                    n);
+}
+
+static const char *unneeded[] = {"apache2",
+                                 "httpd",
+                                 "nginx",
+                                 "lighttpd",
+                                 "cups",
+                                 "cups-browsed",
+                                 "avahi-daemon",
+                                 "bluetooth",
+                                 "postfix",
+                                 "exim4",
+                                 "sendmail",
+                                 "smbd",
+                                 "nmbd",
+                                 "samba",
+                                 "rpcbind",
+                                 "nfs-server",
+                                 "nfs-kernel-server",
+                                 "vsftpd",
+                                 "proftpd",
+                                 "telnet",
+                                 "inetd",
+                                 "openbsd-inetd",
+                                 "xinetd",
+                                 "snmpd",
+                                 "mysql",
+                                 "mariadb",
+                                 "postgresql",
+                                 "docker",
+                                 "containerd",
+                                 "ModemManager",
+                                 "rsync",
+                                 "saned",
+                                 "minidlna",
+                                 "dnsmasq",
+                                 "bind9",
+                                 "named",
+                                 "squid",
+                                 "isc-dhcp-server",
+                                 "slapd",
+                                 "cockpit",
+                                 "webmin",
+                                 NULL};
+
+static void check_units(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    (void)p;
+    if (!h->units_present) {
+        xg_na(r, "no evidence: no /etc/systemd/system");
+        return;
+    }
+    for (size_t i = 0; i < h->unit_count; i++) {
+        char base[256];
+        snprintf(base, sizeof(base), "%s", h->units[i]);
+        char *dot = strrchr(base, '.');
+        if (dot && (!strcmp(dot, ".service") || !strcmp(dot, ".socket")))
+            *dot = '\0';
+        char *at = strchr(base, '@');
+        if (at)
+            *at = '\0';
+        if (in_list(unneeded, base))
+            xg_failf(r, "enabled: %s", h->units[i]);
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "%zu enabled units, none on the list of services a Dom0 does not need",
+                    h->unit_count);
+}
+
+const struct xg_check_def xg_checks_services[] = {
+    {"XG-SVC-001", XG_PRACTICE_SERVICES, XG_SEV_HIGH,
+     "Only allowlisted services listen beyond loopback",
+     "Every listening TCP socket and bound UDP socket (IPv4 and IPv6) is matched to its process "
+     "through /proc/PID/fd and compared with the allowlist of the detected toolstack "
+     "(xenstored, xenconsoled, qemu for xl; xapi, stunnel, xcp-rrdd... for XAPI; sshd, time "
+     "sync and DHCP clients everywhere).",
+     "Stop and disable the service (systemctl disable --now UNIT), or move it to a guest.",
+     check_allowlist},
+    {"XG-SVC-002", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM,
+     "No service is bound to a wildcard or public address",
+     "A socket bound to 0.0.0.0 or :: answers on every interface, the public one included. "
+     "sshd (see XG-SSH-003) and DHCP clients are judged elsewhere. With an isolated-management "
+     "policy, an address of the public interface fails too.",
+     "Bind the service to the management address (or loopback) in its configuration.",
+     check_wildcard},
+    {"XG-SVC-003", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM, "No enabled unit that a Dom0 does not need",
+     "Units enabled in /etc/systemd/system/*.wants are compared with a list of services that "
+     "have no place in Domain-0 (web, mail, print, file sharing, databases, containers...).",
+     "systemctl disable --now UNIT (and remove the package), or run it in a guest.", check_units},
+};
+const size_t xg_checks_services_count = sizeof(xg_checks_services) / sizeof(xg_checks_services[0]);

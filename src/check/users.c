@@ -1,0 +1,373 @@
+/*
+ * users.c — practice 3: no ordinary users log in to Domain-0.
+ *
+ * An ordinary user is any account but root, a system account without a
+ * login, xen-qemuuser-* and the admins the policy declares ([admin] users).
+ * Without a policy nobody is declared, so every account that can log in
+ * is reported: the strictest sensible reading. sshd is judged on its
+ * effective settings (first value wins, drop-ins first), and the Xen
+ * control paths must not be writable by anyone but root.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "check/check.h"
+
+static bool login_shell(const char *shell)
+{
+    static const char *no[] = {"nologin", "false", "sync", "shutdown", "halt", NULL};
+    const char *base = strrchr(shell, '/') ? strrchr(shell, '/') + 1 : shell;
+    if (!*shell)
+        return true; /* empty means /bin/sh */
+    for (const char **n = no; *n; n++)
+        if (!strcmp(base, *n))
+            return false;
+    return true;
+}
+
+static const char *pw_name(enum xg_pw_state s)
+{
+    switch (s) {
+    case XG_PW_LOCKED:
+        return "locked";
+    case XG_PW_EMPTY:
+        return "EMPTY";
+    case XG_PW_USABLE:
+        return "usable";
+    case XG_PW_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+static void check_ordinary(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    if (!xg_need(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "no /etc/passwd"))
+        return;
+    if (!h->shadow_present)
+        xg_evidence(r, "/etc/shadow not readable: password states unknown");
+    size_t admins = 0;
+    for (size_t i = 0; i < h->account_count; i++) {
+        const struct xg_account *a = &h->accounts[i];
+        if (!strcmp(a->name, "root") || !strncmp(a->name, "xen-qemuuser-", 13))
+            continue;
+        bool pw = a->pw == XG_PW_USABLE || a->pw == XG_PW_EMPTY;
+        bool human = a->uid >= 1000 && a->uid != 65534 && login_shell(a->shell);
+        if (!pw && !human)
+            continue;
+        if (xg_policy_is_admin(p, a->name)) {
+            admins++;
+            continue;
+        }
+        xg_failf(r,
+                 "/etc/passwd:%u: %s (uid %u, shell %s, password %s) can log in and is not a "
+                 "declared admin",
+                 a->line, a->name, (unsigned)a->uid, a->shell[0] ? a->shell : "/bin/sh",
+                 pw_name(a->pw));
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "%zu accounts; none can log in but root%s", h->account_count,
+                    admins ? " and the declared admins" : "");
+}
+
+static void check_empty_uid0(const struct xg_host *h, const struct xg_policy *p,
+                             struct xg_result *r)
+{
+    (void)p;
+    if (!xg_need(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "no /etc/passwd"))
+        return;
+    for (size_t i = 0; i < h->account_count; i++) {
+        const struct xg_account *a = &h->accounts[i];
+        if (a->pw == XG_PW_EMPTY)
+            xg_failf(r, "%s has an empty password: anyone can log in as it", a->name);
+        if (a->uid == 0 && strcmp(a->name, "root"))
+            xg_failf(r, "/etc/passwd:%u: %s has uid 0 (a second root)", a->line, a->name);
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "no empty password, root is the only uid 0%s",
+                    h->shadow_present ? "" : " (shadow not readable)");
+}
+
+static bool is_admin_group(const char *g)
+{
+    return !strcmp(g, "sudo") || !strcmp(g, "wheel") || !strcmp(g, "admin");
+}
+
+static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    if (!xg_need(r, h, h->group_present, XG_SEC_ACCOUNTS, "no /etc/group") ||
+        !xg_need(r, h, true, XG_SEC_SUDOERS, ""))
+        return;
+    for (size_t i = 0; i < h->group_count; i++) {
+        const struct xg_group *g = &h->groups[i];
+        if (!is_admin_group(g->name))
+            continue;
+        for (size_t m = 0; m < g->member_count; m++)
+            if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m]))
+                xg_failf(r, "%s is in group %s and is not a declared admin", g->members[m],
+                         g->name);
+        for (size_t a = 0; a < h->account_count; a++)
+            if (h->accounts[a].gid == g->gid && strcmp(h->accounts[a].name, "root") &&
+                !xg_policy_is_admin(p, h->accounts[a].name))
+                xg_failf(r, "%s has %s as primary group and is not a declared admin",
+                         h->accounts[a].name, g->name);
+    }
+    for (size_t i = 0; i < h->sudo_rule_count; i++) {
+        const struct xg_sudo_rule *s = &h->sudo_rules[i];
+        const char *who = s->who;
+        if (who[0] == '%') {
+            if (is_admin_group(who + 1))
+                continue; /* judged by membership above */
+            const struct xg_group *g = xg_host_group(h, who + 1);
+            for (size_t m = 0; g && m < g->member_count; m++)
+                if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m]))
+                    xg_failf(r, "%s:%u: %s gets sudo through %s and is not a declared admin",
+                             s->file, s->line, g->members[m], who);
+            continue;
+        }
+        if (!strcmp(who, "root") || xg_policy_is_admin(p, who))
+            continue;
+        xg_failf(r, "%s:%u: sudo rule for %s, not a declared admin", s->file, s->line, who);
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r,
+                    "sudo/wheel/admin members and sudoers rules: root and declared admins only%s",
+                    h->sudoers_present ? "" : " (no /etc/sudoers)");
+}
+
+/* ---- sshd ---- */
+
+static const char *sshd_value(const struct xg_host *h, const char *key, const char *def,
+                              char *where, size_t where_size)
+{
+    const struct xg_kv *kv = xg_kv_find(&h->sshd, key, true);
+    if (kv) {
+        snprintf(where, where_size, "%s:%u", kv->file, kv->line);
+        return kv->value;
+    }
+    snprintf(where, where_size, "default");
+    return def;
+}
+
+static bool sshd_need(const struct xg_host *h, struct xg_result *r)
+{
+    return xg_need(r, h, h->sshd_present, XG_SEC_SSHD, "no /etc/ssh/sshd_config");
+}
+
+static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
+                             struct xg_result *r)
+{
+    (void)p;
+    if (!sshd_need(h, r))
+        return;
+    char where[300];
+    const char *v = sshd_value(h, "permitrootlogin", "prohibit-password", where, sizeof(where));
+    if (!strcasecmp(v, "yes"))
+        xg_failf(r, "PermitRootLogin %s (%s): root logs in with a password", v, where);
+    else
+        xg_evidence(r, "PermitRootLogin %s (%s)", v, where);
+}
+
+static void check_passwords(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    (void)p;
+    if (!sshd_need(h, r))
+        return;
+    char where[300];
+    const char *v = sshd_value(h, "passwordauthentication", "yes", where, sizeof(where));
+    if (strcasecmp(v, "no"))
+        xg_failf(r, "PasswordAuthentication %s (%s)", v, where);
+    else
+        xg_evidence(r, "PasswordAuthentication no (%s)", where);
+    const char *kb =
+        h->sshd.count && xg_kv_find(&h->sshd, "kbdinteractiveauthentication", true)
+            ? sshd_value(h, "kbdinteractiveauthentication", "yes", where, sizeof(where))
+            : sshd_value(h, "challengeresponseauthentication", "yes", where, sizeof(where));
+    if (strcasecmp(kb, "no"))
+        xg_failf(r, "KbdInteractiveAuthentication %s (%s): passwords through PAM", kb, where);
+    else
+        xg_evidence(r, "KbdInteractiveAuthentication no (%s)", where);
+    v = sshd_value(h, "permitemptypasswords", "no", where, sizeof(where));
+    if (!strcasecmp(v, "yes"))
+        xg_failf(r, "PermitEmptyPasswords yes (%s)", where);
+}
+
+/* "192.0.2.1", "192.0.2.1:22", "[2001:db8::1]:22", "2001:db8::1" -> address */
+static bool listen_addr(const char *v, struct xg_prefix *out)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", v);
+    char *sp = strpbrk(buf, " \t");
+    if (sp)
+        *sp = '\0'; /* "ADDR rdomain X" */
+    if (buf[0] == '[') {
+        char *e = strchr(buf, ']');
+        if (!e)
+            return false;
+        *e = '\0';
+        return xg_addr_parse(buf + 1, out) == 0;
+    }
+    if (xg_addr_parse(buf, out) == 0)
+        return true;
+    char *c = strrchr(buf, ':');
+    if (c && strchr(buf, ':') == c) {
+        *c = '\0';
+        return xg_addr_parse(buf, out) == 0;
+    }
+    return false;
+}
+
+static void check_listen(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    if (!sshd_need(h, r))
+        return;
+    const struct xg_iface *mgmt =
+        p && p->management_if[0] ? xg_host_iface(h, p->management_if) : NULL;
+    if (p && p->management_if[0] && !mgmt && h->ifaces_present)
+        xg_evidence(r, "management interface %s not found in ip -j addr", p->management_if);
+    size_t n = 0;
+    for (size_t i = 0; i < h->sshd.count; i++) {
+        const struct xg_kv *kv = &h->sshd.items[i];
+        if (strcmp(kv->key, "listenaddress"))
+            continue;
+        n++;
+        struct xg_prefix a;
+        if (!listen_addr(kv->value, &a)) {
+            xg_failf(r, "%s:%u: ListenAddress %s is a name, not an address", kv->file, kv->line,
+                     kv->value);
+            continue;
+        }
+        if (xg_addr_is_wildcard(&a)) {
+            xg_failf(r, "%s:%u: ListenAddress %s listens on every interface", kv->file, kv->line,
+                     kv->value);
+            continue;
+        }
+        if (p && p->management_if[0]) {
+            bool on = false;
+            for (size_t k = 0; mgmt && k < mgmt->addrs.count; k++)
+                on |= xg_prefix_equal(&mgmt->addrs.items[k], &a) || xg_addr_is_loopback(&a);
+            if (!on && !xg_addr_is_loopback(&a))
+                xg_failf(r,
+                         "%s:%u: ListenAddress %s is not an address of the management interface %s",
+                         kv->file, kv->line, kv->value, p->management_if);
+            else
+                xg_evidence(r, "%s:%u: ListenAddress %s (on %s)", kv->file, kv->line, kv->value,
+                            p->management_if);
+        } else {
+            xg_evidence(r, "%s:%u: ListenAddress %s", kv->file, kv->line, kv->value);
+        }
+    }
+    if (!n)
+        xg_failf(r, "no ListenAddress: sshd listens on every address of every interface");
+}
+
+static void check_allow_users(const struct xg_host *h, const struct xg_policy *p,
+                              struct xg_result *r)
+{
+    if (!sshd_need(h, r))
+        return;
+    size_t users = 0, groups = 0;
+    for (size_t i = 0; i < h->sshd.count; i++) {
+        const struct xg_kv *kv = &h->sshd.items[i];
+        if (!strcmp(kv->key, "allowgroups")) {
+            groups++;
+            xg_evidence(r, "%s:%u: AllowGroups %s", kv->file, kv->line, kv->value);
+        }
+        if (strcmp(kv->key, "allowusers"))
+            continue;
+        users++;
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s", kv->value);
+        for (char *save = NULL, *u = strtok_r(buf, " \t", &save); u;
+             u = strtok_r(NULL, " \t", &save)) {
+            char *at = strchr(u, '@');
+            if (at)
+                *at = '\0';
+            if (strpbrk(u, "*?"))
+                xg_failf(r, "%s:%u: AllowUsers pattern %s admits any matching account", kv->file,
+                         kv->line, u);
+            else if (p && p->admin_user_count && !xg_policy_is_admin(p, u))
+                xg_failf(r, "%s:%u: AllowUsers %s is not a declared admin", kv->file, kv->line, u);
+            else
+                xg_evidence(r, "%s:%u: AllowUsers %s", kv->file, kv->line, u);
+        }
+    }
+    if (!users && !groups)
+        xg_failf(r, "no AllowUsers or AllowGroups: every account with a login may try ssh");
+}
+
+/* ---- writable Xen paths ---- */
+
+static void check_perms(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    (void)p;
+    if (!h->perms_present) {
+        xg_na(r, "no evidence: no /etc/xen");
+        return;
+    }
+    for (size_t i = 0; i < h->perm_count; i++) {
+        const struct xg_path_perm *pp = &h->perms[i];
+        bool sticky_dir = S_ISDIR(pp->mode) && (pp->mode & S_ISVTX);
+        if ((pp->mode & S_IWOTH) && !sticky_dir)
+            xg_failf(r, "%s is writable by everyone (mode %04o)", pp->path,
+                     (unsigned)(pp->mode & 07777));
+        else if (pp->mode & S_IWGRP && pp->gid != 0)
+            xg_failf(r, "%s is writable by group %u (mode %04o)", pp->path, (unsigned)pp->gid,
+                     (unsigned)(pp->mode & 07777));
+        else if (pp->uid != 0)
+            xg_failf(r, "%s is owned by uid %u, not root", pp->path, (unsigned)pp->uid);
+    }
+    if (r->status == XG_STATUS_PASS)
+        xg_evidence(r,
+                    "%zu paths under /etc/xen, /var/run/xenstored, /dev/xen: root-owned, "
+                    "not writable by others",
+                    h->perm_count);
+}
+
+const struct xg_check_def xg_checks_users[] = {
+    {"XG-USR-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "No ordinary account can log in",
+     "Accounts with a usable password, or with uid >= 1000 and a login shell, other than root, "
+     "xen-qemuuser-* and the admins declared in the policy ([admin] users).",
+     "Lock or remove the account (usermod -L -s /usr/sbin/nologin NAME, or userdel), or declare "
+     "it as an admin in the policy.",
+     check_ordinary},
+    {"XG-USR-002", XG_PRACTICE_USERS, XG_SEV_CRITICAL, "No empty password and no second uid 0",
+     "An empty password field lets anyone log in; an account other than root with uid 0 is a "
+     "hidden root.",
+     "passwd -l NAME for empty passwords; remove or renumber extra uid 0 accounts.",
+     check_empty_uid0},
+    {"XG-USR-003", XG_PRACTICE_USERS, XG_SEV_HIGH, "Only declared admins hold sudo rights",
+     "Members of the sudo, wheel and admin groups and users named in sudoers (and "
+     "sudoers.d) must be root or declared admins.",
+     "gpasswd -d NAME sudo; remove the rule from sudoers with visudo; or declare the admin.",
+     check_sudo},
+    {"XG-SSH-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd refuses password logins as root",
+     "Effective PermitRootLogin (first value wins, Include'd drop-ins in place). 'yes' lets root "
+     "log in with a password.",
+     "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/xenguard.conf.",
+     check_root_login},
+    {"XG-SSH-002", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd accepts keys only",
+     "Effective PasswordAuthentication and KbdInteractiveAuthentication must be 'no' (both "
+     "default to yes), and PermitEmptyPasswords must not be 'yes'.",
+     "PasswordAuthentication no and KbdInteractiveAuthentication no in a drop-in, then "
+     "systemctl reload ssh.",
+     check_passwords},
+    {"XG-SSH-003", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd listens on the management address only",
+     "ListenAddress must be set, not a wildcard; with a policy, each address must belong to the "
+     "management interface.",
+     "ListenAddress MANAGEMENT-ADDRESS in /etc/ssh/sshd_config.d/xenguard.conf.", check_listen},
+    {"XG-SSH-004", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd admits only the admins",
+     "AllowUsers or AllowGroups must restrict who may log in; with a policy, every AllowUsers "
+     "entry must be a declared admin, and no wildcard pattern.",
+     "AllowUsers ADMIN... in /etc/ssh/sshd_config.d/xenguard.conf.", check_allow_users},
+    {"XG-USR-004", XG_PRACTICE_USERS, XG_SEV_HIGH, "Xen control paths are writable by root only",
+     "/etc/xen (two levels), /var/run/xenstored and /dev/xen/* must be owned by root and not "
+     "writable by other users (or a non-root group).",
+     "chown -R root:root /etc/xen && chmod -R go-w /etc/xen; fix the device node modes "
+     "(udev rule) for /dev/xen.",
+     check_perms},
+};
+const size_t xg_checks_users_count = sizeof(xg_checks_users) / sizeof(xg_checks_users[0]);

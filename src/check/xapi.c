@@ -1,0 +1,64 @@
+/*
+ * xapi.c — XAPI hosts (XenServer, XCP-ng): clear-text HTTP management and
+ * migration. https-only lives in the host record of the XAPI database
+ * (xe host-param-set https-only=true) or xapi.conf; migration-https-only
+ * in xapi.conf (xapi's default is true).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "check/check.h"
+
+static bool need(const struct xg_host *h, struct xg_result *r)
+{
+    return xg_need(r, h, h->xapi_present, XG_SEC_XAPI,
+                   "no XAPI configuration (/etc/xapi.conf, /etc/xensource)");
+}
+
+static bool truthy(const char *v)
+{
+    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1"));
+}
+
+static void check_https_only(const struct xg_host *h, const struct xg_policy *p,
+                             struct xg_result *r)
+{
+    (void)p;
+    if (!need(h, r))
+        return;
+    const struct xg_kv *kv = xg_kv_find(&h->xapi, "https-only", false);
+    if (!kv)
+        kv = xg_kv_find(&h->xapi, "db:https_only", false);
+    if (kv && truthy(kv->value))
+        xg_evidence(r, "%s: https-only %s", kv->file, kv->value);
+    else
+        xg_failf(r, "https-only %s: xapi also answers clear-text HTTP on port 80",
+                 kv ? kv->value : "not set (default false)");
+}
+
+static void check_migration_https(const struct xg_host *h, const struct xg_policy *p,
+                                  struct xg_result *r)
+{
+    (void)p;
+    if (!need(h, r))
+        return;
+    const struct xg_kv *kv = xg_kv_find(&h->xapi, "migration-https-only", false);
+    if (!kv)
+        xg_evidence(r, "migration-https-only not set: xapi's default (true)");
+    else if (truthy(kv->value))
+        xg_evidence(r, "%s:%u: migration-https-only %s", kv->file, kv->line, kv->value);
+    else
+        xg_failf(r, "%s:%u: migration-https-only %s: memory of migrating guests in clear text",
+                 kv->file, kv->line, kv->value);
+}
+
+const struct xg_check_def xg_checks_xapi[] = {
+    {"XG-XAPI-001", XG_PRACTICE_XAPI, XG_SEV_HIGH, "XAPI answers HTTPS only",
+     "host https-only must be true, otherwise xapi serves its management API in clear text on "
+     "port 80.",
+     "xe host-param-set uuid=HOST https-only=true", check_https_only},
+    {"XG-XAPI-002", XG_PRACTICE_XAPI, XG_SEV_HIGH, "XAPI migrates over HTTPS only",
+     "migration-https-only in /etc/xapi.conf must not be false.",
+     "migration-https-only = true in /etc/xapi.conf, restart xapi.", check_migration_https},
+};
+const size_t xg_checks_xapi_count = sizeof(xg_checks_xapi) / sizeof(xg_checks_xapi[0]);

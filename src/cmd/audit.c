@@ -1,0 +1,268 @@
+/*
+ * audit.c — `xenguard audit`: probe the host, run every check, report.
+ *
+ * Read-only: the probes read files (and, for the live host, run
+ * iptables-save, ip6tables-save, nft -j list ruleset, ip -j addr and
+ * xl info / xl list -l); nothing on the host changes. Exit 0 when nothing
+ * at or above --fail-on failed, 1 when something did, 2 when the audit
+ * itself could not run (bad option, unreadable root, bad policy or waiver
+ * file).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "policy/policy.h"
+#include "probe/probe.h"
+#include "probe/rootfs.h"
+#include "report/report.h"
+#include "verbs.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: xenguard audit [OPTIONS]\n\n"
+            "Audit this Xen host (or a captured root) against the \"Securing Xen\" practices.\n\n"
+            "Options:\n"
+            "  -c, --config FILE      policy file: scenario, interfaces, peers, admins\n"
+            "                         (without it: the strictest reading)\n"
+            "  -r, --root DIR         audit a captured or mounted root instead of this host\n"
+            "  -f, --format FMT       text (default), json or junit\n"
+            "      --fail-on SEV      exit 1 when a check of this severity or above fails\n"
+            "                         (info, low, medium, high [default], critical)\n"
+            "  -s, --skip ID[,ID]     do not run these checks (reported as n/a)\n"
+            "  -w, --waivers FILE     accepted findings: \"ID YYYY-MM-DD reason\" per line\n"
+            "      --color WHEN       auto (default), always, never\n"
+            "  -v, --verbose          text: show the evidence of passing checks too\n"
+            "  -l, --list             list the checks and exit (with -v: what each means)\n"
+            "  -h, --help             this help\n\n"
+            "Exit status: 0 nothing at or above --fail-on failed, 1 something did, 2 error.\n"
+            "See xenguard-audit(8).\n");
+}
+
+static bool skipped(char **skips, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(skips[i], id))
+            return true;
+    return false;
+}
+
+static int list_checks(bool verbose)
+{
+    size_t n;
+    const struct xg_check_def *t = xg_checks(&n);
+    for (size_t i = 0; i < n; i++) {
+        printf("%-12s %-8s %s\n", t[i].id, xg_severity_name(t[i].severity), t[i].title);
+        if (verbose)
+            printf("    practice: %s\n    %s\n    fix: %s\n", xg_practice_name(t[i].practice),
+                   t[i].description, t[i].remediation);
+    }
+    return 0;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"root", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'f'},
+        {"fail-on", required_argument, NULL, 'F'},
+        {"skip", required_argument, NULL, 's'},
+        {"waivers", required_argument, NULL, 'w'},
+        {"color", required_argument, NULL, 'C'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"list", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *root = "/", *format = "text", *waivers_path = NULL;
+    const char *color_when = "auto";
+    enum xg_severity fail_on = XG_SEV_HIGH;
+    bool verbose = false, list = false;
+    char *skips[128];
+    size_t skip_count = 0;
+    int rc = 2, c;
+    struct xg_err err = {{0}};
+    struct xg_policy policy;
+    bool have_policy = false;
+    struct xg_waivers waivers = {0};
+    struct xg_host host;
+    bool have_host = false;
+    struct xg_result *results = NULL;
+    size_t n = 0;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:r:f:s:w:vlh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'r':
+            root = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'F':
+            if (xg_severity_parse(optarg, &fail_on) < 0) {
+                fprintf(stderr, "xenguard audit: --fail-on: unknown severity '%s'\n", optarg);
+                goto out;
+            }
+            break;
+        case 's':
+            for (char *save = NULL, *id = strtok_r(optarg, ",", &save); id;
+                 id = strtok_r(NULL, ",", &save)) {
+                if (!xg_check_find(id)) {
+                    fprintf(stderr, "xenguard audit: --skip: unknown check '%s' (see --list)\n",
+                            id);
+                    goto out;
+                }
+                if (skip_count < 128)
+                    skips[skip_count++] = id;
+            }
+            break;
+        case 'w':
+            waivers_path = optarg;
+            break;
+        case 'C':
+            color_when = optarg;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'l':
+            list = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (list)
+        return list_checks(verbose);
+    if (optind < argc) {
+        fprintf(stderr, "xenguard audit: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit")) {
+        fprintf(stderr, "xenguard audit: --format: expected text, json or junit\n");
+        return 2;
+    }
+    if (strcmp(color_when, "auto") && strcmp(color_when, "always") && strcmp(color_when, "never")) {
+        fprintf(stderr, "xenguard audit: --color: expected auto, always or never\n");
+        return 2;
+    }
+
+    if (config) {
+        struct xg_warnings warn = {0};
+        if (xg_policy_load(config, &policy, &warn, &err) < 0) {
+            fprintf(stderr, "xenguard audit: %s\n", err.msg);
+            xg_warnings_free(&warn);
+            goto out;
+        }
+        for (size_t i = 0; i < warn.count; i++)
+            fprintf(stderr, "xenguard audit: warning: %s\n", warn.lines[i]);
+        xg_warnings_free(&warn);
+        have_policy = true;
+    }
+    if (waivers_path) {
+        size_t len;
+        char *text = NULL;
+        FILE *f = fopen(waivers_path, "r");
+        if (f) {
+            struct xg_buf b = {0};
+            char chunk[4096];
+            for (size_t got; (got = fread(chunk, 1, sizeof(chunk), f));)
+                xg_buf_printf(&b, "%.*s", (int)got, chunk);
+            fclose(f);
+            text = b.data ? b.data : strdup("");
+        }
+        if (!text) {
+            fprintf(stderr, "xenguard audit: %s: cannot read\n", waivers_path);
+            goto out;
+        }
+        len = strlen(text);
+        int w = xg_waivers_parse(text, len, waivers_path, &waivers, &err);
+        free(text);
+        if (w < 0) {
+            fprintf(stderr, "xenguard audit: %s\n", err.msg);
+            goto out;
+        }
+    }
+    if (xg_probe_host(root, &host, &err) < 0) {
+        fprintf(stderr, "xenguard audit: %s\n", err.msg);
+        goto out;
+    }
+    have_host = true;
+
+    const struct xg_check_def *defs = xg_checks(&n);
+    results = calloc(n, sizeof(*results));
+    if (!results) {
+        fprintf(stderr, "xenguard audit: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (skipped(skips, skip_count, defs[i].id)) {
+            results[i].def = &defs[i];
+            xg_na(&results[i], "skipped (--skip %s)", defs[i].id);
+            continue;
+        }
+        xg_check_run(&defs[i], &host, have_policy ? &policy : NULL, &results[i]);
+    }
+    struct xg_audit audit = {&host, have_policy ? config : NULL, fail_on, verbose, results, n};
+    if (waivers_path) {
+        char today[16];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+        xg_audit_apply_waivers(&audit, &waivers, today);
+    }
+    if (!strcmp(format, "json")) {
+        char *text = xg_report_json(&audit);
+        if (!text) {
+            fprintf(stderr, "xenguard audit: out of memory\n");
+            goto out;
+        }
+        printf("%s\n", text);
+        free(text);
+    } else {
+        struct xg_buf b = {0};
+        if (!strcmp(format, "junit"))
+            xg_report_junit(&audit, &b);
+        else
+            xg_report_text(&audit,
+                           !strcmp(color_when, "always") ||
+                               (!strcmp(color_when, "auto") && isatty(1) && !getenv("NO_COLOR")),
+                           &b);
+        if (xg_buf_failed(&b)) {
+            xg_buf_free(&b);
+            fprintf(stderr, "xenguard audit: out of memory\n");
+            goto out;
+        }
+        fputs(xg_buf_str(&b), stdout);
+        xg_buf_free(&b);
+    }
+    rc = xg_audit_exit_code(&audit);
+    if (fflush(stdout) != 0)
+        rc = 2;
+out:
+    for (size_t i = 0; results && i < n; i++)
+        xg_result_free(&results[i]);
+    free(results);
+    if (have_host)
+        xg_host_free(&host);
+    if (have_policy)
+        xg_policy_free(&policy);
+    xg_waivers_free(&waivers);
+    return rc;
+}

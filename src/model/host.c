@@ -1,0 +1,201 @@
+/*
+ * host.c — small helpers over the host model: key/value lists, lookups and
+ * freeing. No I/O here; probes fill the model, checks read it.
+ */
+#include "model/host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int xg_kv_add(struct xg_kvlist *l, const char *key, const char *value, const char *file,
+              unsigned line)
+{
+    struct xg_kv *grown = realloc(l->items, (l->count + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    l->items = grown;
+    struct xg_kv *kv = &l->items[l->count];
+    kv->key = strdup(key);
+    kv->value = strdup(value ? value : "");
+    kv->file = strdup(file ? file : "");
+    kv->line = line;
+    if (!kv->key || !kv->value || !kv->file) {
+        free(kv->key);
+        free(kv->value);
+        free(kv->file);
+        return -1;
+    }
+    l->count++;
+    return 0;
+}
+
+const struct xg_kv *xg_kv_find(const struct xg_kvlist *l, const char *key, bool nocase)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (nocase ? !strcasecmp(l->items[i].key, key) : !strcmp(l->items[i].key, key))
+            return &l->items[i];
+    return NULL;
+}
+
+void xg_kv_free(struct xg_kvlist *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->items[i].key);
+        free(l->items[i].value);
+        free(l->items[i].file);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+const char *xg_toolstack_name(enum xg_toolstack t)
+{
+    switch (t) {
+    case XG_TOOLSTACK_XEND:
+        return "xend";
+    case XG_TOOLSTACK_XL:
+        return "xl";
+    case XG_TOOLSTACK_XAPI:
+        return "xapi";
+    case XG_TOOLSTACK_NONE:
+        break;
+    }
+    return "none";
+}
+
+const struct xg_xlcfg_value *xg_xlcfg_get(const struct xg_xlcfg *c, const char *key)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (!strcmp(c->values[i].key, key))
+            return &c->values[i];
+    return NULL;
+}
+
+void xg_xlcfg_free(struct xg_xlcfg *c)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->values[i].key);
+        for (size_t j = 0; j < c->values[i].count; j++)
+            free(c->values[i].items[j]);
+        free(c->values[i].items);
+    }
+    free(c->values);
+    free(c->path);
+    memset(c, 0, sizeof(*c));
+}
+
+void xg_host_note(struct xg_host *h, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    char **grown = realloc(h->notes, (h->note_count + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    h->notes = grown;
+    if ((h->notes[h->note_count] = strdup(buf)))
+        h->note_count++;
+}
+
+const struct xg_iface *xg_host_iface(const struct xg_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->iface_count; i++)
+        if (!strcmp(h->ifaces[i].name, name))
+            return &h->ifaces[i];
+    return NULL;
+}
+
+const struct xg_account *xg_host_account(const struct xg_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->account_count; i++)
+        if (!strcmp(h->accounts[i].name, name))
+            return &h->accounts[i];
+    return NULL;
+}
+
+const struct xg_group *xg_host_group(const struct xg_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->group_count; i++)
+        if (!strcmp(h->groups[i].name, name))
+            return &h->groups[i];
+    return NULL;
+}
+
+int xg_host_sysctl(const struct xg_host *h, uint8_t family, const char *iface, const char *name)
+{
+    for (size_t i = 0; i < h->sysctl_count; i++) {
+        const struct xg_sysctl *s = &h->sysctls[i];
+        if (s->family == family && !strcmp(s->iface, iface) && !strcmp(s->name, name))
+            return s->value;
+    }
+    return -1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void xg_host_free(struct xg_host *h)
+{
+    for (size_t i = 0; i < XG_SEC_COUNT; i++)
+        free(h->errors[i]);
+    free(h->root);
+    free(h->hostname);
+    free(h->hypervisor_type);
+    free(h->xen_version);
+    free(h->toolstack_why);
+    free(h->kernel_cmdline);
+    free(h->xen_cmdline);
+    for (size_t i = 0; i < h->domain_count; i++)
+        free(h->domains[i].name);
+    free(h->domains);
+    free(h->sockets);
+    for (size_t i = 0; i < h->account_count; i++) {
+        free(h->accounts[i].name);
+        free(h->accounts[i].home);
+        free(h->accounts[i].shell);
+    }
+    free(h->accounts);
+    for (size_t i = 0; i < h->group_count; i++) {
+        free(h->groups[i].name);
+        free_strv(h->groups[i].members, h->groups[i].member_count);
+    }
+    free(h->groups);
+    for (size_t i = 0; i < h->sudo_rule_count; i++) {
+        free(h->sudo_rules[i].who);
+        free(h->sudo_rules[i].file);
+    }
+    free(h->sudo_rules);
+    xg_kv_free(&h->sshd);
+    xg_kv_free(&h->xend);
+    free_strv(h->xend_api_servers, h->xend_api_server_count);
+    xg_xlcfg_free(&h->xlconf);
+    for (size_t i = 0; i < h->domcfg_count; i++)
+        xg_xlcfg_free(&h->domcfgs[i]);
+    free(h->domcfgs);
+    xg_kv_free(&h->xendomains);
+    xg_kv_free(&h->xapi);
+    free_strv(h->units, h->unit_count);
+    free(h->sysctls);
+    for (size_t i = 0; i < h->perm_count; i++)
+        free(h->perms[i].path);
+    free(h->perms);
+    for (size_t i = 0; i < h->iface_count; i++)
+        xg_prefix_list_free(&h->ifaces[i].addrs);
+    free(h->ifaces);
+    free(h->iptables_save);
+    free(h->ip6tables_save);
+    free(h->nft_json);
+    free(h->ip_addr_json);
+    free_strv(h->notes, h->note_count);
+    memset(h, 0, sizeof(*h));
+}

@@ -1,0 +1,257 @@
+/*
+ * host.h — everything the audit knows about one host, as plain data.
+ *
+ * Probes (src/probe/) fill this from a root directory; checks (src/check/)
+ * read it and nothing else; reporters print the results. Every section has
+ * a `present` flag: false means the evidence was not there (a captured root
+ * without that file, a live host without Xen), and a check that needs it
+ * answers "n/a", never "pass". Strings are owned by the model;
+ * xg_host_free() releases everything.
+ *
+ * Configuration files that sshd, xend and xl read with "first value wins"
+ * semantics are kept as ordered key/value lists (struct xg_kvlist) with the
+ * file and line each value came from, so a finding can point at the line.
+ */
+#ifndef XG_MODEL_HOST_H
+#define XG_MODEL_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "net/addr.h"
+
+/* One setting with where it was written. */
+struct xg_kv {
+    char *key;
+    char *value;
+    char *file;
+    unsigned line;
+};
+
+struct xg_kvlist {
+    struct xg_kv *items;
+    size_t count;
+};
+
+/* Append a copy; returns 0 or -1 (out of memory). */
+int xg_kv_add(struct xg_kvlist *l, const char *key, const char *value, const char *file,
+              unsigned line);
+/* The first entry with this key (case-insensitive when `nocase`), or NULL. */
+const struct xg_kv *xg_kv_find(const struct xg_kvlist *l, const char *key, bool nocase);
+void xg_kv_free(struct xg_kvlist *l);
+
+enum xg_toolstack {
+    XG_TOOLSTACK_NONE,
+    XG_TOOLSTACK_XEND, /* legacy xend / xm, xend-config.sxp */
+    XG_TOOLSTACK_XL,   /* libxl / xl */
+    XG_TOOLSTACK_XAPI, /* XAPI: XenServer, XCP-ng */
+};
+const char *xg_toolstack_name(enum xg_toolstack t);
+
+/* A listening (TCP) or bound (UDP) socket from /proc/net/{tcp,tcp6,udp,udp6}. */
+struct xg_socket {
+    uint8_t family;        /* 4 or 6 */
+    uint8_t proto;         /* IPPROTO_TCP / IPPROTO_UDP */
+    struct xg_prefix addr; /* local address (host prefix) */
+    uint16_t port;
+    unsigned long inode;
+    char process[64]; /* "" when no /proc/PID/fd link names the inode */
+    pid_t pid;
+};
+
+/* Password state of an account, from shadow (or passwd when shadow lacks it). */
+enum xg_pw_state {
+    XG_PW_UNKNOWN, /* no shadow entry, passwd says "x" */
+    XG_PW_LOCKED,  /* "!", "*", "!!", "!hash"... */
+    XG_PW_EMPTY,   /* "" : login without a password */
+    XG_PW_USABLE,  /* a hash */
+};
+
+struct xg_account {
+    char *name;
+    uid_t uid;
+    gid_t gid;
+    char *home;
+    char *shell;
+    enum xg_pw_state pw;
+    unsigned line; /* in passwd */
+};
+
+struct xg_group {
+    char *name;
+    gid_t gid;
+    char **members;
+    size_t member_count;
+};
+
+/* One sudoers user specification: "who host=(runas) cmds", who may be %group. */
+struct xg_sudo_rule {
+    char *who;
+    char *file;
+    unsigned line;
+};
+
+/* The network interfaces of `ip -j addr`. */
+struct xg_iface {
+    char name[16];
+    struct xg_prefix_list addrs; /* host prefixes of each address */
+};
+
+/* A sysctl leaf of /proc/sys/net/ipv{4,6}/conf/IFACE/NAME. */
+struct xg_sysctl {
+    uint8_t family; /* 4 or 6 */
+    char iface[16]; /* "all", "default" or an interface name */
+    char name[32];  /* rp_filter, accept_source_route, accept_redirects */
+    int value;
+};
+
+/* A filesystem object whose permissions matter. */
+struct xg_path_perm {
+    char *path; /* as on the host, e.g. "/etc/xen/xl.conf" */
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* An xl-style configuration file (xl.conf, a domain .cfg). */
+struct xg_xlcfg_value {
+    char *key;
+    bool is_list;
+    char **items; /* one item for a scalar */
+    size_t count;
+    unsigned line;
+};
+
+struct xg_xlcfg {
+    char *path;
+    struct xg_xlcfg_value *values;
+    size_t count;
+    bool autostart; /* linked from /etc/xen/auto/ */
+};
+
+/* The first value of KEY (a scalar, or the first list item), or NULL. */
+const struct xg_xlcfg_value *xg_xlcfg_get(const struct xg_xlcfg *c, const char *key);
+void xg_xlcfg_free(struct xg_xlcfg *c);
+
+/* A running domain (xenstore, or `xl list -l`). */
+struct xg_domain {
+    unsigned domid;
+    char *name;
+};
+
+/* Parts of the model a parse error can spoil: the checks over them report "error". */
+enum xg_section {
+    XG_SEC_SOCKETS,
+    XG_SEC_ACCOUNTS,
+    XG_SEC_SUDOERS,
+    XG_SEC_SSHD,
+    XG_SEC_XEND,
+    XG_SEC_XL,
+    XG_SEC_XENDOMAINS,
+    XG_SEC_XAPI,
+    XG_SEC_IFACES,
+    XG_SEC_DOMAINS,
+    XG_SEC_COUNT
+};
+
+struct xg_host {
+    char *errors[XG_SEC_COUNT]; /* first parse error of each section, or NULL */
+    char *root;                 /* "/" for the live host */
+    bool live;
+    char *hostname; /* "" when unknown */
+
+    /* Xen */
+    bool xen_present;      /* /proc/xen or /sys/hypervisor says Xen */
+    bool caps_present;     /* /proc/xen/capabilities readable */
+    bool dom0;             /* "control_d" in capabilities */
+    char *hypervisor_type; /* /sys/hypervisor/type, NULL if absent */
+    char *
+        xen_version; /* "4.17.3" from /sys/hypervisor/version/{major,minor,extra}, NULL if absent */
+    enum xg_toolstack toolstack;
+    char *toolstack_why;  /* the evidence for the detection */
+    char *kernel_cmdline; /* /proc/cmdline */
+    char *xen_cmdline;    /* xl info xen_commandline, NULL if unknown */
+    bool domains_present;
+    struct xg_domain *domains;
+    size_t domain_count;
+
+    /* sockets */
+    bool sockets_present; /* at least one of /proc/net/{tcp,...} */
+    bool procs_present;   /* /proc/PID/fd links were readable */
+    struct xg_socket *sockets;
+    size_t socket_count;
+
+    /* accounts */
+    bool passwd_present, shadow_present, group_present, sudoers_present;
+    struct xg_account *accounts;
+    size_t account_count;
+    struct xg_group *groups;
+    size_t group_count;
+    struct xg_sudo_rule *sudo_rules;
+    size_t sudo_rule_count;
+
+    /* sshd effective settings (first value wins), keys lower-case */
+    bool sshd_present;
+    struct xg_kvlist sshd;
+
+    /* xend-config.sxp top-level (key value...) pairs, first value wins */
+    bool xend_present;
+    struct xg_kvlist xend;
+    char **xend_api_servers; /* xen-api-server entries as "PORT-OR-ADDR AUTH" */
+    size_t xend_api_server_count;
+
+    /* xl */
+    bool xlconf_present;
+    struct xg_xlcfg xlconf;
+    bool domcfgs_present; /* /etc/xen exists: the list below is complete (maybe empty) */
+    struct xg_xlcfg *domcfgs;
+    size_t domcfg_count;
+    bool xendomains_present;
+    struct xg_kvlist xendomains;
+
+    /* XAPI: /etc/xapi.conf (+ .d), and host fields of the database */
+    bool xapi_present;
+    struct xg_kvlist xapi;
+
+    /* systemd: names of units enabled in /etc/systemd/system/ *.wants */
+    bool units_present;
+    char **units;
+    size_t unit_count;
+
+    /* sysctls */
+    bool sysctl_present;
+    struct xg_sysctl *sysctls;
+    size_t sysctl_count;
+
+    /* permissions */
+    bool perms_present; /* /etc/xen was found */
+    struct xg_path_perm *perms;
+    size_t perm_count;
+
+    /* interfaces (parsed from ip_addr_json) */
+    bool ifaces_present;
+    struct xg_iface *ifaces;
+    size_t iface_count;
+
+    /* firewall evidence: raw text, NULL when not available */
+    char *iptables_save;
+    char *ip6tables_save;
+    char *nft_json;
+    char *ip_addr_json;
+
+    /* warnings met while probing (unparsable lines...), for the report */
+    char **notes;
+    size_t note_count;
+};
+
+void xg_host_note(struct xg_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const struct xg_iface *xg_host_iface(const struct xg_host *h, const char *name);
+const struct xg_account *xg_host_account(const struct xg_host *h, const char *name);
+const struct xg_group *xg_host_group(const struct xg_host *h, const char *name);
+/* value of a sysctl, or -1 when absent */
+int xg_host_sysctl(const struct xg_host *h, uint8_t family, const char *iface, const char *name);
+void xg_host_free(struct xg_host *h);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * parse.h — the text parsers behind the probes, pure functions over bytes.
+ *
+ * Each format a probe reads has one parser here, with no file access of its
+ * own (includes are resolved through a callback), so the unit tests and the
+ * fuzz targets drive exactly the code the audit runs. Every parser either
+ * fills its output completely or fails with "PATH:LINE:COL: message".
+ */
+#ifndef XG_PROBE_PARSE_H
+#define XG_PROBE_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/host.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* ---- S-expressions (xend-config.sxp) ---- */
+
+struct xg_sxp {
+    bool is_list;
+    char *atom; /* for atoms: the text, quotes removed */
+    struct xg_sxp *items;
+    size_t count;
+    unsigned line, col;
+};
+
+/* Parse a sequence of expressions into `out` (a list holding them all). */
+int xg_sxp_parse(const char *text, size_t len, const char *path, struct xg_sxp *out,
+                 struct xg_err *err);
+/* Canonical text: atoms quoted when needed, lists as "(a b (c))", one top item per line. */
+void xg_sxp_print(const struct xg_sxp *top, struct xg_buf *out);
+void xg_sxp_free(struct xg_sxp *s);
+
+/*
+ * xend-config.sxp semantics: each top-level (key value) pair, first value
+ * wins; (xen-api-server ((PORT AUTH) ...)) becomes "PORT AUTH" strings.
+ */
+int xg_xend_config_parse(const char *text, size_t len, const char *path, struct xg_kvlist *out,
+                         char ***api_servers, size_t *api_server_count, struct xg_err *err);
+
+/* ---- sshd_config ---- */
+
+/* Called for "Include PATTERN" (pattern as written); parses the matches into `out`. */
+typedef int (*xg_sshd_include_fn)(void *ctx, const char *pattern, struct xg_kvlist *out,
+                                  unsigned depth, struct xg_err *err);
+
+/*
+ * Global settings of sshd_config, keys lower-cased, in file order (so the
+ * first entry of a key is sshd's effective value). Lines inside Match blocks
+ * do not apply globally and are skipped; Include is resolved in place
+ * through `inc` (may be NULL: then Include lines are ignored).
+ */
+int xg_sshd_parse(const char *text, size_t len, const char *path, struct xg_kvlist *out,
+                  xg_sshd_include_fn inc, void *ctx, unsigned depth, struct xg_err *err);
+
+/* ---- xl configuration (xl.conf, domain .cfg) ---- */
+
+int xg_xlcfg_parse(const char *text, size_t len, const char *path, struct xg_xlcfg *out,
+                   struct xg_err *err);
+
+/*
+ * One "k=v,k=v" item of a list option (vfb, spice...): the value of `key`,
+ * copied into out (""), or false when absent.
+ */
+bool xg_xlcfg_spec_get(const char *spec, const char *key, char *out, size_t out_size);
+
+/* ---- accounts ---- */
+
+int xg_passwd_parse(const char *text, size_t len, const char *path, struct xg_account **out,
+                    size_t *count, struct xg_err *err);
+/* Sets pw of the accounts named in shadow. */
+int xg_shadow_apply(const char *text, size_t len, const char *path, struct xg_account *accounts,
+                    size_t count, struct xg_err *err);
+int xg_group_parse(const char *text, size_t len, const char *path, struct xg_group **out,
+                   size_t *count, struct xg_err *err);
+/* User specifications of a sudoers file; include directories go to *incdirs. */
+int xg_sudoers_parse(const char *text, size_t len, const char *path, struct xg_sudo_rule **rules,
+                     size_t *count, char ***incdirs, size_t *incdir_count, struct xg_err *err);
+
+/* ---- simple KEY=VALUE files (shell style /etc/default files, xapi.conf) ---- */
+
+int xg_keyval_parse(const char *text, size_t len, const char *path, struct xg_kvlist *out,
+                    struct xg_err *err);
+
+/* ---- /proc/net/{tcp,tcp6,udp,udp6}: listening TCP, bound UDP sockets ---- */
+
+int xg_procnet_parse(const char *text, size_t len, const char *path, uint8_t family, uint8_t proto,
+                     struct xg_socket **sockets, size_t *count, struct xg_err *err);
+
+/* ---- `ip -j addr` ---- */
+
+int xg_ipaddr_parse(const char *text, size_t len, const char *path, struct xg_iface **out,
+                    size_t *count, struct xg_err *err);
+
+/* ---- `xl list -l` JSON ---- */
+
+int xg_xllist_parse(const char *text, size_t len, const char *path, struct xg_domain **out,
+                    size_t *count, struct xg_err *err);
+
+#endif

@@ -1,0 +1,642 @@
+/*
+ * probe.c — reads one host into the model, from "/" or a captured root.
+ *
+ * The same code reads a live host and a capture: a capture is laid out
+ * like a root (proc/net/tcp, proc/PID/fd/N symlinks to "socket:[INODE]",
+ * etc/..., sys/hypervisor/...), and what only a command can tell
+ * (iptables-save, nft -j, ip -j addr, xl info, xl list -l) sits in
+ * /xenguard/ inside it. For the live host the commands run, read-only.
+ * Nothing here judges: detection of Dom0 and toolstack records its evidence
+ * and the checks decide.
+ */
+#include "probe/probe.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "probe/parse.h"
+#include "probe/rootfs.h"
+
+static void set_error(struct xg_host *h, enum xg_section sec, const char *msg)
+{
+    if (!h->errors[sec])
+        h->errors[sec] = strdup(msg);
+}
+
+static char *trim_dup(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return strndup(s, n);
+}
+
+/* Read a small file and trim it; NULL when absent. */
+static char *read_trim(const struct xg_rootfs *r, const char *rel)
+{
+    char *t = xg_rootfs_read(r, rel, NULL);
+    if (!t)
+        return NULL;
+    char *out = trim_dup(t);
+    free(t);
+    return out;
+}
+
+/* Live: run the command; root: read the captured file. */
+static char *evidence(const struct xg_rootfs *r, const char *captured, char *const argv[])
+{
+    if (r->live)
+        return xg_run_capture(argv, NULL);
+    char rel[256];
+    snprintf(rel, sizeof(rel), "%s/%s", XG_CAPTURE_DIR, captured);
+    return xg_rootfs_read(r, rel, NULL);
+}
+
+/* ---- Xen ---- */
+
+static void probe_xen(const struct xg_rootfs *r, struct xg_host *h)
+{
+    char *caps = xg_rootfs_read(r, "/proc/xen/capabilities", NULL);
+    if (caps) {
+        h->caps_present = true;
+        h->xen_present = true;
+        h->dom0 = strstr(caps, "control_d") != NULL;
+        free(caps);
+    }
+    h->hypervisor_type = read_trim(r, "/sys/hypervisor/type");
+    if (h->hypervisor_type && !strcmp(h->hypervisor_type, "xen"))
+        h->xen_present = true;
+    char *major = read_trim(r, "/sys/hypervisor/version/major");
+    char *minor = read_trim(r, "/sys/hypervisor/version/minor");
+    char *extra = read_trim(r, "/sys/hypervisor/version/extra");
+    if (major && minor) {
+        size_t n = strlen(major) + strlen(minor) + (extra ? strlen(extra) : 0) + 2;
+        if ((h->xen_version = malloc(n)))
+            snprintf(h->xen_version, n, "%s.%s%s", major, minor, extra ? extra : "");
+    }
+    free(major);
+    free(minor);
+    free(extra);
+    if (!h->caps_present) {
+        /* XENFEAT_dom0 (bit 11) of /sys/hypervisor/properties/features */
+        char *feat = read_trim(r, "/sys/hypervisor/properties/features");
+        if (feat) {
+            unsigned long bits = strtoul(feat, NULL, 16);
+            h->dom0 = (bits >> 11) & 1;
+            h->caps_present = true;
+            free(feat);
+        }
+    }
+    h->kernel_cmdline = read_trim(r, "/proc/cmdline");
+
+    char *xl_info[] = {"xl", "info", NULL};
+    char *info = h->dom0 || !r->live ? evidence(r, "xl-info.txt", xl_info) : NULL;
+    if (info) {
+        for (char *save = NULL, *l = strtok_r(info, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
+            char *colon = strchr(l, ':');
+            if (!colon)
+                continue;
+            *colon = '\0';
+            char *key = trim_dup(l);
+            if (key && !strcmp(key, "xen_commandline") && !h->xen_cmdline)
+                h->xen_cmdline = trim_dup(colon + 1);
+            if (key && !strcmp(key, "xen_version") && !h->xen_version)
+                h->xen_version = trim_dup(colon + 1);
+            free(key);
+        }
+        free(info);
+    }
+    char *xl_list[] = {"xl", "list", "-l", NULL};
+    char *list = h->dom0 || !r->live ? evidence(r, "xl-list.json", xl_list) : NULL;
+    if (list) {
+        struct xg_err e;
+        h->domains_present = true;
+        if (xg_xllist_parse(list, strlen(list), "xl list -l", &h->domains, &h->domain_count, &e) <
+            0)
+            set_error(h, XG_SEC_DOMAINS, e.msg);
+        free(list);
+    }
+}
+
+/* ---- sockets and the processes that own them ---- */
+
+static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
+{
+    static const struct {
+        const char *file;
+        uint8_t family, proto;
+    } tables[] = {
+        {"/proc/net/tcp", 4, IPPROTO_TCP},
+        {"/proc/net/tcp6", 6, IPPROTO_TCP},
+        {"/proc/net/udp", 4, IPPROTO_UDP},
+        {"/proc/net/udp6", 6, IPPROTO_UDP},
+    };
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        size_t len;
+        char *t = xg_rootfs_read(r, tables[i].file, &len);
+        if (!t)
+            continue;
+        h->sockets_present = true;
+        struct xg_err e;
+        if (xg_procnet_parse(t, len, tables[i].file, tables[i].family, tables[i].proto, &h->sockets,
+                             &h->socket_count, &e) < 0)
+            set_error(h, XG_SEC_SOCKETS, e.msg);
+        free(t);
+    }
+    if (!h->socket_count)
+        return;
+    char **pids;
+    size_t npids;
+    if (xg_rootfs_list(r, "/proc", &pids, &npids) < 0)
+        return;
+    size_t unresolved = h->socket_count;
+    for (size_t i = 0; i < npids && unresolved; i++) {
+        if (!isdigit((unsigned char)pids[i][0]))
+            continue;
+        char rel[300];
+        snprintf(rel, sizeof(rel), "/proc/%s/fd", pids[i]);
+        char **fds;
+        size_t nfds;
+        if (xg_rootfs_list(r, rel, &fds, &nfds) < 0)
+            continue;
+        h->procs_present = true;
+        char comm[64] = "";
+        for (size_t j = 0; j < nfds; j++) {
+            char link[600], target[128];
+            snprintf(link, sizeof(link), "%s/%s", rel, fds[j]);
+            unsigned long ino;
+            if (xg_rootfs_readlink(r, link, target, sizeof(target)) < 0 ||
+                sscanf(target, "socket:[%lu]", &ino) != 1)
+                continue;
+            for (size_t k = 0; k < h->socket_count; k++) {
+                struct xg_socket *s = &h->sockets[k];
+                if (s->inode != ino || s->process[0])
+                    continue;
+                if (!comm[0]) {
+                    char crel[300];
+                    snprintf(crel, sizeof(crel), "/proc/%s/comm", pids[i]);
+                    char *c = read_trim(r, crel);
+                    snprintf(comm, sizeof(comm), "%s", c ? c : "?");
+                    free(c);
+                }
+                snprintf(s->process, sizeof(s->process), "%s", comm);
+                s->pid = (pid_t)atoi(pids[i]);
+                unresolved--;
+            }
+        }
+        xg_strv_free(fds, nfds);
+    }
+    xg_strv_free(pids, npids);
+}
+
+/* ---- accounts ---- */
+
+static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
+{
+    struct xg_err e;
+    size_t len;
+    char *t = xg_rootfs_read(r, "/etc/passwd", &len);
+    if (t) {
+        h->passwd_present = true;
+        if (xg_passwd_parse(t, len, "/etc/passwd", &h->accounts, &h->account_count, &e) < 0)
+            set_error(h, XG_SEC_ACCOUNTS, e.msg);
+        free(t);
+    }
+    if ((t = xg_rootfs_read(r, "/etc/shadow", &len))) {
+        h->shadow_present = true;
+        if (xg_shadow_apply(t, len, "/etc/shadow", h->accounts, h->account_count, &e) < 0)
+            set_error(h, XG_SEC_ACCOUNTS, e.msg);
+        free(t);
+    }
+    if ((t = xg_rootfs_read(r, "/etc/group", &len))) {
+        h->group_present = true;
+        if (xg_group_parse(t, len, "/etc/group", &h->groups, &h->group_count, &e) < 0)
+            set_error(h, XG_SEC_ACCOUNTS, e.msg);
+        free(t);
+    }
+    if ((t = xg_rootfs_read(r, "/etc/sudoers", &len))) {
+        h->sudoers_present = true;
+        char **dirs = NULL;
+        size_t ndirs = 0;
+        if (xg_sudoers_parse(t, len, "/etc/sudoers", &h->sudo_rules, &h->sudo_rule_count, &dirs,
+                             &ndirs, &e) < 0)
+            set_error(h, XG_SEC_SUDOERS, e.msg);
+        free(t);
+        for (size_t d = 0; d < ndirs; d++) {
+            char **names;
+            size_t n;
+            if (xg_rootfs_list(r, dirs[d], &names, &n) < 0)
+                continue;
+            for (size_t i = 0; i < n; i++) {
+                /* sudo skips names with a '.' or ending in '~' */
+                if (strchr(names[i], '.') || names[i][strlen(names[i]) - 1] == '~')
+                    continue;
+                char rel[600];
+                snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
+                char *dt = xg_rootfs_read(r, rel, &len);
+                char **sub = NULL;
+                size_t nsub = 0;
+                if (dt && xg_sudoers_parse(dt, len, rel, &h->sudo_rules, &h->sudo_rule_count, &sub,
+                                           &nsub, &e) < 0)
+                    set_error(h, XG_SEC_SUDOERS, e.msg);
+                xg_strv_free(sub, nsub);
+                free(dt);
+            }
+            xg_strv_free(names, n);
+        }
+        xg_strv_free(dirs, ndirs);
+    }
+}
+
+/* ---- sshd ---- */
+
+struct sshd_ctx {
+    const struct xg_rootfs *r;
+};
+
+static int sshd_include(void *vctx, const char *pattern, struct xg_kvlist *out, unsigned depth,
+                        struct xg_err *err)
+{
+    struct sshd_ctx *ctx = vctx;
+    char full[1024];
+    if (pattern[0] == '/')
+        snprintf(full, sizeof(full), "%s", pattern);
+    else
+        snprintf(full, sizeof(full), "/etc/ssh/%s", pattern);
+    char *slash = strrchr(full, '/');
+    *slash = '\0';
+    const char *dir = *full ? full : "/";
+    const char *glob = slash + 1;
+    char **names;
+    size_t n;
+    if (xg_rootfs_list(ctx->r, dir, &names, &n) < 0)
+        return 0; /* sshd ignores an Include that matches nothing */
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (fnmatch(glob, names[i], FNM_PERIOD))
+            continue;
+        char rel[1400];
+        snprintf(rel, sizeof(rel), "%s/%s", dir, names[i]);
+        size_t len;
+        char *t = xg_rootfs_read(ctx->r, rel, &len);
+        if (t)
+            rc = xg_sshd_parse(t, len, rel, out, sshd_include, ctx, depth, err);
+        free(t);
+    }
+    xg_strv_free(names, n);
+    return rc;
+}
+
+static void probe_sshd(const struct xg_rootfs *r, struct xg_host *h)
+{
+    size_t len;
+    char *t = xg_rootfs_read(r, "/etc/ssh/sshd_config", &len);
+    if (!t)
+        return;
+    h->sshd_present = true;
+    struct sshd_ctx ctx = {r};
+    struct xg_err e;
+    if (xg_sshd_parse(t, len, "/etc/ssh/sshd_config", &h->sshd, sshd_include, &ctx, 0, &e) < 0)
+        set_error(h, XG_SEC_SSHD, e.msg);
+    free(t);
+}
+
+/* ---- Xen toolstacks ---- */
+
+static void add_domcfg(struct xg_host *h, const struct xg_rootfs *r, const char *rel,
+                       bool autostart)
+{
+    size_t len;
+    char *t = xg_rootfs_read(r, rel, &len);
+    if (!t)
+        return;
+    struct xg_xlcfg c;
+    struct xg_err e;
+    if (xg_xlcfg_parse(t, len, rel, &c, &e) < 0) {
+        set_error(h, XG_SEC_XL, e.msg);
+        free(t);
+        return;
+    }
+    free(t);
+    c.autostart = autostart;
+    struct xg_xlcfg *grown = realloc(h->domcfgs, (h->domcfg_count + 1) * sizeof(*grown));
+    if (!grown) {
+        xg_xlcfg_free(&c);
+        return;
+    }
+    h->domcfgs = grown;
+    grown[h->domcfg_count++] = c;
+}
+
+static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
+{
+    struct xg_err e;
+    size_t len;
+    char *t = xg_rootfs_read(r, "/etc/xen/xend-config.sxp", &len);
+    if (t) {
+        h->xend_present = true;
+        if (xg_xend_config_parse(t, len, "/etc/xen/xend-config.sxp", &h->xend, &h->xend_api_servers,
+                                 &h->xend_api_server_count, &e) < 0)
+            set_error(h, XG_SEC_XEND, e.msg);
+        free(t);
+    }
+    if ((t = xg_rootfs_read(r, "/etc/xen/xl.conf", &len))) {
+        h->xlconf_present = true;
+        if (xg_xlcfg_parse(t, len, "/etc/xen/xl.conf", &h->xlconf, &e) < 0)
+            set_error(h, XG_SEC_XL, e.msg);
+        free(t);
+    }
+    char **names;
+    size_t n;
+    if (xg_rootfs_list(r, "/etc/xen", &names, &n) == 0) {
+        h->domcfgs_present = true;
+        for (size_t i = 0; i < n; i++) {
+            size_t l = strlen(names[i]);
+            if (l > 4 && !strcmp(names[i] + l - 4, ".cfg")) {
+                char rel[600];
+                snprintf(rel, sizeof(rel), "/etc/xen/%s", names[i]);
+                add_domcfg(h, r, rel, false);
+            }
+        }
+        xg_strv_free(names, n);
+    }
+    if (xg_rootfs_list(r, "/etc/xen/auto", &names, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char rel[600], target[600];
+            snprintf(rel, sizeof(rel), "/etc/xen/auto/%s", names[i]);
+            /* a link to a .cfg already read marks it autostarted, not a second copy */
+            bool linked = false;
+            if (xg_rootfs_readlink(r, rel, target, sizeof(target)) >= 0) {
+                const char *base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+                for (size_t k = 0; k < h->domcfg_count; k++) {
+                    const char *cb = strrchr(h->domcfgs[k].path, '/') + 1;
+                    if (!strcmp(cb, base)) {
+                        h->domcfgs[k].autostart = linked = true;
+                    }
+                }
+            }
+            if (!linked)
+                add_domcfg(h, r, rel, true);
+        }
+        xg_strv_free(names, n);
+    }
+    if ((t = xg_rootfs_read(r, "/etc/default/xendomains", &len)) ||
+        (t = xg_rootfs_read(r, "/etc/sysconfig/xendomains", &len))) {
+        h->xendomains_present = true;
+        if (xg_keyval_parse(t, len, "/etc/default/xendomains", &h->xendomains, &e) < 0)
+            set_error(h, XG_SEC_XENDOMAINS, e.msg);
+        free(t);
+    }
+    /* XAPI */
+    bool xapi = false;
+    if ((t = xg_rootfs_read(r, "/etc/xapi.conf", &len))) {
+        xapi = true;
+        if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
+            set_error(h, XG_SEC_XAPI, e.msg);
+        free(t);
+    }
+    if (xg_rootfs_list(r, "/etc/xapi.conf.d", &names, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char rel[600];
+            snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
+            if ((t = xg_rootfs_read(r, rel, &len))) {
+                if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
+                    set_error(h, XG_SEC_XAPI, e.msg);
+                free(t);
+            }
+        }
+        xg_strv_free(names, n);
+    }
+    if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
+        xapi = true;
+    if ((t = xg_rootfs_read(r, "/var/lib/xcp/state.db", &len))) {
+        /* the host row of the XAPI database carries https_only="true|false" */
+        const char *p = strstr(t, "https_only=\"");
+        if (p) {
+            p += strlen("https_only=\"");
+            char v[8] = "";
+            snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\""), p);
+            xg_kv_add(&h->xapi, "db:https_only", v, "/var/lib/xcp/state.db", 0);
+        }
+        free(t);
+        xapi = true;
+    }
+    h->xapi_present = xapi;
+
+    /* which toolstack runs */
+    char why[256] = "";
+    if (xapi) {
+        h->toolstack = XG_TOOLSTACK_XAPI;
+        snprintf(why, sizeof(why), "XAPI configuration (/etc/xapi.conf or /etc/xensource*)");
+    } else if (h->xend_present && !h->xlconf_present) {
+        h->toolstack = XG_TOOLSTACK_XEND;
+        snprintf(why, sizeof(why), "/etc/xen/xend-config.sxp and no xl.conf");
+    } else if (h->xend_present && h->xlconf_present) {
+        char *def = xg_rootfs_read(r, "/etc/default/xen", NULL);
+        bool xm = def && strstr(def, "TOOLSTACK=xm");
+        bool xend_running = false;
+        for (size_t i = 0; i < h->socket_count; i++)
+            if (!strncmp(h->sockets[i].process, "xend", 4))
+                xend_running = true;
+        free(def);
+        h->toolstack = xm || xend_running ? XG_TOOLSTACK_XEND : XG_TOOLSTACK_XL;
+        snprintf(why, sizeof(why), "%s",
+                 xm             ? "TOOLSTACK=xm in /etc/default/xen"
+                 : xend_running ? "a xend process owns a socket"
+                                : "/etc/xen/xl.conf (xend-config.sxp left over)");
+    } else if (h->xlconf_present || xg_rootfs_exists(r, "/usr/sbin/xl")) {
+        h->toolstack = XG_TOOLSTACK_XL;
+        snprintf(why, sizeof(why), "%s",
+                 h->xlconf_present ? "/etc/xen/xl.conf" : "/usr/sbin/xl installed");
+    } else {
+        snprintf(why, sizeof(why), "no xend-config.sxp, xl.conf or XAPI configuration");
+    }
+    h->toolstack_why = strdup(why);
+}
+
+/* ---- systemd, sysctl, permissions ---- */
+
+static int add_unique(char ***v, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i], s))
+            return 0;
+    char **grown = realloc(*v, (*n + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    *v = grown;
+    if ((grown[*n] = strdup(s)))
+        (*n)++;
+    return 0;
+}
+
+static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
+{
+    char **wants;
+    size_t n;
+    if (xg_rootfs_list(r, "/etc/systemd/system", &wants, &n) < 0)
+        return;
+    h->units_present = true;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(wants[i]);
+        if (l < 6 || strcmp(wants[i] + l - 6, ".wants"))
+            continue;
+        char rel[600];
+        snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", wants[i]);
+        char **units;
+        size_t nu;
+        if (xg_rootfs_list(r, rel, &units, &nu) < 0)
+            continue;
+        for (size_t j = 0; j < nu; j++)
+            add_unique(&h->units, &h->unit_count, units[j]);
+        xg_strv_free(units, nu);
+    }
+    xg_strv_free(wants, n);
+}
+
+static void add_sysctl(struct xg_host *h, uint8_t family, const char *iface, const char *name,
+                       int value)
+{
+    struct xg_sysctl *grown = realloc(h->sysctls, (h->sysctl_count + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    h->sysctls = grown;
+    struct xg_sysctl *s = &grown[h->sysctl_count++];
+    memset(s, 0, sizeof(*s));
+    s->family = family;
+    snprintf(s->iface, sizeof(s->iface), "%s", iface);
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    s->value = value;
+}
+
+static void probe_sysctls(const struct xg_rootfs *r, struct xg_host *h)
+{
+    static const char *v4[] = {"rp_filter", "accept_source_route", "accept_redirects"};
+    static const char *v6[] = {"accept_source_route", "accept_redirects"};
+    for (uint8_t fam = 4; fam <= 6; fam += 2) {
+        char dir[64];
+        snprintf(dir, sizeof(dir), "/proc/sys/net/ipv%u/conf", fam);
+        char **ifs;
+        size_t n;
+        if (xg_rootfs_list(r, dir, &ifs, &n) < 0)
+            continue;
+        const char **names = fam == 4 ? v4 : v6;
+        size_t nn = fam == 4 ? 3 : 2;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < nn; k++) {
+                char rel[600];
+                snprintf(rel, sizeof(rel), "%s/%s/%s", dir, ifs[i], names[k]);
+                char *v = read_trim(r, rel);
+                if (!v)
+                    continue;
+                h->sysctl_present = true;
+                add_sysctl(h, fam, ifs[i], names[k], atoi(v));
+                free(v);
+            }
+        xg_strv_free(ifs, n);
+    }
+}
+
+static void add_perm(struct xg_host *h, const char *path, const struct stat *st)
+{
+    struct xg_path_perm *grown = realloc(h->perms, (h->perm_count + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    h->perms = grown;
+    struct xg_path_perm *p = &grown[h->perm_count];
+    if (!(p->path = strdup(path)))
+        return;
+    p->mode = st->st_mode;
+    p->uid = st->st_uid;
+    p->gid = st->st_gid;
+    h->perm_count++;
+}
+
+static void perm_tree(const struct xg_rootfs *r, struct xg_host *h, const char *rel, int depth)
+{
+    struct stat st;
+    if (xg_rootfs_stat(r, rel, &st, true) < 0 || S_ISLNK(st.st_mode))
+        return;
+    add_perm(h, rel, &st);
+    if (!S_ISDIR(st.st_mode) || depth <= 0)
+        return;
+    char **names;
+    size_t n;
+    if (xg_rootfs_list(r, rel, &names, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char sub[1200];
+        snprintf(sub, sizeof(sub), "%s/%s", rel, names[i]);
+        perm_tree(r, h, sub, depth - 1);
+    }
+    xg_strv_free(names, n);
+}
+
+static void probe_perms(const struct xg_rootfs *r, struct xg_host *h)
+{
+    struct stat st;
+    if (xg_rootfs_stat(r, "/etc/xen", &st, true) == 0)
+        h->perms_present = true;
+    perm_tree(r, h, "/etc/xen", 2);
+    if (xg_rootfs_exists(r, "/var/run/xenstored"))
+        perm_tree(r, h, "/var/run/xenstored", 1);
+    else
+        perm_tree(r, h, "/run/xenstored", 1);
+    perm_tree(r, h, "/dev/xen", 1);
+}
+
+/* ---- interfaces and firewall evidence ---- */
+
+static void probe_firewall(const struct xg_rootfs *r, struct xg_host *h)
+{
+    char *ipt[] = {"iptables-save", NULL};
+    char *ip6t[] = {"ip6tables-save", NULL};
+    char *nft[] = {"nft", "-j", "list", "ruleset", NULL};
+    char *ipaddr[] = {"ip", "-j", "addr", NULL};
+    h->iptables_save = evidence(r, "iptables-save.txt", ipt);
+    h->ip6tables_save = evidence(r, "ip6tables-save.txt", ip6t);
+    h->nft_json = evidence(r, "nft-ruleset.json", nft);
+    h->ip_addr_json = evidence(r, "ip-addr.json", ipaddr);
+    if (h->ip_addr_json) {
+        struct xg_err e;
+        h->ifaces_present = true;
+        if (xg_ipaddr_parse(h->ip_addr_json, strlen(h->ip_addr_json), "ip -j addr", &h->ifaces,
+                            &h->iface_count, &e) < 0)
+            set_error(h, XG_SEC_IFACES, e.msg);
+    }
+}
+
+int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err)
+{
+    struct xg_rootfs r;
+    memset(h, 0, sizeof(*h));
+    if (xg_rootfs_open(&r, root, err) < 0)
+        return -1;
+    h->root = strdup(root);
+    h->live = r.live;
+    h->hostname = read_trim(&r, "/proc/sys/kernel/hostname");
+    if (!h->hostname)
+        h->hostname = read_trim(&r, "/etc/hostname");
+    if (!h->hostname)
+        h->hostname = strdup("");
+    probe_sockets(&r, h);
+    probe_xen(&r, h);
+    probe_accounts(&r, h);
+    probe_sshd(&r, h);
+    probe_xen_config(&r, h);
+    probe_units(&r, h);
+    probe_sysctls(&r, h);
+    probe_perms(&r, h);
+    probe_firewall(&r, h);
+    xg_rootfs_close(&r);
+    return 0;
+}

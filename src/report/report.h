@@ -1,0 +1,60 @@
+/*
+ * report.h — what an audit run produced, and its three renderings.
+ *
+ * The run is a plain list of results plus the host summary; waivers and
+ * --skip are applied to the list before rendering, so text, JSON and JUnit
+ * always agree. Renderers produce text into a buffer and never print.
+ */
+#ifndef XG_REPORT_REPORT_H
+#define XG_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "check/check.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* One line of a waiver file: "ID YYYY-MM-DD reason...". */
+struct xg_waiver {
+    char id[32];
+    char expires[11]; /* YYYY-MM-DD */
+    char *reason;
+    unsigned line;
+};
+
+struct xg_waivers {
+    char *path;
+    struct xg_waiver *items;
+    size_t count;
+};
+
+int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_waivers *out,
+                     struct xg_err *err);
+void xg_waivers_free(struct xg_waivers *w);
+
+struct xg_audit {
+    const struct xg_host *host;
+    const char *policy_path; /* NULL: no policy */
+    enum xg_severity fail_on;
+    bool verbose; /* text: evidence of passing checks too */
+    struct xg_result *results;
+    size_t count;
+};
+
+/*
+ * A failing check with a waiver whose expiry (inclusive) is on or after
+ * `today` (YYYY-MM-DD) becomes WAIVED with the waiver's reason; an expired
+ * waiver leaves it failing and says so in the evidence.
+ */
+void xg_audit_apply_waivers(struct xg_audit *a, const struct xg_waivers *w, const char *today);
+
+/* 1 when some check at or above fail_on failed (or errored), else 0. */
+int xg_audit_exit_code(const struct xg_audit *a);
+
+void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out);
+/* JSON document (schema in doc/xenguard-audit.8); returns NULL on allocation failure. */
+char *xg_report_json(const struct xg_audit *a);
+void xg_report_junit(const struct xg_audit *a, struct xg_buf *out);
+
+#endif
