@@ -75,9 +75,20 @@ expect 1 "port 7777 only in a passing check is not flagged" "$T/bad.json" flags 
 expect 0 "user mallory flagged" "$T/good.json" flags mallory
 expect 1 "user mallory absent is not flagged" "$T/bad.json" flags mallory
 expect 0 "firewall practice passes (XAPI's 'firewalled' title not counted)" "$T/good.json" practice firewall pass
-expect 1 "firewall practice n/a is not a pass" "$T/bad.json" practice firewall pass
+expect 3 "firewall practice n/a for want of the analyzer: not built (skip)" "$T/bad.json" practice firewall pass
+cat >"$T/na.json" <<'EOF'
+{"checks": [{"id": "F", "practice": "2. Default-reject firewall", "title": "IPv4 default-reject",
+ "status": "n/a", "reason": "no evidence: no ruleset captured"}]}
+EOF
+expect 1 "firewall practice n/a for want of evidence is not a pass" "$T/na.json" practice firewall pass
 expect 0 "guest tiny among the domains" "$T/good.json" domain tiny
 expect 1 "guest tiny missing from the domains" "$T/bad.json" domain tiny
-expect 3 "no list of domains at all: not built (skip)" "$T/nodomains.json" domain tiny
+expect 3 "no list of domains at all: not built (skip)" "$T/nodomains.json" domain tiny 2
+cat >"$T/count.json" <<'EOF'
+{"host": {"dom0": true}, "checks": [{"id": "H", "title": "Dom0", "status": "pass",
+ "evidence": ["2 running domains (xl list -l)"]}]}
+EOF
+expect 0 "counted: 2 running domains" "$T/count.json" domain tiny 2
+expect 1 "counted: 2 running domains is not 3" "$T/count.json" domain tiny 3
 expect 1 "truncated JSON is an error" "$T/broken.json" dom0
 exit $((failed > 0))

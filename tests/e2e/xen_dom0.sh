@@ -203,7 +203,7 @@ else
     ask "xen dom0: audit flags the planted listener on port $PORT" "$J" flags "$PORT"
     ask "xen dom0: audit flags the planted login user $INTRUDER" "$J" flags "$INTRUDER"
     ask "xen dom0: audit fails the default-reject firewall checks (none loaded yet)" "$J" practice firewall fail default-reject
-    ask "xen dom0: audit lists the running guest tiny among the domains" "$J" domain tiny
+    ask "xen dom0: audit sees the running guest tiny (listed, or counted with Domain-0 as 2)" "$J" domain tiny 2
 fi
 
 # ---- apply / rollback (when the verbs exist) -------------------------------------------
