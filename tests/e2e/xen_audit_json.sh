@@ -43,7 +43,7 @@ cat >"$T/bad.json" <<'EOF'
   {"id": "XG-USR-004", "practice": "3. No ordinary users", "title": "Xen control paths",
    "status": "pass", "evidence": ["43 paths under /etc/xen, /var/run/xenstored: root-owned"]},
   {"id": "XG-FW-001", "practice": "2. Default-reject firewall", "title": "IPv4 default-reject",
-   "status": "n/a", "reason": "firewall analyzer not available", "evidence": []}
+   "status": "n/a", "reason": "firewall analyzer not available in this build", "evidence": []}
  ]}
 EOF
 echo '{"host": {"dom0": true}, "checks": [' >"$T/broken.json"
