@@ -27,7 +27,8 @@ ifeq ($(SAN),1)
   OPT := -O1 -g $(SAN_FLAGS)
 endif
 
-# The audit's firewall checks (src/check/firewall.c) need the analyzer's sources.
+# The audit's firewall checks (src/check/firewall.c) and apply's lockout guard
+# (src/apply/guard.c) need the analyzer's sources.
 XG_HAVE_ANALYZER := $(if $(wildcard src/analyze/*.c),1,0)
 
 CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"' -DXG_HAVE_ANALYZER=$(XG_HAVE_ANALYZER)
@@ -52,8 +53,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# firewall.c changes meaning when the analyzer's sources appear (XG_HAVE_ANALYZER).
+# firewall.c and guard.c change meaning when the analyzer's sources appear (XG_HAVE_ANALYZER).
 $(BUILD)/src/check/firewall.o: $(wildcard src/analyze/*.c)
+$(BUILD)/src/apply/guard.o: $(wildcard src/analyze/*.c)
 
 $(BUILD)/libxenguard.a: $(LIB_OBJ)
 	@rm -f $@
@@ -100,15 +102,29 @@ test: test-deps
 check-tests: $(BUILD)/xenguard $(UNIT_BIN) $(TOOL_BIN)
 
 PREFIX  ?= /usr/local
+# Boot unit (loads the last confirmed ruleset before network-pre.target), the
+# sysctl.d file, and apply's state dir. Both lib dirs are on systemd's search path.
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
+STATEDIR  ?= /var/lib/xenguard
 install: all
 	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
 	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
 	install -D -m 0644 doc/xenguard-capture.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-capture.8
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
+	install -D -m 0644 doc/xenguard-analyze.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-analyze.8
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
 	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf
+	install -D -m 0644 doc/xenguard-apply.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-apply.8
+	install -D -m 0644 doc/xenguard-harden.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-harden.8
+	for v in confirm rollback status; do \
+	  echo '.so man8/xenguard-apply.8' > $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-$$v.8; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCTLDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/xenguard.service > $(DESTDIR)$(UNITDIR)/xenguard.service
+	install -m 0644 systemd/99-xenguard.conf $(DESTDIR)$(SYSCTLDIR)/99-xenguard.conf
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 format:
 	clang-format -i $$(find src tests bench -name '*.[ch]')

@@ -23,8 +23,14 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
+    {"apply", cmd_apply, "load the policy's firewall atomically, rolled back unless confirmed"},
+    {"confirm", cmd_confirm, "keep the ruleset of a pending apply"},
+    {"rollback", cmd_rollback, "restore the firewall from before the last apply"},
+    {"status", cmd_status, "does the running firewall equal the policy? is an apply pending?"},
+    {"harden", cmd_harden, "write hardened xend / sshd / sysctl configuration (diff first)"},
     {"audit", cmd_audit, "check this Xen host (or a captured root) against every practice"},
     {"capture", cmd_capture, "save what audit reads from this host into a directory"},
+    {"analyze", cmd_analyze, "exact answers about a real firewall: reach, matrix, spoofing, drift"},
 };
 
 static void usage(FILE *out)

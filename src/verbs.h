@@ -9,7 +9,13 @@
 #define XG_VERBS_H
 
 int cmd_firewall(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_harden(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

@@ -36,6 +36,12 @@ struct xg_packet_query {
     uint16_t dport;
     const char *iifname; /* interface it arrives on */
     enum xg_hook path;   /* XG_HOOK_INPUT (default) or XG_HOOK_FORWARD */
+    /* Extensions (zero means "not known": matches on them are unknown). */
+    const struct xg_prefix *daddr; /* destination address (--to) */
+    const char *oifname;           /* outgoing interface (forward path) */
+    /* Sources whose reverse path leads back through iifname (from an
+     * interface map); NULL leaves reverse-path (fib/rpfilter) matches unknown. */
+    const struct xg_prefix_list *rpf_ok;
 };
 
 /* Sources (as minimal, sorted CIDR lists) that may / must get a new connection through. */
@@ -47,5 +53,67 @@ struct xg_reach {
 int xg_reach_compute(const struct xg_ruleset *rs, const struct xg_packet_query *q,
                      struct xg_reach *out, struct xg_err *err);
 void xg_reach_free(struct xg_reach *r);
+
+/*
+ * The same, with the work shared between many queries on one ruleset: an
+ * analysis cuts each family's address space into atoms once (every prefix,
+ * range and set element of the ruleset, plus `extra`), and compiles each
+ * rule's address matches to atom ranges. `rs` must outlive it.
+ */
+struct xg_analysis;
+struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg_prefix_list *extra,
+                                    struct xg_err *err);
+void xg_analysis_free(struct xg_analysis *an);
+int xg_analysis_reach(struct xg_analysis *an, const struct xg_packet_query *q, struct xg_reach *out,
+                      struct xg_err *err);
+
+/* One base chain's part in a single packet's fate (see xg_packet_trace). */
+struct xg_trace_step {
+    const struct xg_table *table;
+    const struct xg_chain *base;
+    enum xg_verdict_kind verdict;  /* ACCEPT, DROP or REJECT (or UNKNOWN target) */
+    const struct xg_rule *rule;    /* the deciding rule; NULL = the chain's policy */
+    const struct xg_chain *chain;  /* the chain holding `rule` */
+    const struct xg_rule *unknown; /* first unmodelled match/target met on the way, or NULL */
+};
+
+struct xg_trace {
+    struct xg_trace_step *steps;
+    size_t count;
+};
+
+/* One packet from `saddr`: each base chain on its path in priority order,
+ * with unknown matches taken as not matching (the bounds say whether that
+ * matters). Stops at the first chain that drops. */
+int xg_packet_trace(const struct xg_ruleset *rs, const struct xg_packet_query *q,
+                    const struct xg_prefix *saddr, struct xg_trace *out, struct xg_err *err);
+void xg_trace_free(struct xg_trace *t);
+
+/* Interface classes of a ruleset: every interface name its rules match on
+ * (wildcards as "eth+"), for per-interface answers; "any other" is added
+ * by the caller. */
+int xg_ruleset_ifnames(const struct xg_ruleset *rs, char ***names, size_t *count);
+/* A name that matches none of the ruleset's interface patterns. */
+void xg_ruleset_other_ifname(const struct xg_ruleset *rs, char out[XG_IFNAMSIZ]);
+/* A representative name for a class: the name itself, or a wildcard's stem
+ * completed so that it equals no exact name. */
+void xg_ifclass_representative(const struct xg_ruleset *rs, const char *cls, char out[XG_IFNAMSIZ]);
+
+/* Service matrix: classes of sources with the same may/must access to every
+ * service. `sig` holds, per query, bit 2q = may and bit 2q+1 = must. */
+struct xg_matrix_class {
+    struct xg_prefix_list sources;
+    uint64_t sig;
+};
+struct xg_matrix {
+    struct xg_matrix_class *classes;
+    size_t count;
+};
+int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs, size_t nq,
+                       uint8_t family, struct xg_matrix *out, struct xg_err *err);
+void xg_matrix_free(struct xg_matrix *m);
+
+/* Destination port classes: ranges no rule can tell apart, for `proto`. */
+int xg_ruleset_port_classes(const struct xg_ruleset *rs, struct xg_port_range **out, size_t *count);
 
 #endif

@@ -335,6 +335,70 @@ const char *xg_verdict_name(enum xg_verdict_kind v)
     return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
 
+static int match_copy(struct xg_match *dst, const struct xg_match *src)
+{
+    *dst = *src;
+    switch (src->kind) {
+    case XG_MATCH_SADDR:
+    case XG_MATCH_DADDR:
+        memset(&dst->u.addrs, 0, sizeof(dst->u.addrs));
+        if (src->u.addrs.set_name && !(dst->u.addrs.set_name = strdup(src->u.addrs.set_name)))
+            return -1;
+        return xg_prefix_list_copy(&dst->u.addrs.prefixes, &src->u.addrs.prefixes);
+    case XG_MATCH_SPORT:
+    case XG_MATCH_DPORT:
+        dst->u.ports.ranges =
+            calloc(src->u.ports.count ? src->u.ports.count : 1, sizeof(*src->u.ports.ranges));
+        if (!dst->u.ports.ranges)
+            return -1;
+        memcpy(dst->u.ports.ranges, src->u.ports.ranges,
+               src->u.ports.count * sizeof(*src->u.ports.ranges));
+        return 0;
+    case XG_MATCH_UNKNOWN:
+        dst->u.text = dup_or_null(src->u.text);
+        return src->u.text && !dst->u.text ? -1 : 0;
+    default:
+        return 0;
+    }
+}
+
+int xg_rule_copy(struct xg_rule *dst, const struct xg_rule *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->verdict = src->verdict;
+    dst->reject = src->reject;
+    dst->counter = src->counter;
+    dst->src_file = src->src_file;
+    dst->src_line = src->src_line;
+    dst->src_handle = src->src_handle;
+    if ((src->target && !(dst->target = strdup(src->target))) ||
+        (src->comment && !(dst->comment = strdup(src->comment))))
+        goto fail;
+    if (src->log) {
+        if (!(dst->log = malloc(sizeof(*dst->log))))
+            goto fail;
+        *dst->log = *src->log;
+    }
+    if (src->match_count) {
+        dst->matches = calloc(src->match_count, sizeof(*dst->matches));
+        if (!dst->matches)
+            goto fail;
+        for (size_t i = 0; i < src->match_count; i++) {
+            dst->match_count = i + 1;
+            if (match_copy(&dst->matches[i], &src->matches[i]) < 0) {
+                /* leave the failed match clearable */
+                memset(&dst->matches[i], 0, sizeof(dst->matches[i]));
+                dst->matches[i].kind = XG_MATCH_NFPROTO;
+                goto fail;
+            }
+        }
+    }
+    return 0;
+fail:
+    xg_rule_clear(dst);
+    return -1;
+}
+
 void xg_match_clear(struct xg_match *m)
 {
     switch (m->kind) {

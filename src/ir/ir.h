@@ -172,6 +172,7 @@ struct xg_rule {
     /* where the rule came from: input file and line for parsed rules */
     const char *src_file;
     unsigned src_line;
+    unsigned src_handle; /* nft rule handle (JSON input has no useful lines); 0 = none */
 };
 
 struct xg_chain {
@@ -249,6 +250,9 @@ uint8_t xg_rule_family(const struct xg_table *t, const struct xg_rule *r);
 /* --- names, for printers --- */
 const char *xg_hook_name(enum xg_hook hook);
 const char *xg_verdict_name(enum xg_verdict_kind v);
+
+/* Deep copy of a rule into an empty `dst` (src_file is shared, not owned). */
+int xg_rule_copy(struct xg_rule *dst, const struct xg_rule *src);
 
 void xg_match_clear(struct xg_match *m);
 void xg_rule_clear(struct xg_rule *r);

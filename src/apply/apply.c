@@ -1,0 +1,637 @@
+/*
+ * apply.c — save, arm the watchdog, load; confirm; roll back (see apply.h).
+ *
+ * The watchdog is armed before the kernel is touched and disarmed only by
+ * confirm, so every path out of apply that is not an explicit "keep it"
+ * ends with the previous table back. All state changes happen under one
+ * flock so a confirm racing the watchdog either wins completely (the
+ * watchdog then finds no pending apply and does nothing) or loses
+ * completely (confirm reports there is nothing left to confirm).
+ */
+#include "apply/apply.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apply/ipt.h"
+#include "apply/nft.h"
+#include "util/file.h"
+
+#define EMPTY_LISTING "{\"nftables\": []}\n"
+
+struct state {
+    char dir[PATH_MAX - 128]; /* leaves room for "/" + a file name */
+    int lock_fd;
+};
+
+static int state_path(const struct state *st, const char *name, char out[PATH_MAX])
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", st->dir, name);
+    return n < 0 || n >= PATH_MAX ? -1 : 0;
+}
+
+static int state_open(struct state *st, const char *dir, struct xg_err *err)
+{
+    char lock[PATH_MAX];
+    st->lock_fd = -1;
+    if (xg_file_mkdirs(dir, 0700, err) < 0)
+        return -1;
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return xg_fail(err, "%s: %s", dir, strerror(errno));
+    if (strlen(real) >= sizeof(st->dir))
+        return xg_fail(err, "%s: path too long", dir);
+    memcpy(st->dir, real, strlen(real) + 1);
+    state_path(st, "lock", lock);
+    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0)
+        return xg_fail(err, "%s: %s", lock, strerror(errno));
+    while (flock(st->lock_fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return xg_fail(err, "%s: flock: %s", lock, strerror(errno));
+    return 0;
+}
+
+static void state_close(struct state *st)
+{
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    st->lock_fd = -1;
+}
+
+static int state_write(const struct state *st, const char *name, const char *text,
+                       struct xg_err *err)
+{
+    char path[PATH_MAX];
+    state_path(st, name, path);
+    return xg_file_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int state_read(const struct state *st, const char *name, char **out, struct xg_err *err)
+{
+    char path[PATH_MAX];
+    state_path(st, name, path);
+    return xg_file_read(path, true, out, NULL, err);
+}
+
+static void state_remove(const struct state *st, const char *name)
+{
+    char path[PATH_MAX];
+    state_path(st, name, path);
+    unlink(path);
+}
+
+static int pending_load(const struct state *st, struct xg_pending *p, struct xg_err *err)
+{
+    char *text = NULL;
+    long deadline = 0;
+    memset(p, 0, sizeof(*p));
+    if (state_read(st, "pending", &text, err) < 0)
+        return -1;
+    if (!text)
+        return 0;
+    int n = sscanf(text, "%32s %ld %ld %15s", p->token, &p->pid, &deadline, p->via);
+    free(text);
+    if (n != 4)
+        return xg_fail(err, "%s/pending: unreadable (remove it after checking the ruleset)",
+                       st->dir);
+    p->deadline = (time_t)deadline;
+    return 1;
+}
+
+static int pending_store(const struct state *st, const struct xg_pending *p, struct xg_err *err)
+{
+    char text[128];
+    snprintf(text, sizeof(text), "%s %ld %ld %s\n", p->token, p->pid, (long)p->deadline, p->via);
+    return state_write(st, "pending", text, err);
+}
+
+int xg_pending_read(const char *state_dir, struct xg_pending *p, struct xg_err *err)
+{
+    struct state st;
+    memset(p, 0, sizeof(*p));
+    if (access(state_dir, F_OK) != 0)
+        return 0; /* nothing was ever applied; a reader does not create the dir */
+    if (state_open(&st, state_dir, err) < 0) {
+        state_close(&st);
+        return -1;
+    }
+    int rc = pending_load(&st, p, err);
+    state_close(&st);
+    return rc;
+}
+
+const char *xg_rollback_via_name(enum xg_rollback_via via)
+{
+    switch (via) {
+    case XG_VIA_SYSTEMD:
+        return "systemd";
+    case XG_VIA_PROCESS:
+        return "process";
+    case XG_VIA_AUTO:
+        break;
+    }
+    return "auto";
+}
+
+enum xg_rollback_via xg_rollback_via_auto(void)
+{
+    char comm[32] = "";
+    struct stat self_ns, init_ns;
+    FILE *f = fopen("/proc/1/comm", "re");
+    if (f) {
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = '\0';
+        fclose(f);
+    }
+    /* A systemd timer runs in PID 1's network namespace: only usable when that is ours. */
+    if (strcmp(comm, "systemd\n") || stat("/proc/self/ns/net", &self_ns) < 0 ||
+        stat("/proc/1/ns/net", &init_ns) < 0 || self_ns.st_ino != init_ns.st_ino ||
+        self_ns.st_dev != init_ns.st_dev)
+        return XG_VIA_PROCESS;
+    return XG_VIA_SYSTEMD;
+}
+
+static int make_token(char out[33], struct xg_err *err)
+{
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+        return xg_fail(err, "getrandom: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+static int self_exe(char out[PATH_MAX], struct xg_err *err)
+{
+    ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+    if (n < 0)
+        return xg_fail(err, "/proc/self/exe: %s", strerror(errno));
+    out[n] = '\0';
+    return 0;
+}
+
+/* Run argv, stdio on /dev/null; returns its exit status or -1. */
+static int run_quiet(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
+            dup2(nul, 0);
+            dup2(nul, 1);
+            dup2(nul, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * The detached watchdog: fork, setsid (new session and process group, no
+ * controlling terminal), ignore SIGHUP, fork again so it is not a session
+ * leader and its parent exits at once (it is reparented to init), then
+ * exec `xenguard rollback --if-pending TOKEN --delay N`. The exec goes
+ * through an fd of /proc/self/exe (fexecve), so it works even when the
+ * binary was replaced on disk meanwhile. A close-on-exec pipe tells apply
+ * whether the exec happened: the first child sends the watchdog's pid (a
+ * positive long), the watchdog itself sends -errno only if exec fails, and
+ * EOF from both means it runs.
+ */
+static int spawn_process(const struct state *st, const char *token, unsigned delay, long *pid,
+                         struct xg_err *err)
+{
+    char delay_s[16];
+    int p[2];
+    snprintf(delay_s, sizeof(delay_s), "%u", delay);
+    int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (exe < 0)
+        return xg_fail(err, "/proc/self/exe: %s", strerror(errno));
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        close(exe);
+        return xg_fail(err, "pipe: %s", strerror(errno));
+    }
+    pid_t first = fork();
+    if (first < 0) {
+        close(exe);
+        close(p[0]);
+        close(p[1]);
+        return xg_fail(err, "fork: %s", strerror(errno));
+    }
+    if (first == 0) {
+        sigset_t all;
+        close(p[0]);
+        setsid();
+        signal(SIGHUP, SIG_IGN);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        pid_t second = fork();
+        if (second != 0) {
+            long v = second;
+            ssize_t w = write(p[1], &v, sizeof(v));
+            _exit(second < 0 || w != (ssize_t)sizeof(v));
+        }
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
+            dup2(nul, 0);
+            dup2(nul, 1);
+            dup2(nul, 2);
+        }
+        char *argv[] = {"xenguard",      "rollback",     "--state-dir",
+                        (char *)st->dir, "--if-pending", (char *)token,
+                        "--delay",       delay_s,        NULL};
+        extern char **environ;
+        if (chdir("/") == 0)
+            fexecve(exe, argv, environ);
+        long e = -(long)errno;
+        ssize_t w = write(p[1], &e, sizeof(e));
+        (void)w;
+        _exit(127);
+    }
+    close(exe);
+    close(p[1]);
+    long v, child = 0, exec_errno = 0;
+    ssize_t r;
+    while ((r = read(p[0], &v, sizeof(v))) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r != (ssize_t)sizeof(v))
+            break;
+        if (v > 0)
+            child = v;
+        else
+            exec_errno = -v;
+    }
+    close(p[0]);
+    int status;
+    while (waitpid(first, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (exec_errno)
+        return xg_fail(err, "cannot start the rollback watchdog: exec: %s",
+                       strerror((int)exec_errno));
+    if (child <= 0)
+        return xg_fail(err, "cannot start the rollback watchdog");
+    v = child;
+    *pid = v;
+    return 0;
+}
+
+static int spawn_systemd(const struct state *st, const char *token, unsigned delay,
+                         struct xg_err *err)
+{
+    char exe[PATH_MAX], unit[64], active[32];
+    if (self_exe(exe, err) < 0)
+        return -1;
+    snprintf(unit, sizeof(unit), "--unit=xenguard-rollback-%.16s", token);
+    snprintf(active, sizeof(active), "--on-active=%u", delay);
+    char *argv[] = {"systemd-run",
+                    "--quiet",
+                    "--collect",
+                    unit,
+                    active,
+                    "--timer-property=AccuracySec=100ms",
+                    exe,
+                    "rollback",
+                    "--state-dir",
+                    (char *)st->dir,
+                    "--if-pending",
+                    (char *)token,
+                    NULL};
+    if (run_quiet(argv) != 0)
+        return xg_fail(err, "systemd-run could not schedule the rollback timer");
+    return 0;
+}
+
+/* Stop a watchdog that is ours: its command line must carry the token. */
+static void disarm(const struct xg_pending *p)
+{
+    if (!strcmp(p->via, "systemd")) {
+        char unit[64];
+        snprintf(unit, sizeof(unit), "xenguard-rollback-%.16s.timer", p->token);
+        char *argv[] = {"systemctl", "stop", unit, NULL};
+        run_quiet(argv);
+        return;
+    }
+    if (p->pid <= 0)
+        return;
+    char path[64], *cmdline = NULL;
+    size_t len = 0;
+    struct xg_err ignored;
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", p->pid);
+    if (xg_file_read(path, true, &cmdline, &len, &ignored) < 0 || !cmdline)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (!cmdline[i])
+            cmdline[i] = ' ';
+    if (strstr(cmdline, p->token))
+        kill((pid_t)p->pid, SIGTERM);
+    free(cmdline);
+}
+
+/*
+ * Snapshots: the running xenguard state saved under a name ("previous",
+ * "confirmed"), as NAME.json (nftables) or NAME.ipt4 + NAME.ipt6 (iptables).
+ * The files present say which backend a snapshot belongs to.
+ */
+static const char *const ipt_ext[2] = {"ipt4", "ipt6"};
+
+static int snapshot_save(const struct state *st, enum xg_backend_kind be, const char *name,
+                         struct xg_err *err)
+{
+    char file[64];
+    if (be == XG_BACKEND_NFT) {
+        char *listing = NULL;
+        if (xg_nft_table_json(&listing, err) < 0)
+            return -1;
+        snprintf(file, sizeof(file), "%s.json", name);
+        int rc = state_write(st, file, listing ? listing : EMPTY_LISTING, err);
+        free(listing);
+        char *text = NULL;
+        if (rc == 0 && (rc = xg_nft_table_text(&text, err)) == 0) {
+            snprintf(file, sizeof(file), "%s.nft", name);
+            rc = state_write(st, file, text, err);
+        }
+        free(text);
+        for (int f = 0; f < 2 && rc == 0; f++) {
+            snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+            state_remove(st, file);
+        }
+        return rc;
+    }
+    for (int f = 0; f < 2; f++) {
+        char *save = NULL;
+        if (xg_ipt_save(f ? 6 : 4, &save, err) < 0)
+            return -1;
+        snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+        int rc = state_write(st, file, save, err);
+        free(save);
+        if (rc < 0)
+            return -1;
+    }
+    snprintf(file, sizeof(file), "%s.json", name);
+    state_remove(st, file);
+    snprintf(file, sizeof(file), "%s.nft", name);
+    state_remove(st, file);
+    return 0;
+}
+
+/* Put the snapshot back; 1 when there is none. */
+static int snapshot_restore(const struct state *st, const char *name, struct xg_err *err)
+{
+    char file[64], *saved[2] = {NULL, NULL}, *json = NULL;
+    int rc = -1;
+    snprintf(file, sizeof(file), "%s.nft", name);
+    if (state_read(st, file, &json, err) < 0)
+        return -1;
+    if (json) { /* the text listing: restores everything, set comments included */
+        rc = xg_nft_restore_text(json, err);
+        free(json);
+        return rc;
+    }
+    snprintf(file, sizeof(file), "%s.json", name);
+    if (state_read(st, file, &json, err) < 0)
+        return -1;
+    if (json) {
+        rc = xg_nft_restore(json, err);
+        free(json);
+        return rc;
+    }
+    for (int f = 0; f < 2; f++) {
+        snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+        if (state_read(st, file, &saved[f], err) < 0)
+            goto out;
+    }
+    if (!saved[0] && !saved[1]) {
+        rc = 1;
+        goto out;
+    }
+    for (int f = 0; f < 2; f++) {
+        char *current = NULL, *merged = NULL;
+        if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
+            goto out;
+        int mrc = xg_ipt_merge(current, saved[f], &merged, err);
+        free(current);
+        if (mrc < 0)
+            goto out;
+        mrc = *merged ? xg_ipt_restore(f ? 6 : 4, merged, false, "saved chains", err) : 0;
+        free(merged);
+        if (mrc < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(saved[0]);
+    free(saved[1]);
+    return rc;
+}
+
+static int snapshot_copy(const struct state *st, const char *from, const char *to,
+                         struct xg_err *err)
+{
+    static const char *const exts[] = {"json", "nft", "ipt4", "ipt6"};
+    for (size_t i = 0; i < 4; i++) {
+        char a[64], b[64], *text = NULL;
+        snprintf(a, sizeof(a), "%s.%s", from, exts[i]);
+        snprintf(b, sizeof(b), "%s.%s", to, exts[i]);
+        if (state_read(st, a, &text, err) < 0)
+            return -1;
+        int rc = text ? state_write(st, b, text, err) : 0;
+        if (!text)
+            state_remove(st, b);
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int backend_of_snapshot(const struct state *st, const char *name)
+{
+    char file[64], path[PATH_MAX];
+    snprintf(file, sizeof(file), "%s.ipt4", name);
+    state_path(st, file, path);
+    return access(path, F_OK) == 0 ? XG_BACKEND_IPTABLES : XG_BACKEND_NFT;
+}
+
+/* Load the new ruleset. iptables: per family, undoing IPv4 if IPv6 fails. */
+static int load(const struct state *st, const struct xg_apply_opts *o, struct xg_err *err)
+{
+    if (o->backend == XG_BACKEND_NFT)
+        return xg_nft_run(o->nft_text, false, o->name, NULL, err);
+    for (int f = 0; f < 2; f++) {
+        char *current = NULL;
+        if (!o->ipt_text[f] || !*o->ipt_text[f])
+            continue;
+        if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
+            return -1;
+        bool hooked = xg_ipt_hooked(current);
+        free(current);
+        if (xg_ipt_restore(f ? 6 : 4, hooked ? o->ipt_text_nohook[f] : o->ipt_text[f], true,
+                           o->name, err) < 0) {
+            if (f == 1) {
+                struct xg_err ignored;
+                snapshot_restore(st, "previous", &ignored);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct xg_err *err)
+{
+    struct state st;
+    struct xg_pending old;
+    int rc = -1;
+    memset(pending, 0, sizeof(*pending));
+    if (state_open(&st, o->state_dir, err) < 0)
+        goto out;
+    int has = pending_load(&st, &old, err);
+    if (has < 0)
+        goto out;
+    if (has) {
+        xg_fail(err,
+                "an earlier apply is waiting for confirmation (rollback in %lds): run "
+                "'xenguard confirm' or 'xenguard rollback' first",
+                (long)(old.deadline - time(NULL)));
+        goto out;
+    }
+    if (snapshot_save(&st, o->backend, "previous", err) < 0)
+        goto out;
+    if (o->timeout) {
+        enum xg_rollback_via via = o->via == XG_VIA_AUTO ? xg_rollback_via_auto() : o->via;
+        if (make_token(pending->token, err) < 0)
+            goto out;
+        pending->deadline = time(NULL) + (time_t)o->timeout;
+        snprintf(pending->via, sizeof(pending->via), "%s", xg_rollback_via_name(via));
+        if (pending_store(&st, pending, err) < 0)
+            goto out;
+        int armed = via == XG_VIA_SYSTEMD
+                        ? spawn_systemd(&st, pending->token, o->timeout, err)
+                        : spawn_process(&st, pending->token, o->timeout, &pending->pid, err);
+        if (armed < 0 || pending_store(&st, pending, err) < 0) {
+            disarm(pending);
+            state_remove(&st, "pending");
+            goto out;
+        }
+    }
+    if (load(&st, o, err) < 0) {
+        if (o->timeout) {
+            disarm(pending);
+            state_remove(&st, "pending");
+        }
+        goto out;
+    }
+    struct xg_err ignored;
+    if (o->backend == XG_BACKEND_NFT)
+        state_write(&st, "applied.nft", o->nft_text, &ignored);
+    if (!o->timeout && snapshot_save(&st, o->backend, "confirmed", err) < 0)
+        goto out;
+    rc = 0;
+out:
+    state_close(&st);
+    return rc;
+}
+
+int xg_confirm(const char *state_dir, struct xg_err *err)
+{
+    struct state st;
+    struct xg_pending p;
+    int rc = -1;
+    if (state_open(&st, state_dir, err) < 0)
+        goto out;
+    int has = pending_load(&st, &p, err);
+    if (has <= 0) {
+        rc = has < 0 ? -1 : 1;
+        goto out;
+    }
+    if (snapshot_save(&st, backend_of_snapshot(&st, "previous"), "confirmed", err) < 0)
+        goto out;
+    state_remove(&st, "pending");
+    disarm(&p);
+    rc = 0;
+out:
+    state_close(&st);
+    return rc;
+}
+
+static void log_rollback(const struct state *st, const char *token)
+{
+    char line[160], path[PATH_MAX];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(line + strlen(line), sizeof(line) - strlen(line),
+             " rolled back unconfirmed apply %s\n", token);
+    state_path(st, "rollback.log", path);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ssize_t ignored = write(fd, line, strlen(line));
+        (void)ignored;
+        close(fd);
+    }
+}
+
+int xg_rollback(const char *state_dir, const char *token, struct xg_err *err)
+{
+    struct state st;
+    struct xg_pending p;
+    int rc = -1;
+    if (state_open(&st, state_dir, err) < 0)
+        goto out;
+    int has = pending_load(&st, &p, err);
+    if (has < 0)
+        goto out;
+    if (token && (!has || strcmp(p.token, token))) {
+        rc = 1;
+        goto out;
+    }
+    int restored = snapshot_restore(&st, "previous", err);
+    if (restored < 0)
+        goto out;
+    if (restored == 1) {
+        xg_fail(err, "%s: no saved ruleset to roll back to (nothing was applied yet)", st.dir);
+        goto out;
+    }
+    state_remove(&st, "pending");
+    if (token) {
+        log_rollback(&st, token);
+    } else {
+        if (has)
+            disarm(&p);
+        if (snapshot_copy(&st, "previous", "confirmed", err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    state_close(&st);
+    return rc;
+}
+
+int xg_apply_boot(const char *state_dir, struct xg_err *err)
+{
+    struct state st;
+    int rc = -1;
+    if (state_open(&st, state_dir, err) == 0)
+        rc = snapshot_restore(&st, "confirmed", err);
+    state_close(&st);
+    return rc;
+}

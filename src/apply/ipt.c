@@ -1,0 +1,298 @@
+/*
+ * ipt.c — iptables-save / iptables-restore plumbing and the merge that
+ * restores only xenguard's chains (see ipt.h).
+ */
+#include "apply/ipt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+
+#define XG_CHAIN_PREFIX "XENGUARD-"
+
+/* Run argv with `in` on stdin; capture stdout into *out (if non-NULL) and stderr into ebuf. */
+static int run_io(char *const argv[], const char *in, char **out, char *ebuf, size_t esize)
+{
+    int pin[2], pout[2], perr[2];
+    if (pipe2(pin, O_CLOEXEC) < 0)
+        return -1;
+    if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(pin[0], 0);
+        dup2(pout[1], 1);
+        dup2(perr[1], 2);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pin[0]);
+    close(pout[1]);
+    close(perr[1]);
+    /* Restore inputs are small enough for the pipe buffer in practice; write
+     * fully before reading (the tools read all input before writing much). */
+    size_t len = in ? strlen(in) : 0, off = 0;
+    while (off < len) {
+        ssize_t n = write(pin[1], in + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    close(pin[1]);
+    struct xg_buf ob = {0};
+    char chunk[8192];
+    ssize_t n;
+    while ((n = read(pout[0], chunk, sizeof(chunk) - 1)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) {
+            chunk[n] = '\0';
+            xg_buf_puts(&ob, chunk);
+        }
+    }
+    close(pout[0]);
+    size_t used = 0;
+    while (used < esize - 1 &&
+           ((n = read(perr[0], ebuf + used, esize - 1 - used)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            used += (size_t)n;
+    ebuf[used] = '\0';
+    close(perr[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (out)
+        *out = strdup(xg_buf_str(&ob));
+    xg_buf_free(&ob);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool xg_ipt_legacy_in_use(void)
+{
+    char ebuf[256], *out = NULL;
+    char *argv[] = {"iptables", "-V", NULL};
+    bool legacy =
+        run_io(argv, NULL, &out, ebuf, sizeof(ebuf)) == 0 && out && strstr(out, "(legacy)");
+    free(out);
+    return legacy;
+}
+
+int xg_ipt_save(uint8_t family, char **out, struct xg_err *err)
+{
+    char ebuf[512];
+    char *argv[] = {family == 6 ? "ip6tables-save" : "iptables-save", NULL};
+    if (run_io(argv, NULL, out, ebuf, sizeof(ebuf)) != 0 || !*out) {
+        free(*out);
+        *out = NULL;
+        ebuf[strcspn(ebuf, "\n")] = '\0';
+        return xg_fail(err, "%s failed: %s", argv[0], ebuf);
+    }
+    return 0;
+}
+
+int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *name,
+                   struct xg_err *err)
+{
+    char ebuf[1024];
+    char *cmd = family == 6 ? "ip6tables-restore" : "iptables-restore";
+    char *argv[] = {cmd, noflush ? "--noflush" : NULL, NULL};
+    if (run_io(argv, text, NULL, ebuf, sizeof(ebuf)) != 0) {
+        /* iptables-restore's own words, e.g. "iptables-restore: line 7 failed" */
+        for (char *p = ebuf; *p; p++)
+            if (*p == '\n')
+                *p = *(p + 1) ? ' ' : '\0';
+        return xg_fail(err, "%s (%s): %s", name, cmd, *ebuf ? ebuf : "failed");
+    }
+    return 0;
+}
+
+static bool is_ours_chain(const char *s)
+{
+    return !strncmp(s, XG_CHAIN_PREFIX, strlen(XG_CHAIN_PREFIX));
+}
+
+/* A rule line "-A CHAIN ... -j XENGUARD-..." or "-I CHAIN [N] ... -j XENGUARD-...". */
+static bool is_jump_to_ours(const char *line)
+{
+    return strstr(line, " -j " XG_CHAIN_PREFIX) || strstr(line, " -g " XG_CHAIN_PREFIX);
+}
+
+bool xg_ipt_hooked(const char *save_text)
+{
+    for (const char *l = save_text; *l;) {
+        size_t len = strcspn(l, "\n");
+        char line[4096];
+        snprintf(line, sizeof(line), "%.*s", (int)len, l);
+        if (!strncmp(line, "-A ", 3) && !is_ours_chain(line + 3) && is_jump_to_ours(line))
+            return true;
+        l += len + (l[len] == '\n');
+    }
+    return false;
+}
+
+enum { MAX_TABLES = 8 };
+
+struct table_parts {
+    char name[32];
+    struct xg_buf decls_other, rules_other;           /* from current */
+    struct xg_buf decls_ours, hooks_ours, rules_ours; /* from saved */
+    bool any_ours_now, any_ours_saved;
+    bool in_current; /* the current save has this table */
+};
+
+static bool known_table(const char *name)
+{
+    static const char *const names[] = {"raw", "mangle", "nat", "filter", "security"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
+static struct table_parts *table_get(struct table_parts *t, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(t[i].name, name))
+            return &t[i];
+    if (*n == MAX_TABLES)
+        return NULL;
+    memset(&t[*n], 0, sizeof(t[*n]));
+    snprintf(t[*n].name, sizeof(t[*n].name), "%.31s", name);
+    return &t[(*n)++];
+}
+
+/* "-I INPUT 1 -j X" -> "-A INPUT -j X" (the backend's hook lines, in a save's form). */
+static void as_append(const char *line, struct xg_buf *out)
+{
+    char chain[64];
+    int used = 0;
+    if (sscanf(line, "-I %63s %n", chain, &used) == 1) {
+        const char *rest = line + used;
+        if (*rest >= '0' && *rest <= '9')
+            rest += strspn(rest, "0123456789 ");
+        xg_buf_printf(out, "-A %s %s\n", chain, rest);
+    } else {
+        xg_buf_printf(out, "%s\n", line);
+    }
+}
+
+static int split(const char *text, bool from_saved, struct table_parts *t, size_t *n,
+                 struct xg_err *err)
+{
+    struct table_parts *cur = NULL;
+    for (const char *l = text ? text : ""; *l;) {
+        size_t len = strcspn(l, "\n");
+        char line[8192];
+        if (len >= sizeof(line))
+            return xg_fail(err, "iptables-save: line longer than %zu bytes", sizeof(line));
+        memcpy(line, l, len);
+        line[len] = '\0';
+        l += len + (l[len] == '\n');
+        if (line[0] == '*') {
+            if (!known_table(line + 1))
+                return xg_fail(err, "iptables-save: unknown table '%.40s'", line + 1);
+            if (!(cur = table_get(t, n, line + 1)))
+                return xg_fail(err, "iptables-save: too many tables");
+            if (!from_saved)
+                cur->in_current = true;
+        } else if (!cur || line[0] == '#' || !line[0] || !strcmp(line, "COMMIT")) {
+            continue;
+        } else if (line[0] == ':') {
+            bool ours = is_ours_chain(line + 1);
+            if (ours && from_saved) {
+                xg_buf_printf(&cur->decls_ours, "%s\n", line);
+                cur->any_ours_saved = true;
+            } else if (ours) {
+                cur->any_ours_now = true;
+            } else if (!from_saved) {
+                xg_buf_printf(&cur->decls_other, "%s\n", line);
+            } else if (!cur->in_current) {
+                /* built-in chain of a table only the saved state has */
+                xg_buf_printf(&cur->decls_other, "%s\n", line);
+            }
+        } else if (line[0] == '-' && (line[1] == 'A' || line[1] == 'I')) {
+            bool ours = is_ours_chain(line + 3), jump = is_jump_to_ours(line);
+            if (from_saved && ours) {
+                xg_buf_printf(&cur->rules_ours, "%s\n", line);
+            } else if (from_saved && jump) {
+                as_append(line, &cur->hooks_ours);
+                cur->any_ours_saved = true;
+            } else if (ours || jump) {
+                cur->any_ours_now = true;
+            } else if (!from_saved) {
+                xg_buf_printf(&cur->rules_other, "%s\n", line);
+            }
+        }
+    }
+    return 0;
+}
+
+int xg_ipt_merge(const char *current, const char *saved, char **out, struct xg_err *err)
+{
+    struct table_parts t[MAX_TABLES];
+    size_t n = 0;
+    int rc = 0;
+    if (split(current, false, t, &n, err) < 0 || split(saved, true, t, &n, err) < 0)
+        rc = -1;
+    struct xg_buf b = {0};
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!t[i].any_ours_now && !t[i].any_ours_saved)
+            continue;
+        /* hooks first in their built-in chain: split the other rules per chain */
+        xg_buf_printf(&b, "*%s\n%s%s", t[i].name, xg_buf_str(&t[i].decls_other),
+                      xg_buf_str(&t[i].decls_ours));
+        xg_buf_puts(&b, xg_buf_str(&t[i].hooks_ours));
+        xg_buf_puts(&b, xg_buf_str(&t[i].rules_other));
+        xg_buf_puts(&b, xg_buf_str(&t[i].rules_ours));
+        xg_buf_puts(&b, "COMMIT\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        xg_buf_free(&t[i].decls_other);
+        xg_buf_free(&t[i].rules_other);
+        xg_buf_free(&t[i].decls_ours);
+        xg_buf_free(&t[i].hooks_ours);
+        xg_buf_free(&t[i].rules_ours);
+    }
+    if (rc == 0 && xg_buf_failed(&b))
+        rc = xg_fail(err, "out of memory");
+    *out = rc == 0 ? strdup(xg_buf_str(&b)) : NULL;
+    xg_buf_free(&b);
+    return rc == 0 && !*out ? xg_fail(err, "out of memory") : rc;
+}
+
+int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err)
+{
+    struct xg_buf b = {0};
+    const char *table = "";
+    char tname[32] = "";
+    for (const char *l = save_text ? save_text : ""; *l;) {
+        size_t len = strcspn(l, "\n");
+        char line[8192];
+        snprintf(line, sizeof(line), "%.*s", (int)len, l);
+        l += len + (l[len] == '\n');
+        if (line[0] == '*') {
+            snprintf(tname, sizeof(tname), "%.31s", line + 1);
+            table = tname;
+        } else if (line[0] == ':' && is_ours_chain(line + 1)) {
+            xg_buf_printf(&b, "%s :%.*s\n", table, (int)strcspn(line + 1, " "), line + 1);
+        } else if (line[0] == '-' && (is_ours_chain(line + 3) || is_jump_to_ours(line))) {
+            xg_buf_printf(&b, "%s ", table);
+            as_append(line, &b);
+        }
+    }
+    if (xg_buf_failed(&b))
+        return xg_fail(err, "out of memory");
+    *out = strdup(xg_buf_str(&b));
+    xg_buf_free(&b);
+    return *out ? 0 : xg_fail(err, "out of memory");
+}

@@ -1,0 +1,47 @@
+/*
+ * ipt.h — apply on hosts whose netfilter is driven by legacy iptables.
+ *
+ * Kept simple: the compiled text goes to `iptables-restore --noflush` /
+ * `ip6tables-restore --noflush` (xenguard's XENGUARD-* chains are flushed
+ * and refilled, the jump from the built-in chain is added only if it is not
+ * there yet). Saving is `iptables-save`. Restoring a saved state merges: the
+ * CURRENT save with every XENGUARD-* chain and every jump to one removed,
+ * plus the SAVED state's XENGUARD-* chains and jumps (first in their built-in
+ * chain, where xenguard inserts them), restored per table. Other software's
+ * rules are taken from the current save, so what Docker or the vif scripts
+ * added in the meantime stays.
+ *
+ * Atomicity is iptables': per table and per family (raw, then filter; IPv4,
+ * then IPv6), not one transaction like nftables. The commands are whatever
+ * `iptables-restore` etc. are on PATH: the legacy ones on a legacy host.
+ */
+#ifndef XG_APPLY_IPT_H
+#define XG_APPLY_IPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/* Does `iptables -V` report the legacy (x_tables) variant? */
+bool xg_ipt_legacy_in_use(void);
+
+/* iptables-save / ip6tables-save output (malloc'd). */
+int xg_ipt_save(uint8_t family, char **out, struct xg_err *err);
+
+/* Feed `text` to (ip6)iptables-restore, with --noflush or not. `name` is for messages. */
+int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *name,
+                   struct xg_err *err);
+
+/* Is some built-in chain already jumping to a XENGUARD-* chain? */
+bool xg_ipt_hooked(const char *save_text);
+
+/* Restore input: `current` without xenguard's chains and jumps, plus those of
+ * `saved` (NULL or "" for none). Tables with nothing of xenguard in either
+ * are left out (not touched). */
+int xg_ipt_merge(const char *current, const char *saved, char **out, struct xg_err *err);
+
+/* Only xenguard's lines of a save (declarations, rules, jumps), for comparing. */
+int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * nft.h — talking to the kernel's nftables through libnftables.
+ *
+ * Every change apply makes is one nft_run_cmd_from_buffer() call, i.e. one
+ * netlink batch: the kernel takes all of it or none of it, so a rejected
+ * ruleset leaves the running one untouched. Errors are captured from
+ * libnftables' error buffer and reduced to one line that names the input
+ * and its line ("FILE:LINE:COL: Error: ...: `offending text`").
+ *
+ * Only `table inet xenguard` is ever read or written here; other tables
+ * (Docker, libvirt, Xen's vif rules) are not looked at.
+ */
+#ifndef XG_APPLY_NFT_H
+#define XG_APPLY_NFT_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+
+#define XG_NFT_FAMILY "inet"
+#define XG_NFT_TABLE  "xenguard"
+
+/* Run `cmds` (nft syntax, or nft JSON when `json`) in one transaction. `name`
+ * replaces libnftables' "<cmdline>" in error messages. If `out` is non-NULL
+ * it receives what nft printed (malloc'd). */
+int xg_nft_run(const char *cmds, bool json, const char *name, char **out, struct xg_err *err);
+
+/* The running `table inet xenguard` as `nft -j list table` JSON (malloc'd),
+ * or *out = NULL when there is no such table. */
+int xg_nft_table_json(char **out, struct xg_err *err);
+
+/* Put back a table saved by xg_nft_table_json() (NULL: no table) in one
+ * transaction: add, delete, recreate; nothing else changes. */
+int xg_nft_restore(const char *saved_json, struct xg_err *err);
+
+/* The same table as `nft list table` text ("" when absent). nft 1.0.6's JSON
+ * input drops set comments, so restores prefer this form. */
+int xg_nft_table_text(char **out, struct xg_err *err);
+
+/* Put back a table saved by xg_nft_table_text() ("" = no table), one transaction. */
+int xg_nft_restore_text(const char *saved_text, struct xg_err *err);
+
+/* Canonical text of a ruleset listing restricted to table inet xenguard:
+ * no metainfo, handles or counter values, keys sorted. Two listings of the
+ * same rules give the same text. */
+int xg_nft_normalize(const char *json, char **out, struct xg_err *err);
+
+/*
+ * Load `cmds` into a new, empty network namespace (a forked child that
+ * unshares its netns; the host's ruleset is not touched) and return the
+ * kernel's `list ruleset` JSON of it. This is how a ruleset file is checked
+ * before it goes near the real kernel: syntax, kernel acceptance, and that
+ * it creates nothing but table inet xenguard. Needs CAP_SYS_ADMIN.
+ */
+int xg_nft_scratch(const char *cmds, const char *name, char **json_out, struct xg_err *err);
+
+#endif

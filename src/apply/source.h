@@ -1,0 +1,44 @@
+/*
+ * source.h — where the ruleset to apply comes from.
+ *
+ * Either the policy (compiled: policy -> IR -> nft text, the IR kept for
+ * the lockout guard) or a ruleset file written by hand or by `xenguard
+ * firewall`. A file is wrapped as `table inet xenguard {}` + `delete table
+ * inet xenguard` + `include "FILE"`, so it replaces our table as a whole and
+ * nft's errors name the file and its line; it is loaded into a scratch
+ * network namespace first, which proves the kernel accepts it and that it
+ * creates nothing but table inet xenguard.
+ */
+#ifndef XG_APPLY_SOURCE_H
+#define XG_APPLY_SOURCE_H
+
+#include <stdbool.h>
+
+#include "ir/ir.h"
+#include "policy/policy.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+struct xg_source {
+    char name[512];       /* for messages */
+    struct xg_buf nft;    /* commands replacing table inet xenguard */
+    bool have_ir;         /* compiled from a policy: `ir` is set */
+    struct xg_ruleset ir; /* the compiled ruleset */
+    struct xg_policy policy;
+    bool have_policy;
+    char *scratch_json; /* kernel listing from the scratch check (file sources) */
+};
+
+/* Compile `policy_path`; warnings are appended to `warnings`. */
+int xg_source_from_policy(struct xg_source *s, const char *policy_path,
+                          struct xg_warnings *warnings, struct xg_err *err);
+
+/* Wrap and scratch-check an nft ruleset file. */
+int xg_source_from_file(struct xg_source *s, const char *path, struct xg_err *err);
+
+/* The kernel's listing of the candidate (scratch namespace), computed once. */
+int xg_source_listing(struct xg_source *s, const char **json, struct xg_err *err);
+
+void xg_source_free(struct xg_source *s);
+
+#endif

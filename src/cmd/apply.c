@@ -1,0 +1,290 @@
+/*
+ * apply.c — `xenguard apply`: load the policy's ruleset without lockout risk.
+ *
+ * The verb is the orchestration only: where the ruleset comes from
+ * (apply/source.c), whether it would cut off the caller (apply/guard.c),
+ * and the save / watchdog / atomic load sequence (apply/apply.c). On a
+ * terminal it asks for confirmation itself; otherwise it leaves the
+ * watchdog armed and tells the user to run `xenguard confirm`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply/apply.h"
+#include "apply/guard.h"
+#include "apply/ipt.h"
+#include "apply/source.h"
+#include "backend/backend.h"
+#include "verbs.h"
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "Usage: xenguard apply [-c FILE | --ruleset FILE] [--timeout SECONDS] [--yes]\n"
+        "                      [--force] [--state-dir DIR] [--rollback-via auto|process|systemd]\n"
+        "       xenguard apply --boot [--state-dir DIR]\n\n"
+        "Load the policy's firewall into table inet xenguard in one atomic transaction.\n"
+        "Nothing else in the kernel's ruleset changes. Unless 'xenguard confirm' runs\n"
+        "within the timeout, the previous table is restored.\n\n"
+        "  -c, --config FILE      policy file (default %s)\n"
+        "  -r, --ruleset FILE     load this nft ruleset file instead of compiling a policy\n"
+        "  -t, --timeout SECONDS  roll back unless confirmed within SECONDS (default %d)\n"
+        "  -y, --yes              keep the new ruleset at once (no rollback timer)\n"
+        "  -f, --force            load even if it would cut off this ssh session\n"
+        "  -s, --state-dir DIR    saved rulesets and pending state (default %s)\n"
+        "      --rollback-via M   auto (systemd timer if possible), process, systemd\n"
+        "      --boot             load the last confirmed ruleset (xenguard.service)\n"
+        "  -h, --help             this text\n",
+        XG_DEFAULT_POLICY_PATH, XG_DEFAULT_TIMEOUT, XG_DEFAULT_STATE_DIR);
+}
+
+/* Lockout guard: 0 = go ahead, -1 = refused (message printed). */
+static int guard(struct xg_source *src, bool force)
+{
+    const char *conn = getenv("SSH_CONNECTION");
+    struct xg_session s;
+    struct xg_err err = {{0}};
+    enum xg_guard_result r;
+    char what[200];
+    if (!conn || !*conn)
+        return 0;
+    if (xg_session_parse(conn, &s, &err) < 0) {
+        fprintf(stderr, "xenguard apply: %s\n", err.msg);
+        return force ? 0 : -1;
+    }
+    xg_session_find_iif(&s);
+    xg_session_describe(&s, what, sizeof(what));
+    int rc;
+    if (src->have_ir) {
+        rc = xg_guard_check(&src->ir, &s, &r, &err);
+    } else {
+        const char *json;
+        rc = xg_source_listing(src, &json, &err);
+        if (rc == 0)
+            rc = xg_guard_check_json(json, src->name, &s, &r, &err);
+    }
+    if (rc < 0) {
+        if (force) {
+            fprintf(stderr, "xenguard apply: warning: lockout guard skipped (--force): %s\n",
+                    err.msg);
+            return 0;
+        }
+        fprintf(stderr,
+                "xenguard apply: refusing: cannot check that %s stay open: %s "
+                "(use --force to load anyway)\n",
+                what, err.msg);
+        return -1;
+    }
+    if (r == XG_GUARD_KEEPS)
+        return 0;
+    const char *how = r == XG_GUARD_DROPS ? "would drop" : "might drop (unmodelled matches)";
+    if (force) {
+        fprintf(stderr, "xenguard apply: warning: %s %s; loading anyway (--force)\n", src->name,
+                how);
+        return 0;
+    }
+    fprintf(stderr,
+            "xenguard apply: refusing: %s %s %s (this session, SSH_CONNECTION); "
+            "nothing was changed. Fix the policy, or use --force\n",
+            src->name, how, what);
+    return -1;
+}
+
+/* On a terminal: wait for "yes" until the deadline. */
+static bool ask_keep(time_t deadline)
+{
+    char line[32];
+    fprintf(stderr,
+            "Keep this ruleset? Type 'yes' within %lds (anything else restores the old one): ",
+            (long)(deadline - time(NULL)));
+    fflush(stderr);
+    long left = (long)(deadline - time(NULL));
+    struct pollfd p = {.fd = 0, .events = POLLIN};
+    if (left <= 0 || poll(&p, 1, (int)left * 1000) <= 0 || !fgets(line, sizeof(line), stdin))
+        return false;
+    line[strcspn(line, "\r\n")] = '\0';
+    return !strcmp(line, "yes") || !strcmp(line, "y");
+}
+
+int cmd_apply(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"ruleset", required_argument, NULL, 'r'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"yes", no_argument, NULL, 'y'},
+                                         {"force", no_argument, NULL, 'f'},
+                                         {"state-dir", required_argument, NULL, 's'},
+                                         {"rollback-via", required_argument, NULL, 'V'},
+                                         {"boot", no_argument, NULL, 'B'},
+                                         {"backend", required_argument, NULL, 'K'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = XG_DEFAULT_POLICY_PATH, *ruleset = NULL;
+    struct xg_apply_opts o = {.state_dir = XG_DEFAULT_STATE_DIR, .timeout = XG_DEFAULT_TIMEOUT};
+    bool force = false, boot = false, yes = false;
+    const char *backend = "auto";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:r:t:yfs:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'r':
+            ruleset = optarg;
+            break;
+        case 't': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > 3600) {
+                fprintf(stderr, "xenguard apply: --timeout: 1..3600 seconds, not '%s'\n", optarg);
+                return 2;
+            }
+            o.timeout = (unsigned)v;
+            break;
+        }
+        case 'y':
+            yes = true;
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 's':
+            o.state_dir = optarg;
+            break;
+        case 'V':
+            if (!strcmp(optarg, "auto"))
+                o.via = XG_VIA_AUTO;
+            else if (!strcmp(optarg, "process"))
+                o.via = XG_VIA_PROCESS;
+            else if (!strcmp(optarg, "systemd"))
+                o.via = XG_VIA_SYSTEMD;
+            else {
+                fprintf(stderr, "xenguard apply: --rollback-via: auto, process or systemd\n");
+                return 2;
+            }
+            break;
+        case 'B':
+            boot = true;
+            break;
+        case 'K':
+            if (!strcmp(optarg, "auto") || !strcmp(optarg, "nft") || !strcmp(optarg, "iptables")) {
+                backend = optarg;
+                break;
+            }
+            fprintf(stderr, "xenguard apply: --backend: auto, nft or iptables\n");
+            return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    struct xg_err err = {{0}};
+    if (boot) {
+        int rc = xg_apply_boot(o.state_dir, &err);
+        if (rc < 0)
+            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+        else if (rc == 1)
+            printf("xenguard: no confirmed ruleset in %s; nothing loaded\n", o.state_dir);
+        else
+            printf("xenguard: loaded the confirmed ruleset from %s\n", o.state_dir);
+        return rc < 0 ? 1 : 0;
+    }
+    if (yes)
+        o.timeout = 0;
+    o.backend = !strcmp(backend, "iptables") || (!strcmp(backend, "auto") && xg_ipt_legacy_in_use())
+                    ? XG_BACKEND_IPTABLES
+                    : XG_BACKEND_NFT;
+    if (o.backend == XG_BACKEND_IPTABLES && ruleset) {
+        fprintf(stderr, "xenguard apply: --ruleset is nft text; the iptables backend compiles the "
+                        "policy (-c)\n");
+        return 2;
+    }
+
+    struct xg_source src;
+    struct xg_warnings warnings = {0};
+    int rc = ruleset ? xg_source_from_file(&src, ruleset, &err)
+                     : xg_source_from_policy(&src, config, &warnings, &err);
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
+    xg_warnings_free(&warnings);
+    if (rc < 0) {
+        fprintf(stderr, "xenguard apply: %s\n", err.msg);
+        xg_source_free(&src);
+        return 1;
+    }
+    if (guard(&src, force) < 0) {
+        xg_source_free(&src);
+        return 1;
+    }
+    o.name = src.name;
+    o.nft_text = xg_buf_str(&src.nft);
+    struct xg_buf ipt[2][2] = {{{0}}}; /* [family][hook] */
+    if (o.backend == XG_BACKEND_IPTABLES) {
+        for (int f = 0; f < 2 && rc == 0; f++)
+            for (int h = 0; h < 2 && rc == 0; h++)
+                rc = xg_backend_iptables_ex(&src.ir, f ? 6 : 4, h, &ipt[f][h], &err);
+        if (rc < 0) {
+            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+            xg_source_free(&src);
+            for (int f = 0; f < 2; f++)
+                for (int h = 0; h < 2; h++)
+                    xg_buf_free(&ipt[f][h]);
+            return 1;
+        }
+        for (int f = 0; f < 2; f++) {
+            o.ipt_text[f] = xg_buf_str(&ipt[f][1]);
+            o.ipt_text_nohook[f] = xg_buf_str(&ipt[f][0]);
+        }
+    }
+    struct xg_pending p;
+    rc = xg_apply(&o, &p, &err);
+    xg_source_free(&src);
+    for (int f = 0; f < 2; f++)
+        for (int h = 0; h < 2; h++)
+            xg_buf_free(&ipt[f][h]);
+    if (rc < 0) {
+        fprintf(stderr, "xenguard apply: %s\nxenguard apply: nothing was changed\n", err.msg);
+        return 1;
+    }
+    const char *what =
+        o.backend == XG_BACKEND_NFT ? "table inet xenguard" : "the XENGUARD-* chains (iptables)";
+    if (!o.timeout) {
+        printf("xenguard: loaded %s and kept it (--yes)\n", what);
+        return 0;
+    }
+    printf("xenguard: loaded %s; the previous state is restored in %us unless "
+           "confirmed (%s watchdog%s)\n",
+           what, o.timeout, p.via, p.pid ? "" : " timer");
+    fflush(stdout);
+    if (isatty(0) && isatty(2)) {
+        bool keep = ask_keep(p.deadline);
+        rc = keep ? xg_confirm(o.state_dir, &err) : xg_rollback(o.state_dir, p.token, &err);
+        if (rc < 0) {
+            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+            return 1;
+        }
+        if (keep && rc == 0) {
+            printf("xenguard: confirmed\n");
+            return 0;
+        }
+        printf("xenguard: the previous ruleset is back\n");
+        return 1;
+    }
+    printf("xenguard: run 'xenguard confirm' within %us to keep it\n", o.timeout);
+    return 0;
+}

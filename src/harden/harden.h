@@ -1,0 +1,45 @@
+/*
+ * harden.h — the configuration the "Securing Xen" chapter asks for, as text.
+ *
+ * Each generator is a pure function: the current file's text (if any) and
+ * the policy in, the wanted text out. The verb (src/cmd/harden.c) shows the
+ * difference and, with --write, replaces the file atomically with a backup.
+ * Running a generator on its own output gives the same text again, which is
+ * what makes `harden --write` idempotent.
+ *
+ *   xend    xend-config.sxp edited in place: comments and unrelated lines
+ *           kept, our keys replaced where they are (or added after their
+ *           commented-out default): relocation server on only for transport
+ *           xend, bound to the management address, hosts-allow as anchored
+ *           regexes with doubled backslashes, the HTTP / TCP XML-RPC / Xen-API
+ *           TCP listeners and the SSL relocation server off (the unix sockets
+ *           that `xm` uses stay).
+ *   sshd    a drop-in for sshd_config.d/: ListenAddress on the management
+ *           address, keys only, root only with a key, AllowUsers = admins.
+ *   sysctl  reverse-path filtering on; source routing and redirects off.
+ */
+#ifndef XG_HARDEN_HARDEN_H
+#define XG_HARDEN_HARDEN_H
+
+#include "net/addr.h"
+#include "policy/policy.h"
+#include "util/err.h"
+
+/* The local address to bind management services to: `ifname`'s first IPv4
+ * address, else its first global IPv6 address (getifaddrs, read-only). */
+int xg_iface_address(const char *ifname, struct xg_prefix *out, struct xg_err *err);
+
+/* hosts-allow value for the peers: "^192\\.0\\.2\\.11$ ^192\\.0\\.2\\.12$" as it
+ * is written in the file (backslashes doubled). Prefixes are written as octet
+ * wildcards when byte-aligned, expanded when up to 256 addresses, refused
+ * otherwise. */
+int xg_xend_hosts_allow(const struct xg_prefix_list *peers, char **out, struct xg_err *err);
+
+int xg_harden_xend(const char *old, const struct xg_policy *p, const struct xg_prefix *address,
+                   char **out, struct xg_err *err);
+int xg_harden_sshd(const struct xg_policy *p, const struct xg_prefix *address, char **out,
+                   struct xg_err *err);
+/* Policy-independent; the same text as systemd/99-xenguard.conf. */
+const char *xg_harden_sysctl(void);
+
+#endif
