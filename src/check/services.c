@@ -53,6 +53,40 @@ static bool allowed(const struct xg_host *h, const struct xg_socket *s)
     return false;
 }
 
+/* The daemons the toolstack needs, listening or not (xenconsoled never listens,
+ * xenstored only on a Unix socket): evidence that the audit saw them. */
+static void note_toolstack_daemons(const struct xg_host *h, struct xg_result *r)
+{
+    static const char *const xl_daemons[] = {"xenstored|oxenstored", "xenconsoled", NULL};
+    static const char *const xapi_daemons[] = {"xapi", "xenstored|oxenstored", "xenconsoled", NULL};
+    const char *const *want = h->toolstack == XG_TOOLSTACK_XAPI ? xapi_daemons : xl_daemons;
+    char seen[512] = "", missing[256] = "";
+
+    if (h->toolstack == XG_TOOLSTACK_NONE || !h->process_count)
+        return;
+    for (; *want; want++) {
+        bool found = false;
+        for (size_t i = 0; i < h->process_count && !found; i++) {
+            char alts[64], *save = NULL;
+            snprintf(alts, sizeof(alts), "%s", *want);
+            for (char *a = strtok_r(alts, "|", &save); a && !found; a = strtok_r(NULL, "|", &save))
+                if (!strcmp(h->processes[i].name, a)) {
+                    found = true;
+                    snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s%s (pid %d)",
+                             seen[0] ? ", " : "", a, (int)h->processes[i].pid);
+                }
+        }
+        if (!found)
+            snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+                     missing[0] ? ", " : "", *want);
+    }
+    if (seen[0])
+        xg_evidence(r, "expected for %s and running: %s", xg_toolstack_name(h->toolstack), seen);
+    if (missing[0])
+        xg_evidence(r, "expected for %s but not running: %s", xg_toolstack_name(h->toolstack),
+                    missing);
+}
+
 static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
@@ -74,6 +108,7 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
     }
     xg_evidence(r, "%zu listening sockets, %zu reachable beyond loopback and allowed",
                 h->socket_count, ok);
+    note_toolstack_daemons(h, r);
 }
 
 static bool addr_on_iface(const struct xg_host *h, const char *ifname, const struct xg_prefix *a)

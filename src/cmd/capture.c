@@ -223,11 +223,11 @@ static void capture_procs(struct cap *c)
                 any = true;
         }
         closedir(fd);
-        if (any) {
-            char comm[300];
-            snprintf(comm, sizeof(comm), "/proc/%s/comm", e->d_name);
-            copy_proc(c, comm);
-        }
+        (void)any;
+        /* every process's name: the audit names the toolstack's daemons too */
+        char comm[300];
+        snprintf(comm, sizeof(comm), "/proc/%s/comm", e->d_name);
+        copy_proc(c, comm);
     }
     closedir(d);
 }

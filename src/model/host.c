@@ -159,6 +159,7 @@ void xg_host_free(struct xg_host *h)
         free(h->domains[i].name);
     free(h->domains);
     free(h->sockets);
+    free(h->processes);
     for (size_t i = 0; i < h->account_count; i++) {
         free(h->accounts[i].name);
         free(h->accounts[i].home);

@@ -50,6 +50,12 @@ enum xg_toolstack {
 };
 const char *xg_toolstack_name(enum xg_toolstack t);
 
+/* A running process. */
+struct xg_process {
+    pid_t pid;
+    char name[64]; /* /proc/PID/comm */
+};
+
 /* A listening (TCP) or bound (UDP) socket from /proc/net/{tcp,tcp6,udp,udp6}. */
 struct xg_socket {
     uint8_t family;        /* 4 or 6 */
@@ -182,6 +188,9 @@ struct xg_host {
     bool procs_present;   /* /proc/PID/fd links were readable */
     struct xg_socket *sockets;
     size_t socket_count;
+    /* every process, from /proc/PID/comm (daemons that do not listen, e.g. xenconsoled) */
+    struct xg_process *processes;
+    size_t process_count;
 
     /* accounts */
     bool passwd_present, shadow_present, group_present, sudoers_present;

@@ -127,6 +127,34 @@ static void probe_xen(const struct xg_rootfs *r, struct xg_host *h)
     }
 }
 
+/* ---- every process's name ---- */
+
+static void probe_processes(const struct xg_rootfs *r, struct xg_host *h)
+{
+    char **pids;
+    size_t npids;
+    if (xg_rootfs_list(r, "/proc", &pids, &npids) < 0)
+        return;
+    for (size_t i = 0; i < npids; i++) {
+        char rel[300], *name;
+        struct xg_process *grown;
+        if (!isdigit((unsigned char)pids[i][0]))
+            continue;
+        snprintf(rel, sizeof(rel), "/proc/%s/comm", pids[i]);
+        if (!(name = read_trim(r, rel)))
+            continue;
+        grown = realloc(h->processes, (h->process_count + 1) * sizeof(*grown));
+        if (grown) {
+            h->processes = grown;
+            grown[h->process_count].pid = (pid_t)atoi(pids[i]);
+            snprintf(grown[h->process_count].name, sizeof(grown->name), "%s", name);
+            h->process_count++;
+        }
+        free(name);
+    }
+    xg_strv_free(pids, npids);
+}
+
 /* ---- sockets and the processes that own them ---- */
 
 static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
@@ -629,6 +657,7 @@ int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err)
     if (!h->hostname)
         h->hostname = strdup("");
     probe_sockets(&r, h);
+    probe_processes(&r, h);
     probe_xen(&r, h);
     probe_accounts(&r, h);
     probe_sshd(&r, h);

@@ -102,6 +102,15 @@ check "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(any
 check "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not all(c[\"status\"]==\"n/a\" and c[\"reason\"] for c in d[\"checks\"]))' $T/empty.json" \
     "empty root: every check n/a with a reason"
 
+# the toolstack's daemons are named, listening or not
+evidence() { python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+print("\n".join(next(c["evidence"] for c in d["checks"] if c["id"]==sys.argv[2])))' "$T/$1.json" "$2"; }
+check "evidence xl-isolated XG-SVC-001 | grep -q 'expected for xl and running: xenstored (pid 40), xenconsoled (pid 41)'" \
+    "XG-SVC-001 names xenstored and xenconsoled as expected and running"
+check "evidence xl-insecure XG-SVC-001 | grep -q 'expected for xl but not running: xenconsoled'" \
+    "XG-SVC-001 says when an expected daemon is not running"
+
 # --root never reads the live host: links pointing at host paths stay inside the root
 mkdir -p "$T/escape/etc/ssh" "$T/escape/proc/net"
 ln -s /etc/ssh/sshd_config "$T/escape/etc/ssh/sshd_config"

@@ -135,7 +135,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 """
 
 
-def debian_xl(root, h, admin, flask=True):
+def debian_xl(root, h, admin, flask=True, daemons=("xenstored", "xenconsoled")):
     w(root, "/proc/sys/kernel/hostname", "dom0-a\n")
     w(root, "/proc/xen/capabilities", "control_d\n", 0o444)
     w(root, "/sys/hypervisor/type", "xen\n")
@@ -143,6 +143,9 @@ def debian_xl(root, h, admin, flask=True):
     w(root, "/sys/hypervisor/version/minor", "17\n")
     w(root, "/sys/hypervisor/version/extra", ".3\n")
     w(root, "/proc/cmdline", "placeholder root=/dev/xvda1 ro quiet\n")
+    # the toolstack's daemons, which listen on no TCP/UDP socket
+    for pid, name in enumerate(daemons, start=40):
+        w(root, "/proc/%d/comm" % pid, name + "\n")
     w(root, "/xenguard/xl-info.txt",
       "host                   : dom0-a\nxen_version            : 4.17.3\n"
       "xen_commandline        : placeholder dom0_mem=2048M,max:2048M%s\n"
@@ -276,7 +279,7 @@ def fx_xl_untrusted(root, h):
 
 
 def fx_xl_insecure(root, h):
-    debian_xl(root, h, None, flask=False)
+    debian_xl(root, h, None, flask=False, daemons=("xenstored",))
     with open(os.path.join(root, "etc/passwd"), "a") as f:
         f.write("bob:x:1001:1001:Bob:/home/bob:/bin/bash\neve:x:1002:1002::/home/eve:/bin/sh\n"
                 "toor:x:0:0:backdoor:/root:/bin/bash\n")
