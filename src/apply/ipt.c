@@ -121,6 +121,15 @@ static bool is_ours_chain(const char *s)
     return !strncmp(s, XG_CHAIN_PREFIX, strlen(XG_CHAIN_PREFIX));
 }
 
+/* The chain a rule line ("-A CHAIN ...", "-I CHAIN ...") is in; "" for any other line,
+ * a bare "-A" included (never past the end of the line). */
+static const char *rule_chain(const char *line)
+{
+    if (line[0] == '-' && (line[1] == 'A' || line[1] == 'I') && line[2] == ' ')
+        return line + 3;
+    return "";
+}
+
 /* A rule line "-A CHAIN ... -j XENGUARD-..." or "-I CHAIN [N] ... -j XENGUARD-...". */
 static bool is_jump_to_ours(const char *line)
 {
@@ -133,7 +142,7 @@ bool xg_ipt_hooked(const char *save_text)
         size_t len = strcspn(l, "\n");
         char line[4096];
         snprintf(line, sizeof(line), "%.*s", (int)len, l);
-        if (!strncmp(line, "-A ", 3) && !is_ours_chain(line + 3) && is_jump_to_ours(line))
+        if (!strncmp(line, "-A ", 3) && !is_ours_chain(rule_chain(line)) && is_jump_to_ours(line))
             return true;
         l += len + (l[len] == '\n');
     }
@@ -221,7 +230,7 @@ static int split(const char *text, bool from_saved, struct table_parts *t, size_
                 xg_buf_printf(&cur->decls_other, "%s\n", line);
             }
         } else if (line[0] == '-' && (line[1] == 'A' || line[1] == 'I')) {
-            bool ours = is_ours_chain(line + 3), jump = is_jump_to_ours(line);
+            bool ours = is_ours_chain(rule_chain(line)), jump = is_jump_to_ours(line);
             if (from_saved && ours) {
                 xg_buf_printf(&cur->rules_ours, "%s\n", line);
             } else if (from_saved && jump) {
@@ -285,7 +294,7 @@ int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err)
             table = tname;
         } else if (line[0] == ':' && is_ours_chain(line + 1)) {
             xg_buf_printf(&b, "%s :%.*s\n", table, (int)strcspn(line + 1, " "), line + 1);
-        } else if (line[0] == '-' && (is_ours_chain(line + 3) || is_jump_to_ours(line))) {
+        } else if (line[0] == '-' && (is_ours_chain(rule_chain(line)) || is_jump_to_ours(line))) {
             xg_buf_printf(&b, "%s ", table);
             as_append(line, &b);
         }
