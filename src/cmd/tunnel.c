@@ -79,20 +79,14 @@ static void domain_from_parent(char *out, size_t len)
     }
 }
 
-enum { O_CA = 256, O_CERT, O_KEY, O_ALLOW, O_PORT, O_DOMAIN, O_HTO, O_ITO, O_REKEY };
+enum { O_PORT = XG_TOPT_OWN, O_DOMAIN, O_REKEY };
 
 int cmd_tunnel(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"ca", required_argument, NULL, O_CA},
-        {"cert", required_argument, NULL, O_CERT},
-        {"key", required_argument, NULL, O_KEY},
-        {"allow", required_argument, NULL, O_ALLOW},
+        XG_TUNNEL_SHARED_OPTIONS,
         {"port", required_argument, NULL, O_PORT},
         {"domain", required_argument, NULL, O_DOMAIN},
-        {"handshake-timeout", required_argument, NULL, O_HTO},
-        {"idle-timeout", required_argument, NULL, O_ITO},
         {"rekey-bytes", required_argument, NULL, O_REKEY},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -108,25 +102,14 @@ int cmd_tunnel(int argc, char **argv)
     xg_tunnel_cli_init(&c);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
+        int shared = xg_tunnel_cli_option(&c, opt, optarg, &err);
+        if (shared < 0) {
+            fprintf(stderr, "xenguard tunnel: %s\n", err.msg);
+            return 2;
+        }
+        if (shared)
+            continue;
         switch (opt) {
-        case 'c':
-            c.config = optarg;
-            break;
-        case O_CA:
-            c.ca = optarg;
-            break;
-        case O_CERT:
-            c.cert = optarg;
-            break;
-        case O_KEY:
-            c.key = optarg;
-            break;
-        case O_ALLOW:
-            if (xg_tunnel_cli_allow(&c, optarg, &err) < 0) {
-                fprintf(stderr, "xenguard tunnel: %s\n", err.msg);
-                return 2;
-            }
-            break;
         case O_DOMAIN:
             if (!xg_domain_name_ok(optarg)) {
                 fprintf(stderr, "xenguard tunnel: bad domain name '%s'\n", optarg);
@@ -136,23 +119,14 @@ int cmd_tunnel(int argc, char **argv)
             domain_set = true;
             break;
         case O_PORT:
-        case O_HTO:
-        case O_ITO:
         case O_REKEY:
             if (xg_parse_uint(optarg, opt == O_REKEY ? 16384 : 1,
-                              opt == O_PORT    ? 65535
-                              : opt == O_REKEY ? (1ULL << 40)
-                                               : 86400,
-                              &v) < 0) {
+                              opt == O_PORT ? 65535 : (1ULL << 40), &v) < 0) {
                 fprintf(stderr, "xenguard tunnel: bad number '%s'\n", optarg);
                 return 2;
             }
             if (opt == O_PORT)
                 c.port = (uint16_t)v, c.port_set = true;
-            else if (opt == O_HTO)
-                c.handshake_timeout = (unsigned)v;
-            else if (opt == O_ITO)
-                c.idle_timeout = (unsigned)v;
             else
                 c.rekey_bytes = v;
             break;

@@ -36,36 +36,17 @@ static void usage(FILE *out)
             XG_DEFAULT_POLICY_PATH);
 }
 
-enum {
-    O_CA = 256,
-    O_CERT,
-    O_KEY,
-    O_ALLOW,
-    O_LISTEN,
-    O_IFACE,
-    O_PORT,
-    O_RECV,
-    O_MAX,
-    O_HTO,
-    O_ITO,
-    O_ONCE
-};
+enum { O_LISTEN = XG_TOPT_OWN, O_IFACE, O_PORT, O_RECV, O_MAX, O_ONCE };
 
 int cmd_tunneld(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"ca", required_argument, NULL, O_CA},
-        {"cert", required_argument, NULL, O_CERT},
-        {"key", required_argument, NULL, O_KEY},
-        {"allow", required_argument, NULL, O_ALLOW},
+        XG_TUNNEL_SHARED_OPTIONS,
         {"listen", required_argument, NULL, O_LISTEN},
         {"interface", required_argument, NULL, O_IFACE},
         {"port", required_argument, NULL, O_PORT},
         {"receive-command", required_argument, NULL, O_RECV},
         {"max-sessions", required_argument, NULL, O_MAX},
-        {"handshake-timeout", required_argument, NULL, O_HTO},
-        {"idle-timeout", required_argument, NULL, O_ITO},
         {"once", no_argument, NULL, O_ONCE},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -79,25 +60,14 @@ int cmd_tunneld(int argc, char **argv)
     xg_tunnel_cli_init(&c);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        int shared = xg_tunnel_cli_option(&c, opt, optarg, &err);
+        if (shared < 0) {
+            fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+            return 2;
+        }
+        if (shared)
+            continue;
         switch (opt) {
-        case 'c':
-            c.config = optarg;
-            break;
-        case O_CA:
-            c.ca = optarg;
-            break;
-        case O_CERT:
-            c.cert = optarg;
-            break;
-        case O_KEY:
-            c.key = optarg;
-            break;
-        case O_ALLOW:
-            if (xg_tunnel_cli_allow(&c, optarg, &err) < 0) {
-                fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
-                return 2;
-            }
-            break;
         case O_LISTEN:
             c.listen = optarg;
             break;
@@ -109,8 +79,6 @@ int cmd_tunneld(int argc, char **argv)
             break;
         case O_PORT:
         case O_MAX:
-        case O_HTO:
-        case O_ITO:
             if (xg_parse_uint(optarg, opt == O_PORT ? 0 : 1, opt == O_PORT ? 65535 : 86400, &v) <
                 0) {
                 fprintf(stderr, "xenguard tunneld: bad number '%s'\n", optarg);
@@ -118,12 +86,8 @@ int cmd_tunneld(int argc, char **argv)
             }
             if (opt == O_PORT)
                 c.port = (uint16_t)v, c.port_set = true;
-            else if (opt == O_MAX)
-                c.max_sessions = (unsigned)v;
-            else if (opt == O_HTO)
-                c.handshake_timeout = (unsigned)v;
             else
-                c.idle_timeout = (unsigned)v;
+                c.max_sessions = (unsigned)v;
             break;
         case O_ONCE:
             once = true;

@@ -42,6 +42,38 @@ int xg_parse_uint(const char *s, unsigned long long min, unsigned long long max,
     return 0;
 }
 
+int xg_tunnel_cli_option(struct xg_tunnel_cli *c, int opt, const char *arg, struct xg_err *err)
+{
+    unsigned long long v;
+    switch (opt) {
+    case 'c':
+        c->config = arg;
+        return 1;
+    case XG_TOPT_CA:
+        c->ca = arg;
+        return 1;
+    case XG_TOPT_CERT:
+        c->cert = arg;
+        return 1;
+    case XG_TOPT_KEY:
+        c->key = arg;
+        return 1;
+    case XG_TOPT_ALLOW:
+        return xg_tunnel_cli_allow(c, arg, err) < 0 ? -1 : 1;
+    case XG_TOPT_HTO:
+    case XG_TOPT_ITO:
+        if (xg_parse_uint(arg, 1, 86400, &v) < 0)
+            return xg_fail(err, "bad number '%s'", arg);
+        if (opt == XG_TOPT_HTO)
+            c->handshake_timeout = (unsigned)v;
+        else
+            c->idle_timeout = (unsigned)v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int xg_tunnel_cli_allow(struct xg_tunnel_cli *c, const char *id, struct xg_err *err)
 {
     char fp[72];

@@ -23,6 +23,31 @@ struct xg_tunnel_cli {
     struct xg_tunnel_opts o; /* the result */
 };
 
+/* The options tunnel and tunneld share: their getopt values, and their long_options rows
+ * (with -c). A verb numbers its own options from XG_TOPT_OWN. */
+enum {
+    XG_TOPT_CA = 256,
+    XG_TOPT_CERT,
+    XG_TOPT_KEY,
+    XG_TOPT_ALLOW,
+    XG_TOPT_HTO,
+    XG_TOPT_ITO,
+    XG_TOPT_OWN
+};
+#define XG_TUNNEL_SHARED_OPTIONS                                                                   \
+    {"config", required_argument, NULL, 'c'}, {"ca", required_argument, NULL, XG_TOPT_CA},         \
+        {"cert", required_argument, NULL, XG_TOPT_CERT},                                           \
+        {"key", required_argument, NULL, XG_TOPT_KEY},                                             \
+        {"allow", required_argument, NULL, XG_TOPT_ALLOW},                                         \
+        {"handshake-timeout", required_argument, NULL, XG_TOPT_HTO},                               \
+    {                                                                                              \
+        "idle-timeout", required_argument, NULL, XG_TOPT_ITO                                       \
+    }
+
+/* Apply a shared option: 1 when `opt` was one (set), 0 when it is not shared, -1 on a bad
+ * value (err says which). */
+int xg_tunnel_cli_option(struct xg_tunnel_cli *c, int opt, const char *arg, struct xg_err *err);
+
 void xg_tunnel_cli_init(struct xg_tunnel_cli *c);
 int xg_tunnel_cli_allow(struct xg_tunnel_cli *c, const char *id, struct xg_err *err);
 /* Load the policy (-c, or the default file if present) and apply the overrides. */
