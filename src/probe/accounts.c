@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lines.h"
+
 /* Split a line into at most `max` colon fields in place; returns the count. */
 static size_t split_colon(char *line, char **f, size_t max)
 {
@@ -40,16 +42,10 @@ static bool parse_id(const char *s, unsigned *out)
     return true;
 }
 
-/* Iterate over lines: returns a malloc'd copy of the next line or NULL at the end. */
+/* The next line without a trailing CR, or NULL at the end (xg_line_next). */
 static char *next_line(const char *text, size_t len, size_t *pos)
 {
-    if (*pos >= len)
-        return NULL;
-    size_t end = *pos;
-    while (end < len && text[end] != '\n')
-        end++;
-    char *line = strndup(text + *pos, end - *pos);
-    *pos = end + 1;
+    char *line = xg_line_next(text, len, pos);
     if (line) {
         size_t n = strlen(line);
         if (n && line[n - 1] == '\r')

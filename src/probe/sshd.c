@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lines.h"
+
 #define SSHD_MAX_DEPTH 16
 
 static void lower(char *s)
@@ -55,12 +57,8 @@ int xg_sshd_parse(const char *text, size_t len, const char *path, struct xg_kvli
     unsigned lineno = 0;
     size_t pos = 0;
     while (pos < len) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n')
-            end++;
         lineno++;
-        char *line = strndup(text + pos, end - pos);
-        pos = end + 1;
+        char *line = xg_line_next(text, len, &pos);
         if (!line)
             return xg_fail(err, "%s: out of memory", path);
         char *hash = strchr(line, '#');

@@ -15,18 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lines.h"
+
 int xg_keyval_parse(const char *text, size_t len, const char *path, struct xg_kvlist *out,
                     struct xg_err *err)
 {
     size_t pos = 0;
     unsigned lineno = 0;
     while (pos < len) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n')
-            end++;
         lineno++;
-        char *line = strndup(text + pos, end - pos);
-        pos = end + 1;
+        char *line = xg_line_next(text, len, &pos);
         if (!line)
             return xg_fail(err, "%s: out of memory", path);
         char *p = line;
@@ -122,12 +120,8 @@ int xg_procnet_parse(const char *text, size_t len, const char *path, uint8_t fam
     size_t pos = 0;
     unsigned lineno = 0;
     while (pos < len) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n')
-            end++;
         lineno++;
-        char *line = strndup(text + pos, end - pos);
-        pos = end + 1;
+        char *line = xg_line_next(text, len, &pos);
         if (!line)
             return xg_fail(err, "%s: out of memory", path);
         if (lineno == 1 || !*line) { /* header */

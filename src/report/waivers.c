@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "report/report.h"
+#include "util/lines.h"
 
 static bool valid_date(const char *s)
 {
@@ -33,12 +34,8 @@ int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_w
     size_t pos = 0;
     unsigned lineno = 0;
     while (pos < len) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n')
-            end++;
         lineno++;
-        char *line = strndup(text + pos, end - pos);
-        pos = end + 1;
+        char *line = xg_line_next(text, len, &pos);
         if (!line)
             return xg_fail(err, "%s: out of memory", path);
         char *p = line;
