@@ -66,6 +66,32 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     return 0;
 }
 
+/* OpenSSL's key log line for the client's first application traffic secret */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+    static const char label[] = "CLIENT_TRAFFIC_SECRET_0 ";
+    struct xg_peer *peer = SSL_get_ex_data(ssl, peer_index);
+    const char *hex;
+    size_t len = 0;
+    if (!peer || strncmp(line, label, sizeof(label) - 1) != 0 ||
+        !(hex = strchr(line + sizeof(label) - 1, ' ')))
+        return;
+    if (OPENSSL_hexstr2buf_ex(peer->stream_secret, sizeof(peer->stream_secret), &len, hex + 1,
+                              '\0') != 1)
+        len = 0;
+    peer->stream_secret_len = len;
+}
+
+/* count the records of the stream direction: written by the client, read by the server */
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+                   SSL *ssl, void *arg)
+{
+    (void)version, (void)buf, (void)len, (void)arg;
+    struct xg_peer *peer = SSL_get_ex_data(ssl, peer_index);
+    if (peer && content_type == SSL3_RT_HEADER && write_p == !SSL_is_server(ssl))
+        peer->stream_records++;
+}
+
 int xg_tls_attach(SSL *ssl, struct xg_peer *peer)
 {
     return SSL_set_ex_data(ssl, peer_index, peer) ? 0 : -1;
@@ -89,17 +115,20 @@ SSL_CTX *xg_tls_ctx_new(const struct xg_tunnel_opts *o, bool server, struct xg_e
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-    uint64_t op = SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION;
-#ifdef SSL_OP_ENABLE_KTLS
-    op |= SSL_OP_ENABLE_KTLS;
-#endif
-    SSL_CTX_set_options(ctx, op);
+    /* no SSL_OP_ENABLE_KTLS: the stream direction's records are record.c's */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                 SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    /* read whole bursts of records per read(2), not a header and a body each */
-    SSL_CTX_set_read_ahead(ctx, 1);
-    SSL_CTX_set_default_read_buffer_len(ctx, 256 * 1024);
+    /*
+     * The client reads the replies in bursts. The server's OpenSSL must not
+     * read ahead: it reads the request record by record and then hands the
+     * socket to record.c, so nothing of the stream may sit in its buffer.
+     */
+    SSL_CTX_set_read_ahead(ctx, !server);
+    SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+    SSL_CTX_set_msg_callback(ctx, msg_cb);
     if (!SSL_CTX_set_ciphersuites(
             ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") ||
         !SSL_CTX_set1_groups_list(ctx, "X25519:P-256")) {

@@ -145,6 +145,16 @@ struct xg_peer {
     const char *host;  /* client: the name/address we dialled; NULL on the server */
     char who[256];     /* the identity that matched */
     char refused[512]; /* why the peer was refused ("" if not) */
+    /*
+     * The stream direction (client -> server), for record.c to take over:
+     * OpenSSL's CLIENT_TRAFFIC_SECRET_0 (from the key log callback, never
+     * written anywhere) and the count of records OpenSSL protected with it
+     * so far (the next sequence number), counted from when the caller
+     * zeroes it at the end of the handshake.
+     */
+    uint8_t stream_secret[EVP_MAX_MD_SIZE];
+    size_t stream_secret_len;
+    uint64_t stream_records;
 };
 
 int xg_tls_attach(SSL *ssl, struct xg_peer *peer);
