@@ -3,8 +3,11 @@
  *
  * xl gives us two pipes: the migration stream on stdin (hundreds of MiB to
  * many GiB) and its reply channel on stdout (a few short messages it waits
- * for). One poll() loop moves both at once: stdin is read in 256 KiB bites
- * and written as full TLS records; every reply frame is written to stdout
+ * for). One poll() loop moves both at once. The request goes through
+ * OpenSSL; once the receiver accepts, the stream direction is ours
+ * (record.c): stdin is read straight into up to 32 record slots at a time,
+ * sealed in place and sent with one writev(2). Every reply frame (OpenSSL's
+ * records, SSL_read) is written to stdout
  * the moment it is decrypted (no stdio buffering, TCP_NODELAY on the
  * socket). End of stdin becomes our close_notify, which closes only our
  * direction: replies keep flowing until the receiver's exit frame and its
@@ -22,29 +25,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 
 #include "tunnel/io.h"
+#include "tunnel/record.h"
 #include "tunnel/tunnel.h"
+
+#define SLOTS       32
+#define SLOT_LEAD   (64 - XG_REC_HDR)
+#define SLOT_STRIDE (64 + XG_REC_PLAIN_MAX + 64)
 
 struct client {
     SSL *ssl;
+    struct xg_peer *peer;
     int sock;
-    uint8_t *sbuf; /* request, then stdin data, on its way into TLS */
+    uint8_t *sbuf; /* the request, on its way into TLS (OpenSSL's records) */
     size_t slen, soff;
-    uint8_t *obuf; /* TLS records on their way to the socket (batch BIO) */
-    size_t olen, ooff;
+    uint8_t *ring; /* the stream: record slots (our records, record.c) */
+    uint32_t rec_len[SLOTS];
+    unsigned head, count; /* oldest sealed slot, number of sealed slots */
+    size_t head_off;      /* bytes of the oldest record already sent */
+    struct xg_rec_keys tx;
     uint8_t *rbuf; /* frames from the receiver */
     size_t rlen, roff;
     int cur_fd; /* the fd the current O/E frame's payload goes to (-1: none) */
     size_t cur_left;
-    bool accepted, in_eof, stop_send, shut_sent, peer_eof, got_exit;
+    bool accepted, switched, in_eof, stop_send, rekey_due, close_sealed, shut_sent, peer_eof;
+    bool got_exit, stream_busy;
     bool ssl_read_wants_write, ssl_write_wants_read, out_blocked, corked;
     int status;
+    unsigned late_writes; /* OpenSSL tried to write after the hand-over */
     uint64_t remote_bytes, sent, rekey_next;
-    unsigned rekeys;
 };
 
 static int connect_host(const char *host, uint16_t port, int64_t deadline, struct xg_err *err)
@@ -86,43 +100,56 @@ static int connect_host(const char *host, uint16_t port, int64_t deadline, struc
 }
 
 /*
- * The write side of the connection after the handshake: a BIO that only
- * collects TLS records in obuf, so that 16 KiB records leave in one
- * write(2) of up to 512 KiB. The receiver then wakes once per burst, not
- * once per record. A full obuf makes SSL_write report WANT_WRITE.
+ * The stream after ACCEPT: a ring of record slots. stdin is read (readv)
+ * straight into the content area of the free slots, each slot is sealed in
+ * place (record.c) and the sealed records leave with one writev(2), so the
+ * stream is never copied in user space. A slot's content starts on a
+ * 64-byte boundary; header before it, inner type and tag after it.
  */
-#define OBUF_CAP (2 * XG_IO_BUF)
 
-static int batch_write(BIO *b, const char *data, int len)
+static uint8_t *slot(struct client *c, unsigned i)
 {
-    struct client *c = BIO_get_data(b);
-    BIO_clear_retry_flags(b);
-    if (c->ooff && c->olen + (size_t)len > OBUF_CAP) {
-        memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
-        c->olen -= c->ooff;
-        c->ooff = 0;
-    }
-    if (c->olen + (size_t)len > OBUF_CAP) {
-        BIO_set_retry_write(b);
-        return -1;
-    }
-    memcpy(c->obuf + c->olen, data, (size_t)len);
-    c->olen += (size_t)len;
-    return len;
+    return c->ring + (size_t)(i % SLOTS) * SLOT_STRIDE + SLOT_LEAD;
 }
 
-static long batch_ctrl(BIO *b, int cmd, long num, void *ptr)
+/* seal the next free slot, whose content (len bytes) is in place */
+static int seal_next(struct client *c, size_t len, enum xg_rec_type type, struct xg_err *err)
+{
+    unsigned i = (c->head + c->count) % SLOTS;
+    ssize_t n = xg_rec_seal(&c->tx, slot(c, i), len, type, err);
+    if (n < 0)
+        return -1;
+    c->rec_len[i] = (uint32_t)n;
+    c->count++;
+    return 0;
+}
+
+/*
+ * After OpenSSL hands the stream direction over, nothing may leave under
+ * its (now stale) sequence numbers: its write BIO refuses every byte, and a
+ * refused write fails the tunnel.
+ */
+static int sealed_write(BIO *b, const char *data, int len)
+{
+    struct client *c = BIO_get_data(b);
+    (void)data, (void)len;
+    c->late_writes++;
+    BIO_clear_retry_flags(b);
+    return -1;
+}
+
+static long sealed_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
     (void)b, (void)num, (void)ptr;
     return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
-static BIO *batch_bio(struct client *c)
+static BIO *sealed_bio(struct client *c)
 {
     static BIO_METHOD *m;
     if (!m) {
-        m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "xenguard batch");
-        if (!m || !BIO_meth_set_write(m, batch_write) || !BIO_meth_set_ctrl(m, batch_ctrl))
+        m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "xenguard sealed");
+        if (!m || !BIO_meth_set_write(m, sealed_write) || !BIO_meth_set_ctrl(m, sealed_ctrl))
             return NULL;
     }
     BIO *b = BIO_new(m);
@@ -133,11 +160,90 @@ static BIO *batch_bio(struct client *c)
     return b;
 }
 
-/* obuf -> socket */
-static int flush_out(struct client *c, bool *progress, struct xg_err *err)
+/* ACCEPT came: the stream direction becomes ours, at OpenSSL's next sequence number */
+static int take_over(struct client *c, struct xg_err *err)
 {
-    while (c->ooff < c->olen) {
-        ssize_t n = write(c->sock, c->obuf + c->ooff, c->olen - c->ooff);
+    if (c->soff != c->slen)
+        return xg_fail(err, "receiver accepted before the whole request was sent");
+    int rc = xg_rec_keys_init(&c->tx, c->ssl, c->peer->stream_secret,
+                              c->peer->stream_secret_len, c->peer->stream_records, true, err);
+    OPENSSL_cleanse(c->peer->stream_secret, sizeof(c->peer->stream_secret));
+    if (rc < 0)
+        return -1;
+    BIO *wb = sealed_bio(c);
+    if (!wb)
+        return xg_fail(err, "TLS setup failed");
+    SSL_set0_wbio(c->ssl, wb);
+    c->switched = true;
+    return 0;
+}
+
+/* stdin -> slots -> sealed records; then a KeyUpdate or close_notify when due */
+static int fill_ring(struct client *c, const struct xg_tunnel_opts *o, bool *progress,
+                     struct xg_err *err)
+{
+    /* one slot stays free for a control record */
+    if (!c->in_eof && !c->stop_send && !c->rekey_due && c->count + 1 < SLOTS) {
+        struct iovec iov[SLOTS];
+        unsigned k = 0;
+        for (unsigned j = c->count; j + 1 < SLOTS; j++)
+            iov[k++] = (struct iovec){slot(c, c->head + j) + XG_REC_HDR, XG_REC_PLAIN_MAX};
+        ssize_t n = readv(0, iov, (int)k);
+        if (n > 0) {
+            c->stream_busy = (size_t)n == (size_t)k * XG_REC_PLAIN_MAX;
+            for (size_t left = (size_t)n; left;) {
+                size_t len = left < XG_REC_PLAIN_MAX ? left : XG_REC_PLAIN_MAX;
+                if (seal_next(c, len, XG_REC_DATA, err) < 0)
+                    return -1;
+                left -= len;
+            }
+            c->sent += (uint64_t)n;
+            if (c->sent >= c->rekey_next) {
+                c->rekey_due = true;
+                c->rekey_next += o->rekey_bytes;
+            }
+            *progress = true;
+        } else if (n == 0) {
+            c->in_eof = true;
+            c->stream_busy = false;
+            *progress = true;
+        } else if (errno == EAGAIN) {
+            c->stream_busy = false;
+        } else if (errno != EINTR) {
+            return xg_fail(err, "reading the migration stream: %s", strerror(errno));
+        }
+    }
+    if (c->rekey_due && c->count < SLOTS) {
+        uint8_t *rec = slot(c, c->head + c->count);
+        size_t len = xg_rec_key_update_msg(rec + XG_REC_HDR, false);
+        if (seal_next(c, len, XG_REC_HANDSHAKE, err) < 0 || xg_rec_keys_update(&c->tx, err) < 0)
+            return -1;
+        c->rekey_due = false;
+        *progress = true;
+    }
+    if ((c->in_eof || c->stop_send) && !c->rekey_due && !c->close_sealed && c->count < SLOTS) {
+        uint8_t *rec = slot(c, c->head + c->count);
+        rec[XG_REC_HDR] = 1;     /* warning */
+        rec[XG_REC_HDR + 1] = 0; /* close_notify */
+        if (seal_next(c, 2, XG_REC_ALERT, err) < 0)
+            return -1;
+        c->close_sealed = true;
+        *progress = true;
+    }
+    return 0;
+}
+
+/* sealed records -> socket, as many as it takes in one writev */
+static int send_ring(struct client *c, bool *progress, struct xg_err *err)
+{
+    while (c->count) {
+        struct iovec iov[SLOTS];
+        for (unsigned j = 0; j < c->count; j++) {
+            size_t off = j == 0 ? c->head_off : 0;
+            unsigned i = (c->head + j) % SLOTS;
+            iov[j] = (struct iovec){slot(c, i) + off, c->rec_len[i] - off};
+        }
+        ssize_t n = writev(c->sock, iov, (int)c->count);
         if (n < 0) {
             if (errno == EAGAIN)
                 return 0;
@@ -145,10 +251,23 @@ static int flush_out(struct client *c, bool *progress, struct xg_err *err)
                 continue;
             return xg_fail(err, "sending: %s", strerror(errno));
         }
-        c->ooff += (size_t)n;
+        *progress = true;
+        for (size_t left = (size_t)n; left;) {
+            size_t rest = c->rec_len[c->head] - c->head_off;
+            if (left < rest) {
+                c->head_off += left;
+                break;
+            }
+            left -= rest;
+            c->head = (c->head + 1) % SLOTS;
+            c->head_off = 0;
+            c->count--;
+        }
+    }
+    if (c->close_sealed && !c->shut_sent) {
+        c->shut_sent = true;
         *progress = true;
     }
-    c->ooff = c->olen = 0;
     return 0;
 }
 
@@ -220,6 +339,9 @@ static int parse_frames(struct client *c, struct xg_err *err)
         } else if (type == XG_FRAME_REFUSE && !c->accepted) {
             return xg_fail(err, "receiver refused: %.*s", (int)(len > 300 ? 300 : len),
                            (const char *)p);
+        } else if (type == XG_FRAME_FAIL && c->accepted) {
+            return xg_fail(err, "receiver failed: %.*s", (int)(len > 300 ? 300 : len),
+                           (const char *)p);
         } else if (type == XG_FRAME_EXIT && c->accepted && len == 12) {
             c->status = (int)get32(p);
             c->remote_bytes = (uint64_t)get32(p + 4) << 32 | get32(p + 8);
@@ -254,29 +376,9 @@ static int ssl_fail(struct client *c, int ret, const char *what, struct xg_err *
 static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress,
                 struct xg_err *err)
 {
-    /* stdin -> sbuf */
-    if (c->accepted && !c->in_eof && !c->stop_send && c->slen == 0) {
-        ssize_t n = read(0, c->sbuf, XG_IO_BUF);
-        if (n > 0) {
-            c->slen = (size_t)n;
-            c->soff = 0;
-            *progress = true;
-        } else if (n == 0) {
-            c->in_eof = true;
-            *progress = true;
-        } else if (errno != EAGAIN && errno != EINTR) {
-            return xg_fail(err, "reading the migration stream: %s", strerror(errno));
-        }
-    }
-    /*
-     * Cork the socket while whole buffers stream in, so the kernel sends
-     * full-size segments instead of one per 16 KiB record; uncork (which
-     * flushes) as soon as stdin runs dry, so a short reply is never held.
-     */
-    set_cork(c, c->slen == XG_IO_BUF && !c->in_eof);
-    /* sbuf -> TLS */
+    /* the request, through OpenSSL */
     c->ssl_write_wants_read = false;
-    while (c->soff < c->slen && !c->shut_sent) {
+    while (!c->switched && c->soff < c->slen) {
         int n = SSL_write(c->ssl, c->sbuf + c->soff, (int)(c->slen - c->soff));
         if (n <= 0) {
             int code = SSL_get_error(c->ssl, n);
@@ -288,33 +390,22 @@ static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress
         }
         *progress = true;
         c->soff += (size_t)n;
-        if (c->accepted)
-            c->sent += (uint64_t)n;
-        if (c->soff == c->slen) {
-            c->soff = c->slen = 0;
-            if (c->sent >= c->rekey_next) {
-                if (SSL_key_update(c->ssl, SSL_KEY_UPDATE_REQUESTED) == 1)
-                    c->rekeys++;
-                c->rekey_next += o->rekey_bytes;
-            }
-        }
     }
-    if (flush_out(c, progress, err) < 0)
+    if (c->accepted && !c->switched && take_over(c, err) < 0)
         return -1;
-    /* end of our direction */
-    if (!c->shut_sent && c->slen == 0 && (c->in_eof || c->stop_send)) {
-        int n = SSL_shutdown(c->ssl);
-        if (n >= 0) {
-            c->shut_sent = true;
-            *progress = true;
-        } else {
-            int code = SSL_get_error(c->ssl, n);
-            if (code != SSL_ERROR_WANT_WRITE && code != SSL_ERROR_WANT_READ)
-                return ssl_fail(c, n, "closing", err);
-        }
+    /* the stream, through our records */
+    if (c->switched) {
+        if (fill_ring(c, o, progress, err) < 0)
+            return -1;
+        /*
+         * Cork the socket while full rings stream in, so the kernel sends
+         * full-size segments; uncork (which flushes) as soon as stdin runs
+         * dry, so a short tail is never held back.
+         */
+        set_cork(c, c->stream_busy && !c->in_eof);
+        if (send_ring(c, progress, err) < 0)
+            return -1;
     }
-    if (flush_out(c, progress, err) < 0)
-        return -1;
     /* TLS -> frames -> stdout/stderr */
     c->ssl_read_wants_write = false;
     c->out_blocked = false;
@@ -329,6 +420,9 @@ static int step(struct client *c, const struct xg_tunnel_opts *o, bool *progress
                 *progress = true;
             } else if (code == SSL_ERROR_WANT_WRITE) {
                 c->ssl_read_wants_write = true;
+            } else if (c->late_writes && ERR_peek_error() == 0) {
+                return xg_fail(err, "receiving: the receiver's records asked for a reply on "
+                                    "the stream direction (refused)");
             } else if (code != SSL_ERROR_WANT_READ) {
                 return ssl_fail(c, n, "receiving", err);
             }
@@ -356,7 +450,7 @@ static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err 
                 return xg_fail(err, "receiver closed without an exit status");
             if (c->cur_left)
                 return xg_fail(err, "receiver closed in the middle of a reply");
-            if (c->shut_sent && c->ooff == c->olen)
+            if (c->shut_sent)
                 return 0;
         }
         if (progress) {
@@ -368,12 +462,12 @@ static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err 
         short sev = 0;
         if (!c->peer_eof && !c->out_blocked)
             sev |= POLLIN;
-        if (c->ooff < c->olen || c->ssl_read_wants_write)
+        if (c->count || c->ssl_read_wants_write)
             sev |= POLLOUT;
         if (c->ssl_write_wants_read)
             sev |= POLLIN;
         p[np++] = (struct pollfd){.fd = c->sock, .events = sev};
-        if (c->accepted && !c->in_eof && !c->stop_send && c->slen == 0)
+        if (c->switched && !c->in_eof && !c->stop_send && !c->rekey_due && c->count + 1 < SLOTS)
             p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         if (c->out_blocked)
             p[np++] = (struct pollfd){.fd = c->cur_fd, .events = POLLOUT};
@@ -389,8 +483,8 @@ static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err 
 int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const char *domain,
                      size_t argc, char *const *argv, bool verbose, struct xg_err *err)
 {
-    struct client c = {.sock = -1, .cur_fd = -1, .rekey_next = o->rekey_bytes};
     struct xg_peer peer = {.opts = o, .host = host};
+    struct client c = {.sock = -1, .cur_fd = -1, .rekey_next = o->rekey_bytes, .peer = &peer};
     SSL_CTX *ctx = NULL;
     int rc = -1, fl0 = fcntl(0, F_GETFL), fl1 = fcntl(1, F_GETFL), fl2 = fcntl(2, F_GETFL);
     int64_t start = xg_now_ms(), deadline = start + (int64_t)o->handshake_timeout * 1000;
@@ -399,8 +493,8 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
     signal(SIGPIPE, SIG_IGN);
     c.sbuf = malloc(XG_IO_BUF);
     c.rbuf = malloc(XG_IO_BUF);
-    c.obuf = malloc(OBUF_CAP);
-    if (!c.sbuf || !c.rbuf || !c.obuf) {
+    c.ring = malloc((size_t)SLOTS * SLOT_STRIDE);
+    if (!c.sbuf || !c.rbuf || !c.ring) {
         xg_fail(err, "out of memory");
         goto out;
     }
@@ -441,12 +535,7 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
         fprintf(stderr, "xenguard tunnel: connected to %s as %s, %s %s, handshake %.2f ms\n", host,
                 peer.who, SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl),
                 (xg_now_s() - start_s) * 1000);
-    BIO *wb = batch_bio(&c);
-    if (!wb) {
-        xg_fail(err, "TLS setup failed");
-        goto out;
-    }
-    SSL_set0_wbio(c.ssl, wb);
+    peer.stream_records = 0; /* records under the application traffic secret from here */
     /* fds 0/1/2 become non-blocking for the pump, and are restored below */
     fcntl(0, F_SETPIPE_SZ, 1 << 20); /* a pipe from xl: fewer, larger reads (no-op otherwise) */
     fcntl(1, F_SETPIPE_SZ, 1 << 20);
@@ -467,7 +556,7 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
                 "xenguard tunnel: %llu bytes in %.2f s (%.1f MiB/s), %u key updates, receiver "
                 "exit %d\n",
                 (unsigned long long)c.sent, dt, dt > 0 ? (double)c.sent / dt / 1048576 : 0.0,
-                c.rekeys, c.status);
+                c.tx.updates, c.status);
     }
     rc = c.status;
 out:
@@ -483,6 +572,8 @@ out:
         close(c.sock);
     free(c.sbuf);
     free(c.rbuf);
-    free(c.obuf);
+    free(c.ring);
+    xg_rec_keys_free(&c.tx);
+    OPENSSL_cleanse(&peer, sizeof(peer));
     return rc;
 }

@@ -75,38 +75,35 @@ static int install(struct xg_rec_keys *k, struct xg_err *err)
     return rc;
 }
 
-int xg_rec_keys_init(struct xg_rec_keys *k, const SSL *ssl, const uint8_t *secret,
-                     size_t secret_len, uint64_t seq, bool seal, struct xg_err *err)
+int xg_rec_keys_init_suite(struct xg_rec_keys *k, unsigned suite, const uint8_t *secret,
+                           size_t secret_len, uint64_t seq, bool seal, struct xg_err *err)
 {
-    const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
-    const EVP_CIPHER *cipher = NULL;
+    const EVP_CIPHER *cipher;
 
     memset(k, 0, sizeof(*k));
     k->seal = seal;
-    if (SSL_version(ssl) != TLS1_3_VERSION || !suite)
-        return xg_fail(err, "TLS record keys: not a TLS 1.3 connection");
-    switch (SSL_CIPHER_get_protocol_id(suite)) {
-    case 0x1301:
+    switch (suite) {
+    case 0x1301: /* TLS_AES_128_GCM_SHA256 */
         cipher = EVP_aes_128_gcm();
+        k->md = EVP_sha256();
         break;
-    case 0x1302:
+    case 0x1302: /* TLS_AES_256_GCM_SHA384 */
         cipher = EVP_aes_256_gcm();
+        k->md = EVP_sha384();
         break;
-    case 0x1303:
+    case 0x1303: /* TLS_CHACHA20_POLY1305_SHA256 */
         cipher = EVP_chacha20_poly1305();
+        k->md = EVP_sha256();
         break;
     default:
-        return xg_fail(err, "TLS record keys: unsupported cipher suite %s",
-                       SSL_CIPHER_get_name(suite));
+        return xg_fail(err, "TLS record keys: unsupported cipher suite 0x%04x", suite);
     }
-    k->md = SSL_CIPHER_get_handshake_digest(suite);
-    if (!k->md || secret_len == 0 || secret_len != (size_t)EVP_MD_get_size(k->md))
-        return xg_fail(err, "TLS record keys: no traffic secret for %s",
-                       SSL_CIPHER_get_name(suite));
+    if (secret_len == 0 || secret_len != (size_t)EVP_MD_get_size(k->md))
+        return xg_fail(err, "TLS record keys: no traffic secret");
     k->aead = EVP_CIPHER_CTX_new();
     if (!k->aead || EVP_CipherInit_ex(k->aead, cipher, NULL, NULL, NULL, seal ? 1 : 0) != 1) {
         xg_rec_keys_free(k);
-        return xg_fail(err, "TLS record keys: cannot set up %s", SSL_CIPHER_get_name(suite));
+        return xg_fail(err, "TLS record keys: cannot set up the AEAD");
     }
     memcpy(k->secret, secret, secret_len);
     k->secret_len = secret_len;
@@ -116,6 +113,17 @@ int xg_rec_keys_init(struct xg_rec_keys *k, const SSL *ssl, const uint8_t *secre
     }
     k->seq = seq;
     return 0;
+}
+
+int xg_rec_keys_init(struct xg_rec_keys *k, const SSL *ssl, const uint8_t *secret,
+                     size_t secret_len, uint64_t seq, bool seal, struct xg_err *err)
+{
+    const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
+    memset(k, 0, sizeof(*k));
+    if (SSL_version(ssl) != TLS1_3_VERSION || !suite)
+        return xg_fail(err, "TLS record keys: not a TLS 1.3 connection");
+    return xg_rec_keys_init_suite(k, SSL_CIPHER_get_protocol_id(suite) & 0xffff, secret,
+                                  secret_len, seq, seal, err);
 }
 
 void xg_rec_keys_free(struct xg_rec_keys *k)

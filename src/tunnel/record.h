@@ -51,6 +51,9 @@ struct xg_rec_keys {
  */
 int xg_rec_keys_init(struct xg_rec_keys *k, const SSL *ssl, const uint8_t *secret,
                      size_t secret_len, uint64_t seq, bool seal, struct xg_err *err);
+/* The same from the suite's TLS code (0x1301 AES-128-GCM, 0x1302 AES-256-GCM, 0x1303 ChaCha20). */
+int xg_rec_keys_init_suite(struct xg_rec_keys *k, unsigned suite, const uint8_t *secret,
+                           size_t secret_len, uint64_t seq, bool seal, struct xg_err *err);
 void xg_rec_keys_free(struct xg_rec_keys *k);
 
 /* The next generation of keys (after a KeyUpdate message, RFC 8446 7.2). */

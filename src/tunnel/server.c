@@ -32,28 +32,39 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 
 #include "tunnel/io.h"
+#include "tunnel/record.h"
 #include "tunnel/tunnel.h"
 
 #define KILL_GRACE_MS 5000
+#define RX_CAP        (32 * XG_REC_SEALED(XG_REC_PLAIN_MAX) + XG_REC_MAX)
+#define RX_SEGS       64
 
 struct session {
     const struct xg_tunnel_opts *o;
     SSL *ssl;
     int sock;
-    uint8_t *ibuf; /* stream from TLS, on its way to the command's stdin */
-    size_t ilen, ioff;
+    /*
+     * The stream: raw records read from the socket into rx (the request, a
+     * few bytes, through OpenSSL first), opened in place (record.c); the
+     * plaintext of opened records waits in seg[] until the command takes it.
+     */
+    uint8_t *rx;
+    size_t rx_fill, rx_parsed, ilen;
+    struct iovec seg[RX_SEGS];
+    unsigned seg_first, seg_count;
+    struct xg_rec_keys keys;
     uint8_t *obuf; /* frames on their way into TLS */
     size_t olen, ooff, inflight;
     int cin, cout, cerr, pidfd;
     pid_t pid;
     bool peer_eof, reaped, x_queued, shut_sent;
-    bool read_wants_write, write_wants_read;
     int status;
     uint64_t bytes_in, bytes_out, discarded;
     char addr[80], result[300];
@@ -231,34 +242,83 @@ static void read_child(struct session *s, int *fd, uint8_t type, bool *progress)
     }
 }
 
-static int step(struct session *s, bool *progress)
+static void last_frame(struct session *s, uint8_t type, const char *why, int64_t deadline);
+
+/* The stream broke (truncated, forged, malformed): say so to the sender, then fail. */
+static int recv_fail(struct session *s, const char *why)
 {
-    /* TLS -> ibuf */
-    s->read_wants_write = false;
-    while (!s->peer_eof && s->ilen < XG_IO_BUF) {
-        int n = SSL_read(s->ssl, s->ibuf + s->ilen, (int)(XG_IO_BUF - s->ilen));
-        if (n <= 0) {
-            int code = SSL_get_error(s->ssl, n);
-            if (code == SSL_ERROR_ZERO_RETURN) {
-                s->peer_eof = true;
-                *progress = true;
-            } else if (code == SSL_ERROR_WANT_WRITE) {
-                s->read_wants_write = true;
-            } else if (code != SSL_ERROR_WANT_READ) {
-                return ssl_err(s, n, "receiving");
-            }
-            break;
-        }
-        *progress = true;
-        s->ilen += (size_t)n;
-        if (s->cin < 0) { /* the command is gone: count and drop */
-            s->discarded += s->ilen;
-            s->ilen = s->ioff = 0;
+    snprintf(s->result, sizeof(s->result), "fail: receiving: %.200s", why);
+    last_frame(s, XG_FRAME_FAIL, s->result + 6, xg_now_ms() + 2000);
+    return -1;
+}
+
+/* socket -> rx: raw records, as much as there is room for */
+static int read_records(struct session *s, bool *progress)
+{
+    while (!s->peer_eof && s->rx_fill < RX_CAP) {
+        ssize_t n = read(s->sock, s->rx + s->rx_fill, RX_CAP - s->rx_fill);
+        if (n > 0) {
+            s->rx_fill += (size_t)n;
+            *progress = true;
+        } else if (n == 0) {
+            return recv_fail(s, "connection closed before close_notify (truncated stream)");
+        } else if (errno == EAGAIN) {
+            return 0;
+        } else if (errno != EINTR) {
+            return recv_fail(s, strerror(errno));
         }
     }
-    /* ibuf -> command */
-    while (s->cin >= 0 && s->ioff < s->ilen) {
-        ssize_t n = write(s->cin, s->ibuf + s->ioff, s->ilen - s->ioff);
+    return 0;
+}
+
+/* open every whole record in rx; data becomes a segment for the command */
+static int open_records(struct session *s, bool *progress)
+{
+    struct xg_err err;
+    while (!s->peer_eof && s->seg_first + s->seg_count < RX_SEGS) {
+        uint8_t *rec = s->rx + s->rx_parsed, type;
+        ssize_t len = xg_rec_length(rec, s->rx_fill - s->rx_parsed, &err);
+        size_t clen;
+        bool ask;
+        if (len < 0)
+            return recv_fail(s, err.msg);
+        if (len == 0 || (size_t)len > s->rx_fill - s->rx_parsed)
+            return 0;
+        if (xg_rec_open(&s->keys, rec, (size_t)len, &type, &clen, &err) < 0)
+            return recv_fail(s, err.msg);
+        s->rx_parsed += (size_t)len;
+        *progress = true;
+        if (type == XG_REC_DATA) {
+            if (s->cin < 0)
+                s->discarded += clen; /* the command is gone: count and drop */
+            else if (clen)
+                s->seg[s->seg_first + s->seg_count++] =
+                    (struct iovec){rec + XG_REC_HDR, clen};
+        } else if (type == XG_REC_HANDSHAKE && xg_rec_is_key_update(rec + XG_REC_HDR, clen, &ask)) {
+            if (xg_rec_keys_update(&s->keys, &err) < 0)
+                return recv_fail(s, err.msg);
+            if (ask) /* our direction is OpenSSL's: it sends the update with the next frame */
+                SSL_key_update(s->ssl, SSL_KEY_UPDATE_NOT_REQUESTED);
+        } else if (type == XG_REC_ALERT && clen == 2 && rec[XG_REC_HDR + 1] == 0) {
+            s->peer_eof = true; /* close_notify: the end of the stream */
+            SSL_set_shutdown(s->ssl, SSL_get_shutdown(s->ssl) | SSL_RECEIVED_SHUTDOWN);
+        } else if (type == XG_REC_ALERT && clen == 2) {
+            char why[64];
+            snprintf(why, sizeof(why), "sender sent alert %u", rec[XG_REC_HDR + 1]);
+            return recv_fail(s, why);
+        } else {
+            return recv_fail(s, "unexpected record after the request");
+        }
+    }
+    return 0;
+}
+
+/* segments -> the command's stdin; then make room in rx */
+static void feed_command(struct session *s, bool *progress)
+{
+    while (s->cin >= 0 && s->seg_count) {
+        struct iovec *v = s->seg + s->seg_first;
+        ssize_t n = writev(s->cin, v, (int)s->seg_count);
         if (n < 0) {
             if (errno == EAGAIN)
                 break;
@@ -266,18 +326,44 @@ static int step(struct session *s, bool *progress)
                 continue;
             close(s->cin); /* EPIPE: it stopped reading */
             s->cin = -1;
-            s->discarded += s->ilen - s->ioff;
-            s->ilen = s->ioff = 0;
             *progress = true;
             break;
         }
         *progress = true;
-        s->ioff += (size_t)n;
         s->bytes_in += (uint64_t)n;
+        for (size_t left = (size_t)n; left;) {
+            if (left < v->iov_len) {
+                v->iov_base = (uint8_t *)v->iov_base + left;
+                v->iov_len -= left;
+                break;
+            }
+            left -= v->iov_len;
+            v++;
+            s->seg_first++;
+            s->seg_count--;
+        }
     }
-    if (s->ioff == s->ilen)
-        s->ioff = s->ilen = 0;
-    if (s->peer_eof && s->ilen == 0 && s->cin >= 0) {
+    if (s->cin < 0)
+        for (; s->seg_count; s->seg_count--)
+            s->discarded += s->seg[s->seg_first++].iov_len;
+    if (s->seg_count)
+        return;
+    s->seg_first = 0;
+    if (s->rx_parsed == s->rx_fill) {
+        s->rx_fill = s->rx_parsed = 0;
+    } else if (RX_CAP - s->rx_fill < XG_REC_MAX) { /* a partial record: to the front */
+        memmove(s->rx, s->rx + s->rx_parsed, s->rx_fill - s->rx_parsed);
+        s->rx_fill -= s->rx_parsed;
+        s->rx_parsed = 0;
+    }
+}
+
+static int step(struct session *s, bool *progress)
+{
+    if (read_records(s, progress) < 0 || open_records(s, progress) < 0)
+        return -1;
+    feed_command(s, progress);
+    if (s->peer_eof && s->seg_count == 0 && s->cin >= 0) {
         close(s->cin);
         s->cin = -1;
         *progress = true;
@@ -296,16 +382,12 @@ static int step(struct session *s, bool *progress)
         s->x_queued = true;
         *progress = true;
     }
-    /* frames -> TLS */
-    s->write_wants_read = false;
+    /* frames -> TLS (OpenSSL's direction; it never needs to read now) */
     while (s->ooff < s->olen) {
         size_t len = s->inflight ? s->inflight : s->olen - s->ooff;
         int n = SSL_write(s->ssl, s->obuf + s->ooff, (int)len);
         if (n <= 0) {
-            int code = SSL_get_error(s->ssl, n);
-            if (code == SSL_ERROR_WANT_READ)
-                s->write_wants_read = true;
-            else if (code != SSL_ERROR_WANT_WRITE)
+            if (SSL_get_error(s->ssl, n) != SSL_ERROR_WANT_WRITE)
                 return ssl_err(s, n, "sending");
             s->inflight = len;
             break;
@@ -347,12 +429,12 @@ static int pump(struct session *s)
         struct pollfd p[5];
         int np = 0;
         short sev = 0;
-        if ((!s->peer_eof && s->ilen < XG_IO_BUF) || s->write_wants_read)
+        if (!s->peer_eof && s->rx_fill < RX_CAP)
             sev |= POLLIN;
-        if ((s->ooff < s->olen && !s->write_wants_read) || s->read_wants_write)
+        if (s->ooff < s->olen)
             sev |= POLLOUT;
         p[np++] = (struct pollfd){.fd = s->sock, .events = sev};
-        if (s->cin >= 0 && s->ioff < s->ilen)
+        if (s->cin >= 0 && s->seg_count)
             p[np++] = (struct pollfd){.fd = s->cin, .events = POLLOUT};
         if (s->cout >= 0)
             p[np++] = (struct pollfd){.fd = s->cout, .events = POLLIN};
@@ -374,12 +456,20 @@ static int pump(struct session *s)
     }
 }
 
-/* Send a refusal frame and close, best effort, within the deadline. */
-static void refuse(struct session *s, const char *why, int64_t deadline)
+/*
+ * A last frame and close_notify, best effort, within the deadline: 'R'
+ * (refused, before ACCEPT) or 'F' (the stream failed, after it), whose
+ * reason the sender prints. Nothing is pending in OpenSSL's direction
+ * before ACCEPT; after it, a frame half-written by SSL_write must be
+ * finished first, so then nothing more is sent.
+ */
+static void last_frame(struct session *s, uint8_t type, const char *why, int64_t deadline)
 {
     uint8_t f[5 + 300];
     size_t len = strlen(why) > 300 ? 300 : strlen(why);
-    f[0] = XG_FRAME_REFUSE;
+    if (s->inflight)
+        return;
+    f[0] = type;
     put32(f + 1, (uint32_t)len);
     memcpy(f + 5, why, len);
     for (;;) {
@@ -427,6 +517,7 @@ static int admit(struct session *s, int log_fd)
                      xg_tls_error(e, sizeof(e)));
         return -1;
     }
+    s->peer.stream_records = 0; /* records under the application traffic secret from here */
     /* the verify callback already checked the allowlist; check again, plainly */
     X509 *cert = SSL_get1_peer_certificate(s->ssl);
     bool ok = cert && SSL_get_verify_result(s->ssl) == X509_V_OK &&
@@ -439,10 +530,10 @@ static int admit(struct session *s, int log_fd)
     struct xg_err err = {{0}};
     int used = 0;
     while (used == 0) {
-        int n = SSL_read(s->ssl, s->ibuf + s->ilen, (int)(XG_TUNNEL_REQ_MAX - s->ilen));
+        int n = SSL_read(s->ssl, s->rx + s->ilen, (int)(XG_TUNNEL_REQ_MAX - s->ilen));
         if (n > 0) {
             s->ilen += (size_t)n;
-            used = xg_request_decode(s->ibuf, s->ilen, &s->req, &err);
+            used = xg_request_decode(s->rx, s->ilen, &s->req, &err);
             if (used == 0 && s->ilen >= XG_TUNNEL_REQ_MAX)
                 used = xg_fail(&err, "request too long");
             continue;
@@ -456,22 +547,32 @@ static int admit(struct session *s, int log_fd)
     }
     struct xg_recv_flags flags;
     char **argv = NULL;
+    if (used > 0 && ((size_t)used != s->ilen || SSL_has_pending(s->ssl)))
+        used = xg_fail(&err, "data after the request, before it was accepted");
+    /*
+     * The stream direction becomes ours (record.c) at OpenSSL's next
+     * sequence number: it reads without read-ahead, so no byte of the
+     * stream is in its buffer.
+     */
+    if (used > 0 && xg_rec_keys_init(&s->keys, s->ssl, s->peer.stream_secret,
+                                     s->peer.stream_secret_len, s->peer.stream_records, false,
+                                     &err) < 0)
+        used = -1;
+    OPENSSL_cleanse(s->peer.stream_secret, sizeof(s->peer.stream_secret));
     if (used < 0 || xg_recv_flags_parse(s->req.argc, s->req.argv, &flags, &err) < 0 ||
         xg_recv_argv(s->o->receive_command, &flags, &argv, &err) < 0) {
         log_line(log_fd, "refused peer=%s addr=%s reason=\"%s\"", s->peer.who, s->addr, err.msg);
-        refuse(s, err.msg, deadline);
+        last_frame(s, XG_FRAME_REFUSE, err.msg, deadline);
         return -1;
     }
     if (!xg_domain_name_ok(s->req.domain))
         snprintf(s->req.domain, sizeof(s->req.domain), "-");
-    memmove(s->ibuf, s->ibuf + used, s->ilen - (size_t)used);
-    s->ilen -= (size_t)used;
     int rc = spawn(s, argv);
     xg_argv_free(argv);
     if (rc < 0) {
         log_line(log_fd, "refused peer=%s addr=%s reason=\"cannot start the receive command: %s\"",
                  s->peer.who, s->addr, strerror(errno));
-        refuse(s, "receiver cannot start its receive command", deadline);
+        last_frame(s, XG_FRAME_REFUSE, "receiver cannot start its receive command", deadline);
         return -1;
     }
     frame(s, XG_FRAME_ACCEPT, NULL, 0);
@@ -490,13 +591,13 @@ static int session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     addr_text(ss, s.addr, sizeof(s.addr));
     s.peer.opts = o;
-    s.ibuf = malloc(XG_IO_BUF);
+    s.rx = malloc(RX_CAP);
     s.obuf = malloc(XG_IO_BUF);
     s.ssl = SSL_new(ctx);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     xg_set_nonblock(fd, true);
-    if (!s.ibuf || !s.obuf || !s.ssl || xg_tls_attach(s.ssl, &s.peer) < 0 ||
+    if (!s.rx || !s.obuf || !s.ssl || xg_tls_attach(s.ssl, &s.peer) < 0 ||
         !SSL_set_fd(s.ssl, fd)) {
         log_line(log_fd, "refused addr=%s reason=\"out of memory\"", s.addr);
         goto out;
@@ -526,7 +627,9 @@ out:
         close(s.pidfd);
     SSL_free(s.ssl);
     close(fd);
-    free(s.ibuf);
+    free(s.rx);
+    xg_rec_keys_free(&s.keys);
+    OPENSSL_cleanse(&s.peer, sizeof(s.peer));
     free(s.obuf);
     xg_request_free(&s.req);
     return rc;

@@ -14,8 +14,12 @@
  *                     then TLS close_notify (end of stream).
  *   server -> client: frames {u8 type, u32 len, payload}: 'A' accepted,
  *                     'R' refused (reason), 'O' receiver stdout, 'E' receiver
- *                     stderr, 'X' exit {i32 status, u64 bytes delivered};
+ *                     stderr, 'X' exit {i32 status, u64 bytes delivered},
+ *                     'F' the stream failed (reason: forged, truncated...);
  *                     then close_notify once the client's close_notify came.
+ * The client -> server direction is TLS 1.3 records that OpenSSL protects up
+ * to the request and record.c from ACCEPT on (same secret, next sequence
+ * number): OpenSSL's record layer copies every byte twice more.
  * The raw client->server direction keeps the bulk path free of framing; the
  * reverse direction is framed because it must carry the exit status after
  * the last reply byte. Success on either side needs both close_notify
@@ -48,6 +52,7 @@ enum xg_frame_type {
     XG_FRAME_STDOUT = 'O',
     XG_FRAME_STDERR = 'E',
     XG_FRAME_EXIT = 'X',
+    XG_FRAME_FAIL = 'F',
 };
 
 /* Everything a tunnel end needs, resolved from the policy file and options. */
