@@ -165,8 +165,8 @@ static int take_over(struct client *c, struct xg_err *err)
 {
     if (c->soff != c->slen)
         return xg_fail(err, "receiver accepted before the whole request was sent");
-    int rc = xg_rec_keys_init(&c->tx, c->ssl, c->peer->stream_secret,
-                              c->peer->stream_secret_len, c->peer->stream_records, true, err);
+    int rc = xg_rec_keys_init(&c->tx, c->ssl, c->peer->stream_secret, c->peer->stream_secret_len,
+                              c->peer->stream_records, true, err);
     OPENSSL_cleanse(c->peer->stream_secret, sizeof(c->peer->stream_secret));
     if (rc < 0)
         return -1;
@@ -215,7 +215,7 @@ static int fill_ring(struct client *c, const struct xg_tunnel_opts *o, bool *pro
     }
     if (c->rekey_due && c->count < SLOTS) {
         uint8_t *rec = slot(c, c->head + c->count);
-        size_t len = xg_rec_key_update_msg(rec + XG_REC_HDR, false);
+        size_t len = xg_rec_key_update_msg(rec + XG_REC_HDR, true); /* both directions */
         if (seal_next(c, len, XG_REC_HANDSHAKE, err) < 0 || xg_rec_keys_update(&c->tx, err) < 0)
             return -1;
         c->rekey_due = false;
@@ -553,10 +553,10 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
     if (verbose) {
         double dt = xg_now_s() - t0;
         fprintf(stderr,
-                "xenguard tunnel: %llu bytes in %.2f s (%.1f MiB/s), %u key updates, receiver "
-                "exit %d\n",
+                "xenguard tunnel: %llu bytes in %.2f s (%.1f MiB/s), %u key updates (receiver "
+                "%u), receiver exit %d\n",
                 (unsigned long long)c.sent, dt, dt > 0 ? (double)c.sent / dt / 1048576 : 0.0,
-                c.tx.updates, c.status);
+                c.tx.updates, peer.key_updates_in, c.status);
     }
     rc = c.status;
 out:

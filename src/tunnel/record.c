@@ -122,8 +122,8 @@ int xg_rec_keys_init(struct xg_rec_keys *k, const SSL *ssl, const uint8_t *secre
     memset(k, 0, sizeof(*k));
     if (SSL_version(ssl) != TLS1_3_VERSION || !suite)
         return xg_fail(err, "TLS record keys: not a TLS 1.3 connection");
-    return xg_rec_keys_init_suite(k, SSL_CIPHER_get_protocol_id(suite) & 0xffff, secret,
-                                  secret_len, seq, seal, err);
+    return xg_rec_keys_init_suite(k, SSL_CIPHER_get_protocol_id(suite) & 0xffff, secret, secret_len,
+                                  seq, seal, err);
 }
 
 void xg_rec_keys_free(struct xg_rec_keys *k)
@@ -171,8 +171,8 @@ ssize_t xg_rec_seal(struct xg_rec_keys *k, uint8_t *rec, size_t len, enum xg_rec
     if (set_nonce(k) < 0 || EVP_EncryptUpdate(k->aead, NULL, &outl, rec, XG_REC_HDR) != 1 ||
         EVP_EncryptUpdate(k->aead, rec + XG_REC_HDR, &outl, rec + XG_REC_HDR, (int)inner) != 1 ||
         EVP_EncryptFinal_ex(k->aead, rec + XG_REC_HDR + inner, &outl) != 1 ||
-        EVP_CIPHER_CTX_ctrl(k->aead, EVP_CTRL_AEAD_GET_TAG, XG_REC_TAG,
-                            rec + XG_REC_HDR + inner) != 1)
+        EVP_CIPHER_CTX_ctrl(k->aead, EVP_CTRL_AEAD_GET_TAG, XG_REC_TAG, rec + XG_REC_HDR + inner) !=
+            1)
         return xg_fail(err, "TLS record: sealing failed");
     k->seq++;
     return (ssize_t)total;

@@ -20,11 +20,11 @@
 
 #include "util/err.h"
 
-#define XG_REC_HDR       5                                /* type, version, length */
-#define XG_REC_TAG       16                               /* AEAD tag */
-#define XG_REC_PLAIN_MAX 16384                            /* content of one record */
+#define XG_REC_HDR       5                                     /* type, version, length */
+#define XG_REC_TAG       16                                    /* AEAD tag */
+#define XG_REC_PLAIN_MAX 16384                                 /* content of one record */
 #define XG_REC_MAX       (XG_REC_HDR + XG_REC_PLAIN_MAX + 256) /* largest record a peer may send */
-#define XG_REC_SEALED(n) (XG_REC_HDR + (n) + 1 + XG_REC_TAG) /* record carrying n bytes */
+#define XG_REC_SEALED(n) (XG_REC_HDR + (n) + 1 + XG_REC_TAG)   /* record carrying n bytes */
 
 enum xg_rec_type {
     XG_REC_ALERT = 21,

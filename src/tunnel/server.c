@@ -64,7 +64,7 @@ struct session {
     size_t olen, ooff, inflight;
     int cin, cout, cerr, pidfd;
     pid_t pid;
-    bool peer_eof, reaped, x_queued, shut_sent;
+    bool peer_eof, reaped, x_queued, shut_sent, update_reply;
     int status;
     uint64_t bytes_in, bytes_out, discarded;
     char addr[80], result[300];
@@ -292,13 +292,11 @@ static int open_records(struct session *s, bool *progress)
             if (s->cin < 0)
                 s->discarded += clen; /* the command is gone: count and drop */
             else if (clen)
-                s->seg[s->seg_first + s->seg_count++] =
-                    (struct iovec){rec + XG_REC_HDR, clen};
+                s->seg[s->seg_first + s->seg_count++] = (struct iovec){rec + XG_REC_HDR, clen};
         } else if (type == XG_REC_HANDSHAKE && xg_rec_is_key_update(rec + XG_REC_HDR, clen, &ask)) {
             if (xg_rec_keys_update(&s->keys, &err) < 0)
                 return recv_fail(s, err.msg);
-            if (ask) /* our direction is OpenSSL's: it sends the update with the next frame */
-                SSL_key_update(s->ssl, SSL_KEY_UPDATE_NOT_REQUESTED);
+            s->update_reply |= ask; /* our direction is OpenSSL's: see step() */
         } else if (type == XG_REC_ALERT && clen == 2 && rec[XG_REC_HDR + 1] == 0) {
             s->peer_eof = true; /* close_notify: the end of the stream */
             SSL_set_shutdown(s->ssl, SSL_get_shutdown(s->ssl) | SSL_RECEIVED_SHUTDOWN);
@@ -382,6 +380,12 @@ static int step(struct session *s, bool *progress)
         s->x_queued = true;
         *progress = true;
     }
+    /*
+     * The sender asked us to change keys too: OpenSSL sends our KeyUpdate
+     * with the next frame (it refuses while a frame is half written).
+     */
+    if (s->update_reply && !s->inflight && SSL_key_update(s->ssl, SSL_KEY_UPDATE_NOT_REQUESTED))
+        s->update_reply = false;
     /* frames -> TLS (OpenSSL's direction; it never needs to read now) */
     while (s->ooff < s->olen) {
         size_t len = s->inflight ? s->inflight : s->olen - s->ooff;
@@ -554,9 +558,9 @@ static int admit(struct session *s, int log_fd)
      * sequence number: it reads without read-ahead, so no byte of the
      * stream is in its buffer.
      */
-    if (used > 0 && xg_rec_keys_init(&s->keys, s->ssl, s->peer.stream_secret,
-                                     s->peer.stream_secret_len, s->peer.stream_records, false,
-                                     &err) < 0)
+    if (used > 0 &&
+        xg_rec_keys_init(&s->keys, s->ssl, s->peer.stream_secret, s->peer.stream_secret_len,
+                         s->peer.stream_records, false, &err) < 0)
         used = -1;
     OPENSSL_cleanse(s->peer.stream_secret, sizeof(s->peer.stream_secret));
     if (used < 0 || xg_recv_flags_parse(s->req.argc, s->req.argv, &flags, &err) < 0 ||
@@ -597,8 +601,7 @@ static int session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     xg_set_nonblock(fd, true);
-    if (!s.rx || !s.obuf || !s.ssl || xg_tls_attach(s.ssl, &s.peer) < 0 ||
-        !SSL_set_fd(s.ssl, fd)) {
+    if (!s.rx || !s.obuf || !s.ssl || xg_tls_attach(s.ssl, &s.peer) < 0 || !SSL_set_fd(s.ssl, fd)) {
         log_line(log_fd, "refused addr=%s reason=\"out of memory\"", s.addr);
         goto out;
     }

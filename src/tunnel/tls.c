@@ -82,14 +82,22 @@ static void keylog_cb(const SSL *ssl, const char *line)
     peer->stream_secret_len = len;
 }
 
-/* count the records of the stream direction: written by the client, read by the server */
+/*
+ * Count the records of the stream direction (written by the client, read
+ * by the server) and the KeyUpdate messages OpenSSL received.
+ */
 static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
                    SSL *ssl, void *arg)
 {
-    (void)version, (void)buf, (void)len, (void)arg;
+    (void)version, (void)arg;
     struct xg_peer *peer = SSL_get_ex_data(ssl, peer_index);
-    if (peer && content_type == SSL3_RT_HEADER && write_p == !SSL_is_server(ssl))
+    if (!peer)
+        return;
+    if (content_type == SSL3_RT_HEADER && write_p == !SSL_is_server(ssl))
         peer->stream_records++;
+    if (content_type == SSL3_RT_HANDSHAKE && !write_p && len > 0 &&
+        ((const unsigned char *)buf)[0] == SSL3_MT_KEY_UPDATE)
+        peer->key_updates_in++;
 }
 
 int xg_tls_attach(SSL *ssl, struct xg_peer *peer)

@@ -160,6 +160,7 @@ struct xg_peer {
     uint8_t stream_secret[EVP_MAX_MD_SIZE];
     size_t stream_secret_len;
     uint64_t stream_records;
+    unsigned key_updates_in; /* KeyUpdate messages OpenSSL received (the client: the replies') */
 };
 
 int xg_tls_attach(SSL *ssl, struct xg_peer *peer);

@@ -42,7 +42,7 @@ check "1 GiB stream: sender exits 0 (hashes match, 1024 acks during the stream)"
 check "1 GiB stream: the receiver's SHA-256 equals the sender's" \
     grep -q "local $(cat "$T/hash" 2>/dev/null) remote" "$T/send.out"
 check "1 GiB stream: TLS 1.3 with AES-128-GCM" grep -q 'TLSv1.3 TLS_AES_128_GCM_SHA256' "$T/c.err"
-check "1 GiB stream: 4 key updates at 256 MiB each" grep -q ' 4 key updates' "$T/c.err"
+check "1 GiB stream: 4 key updates at 256 MiB each, both directions" grep -q ' 4 key updates (receiver 4)' "$T/c.err"
 check "receive command got only the validated flags" \
     grep -qx -- "-t migrate-receive -e" "$T/args"
 check "session log line: peer, bytes, result" wait_for grep -q \

@@ -73,9 +73,11 @@ static void connect_pair(struct conn *k, const char *suite)
     snprintf(k->paths[4], 128, "%s/srv.test.key", dir);
     k->names[0] = "cli.test";
     k->copts = (struct xg_tunnel_opts){.ca = k->paths[0], .cert = k->paths[1], .key = k->paths[2]};
-    k->sopts = (struct xg_tunnel_opts){
-        .ca = k->paths[0], .cert = k->paths[3], .key = k->paths[4], .names = k->names,
-        .name_count = 1};
+    k->sopts = (struct xg_tunnel_opts){.ca = k->paths[0],
+                                       .cert = k->paths[3],
+                                       .key = k->paths[4],
+                                       .names = k->names,
+                                       .name_count = 1};
     k->cpeer = (struct xg_peer){.opts = &k->copts, .host = "srv.test"};
     k->speer = (struct xg_peer){.opts = &k->sopts};
     k->cctx = xg_tls_ctx_new(&k->copts, false, &err);
@@ -104,8 +106,7 @@ static void connect_pair(struct conn *k, const char *suite)
     /* both ends saw the same secret for the stream direction */
     assert_true(k->cpeer.stream_secret_len > 0);
     assert_int_equal(k->cpeer.stream_secret_len, k->speer.stream_secret_len);
-    assert_memory_equal(k->cpeer.stream_secret, k->speer.stream_secret,
-                        k->cpeer.stream_secret_len);
+    assert_memory_equal(k->cpeer.stream_secret, k->speer.stream_secret, k->cpeer.stream_secret_len);
     k->cpeer.stream_records = k->speer.stream_records = 0;
 }
 
@@ -133,9 +134,8 @@ static void sealed_read_by_openssl(const char *suite)
     assert_int_equal(SSL_read(k.s, req, sizeof(req)), 7);
     assert_int_equal(k.cpeer.stream_records, 1);
     assert_int_equal(k.speer.stream_records, 1);
-    assert_int_equal(xg_rec_keys_init(&tx, k.c, k.cpeer.stream_secret,
-                                      k.cpeer.stream_secret_len, k.cpeer.stream_records, true,
-                                      &err),
+    assert_int_equal(xg_rec_keys_init(&tx, k.c, k.cpeer.stream_secret, k.cpeer.stream_secret_len,
+                                      k.cpeer.stream_records, true, &err),
                      0);
 
     static const size_t sizes[] = {1, 0, 1000, XG_REC_PLAIN_MAX, 5, XG_REC_PLAIN_MAX, 77};
@@ -191,9 +191,8 @@ static void openssl_opened_by_us(const char *suite)
     char req[16];
     assert_int_equal(SSL_read(k.s, req, sizeof(req)), 7);
     assert_int_equal(SSL_has_pending(k.s), 0);
-    assert_int_equal(xg_rec_keys_init(&rx, k.s, k.speer.stream_secret,
-                                      k.speer.stream_secret_len, k.speer.stream_records, false,
-                                      &err),
+    assert_int_equal(xg_rec_keys_init(&rx, k.s, k.speer.stream_secret, k.speer.stream_secret_len,
+                                      k.speer.stream_records, false, &err),
                      0);
     assert_int_equal(RAND_bytes(sent, sizeof(sent)), 1);
     for (nsent = 0; nsent < 100000;) { /* partial writes: a record at a time */
@@ -264,11 +263,11 @@ static void refusals(void **state)
     size_t clen;
     (void)state;
     connect_pair(&k, "TLS_AES_128_GCM_SHA256");
-    assert_int_equal(xg_rec_keys_init(&tx, k.c, k.cpeer.stream_secret, k.cpeer.stream_secret_len,
-                                      0, true, &err),
-                     0);
-    assert_int_equal(xg_rec_keys_init(&rx, k.s, k.speer.stream_secret, k.speer.stream_secret_len,
-                                      0, false, &err),
+    assert_int_equal(
+        xg_rec_keys_init(&tx, k.c, k.cpeer.stream_secret, k.cpeer.stream_secret_len, 0, true, &err),
+        0);
+    assert_int_equal(xg_rec_keys_init(&rx, k.s, k.speer.stream_secret, k.speer.stream_secret_len, 0,
+                                      false, &err),
                      0);
     memset(a + XG_REC_HDR, 'a', 100);
     memset(b + XG_REC_HDR, 'b', 100);
@@ -290,8 +289,8 @@ static void refusals(void **state)
     /* out of order (a record dropped) fails */
     memcpy(copy, b, (size_t)nb);
     struct xg_rec_keys probe;
-    assert_int_equal(xg_rec_keys_init(&probe, k.s, k.speer.stream_secret,
-                                      k.speer.stream_secret_len, 0, false, &err),
+    assert_int_equal(xg_rec_keys_init(&probe, k.s, k.speer.stream_secret, k.speer.stream_secret_len,
+                                      0, false, &err),
                      0);
     assert_int_equal(xg_rec_open(&probe, copy, (size_t)nb, &type, &clen, &err), -1);
     assert_non_null(strstr(err.msg, "bad_record_mac"));
