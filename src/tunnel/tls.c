@@ -9,6 +9,12 @@
  * fails inside the handshake with an alert, before any application byte is
  * read. On the client the server must also be the host we dialled (its
  * certificate names HOST) or be on the allowlist.
+ *
+ * Two callbacks prepare the hand-over of the stream direction to record.c:
+ * the key log callback keeps CLIENT_TRAFFIC_SECRET_0 in the connection's
+ * xg_peer (in memory only, wiped once used) and the message callback counts
+ * the records OpenSSL protected with it, which is the sequence number
+ * record.c continues from.
  */
 #include <stdio.h>
 #include <string.h>
