@@ -253,4 +253,21 @@ else
         echo "ok - xen dom0: an unconfirmed apply is rolled back by its watchdog # SKIP confirm verb not built yet"
     fi
 fi
+# ---- the migration tunnel inside the Dom0 ---------------------------------------
+if skipped tunnel; then
+    echo "ok - xen dom0: the migration tunnel carries a stream # SKIP $(skipwhy tunnel)"
+else
+    section_ok tunnel "xen dom0: xenguard tunnel -> tunneld carries 32 MiB over the Dom0's loopback"
+    check "xen dom0: tunnel: the receive command hashed exactly what was sent" "$(out tunnel | tail -2)" \
+        sh -c "s=\$(sed -n 's/^sent \\([0-9a-f]\\{64\\}\\) .*/\\1/p' '$SECT/tunnel.out');
+               r=\$(sed -n 's/^received \\([0-9a-f]\\{64\\}\\) .*/\\1/p' '$SECT/tunnel.out');
+               [ -n \"\$s\" ] && [ \"\$s\" = \"\$r\" ]"
+    # the receive command says nothing, so tunneld answers the 4 requests with
+    # one KeyUpdate before its exit frame (RFC 8446 4.6.3 lets a silent side)
+    check "xen dom0: tunnel: TLS 1.3, 4 key updates, the silent receiver answers once" \
+        "$(out tunnel | grep 'xenguard tunnel:')" \
+        sh -c "grep -q 'TLSv1.3' '$SECT/tunnel.out' && grep -q ' 4 key updates (receiver 1)' '$SECT/tunnel.out'"
+    check "xen dom0: tunneld logged the session: peer, 33554432 bytes, ok" "$(out tunnel | grep session)" \
+        has tunnel 'session peer=dom0-a .*bytes_in=33554432 .*result=ok'
+fi
 finish

@@ -184,6 +184,37 @@ else
     skip apply "apply verb not built yet"
 fi
 
+# ---- the migration tunnel, over this Dom0's loopback -------------------------
+# A 32 MiB random stream through xenguard tunnel -> tunneld (--once) into a
+# receive command that hashes it, with a key update every 8 MiB.
+tunnel_loop() {
+    d=/tmp/xgtunnel
+    mkdir -p $d &&
+        xenguard tunnel-keys -d $d/pki dom0-a 127.0.0.1 >/dev/null &&
+        printf '#!/bin/sh\nexec sha256sum >%s/received.sum\n' $d >$d/sink &&
+        chmod +x $d/sink &&
+        head -c 33554432 /dev/urandom >$d/stream || return 1
+    xenguard tunneld --ca $d/pki/ca.pem --cert $d/pki/127.0.0.1.pem --key $d/pki/127.0.0.1.key \
+        --allow dom0-a --listen 127.0.0.1 --port 8002 --once --receive-command $d/sink \
+        2>$d/tunneld.log &
+    tpid=$!
+    for i in 1 2 3 4 5 6 7 8 9 10; do grep -q listening $d/tunneld.log && break; sleep 1; done
+    xenguard tunnel -v --ca $d/pki/ca.pem --cert $d/pki/dom0-a.pem --key $d/pki/dom0-a.key \
+        --port 8002 --rekey-bytes 8388608 127.0.0.1 <$d/stream
+    src=$?
+    wait $tpid
+    drc=$?
+    cat $d/tunneld.log
+    echo "sent $(sha256sum <$d/stream)"
+    echo "received $(cat $d/received.sum)"
+    [ $src = 0 ] && [ $drc = 0 ]
+}
+if has_verb tunneld; then
+    sec tunnel tunnel_loop
+else
+    skip tunnel "tunnel verbs not built yet"
+fi
+
 # ---- the guest's end ---------------------------------------------------------
 sec domu-destroy sh -c 'xl destroy tiny && xl list'
 exit 0
