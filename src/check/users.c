@@ -8,6 +8,7 @@
  * effective settings (first value wins, drop-ins first), and the Xen
  * control paths must not be writable by anyone but root.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,39 @@ static const char *sshd_value(const struct xg_host *h, const char *key, const ch
     return def;
 }
 
+/*
+ * Fail for every Match block that sets `key` to a value `weak` calls weak:
+ * those connections get it whatever the global value says.
+ */
+static void sshd_match_overrides(const struct xg_host *h, const char *name,
+                                 bool (*weak)(const char *value), const char *why,
+                                 struct xg_result *r)
+{
+    char mkey[96];
+    const char *criteria = "?";
+    snprintf(mkey, sizeof(mkey), "match:%s", name);
+    for (char *c = mkey; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    for (size_t i = 0; i < h->sshd.count; i++) {
+        const struct xg_kv *kv = &h->sshd.items[i];
+        if (!strcmp(kv->key, "match"))
+            criteria = kv->value;
+        else if (!strcmp(kv->key, mkey) && weak(kv->value))
+            xg_failf(r, "%s:%u: %s %s inside 'Match %s'%s", kv->file, kv->line, name, kv->value,
+                     criteria, why);
+    }
+}
+
+static bool is_yes(const char *v)
+{
+    return !strcasecmp(v, "yes");
+}
+
+static bool not_no(const char *v)
+{
+    return strcasecmp(v, "no") != 0;
+}
+
 static bool sshd_need(const struct xg_host *h, struct xg_result *r)
 {
     return xg_need(r, h, h->sshd_present, XG_SEC_SSHD, "no /etc/ssh/sshd_config");
@@ -169,6 +203,8 @@ static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
         xg_failf(r, "PermitRootLogin %s (%s): root logs in with a password", v, where);
     else
         xg_evidence(r, "PermitRootLogin %s (%s)", v, where);
+    sshd_match_overrides(h, "PermitRootLogin", is_yes, ": root logs in with a password from there",
+                         r);
 }
 
 static void check_passwords(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
@@ -193,6 +229,12 @@ static void check_passwords(const struct xg_host *h, const struct xg_policy *p, 
     v = sshd_value(h, "permitemptypasswords", "no", where, sizeof(where));
     if (!strcasecmp(v, "yes"))
         xg_failf(r, "PermitEmptyPasswords yes (%s)", where);
+    sshd_match_overrides(h, "PasswordAuthentication", not_no, ": passwords from there", r);
+    sshd_match_overrides(h, "KbdInteractiveAuthentication", not_no,
+                         ": passwords through PAM from there", r);
+    sshd_match_overrides(h, "ChallengeResponseAuthentication", not_no,
+                         ": passwords through PAM from there", r);
+    sshd_match_overrides(h, "PermitEmptyPasswords", is_yes, "", r);
 }
 
 /* "192.0.2.1", "192.0.2.1:22", "[2001:db8::1]:22", "2001:db8::1" -> address */
@@ -345,15 +387,17 @@ const struct xg_check_def xg_checks_users[] = {
      "gpasswd -d NAME sudo; remove the rule from sudoers with visudo; or declare the admin.",
      check_sudo},
     {"XG-SSH-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd refuses password logins as root",
-     "Effective PermitRootLogin (first value wins, Include'd drop-ins in place). 'yes' lets root "
-     "log in with a password.",
-     "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/xenguard.conf.",
+     "Effective PermitRootLogin (first value wins, Include'd drop-ins in place), and in every "
+     "Match block. 'yes' lets root log in with a password.",
+     "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/xenguard.conf, and "
+     "no 'PermitRootLogin yes' inside a Match block.",
      check_root_login},
     {"XG-SSH-002", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd accepts keys only",
      "Effective PasswordAuthentication and KbdInteractiveAuthentication must be 'no' (both "
-     "default to yes), and PermitEmptyPasswords must not be 'yes'.",
-     "PasswordAuthentication no and KbdInteractiveAuthentication no in a drop-in, then "
-     "systemctl reload ssh.",
+     "default to yes), and PermitEmptyPasswords must not be 'yes'; no Match block may turn "
+     "them back on.",
+     "PasswordAuthentication no and KbdInteractiveAuthentication no in a drop-in, none of them "
+     "turned back on inside a Match block, then systemctl reload ssh.",
      check_passwords},
     {"XG-SSH-003", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd listens on the management address only",
      "ListenAddress must be set, not a wildcard; with a policy, each address must belong to the "

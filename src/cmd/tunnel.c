@@ -36,7 +36,7 @@ static void usage(FILE *out)
             "      --handshake-timeout S   connect + handshake (default 10)\n"
             "      --idle-timeout S        seconds without progress before abort (default 60)\n"
             "      --rekey-bytes N         TLS key update every N bytes (default 1 GiB)\n"
-            "  -v, --verbose               print handshake and throughput on stderr\n"
+            "  -v, --verbose               print handshake, throughput and key updates on stderr\n"
             "  -h, --help                  this text\n\n"
             "Exit status: the receive command's, or 1 when the tunnel failed, 2 on usage.\n"
             "See xenguard-tunnel(8).\n",

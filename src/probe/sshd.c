@@ -6,12 +6,16 @@
  * starts with `Include /etc/ssh/sshd_config.d/NAME.conf`, so a drop-in beats
  * the main file). Keywords are case-insensitive; a line is `Keyword value`
  * or `Keyword=value`; `#` starts a comment. Lines after a `Match` belong to
- * that block and do not set global values (until `Match all`). Multi-valued
- * keywords (ListenAddress, AllowUsers) keep every line: the checks decide.
+ * that block and do not set global values (until `Match all`): they are kept
+ * apart, as key "match" (the criteria, at the Match line) followed by keys
+ * "match:KEYWORD", so a check can see a block that re-enables what the
+ * global settings turn off for some connections. Multi-valued keywords
+ * (ListenAddress, AllowUsers) keep every line: the checks decide.
  */
 #include "probe/parse.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,15 +89,35 @@ int xg_sshd_parse(const char *text, size_t len, const char *path, struct xg_kvli
                 val++;
         }
         lower(p);
+        for (const char *c = p; *c; c++)
+            if (!isalnum((unsigned char)*c)) { /* sshd refuses to start on such a line */
+                int rc = xg_fail_at(err, path, lineno, (unsigned)(c - line) + 1,
+                                    "'%s' is not an sshd keyword", p);
+                free(line);
+                return rc;
+            }
         if (!*val) {
             int rc = xg_fail_at(err, path, lineno, 1, "'%s' has no value", p);
             free(line);
             return rc;
         }
         if (!strcmp(p, "match")) {
+            char criteria[256];
+            snprintf(criteria, sizeof(criteria), "%s", val);
             char *v = val;
             char *w = next_word(&v);
             in_match = !(w && !strcasecmp(w, "all") && !next_word(&v));
+            if (in_match && xg_kv_add(out, "match", criteria, path, lineno) < 0) {
+                free(line);
+                return xg_fail(err, "%s: out of memory", path);
+            }
+        } else if (in_match && strcmp(p, "include")) {
+            char key[96];
+            snprintf(key, sizeof(key), "match:%s", p);
+            if (xg_kv_add(out, key, val, path, lineno) < 0) {
+                free(line);
+                return xg_fail(err, "%s: out of memory", path);
+            }
         } else if (!in_match && !strcmp(p, "include")) {
             char *v = val;
             for (char *w; (w = next_word(&v));)

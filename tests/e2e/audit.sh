@@ -11,8 +11,8 @@ ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; failed=1; }
 check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
 
-FIXTURES="xl-isolated xl-firewalled xl-untrusted xl-insecure xend-legacy xend-hardened xcpng
-          xcpng-hardened domu empty"
+FIXTURES="xl-isolated xl-firewalled xl-untrusted xl-insecure xl-match xend-legacy xend-hardened
+          xcpng xcpng-hardened domu empty"
 for f in $FIXTURES; do
     $MK "$f" "$T/$f" || notok "fixture $f builds"
     pol="$T/$f/etc/xenguard/xenguard.conf"
@@ -87,6 +87,17 @@ check "grep -q 'not anchored with' $T/xend-legacy.json" "xend-legacy: unanchored
 # sshd: the drop-in (first) beats the main file's later PasswordAuthentication yes
 check "grep -q 'PasswordAuthentication no (/etc/ssh/sshd_config.d/xenguard.conf:3)' $T/xl-isolated.json" \
     "sshd drop-in's value wins over the main file's later line"
+# sshd: a Match block that turns passwords back on for a subnet fails both checks,
+# naming the block; everything else about that host is xl-isolated's (passes)
+for id in XG-SSH-001 XG-SSH-002; do
+    check "[ \"\$(status xl-match $id)\" = fail ]" "$id fails on a Match block that re-enables it"
+done
+check "grep -q \"/etc/ssh/sshd_config:12: PermitRootLogin yes inside 'Match Address 203.0.113.0/24'\" $T/xl-match.json" \
+    "XG-SSH-001 names the Match block's line and criteria"
+check "grep -q \"/etc/ssh/sshd_config:13: PasswordAuthentication yes inside 'Match Address 203.0.113.0/24'\" $T/xl-match.json" \
+    "XG-SSH-002 names the Match block's PasswordAuthentication"
+check "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(sorted(c[\"id\"] for c in d[\"checks\"] if c[\"status\"]==\"fail\") != [\"XG-SSH-001\", \"XG-SSH-002\"])' $T/xl-match.json" \
+    "xl-match fails exactly XG-SSH-001 and XG-SSH-002"
 # /etc/xen/auto/vm1.cfg -> /etc/xen/vm1.cfg (absolute) resolved inside the root
 check "grep -q 'vm1.cfg: vnc (vfb) console on 127.0.0.1' $T/xl-isolated.json" "absolute symlink in the root resolves inside the root"
 # without the policy the declared admin alice is an ordinary user

@@ -126,6 +126,14 @@ static void sshd_first_value_include_match(void **state)
         listens += !strcmp(kv.items[i].key, "listenaddress");
     assert_int_equal(listens, 2);
     assert_string_equal(kv.items[2].value, "[2001:db8::1]:22");
+    /* the Match block is kept apart: its criteria, then its settings */
+    const struct xg_kv *m = xg_kv_find(&kv, "match", true);
+    assert_non_null(m);
+    assert_string_equal(m->value, "User bob");
+    assert_int_equal(m->line, 6);
+    assert_string_equal(xg_kv_find(&kv, "match:permitrootlogin", true)->value, "yes");
+    assert_int_equal(xg_kv_find(&kv, "match:permitrootlogin", true)->line, 8);
+    assert_null(xg_kv_find(&kv, "match:allowusers", true)); /* after Match all: global */
     xg_kv_free(&kv);
 
     /* the drop-in included before the main file's value wins */
@@ -142,6 +150,9 @@ static void sshd_first_value_include_match(void **state)
     xg_kv_free(&kv);
     assert_int_equal(xg_sshd_parse(S("PermitRootLogin\n"), "s", &kv, NULL, NULL, 0, &err), -1);
     assert_string_equal(err.msg, "s:1:1: 'permitrootlogin' has no value");
+    /* not a keyword sshd knows the shape of (and no way to fake a "match:" entry) */
+    assert_int_equal(xg_sshd_parse(S("  Match: all\n"), "s", &kv, NULL, NULL, 0, &err), -1);
+    assert_string_equal(err.msg, "s:1:8: 'match:' is not an sshd keyword");
     xg_kv_free(&kv);
 }
 

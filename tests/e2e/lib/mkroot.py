@@ -278,6 +278,14 @@ def fx_xl_untrusted(root, h):
                     POL_UNTRUSTED, [("tcp", "203.0.113.10", 8002, "xenguard")])
 
 
+def fx_xl_match(root, h):
+    """xl-isolated, plus a Match block that turns password logins back on for a subnet"""
+    fx_xl_isolated(root, h)
+    with open(os.path.join(root, "etc/ssh/sshd_config"), "a") as f:
+        f.write("Match Address 203.0.113.0/24\n    PermitRootLogin yes\n"
+                "    PasswordAuthentication yes\nMatch all\n")
+
+
 def fx_xl_insecure(root, h):
     debian_xl(root, h, None, flask=False, daemons=("xenstored",))
     with open(os.path.join(root, "etc/passwd"), "a") as f:
