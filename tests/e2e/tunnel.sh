@@ -48,6 +48,50 @@ check "receive command got only the validated flags" \
 check "session log line: peer, bytes, result" wait_for grep -q \
     'session peer=a.test addr=127.0.0.1:[0-9]* domain=- bytes_in=1073741824 bytes_out=[0-9]* seconds=[0-9.]* result=ok' "$T/d.log"
 
+# --- an irregular stream: tiny and odd-sized writes, a slow, fitful reader ----
+# Records of every size (1 byte to full), the sender's ring wrapping with
+# partial writes, the receiver's buffer compacting under back-pressure.
+cat >"$T/irregular.py" <<'EOS'
+import hashlib, os, random, sys, time
+mode, seed, total, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rng, h, n = random.Random(seed), hashlib.sha256(), 0
+if mode == "write":
+    while n < total:
+        size = min(total - n, rng.choice([1, 2, 5, 17, 4096, 16383, 16384, 16385, rng.randint(1, 70000)]))
+        chunk = rng.randbytes(size)
+        h.update(chunk)
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(1, view):]
+        n += size
+        if rng.random() < 0.02:
+            time.sleep(0.002)
+else:
+    while True:
+        chunk = os.read(0, rng.choice([1, 3, 1000, 65536, rng.randint(1, 200000)]))
+        if not chunk:
+            break
+        h.update(chunk)
+        n += len(chunk)
+        if rng.random() < 0.01:
+            time.sleep(0.005)
+open(out, "w").write("%d %s\n" % (n, h.hexdigest()))
+EOS
+printf '#!/bin/sh\nexec python3 %s read 2 0 %s\n' "$T/irregular.py" "$T/irr.recv" >"$T/irrsink"
+chmod +x "$T/irrsink"
+start_tunneld "$T/di.log" "$XG" tunneld $SRV --listen 127.0.0.1 --port 0 --allow a.test \
+    --receive-command "$T/irrsink"
+python3 "$T/irregular.py" write 1 16777216 "$T/irr.sent" |
+    "$XG" tunnel -v --rekey-bytes 4000000 $(client_opts a.test) --port "$PORT" 127.0.0.1 2>"$T/irr.err"
+rc=$?
+check "irregular stream: the sender exits 0 (exit $rc)" test $rc = 0
+check "irregular stream: the reader counted and hashed exactly what was written" \
+    sh -c "[ -s '$T/irr.sent' ] && cmp -s '$T/irr.sent' '$T/irr.recv'"
+check "irregular stream: 4 key updates on the way" grep -q ' 4 key updates' "$T/irr.err"
+check "irregular stream: the session is logged ok" wait_for grep -q \
+    'session peer=a.test .*bytes_in=16777216 .*result=ok' "$T/di.log"
+PORT=$MAIN_PORT
+
 # --- receiver exit status and empty stream -----------------------------------
 cat >"$T/exit7.sh" <<'EOS'
 #!/bin/sh
