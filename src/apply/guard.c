@@ -29,6 +29,7 @@
 #pragma weak xg_reach_compute
 #pragma weak xg_reach_free
 #pragma weak xg_parse_nft_json
+#pragma weak xg_parse_iptables_save
 #endif
 
 static int parse_port(const char *text, uint16_t *out)
@@ -97,7 +98,7 @@ bool xg_guard_available(void)
 #if XG_HAVE_ANALYZER
     return true;
 #else
-    return xg_reach_compute && xg_reach_free && xg_parse_nft_json;
+    return xg_reach_compute && xg_reach_free && xg_parse_nft_json && xg_parse_iptables_save;
 #endif
 }
 
@@ -187,21 +188,18 @@ static size_t policy_ports(const struct xg_policy *p, struct service_port *out, 
     return n;
 }
 
-int xg_reach_diff(const char *running_json, const char *wanted_json, const struct xg_policy *p,
-                  struct xg_buf *report, size_t *differences, size_t *queries, struct xg_err *err)
+/* The comparison itself, on the running ruleset as parsed (nft or iptables). */
+static int reach_diff(const struct xg_ruleset *have, const char *wanted_json,
+                      const struct xg_policy *p, struct xg_buf *report, size_t *differences,
+                      size_t *queries, struct xg_err *err)
 {
-    struct xg_ruleset have = {0}, want = {0};
+    struct xg_ruleset want = {0};
     struct service_port ports[64];
     const char *ifaces[2] = {p->public_if, p->management_if};
     size_t nports = policy_ports(p, ports, 64);
     int rc = -1;
     *differences = *queries = 0;
-    if (!xg_guard_available()) {
-        xg_fail(err, "the analyzer is not built into this xenguard");
-        goto out;
-    }
-    if (xg_parse_nft_json(running_json, strlen(running_json), "running ruleset", &have, err) < 0 ||
-        xg_parse_nft_json(wanted_json, strlen(wanted_json), "policy", &want, err) < 0)
+    if (xg_parse_nft_json(wanted_json, strlen(wanted_json), "policy", &want, err) < 0)
         goto out;
     for (int f = 0; f < 2; f++) {
         for (size_t i = 0; i < 2; i++) {
@@ -214,7 +212,7 @@ int xg_reach_diff(const char *running_json, const char *wanted_json, const struc
                                             .iifname = ifaces[i],
                                             .path = XG_HOOK_INPUT};
                 struct xg_reach a = {0}, b = {0};
-                if (xg_reach_compute(&have, &q, &a, err) < 0 ||
+                if (xg_reach_compute(have, &q, &a, err) < 0 ||
                     xg_reach_compute(&want, &q, &b, err) < 0) {
                     xg_reach_free(&a);
                     xg_reach_free(&b);
@@ -238,7 +236,35 @@ int xg_reach_diff(const char *running_json, const char *wanted_json, const struc
     }
     rc = 0;
 out:
-    xg_ruleset_free(&have);
     xg_ruleset_free(&want);
+    return rc;
+}
+
+int xg_reach_diff(const char *running_json, const char *wanted_json, const struct xg_policy *p,
+                  struct xg_buf *report, size_t *differences, size_t *queries, struct xg_err *err)
+{
+    struct xg_ruleset have = {0};
+    int rc = -1;
+    if (!xg_guard_available())
+        xg_fail(err, "the analyzer is not built into this xenguard");
+    else if (xg_parse_nft_json(running_json, strlen(running_json), "running ruleset", &have, err) ==
+             0)
+        rc = reach_diff(&have, wanted_json, p, report, differences, queries, err);
+    xg_ruleset_free(&have);
+    return rc;
+}
+
+int xg_reach_diff_iptables(const char *save4, const char *save6, const char *wanted_json,
+                           const struct xg_policy *p, struct xg_buf *report, size_t *differences,
+                           size_t *queries, struct xg_err *err)
+{
+    struct xg_ruleset have = {0};
+    int rc = -1;
+    if (!xg_guard_available())
+        xg_fail(err, "the analyzer is not built into this xenguard");
+    else if (xg_parse_iptables_save(save4, strlen(save4), "iptables-save", 4, &have, err) == 0 &&
+             xg_parse_iptables_save(save6, strlen(save6), "ip6tables-save", 6, &have, err) == 0)
+        rc = reach_diff(&have, wanted_json, p, report, differences, queries, err);
+    xg_ruleset_free(&have);
     return rc;
 }

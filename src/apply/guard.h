@@ -69,6 +69,11 @@ struct xg_buf;
 int xg_reach_diff(const char *running_json, const char *wanted_json, const struct xg_policy *p,
                   struct xg_buf *report, size_t *differences, size_t *queries, struct xg_err *err);
 
+/* The same with the running side given as iptables-save and ip6tables-save output. */
+int xg_reach_diff_iptables(const char *save4, const char *save6, const char *wanted_json,
+                           const struct xg_policy *p, struct xg_buf *report, size_t *differences,
+                           size_t *queries, struct xg_err *err);
+
 /* One line for the user: "new ssh connections from 192.0.2.10 to port 22 on eth0". */
 void xg_session_describe(const struct xg_session *s, char *out, size_t size);
 

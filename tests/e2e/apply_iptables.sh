@@ -67,6 +67,21 @@ check "XENGUARD-INPUT is hooked from INPUT once" [ "$(hooks)" = 1 ]
 check "the IPv6 chains are loaded too" bash -c "ip netns exec $NS ip6tables-save | grep -q -- '-A XENGUARD-INPUT'"
 check "other rules survive apply" [ "$(others)" = "$others_before" ]
 check "confirm" xg confirm
+# status on the iptables backend: the analyzer judges iptables-save against the policy
+out=$(xg status -c "$POL" 2>&1); rc=$?
+check "status (auto: iptables) says the running rules let in exactly what the policy asks" \
+    [ $rc = 0 -a -n "$(echo "$out" | grep 'iptables lets in exactly what')" ]
+check "status reports the INPUT hook for both families" \
+    [ -n "$(echo "$out" | grep 'INPUT jumps to XENGUARD-INPUT (IPv4), jumps (IPv6)')" ]
+in_ns iptables -I INPUT 1 -p tcp --dport 22 -j ACCEPT
+out=$(xg status -c "$POL" 2>&1); rc=$?
+# (on the public eth0 the policy admits no ssh; the raw table still drops the
+# management subnet's addresses arriving there, so "everything" is all but 192.0.2.0/24)
+check "an ACCEPT for tcp/22 ahead of the hook: status exits 1, names tcp/22 IPv4 on eth0" \
+    [ $rc = 1 -a -n "$(echo "$out" | grep 'tcp/22 IPv4 on eth0: running lets in 0.0.0.0/1 .*; the policy nothing')" ]
+in_ns iptables -D INPUT -p tcp --dport 22 -j ACCEPT
+check "status --backend nft on this host: no table inet xenguard (exit 1)" \
+    bash -c "ip netns exec $NS env -u SSH_CONNECTION $XG status --backend nft -c $POL --state-dir $ST | grep -q 'no table inet xenguard'"
 out=$(xg apply -c "$POL" --timeout 2 2>&1)
 check "a second apply does not hook twice" [ "$(hooks)" = 1 ]
 for i in $(seq 1 50); do [ -e "$ST/pending" ] || break; sleep 0.2; done
