@@ -67,6 +67,41 @@ static size_t print_missing(json_t *a, json_t *b, const char *mark)
     return n;
 }
 
+/*
+ * The analyzer's verdict: what was compared (`of` names it for the iptables
+ * backend), an optional line about it, then whether the running side (`who`)
+ * lets in exactly what the policy asks. 0 when it does.
+ */
+static int print_reach(const char *of, const char *extra, const char *who, const char *name,
+                       const struct xg_buf *report, size_t differences, size_t queries)
+{
+    printf("compared: analyzer reachability%s (%zu service/interface/family questions)\n", of,
+           queries);
+    if (extra)
+        printf("%s\n", extra);
+    if (differences) {
+        printf("running: %slets in other sources than %s:\n%s", who, name, xg_buf_str(report));
+        return 1;
+    }
+    printf("running: %slets in exactly what %s asks\n", who, name);
+    return 0;
+}
+
+/* The nft backend with a policy: table inet xenguard against it, by the analyzer. */
+static int status_nft_reach(const struct xg_source *src, const char *running, const char *want_json)
+{
+    struct xg_err err = {{0}};
+    struct xg_buf report = {0};
+    size_t differences = 0, queries = 0;
+    int rc = 1;
+    if (xg_reach_diff(running, want_json, &src->policy, &report, &differences, &queries, &err) < 0)
+        fprintf(stderr, "xenguard status: %s\n", err.msg);
+    else
+        rc = print_reach("", NULL, "", src->name, &report, differences, queries);
+    xg_buf_free(&report);
+    return rc;
+}
+
 /* The iptables backend: both families' save output against the policy, by the analyzer. */
 static int status_iptables(const struct xg_source *src, const char *want_json)
 {
@@ -83,24 +118,40 @@ static int status_iptables(const struct xg_source *src, const char *want_json)
                                     &queries, &err) < 0)
         fprintf(stderr, "xenguard status: %s\n", err.msg);
     else {
-        printf("compared: analyzer reachability of iptables-save + ip6tables-save (%zu "
-               "service/interface/family questions)\n",
-               queries);
-        printf("hook: INPUT %s to XENGUARD-INPUT (IPv4), %s (IPv6)\n",
-               xg_ipt_hooked(save4) ? "jumps" : "does NOT jump",
-               xg_ipt_hooked(save6) ? "jumps" : "does NOT jump");
-        if (differences) {
-            printf("running: iptables lets in other sources than %s:\n%s", src->name,
-                   xg_buf_str(&report));
-        } else {
-            printf("running: iptables lets in exactly what %s asks\n", src->name);
-            rc = 0;
-        }
+        char hook[128];
+        snprintf(hook, sizeof(hook), "hook: INPUT %s to XENGUARD-INPUT (IPv4), %s (IPv6)",
+                 xg_ipt_hooked(save4) ? "jumps" : "does NOT jump",
+                 xg_ipt_hooked(save6) ? "jumps" : "does NOT jump");
+        rc = print_reach(" of iptables-save + ip6tables-save", hook, "iptables ", src->name,
+                         &report, differences, queries);
     }
     xg_buf_free(&report);
     free(save4);
     free(save6);
     return rc;
+}
+
+/* Without the analyzer (or a policy): the normalized nft listings, object by object. */
+static int status_nft_listing(const struct xg_source *src, const char *running,
+                              const char *norm_want, const char *norm_have)
+{
+    printf("compared: normalized nft -j listing of table inet xenguard (analyzer %s)\n",
+           xg_guard_available() ? "used only with -c POLICY" : "not built in");
+    if (!running) {
+        printf("running: no table inet xenguard is loaded\n");
+        return 1;
+    }
+    if (!strcmp(norm_want, norm_have)) {
+        printf("running: table inet xenguard equals %s\n", src->name);
+        return 0;
+    }
+    json_t *w = json_loads(norm_want, 0, NULL), *h = json_loads(norm_have, 0, NULL);
+    printf("running: table inet xenguard differs from %s:\n", src->name);
+    print_missing(h, w, "- running only:");
+    print_missing(w, h, "+ policy only: ");
+    json_decref(w);
+    json_decref(h);
+    return 1;
 }
 
 int cmd_status(int argc, char **argv)
@@ -182,60 +233,17 @@ int cmd_status(int argc, char **argv)
     if (rc < 0) {
         fprintf(stderr, "xenguard status: %s\n", err.msg);
         xg_source_free(&src);
+        free(norm_want);
         free(running);
         return 1;
     }
-    int exit_code = 0;
-    if (iptables) {
+    int exit_code;
+    if (iptables)
         exit_code = status_iptables(&src, want_json);
-        free(norm_want);
-        free(norm_have);
-        free(running);
-        xg_source_free(&src);
-        return exit_code;
-    }
-    if (running && src.have_policy && xg_guard_available()) {
-        /* The analyzer decides: what each side lets in, service by service. */
-        struct xg_buf report = {0};
-        size_t differences = 0, queries = 0;
-        if (xg_reach_diff(running, want_json, &src.policy, &report, &differences, &queries, &err) <
-            0) {
-            fprintf(stderr, "xenguard status: %s\n", err.msg);
-            exit_code = 1;
-        } else {
-            printf("compared: analyzer reachability (%zu service/interface/family questions)\n",
-                   queries);
-            if (differences) {
-                printf("running: lets in other sources than %s:\n%s", src.name,
-                       xg_buf_str(&report));
-                exit_code = 1;
-            } else {
-                printf("running: lets in exactly what %s asks\n", src.name);
-            }
-        }
-        xg_buf_free(&report);
-        free(norm_want);
-        free(norm_have);
-        free(running);
-        xg_source_free(&src);
-        return exit_code;
-    }
-    printf("compared: normalized nft -j listing of table inet xenguard (analyzer %s)\n",
-           xg_guard_available() ? "used only with -c POLICY" : "not built in");
-    if (!running) {
-        printf("running: no table inet xenguard is loaded\n");
-        exit_code = 1;
-    } else if (!strcmp(norm_want, norm_have)) {
-        printf("running: table inet xenguard equals %s\n", src.name);
-    } else {
-        json_t *w = json_loads(norm_want, 0, NULL), *h = json_loads(norm_have, 0, NULL);
-        printf("running: table inet xenguard differs from %s:\n", src.name);
-        print_missing(h, w, "- running only:");
-        print_missing(w, h, "+ policy only: ");
-        json_decref(w);
-        json_decref(h);
-        exit_code = 1;
-    }
+    else if (running && src.have_policy && xg_guard_available())
+        exit_code = status_nft_reach(&src, running, want_json);
+    else
+        exit_code = status_nft_listing(&src, running, norm_want, norm_have);
     free(norm_want);
     free(norm_have);
     free(running);

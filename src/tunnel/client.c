@@ -178,12 +178,17 @@ static int take_over(struct client *c, struct xg_err *err)
     return 0;
 }
 
+/* More of stdin fits: open, no control record due, and a slot beyond the one kept for it. */
+static bool stdin_wanted(const struct client *c)
+{
+    return c->switched && !c->in_eof && !c->stop_send && !c->rekey_due && c->count + 1 < SLOTS;
+}
+
 /* stdin -> slots -> sealed records; then a KeyUpdate or close_notify when due */
 static int fill_ring(struct client *c, const struct xg_tunnel_opts *o, bool *progress,
                      struct xg_err *err)
 {
-    /* one slot stays free for a control record */
-    if (!c->in_eof && !c->stop_send && !c->rekey_due && c->count + 1 < SLOTS) {
+    if (stdin_wanted(c)) {
         struct iovec iov[SLOTS];
         unsigned k = 0;
         for (unsigned j = c->count; j + 1 < SLOTS; j++)
@@ -467,7 +472,7 @@ static int pump(struct client *c, const struct xg_tunnel_opts *o, struct xg_err 
         if (c->ssl_write_wants_read)
             sev |= POLLIN;
         p[np++] = (struct pollfd){.fd = c->sock, .events = sev};
-        if (c->switched && !c->in_eof && !c->stop_send && !c->rekey_due && c->count + 1 < SLOTS)
+        if (stdin_wanted(c))
             p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         if (c->out_blocked)
             p[np++] = (struct pollfd){.fd = c->cur_fd, .events = POLLOUT};
