@@ -17,78 +17,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "apply/ipt.h"
 #include "apply/nft.h"
+#include "apply/statedir.h"
 #include "util/file.h"
+#include "util/proc.h"
 
 #define EMPTY_LISTING "{\"nftables\": []}\n"
 
+/* The state directory, checked and locked (statedir.h). */
 struct state {
-    char dir[PATH_MAX - 128]; /* leaves room for "/" + a file name */
-    int lock_fd;
+    struct xg_statedir sd;
+    const char *dir; /* sd.path */
 };
-
-static int state_path(const struct state *st, const char *name, char out[PATH_MAX])
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", st->dir, name);
-    return n < 0 || n >= PATH_MAX ? -1 : 0;
-}
 
 static int state_open(struct state *st, const char *dir, struct xg_err *err)
 {
-    char lock[PATH_MAX];
-    st->lock_fd = -1;
-    if (xg_file_mkdirs(dir, 0700, err) < 0)
-        return -1;
-    char real[PATH_MAX];
-    if (!realpath(dir, real))
-        return xg_fail(err, "%s: %s", dir, strerror(errno));
-    if (strlen(real) >= sizeof(st->dir))
-        return xg_fail(err, "%s: path too long", dir);
-    memcpy(st->dir, real, strlen(real) + 1);
-    state_path(st, "lock", lock);
-    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (st->lock_fd < 0)
-        return xg_fail(err, "%s: %s", lock, strerror(errno));
-    while (flock(st->lock_fd, LOCK_EX) < 0)
-        if (errno != EINTR)
-            return xg_fail(err, "%s: flock: %s", lock, strerror(errno));
-    return 0;
+    int rc = xg_statedir_open(&st->sd, dir, true, err);
+    st->dir = st->sd.path;
+    return rc;
 }
 
 static void state_close(struct state *st)
 {
-    if (st->lock_fd >= 0)
-        close(st->lock_fd);
-    st->lock_fd = -1;
+    xg_statedir_close(&st->sd);
 }
 
 static int state_write(const struct state *st, const char *name, const char *text,
                        struct xg_err *err)
 {
-    char path[PATH_MAX];
-    state_path(st, name, path);
-    return xg_file_write_atomic(path, text, strlen(text), 0600, err);
+    return xg_statedir_write(&st->sd, name, text, err);
 }
 
 static int state_read(const struct state *st, const char *name, char **out, struct xg_err *err)
 {
-    char path[PATH_MAX];
-    state_path(st, name, path);
-    return xg_file_read(path, true, out, NULL, err);
+    return xg_statedir_read(&st->sd, name, out, err);
 }
 
 static void state_remove(const struct state *st, const char *name)
 {
-    char path[PATH_MAX];
-    state_path(st, name, path);
-    unlink(path);
+    xg_statedir_remove(&st->sd, name);
 }
 
 static int pending_load(const struct state *st, struct xg_pending *p, struct xg_err *err)
@@ -120,13 +94,13 @@ int xg_pending_read(const char *state_dir, struct xg_pending *p, struct xg_err *
 {
     struct state st;
     memset(p, 0, sizeof(*p));
-    if (access(state_dir, F_OK) != 0)
-        return 0; /* nothing was ever applied; a reader does not create the dir */
-    if (state_open(&st, state_dir, err) < 0) {
-        state_close(&st);
-        return -1;
-    }
-    int rc = pending_load(&st, p, err);
+    /* a reader does not create the dir: absent means nothing was ever applied */
+    int rc = xg_statedir_open(&st.sd, state_dir, false, err);
+    st.dir = st.sd.path;
+    if (rc == 0)
+        rc = pending_load(&st, p, err);
+    else if (rc == 1)
+        rc = 0;
     state_close(&st);
     return rc;
 }
@@ -181,27 +155,22 @@ static int self_exe(char out[PATH_MAX], struct xg_err *err)
     return 0;
 }
 
-/* Run argv, stdio on /dev/null; returns its exit status or -1. */
-static int run_quiet(char *const argv[])
+/* systemd-run / systemctl through the process runner; 0 when it exited 0. */
+static int run_quiet(char *const argv[], struct xg_err *err)
 {
-    pid_t pid = fork();
-    if (pid < 0)
+    struct xg_proc_opts o = {.timeout_ms = 30000};
+    struct xg_proc p;
+    if (xg_proc_run(argv, &o, &p, err) < 0)
         return -1;
-    if (pid == 0) {
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            dup2(nul, 1);
-            dup2(nul, 2);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
+    int rc = 0;
+    if (!xg_proc_ok(&p)) {
+        char how[64], line[200];
+        xg_proc_describe(&p, &o, how, sizeof(how));
+        xg_proc_first_line(&p, line, sizeof(line));
+        rc = xg_fail(err, "%s: %s%s%s", argv[0], line, *line ? " — " : "", how);
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    xg_proc_free(&p);
+    return rc;
 }
 
 /*
@@ -248,12 +217,15 @@ static int spawn_process(const struct state *st, const char *token, unsigned del
             ssize_t w = write(p[1], &v, sizeof(v));
             _exit(second < 0 || w != (ssize_t)sizeof(v));
         }
-        int nul = open("/dev/null", O_RDWR);
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (nul >= 0) {
             dup2(nul, 0);
             dup2(nul, 1);
             dup2(nul, 2);
         }
+        /* nothing of the caller's reaches the watchdog but the env: exe and p[1] are
+         * close-on-exec already, every other fd >= 3 becomes so */
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         char *argv[] = {"xenguard",      "rollback",     "--state-dir",
                         (char *)st->dir, "--if-pending", (char *)token,
                         "--delay",       delay_s,        NULL};
@@ -314,35 +286,62 @@ static int spawn_systemd(const struct state *st, const char *token, unsigned del
                     "--if-pending",
                     (char *)token,
                     NULL};
-    if (run_quiet(argv) != 0)
-        return xg_fail(err, "systemd-run could not schedule the rollback timer");
+    if (run_quiet(argv, err) < 0)
+        return xg_fail(err, "systemd-run could not schedule the rollback timer: %.400s", err->msg);
     return 0;
 }
 
-/* Stop a watchdog that is ours: its command line must carry the token. */
+/* Is process `pid` our watchdog for `token`: run by our user, its command line
+ * exactly "... rollback ... --if-pending TOKEN ..."? */
+static bool is_watchdog(long pid, const char *token)
+{
+    char path[64], *cmdline = NULL;
+    size_t len = 0;
+    struct stat st;
+    struct xg_err ignored;
+    snprintf(path, sizeof(path), "/proc/%ld", pid);
+    if (stat(path, &st) < 0 || st.st_uid != geteuid())
+        return false;
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    if (xg_file_read(path, true, &cmdline, &len, &ignored) < 0 || !cmdline)
+        return false;
+    bool rollback = false, ours = false;
+    const char *prev = "";
+    for (const char *a = cmdline; a < cmdline + len; a += strlen(a) + 1) {
+        rollback |= !strcmp(a, "rollback");
+        ours |= rollback && !strcmp(prev, "--if-pending") && !strcmp(a, token);
+        prev = a;
+    }
+    free(cmdline);
+    return ours;
+}
+
+/*
+ * Stop a watchdog that is ours. The pid comes from `pending` and may have
+ * been reused since (the watchdog exited, another process got its number):
+ * a pidfd is taken first and the process behind the pid checked after, so
+ * the signal goes to the process that was checked or, if that one is gone,
+ * nowhere (pidfd_send_signal fails with ESRCH instead of hitting a new
+ * process). Only the pid itself is signalled, never a process group.
+ */
 static void disarm(const struct xg_pending *p)
 {
     if (!strcmp(p->via, "systemd")) {
         char unit[64];
+        struct xg_err ignored;
         snprintf(unit, sizeof(unit), "xenguard-rollback-%.16s.timer", p->token);
         char *argv[] = {"systemctl", "stop", unit, NULL};
-        run_quiet(argv);
+        run_quiet(argv, &ignored);
         return;
     }
-    if (p->pid <= 0)
+    if (p->pid <= 1 || p->pid > INT_MAX)
         return;
-    char path[64], *cmdline = NULL;
-    size_t len = 0;
-    struct xg_err ignored;
-    snprintf(path, sizeof(path), "/proc/%ld/cmdline", p->pid);
-    if (xg_file_read(path, true, &cmdline, &len, &ignored) < 0 || !cmdline)
+    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p->pid, 0);
+    if (pfd < 0)
         return;
-    for (size_t i = 0; i < len; i++)
-        if (!cmdline[i])
-            cmdline[i] = ' ';
-    if (strstr(cmdline, p->token))
-        kill((pid_t)p->pid, SIGTERM);
-    free(cmdline);
+    if (is_watchdog(p->pid, p->token))
+        syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0);
+    close(pfd);
 }
 
 /*
@@ -464,10 +463,9 @@ static int snapshot_copy(const struct state *st, const char *from, const char *t
 
 static int backend_of_snapshot(const struct state *st, const char *name)
 {
-    char file[64], path[PATH_MAX];
+    char file[64];
     snprintf(file, sizeof(file), "%s.ipt4", name);
-    state_path(st, file, path);
-    return access(path, F_OK) == 0 ? XG_BACKEND_IPTABLES : XG_BACKEND_NFT;
+    return xg_statedir_has(&st->sd, file) ? XG_BACKEND_IPTABLES : XG_BACKEND_NFT;
 }
 
 /* Load the new ruleset. iptables: per family, undoing IPv4 if IPv6 fails. */
@@ -574,20 +572,15 @@ out:
 
 static void log_rollback(const struct state *st, const char *token)
 {
-    char line[160], path[PATH_MAX];
+    char line[160];
+    struct xg_err ignored;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(line + strlen(line), sizeof(line) - strlen(line),
              " rolled back unconfirmed apply %s\n", token);
-    state_path(st, "rollback.log", path);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        ssize_t ignored = write(fd, line, strlen(line));
-        (void)ignored;
-        close(fd);
-    }
+    xg_statedir_append(&st->sd, "rollback.log", line, &ignored);
 }
 
 int xg_rollback(const char *state_dir, const char *token, struct xg_err *err)

@@ -4,116 +4,86 @@
  */
 #include "apply/ipt.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "util/buf.h"
+#include "util/proc.h"
 
 #define XG_CHAIN_PREFIX "XENGUARD-"
 
-/* Run argv with `in` on stdin; capture stdout into *out (if non-NULL) and stderr into ebuf. */
-static int run_io(char *const argv[], const char *in, char **out, char *ebuf, size_t esize)
+/* How long one iptables tool may run, and how long a restore waits for the
+ * xtables lock (held by Docker, kube-proxy, firewalld, the vif scripts) per
+ * attempt; a restore that still finds the lock taken is tried again. */
+#define IPT_TIMEOUT_MS   60000
+#define IPT_LOCK_WAIT    "--wait=10"
+#define IPT_LOCK_RETRIES 3
+
+static bool lock_busy(const char *msg)
 {
-    int pin[2], pout[2], perr[2];
-    if (pipe2(pin, O_CLOEXEC) < 0)
-        return -1;
-    if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(pin[0], 0);
-        dup2(pout[1], 1);
-        dup2(perr[1], 2);
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(pin[0]);
-    close(pout[1]);
-    close(perr[1]);
-    /* Restore inputs are small enough for the pipe buffer in practice; write
-     * fully before reading (the tools read all input before writing much). */
-    size_t len = in ? strlen(in) : 0, off = 0;
-    while (off < len) {
-        ssize_t n = write(pin[1], in + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    close(pin[1]);
-    struct xg_buf ob = {0};
-    char chunk[8192];
-    ssize_t n;
-    while ((n = read(pout[0], chunk, sizeof(chunk) - 1)) > 0 || (n < 0 && errno == EINTR)) {
-        if (n > 0) {
-            chunk[n] = '\0';
-            xg_buf_puts(&ob, chunk);
-        }
-    }
-    close(pout[0]);
-    size_t used = 0;
-    while (used < esize - 1 &&
-           ((n = read(perr[0], ebuf + used, esize - 1 - used)) > 0 || (n < 0 && errno == EINTR)))
-        if (n > 0)
-            used += (size_t)n;
-    ebuf[used] = '\0';
-    close(perr[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    return strstr(msg, "xtables lock") || strstr(msg, "Resource temporarily unavailable");
+}
+
+/* argv through the process runner; its stdout in *out (may be NULL), else a one-line reason. */
+static int run_tool(char *const argv[], const char *in, char **out, char *why, size_t why_size)
+{
+    struct xg_proc_opts o = {.in = in, .in_len = in ? strlen(in) : 0, .timeout_ms = IPT_TIMEOUT_MS};
+    struct xg_proc p;
+    struct xg_err err;
     if (out)
-        *out = strdup(xg_buf_str(&ob));
-    xg_buf_free(&ob);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        *out = NULL;
+    if (xg_proc_run(argv, &o, &p, &err) < 0) {
+        snprintf(why, why_size, "%s", err.msg);
+        return -1;
+    }
+    int rc = 0;
+    if (!xg_proc_ok(&p)) {
+        char how[64], line[400];
+        xg_proc_describe(&p, &o, how, sizeof(how));
+        xg_proc_first_line(&p, line, sizeof(line));
+        snprintf(why, why_size, "%s%s%s", line, *line ? " — " : "", how);
+        rc = -1;
+    } else if (out) {
+        *out = p.out; /* NUL-terminated */
+        p.out = NULL;
+    }
+    xg_proc_free(&p);
+    return rc;
 }
 
 bool xg_ipt_legacy_in_use(void)
 {
-    char ebuf[256], *out = NULL;
+    char why[256], *out = NULL;
     char *argv[] = {"iptables", "-V", NULL};
-    bool legacy =
-        run_io(argv, NULL, &out, ebuf, sizeof(ebuf)) == 0 && out && strstr(out, "(legacy)");
+    bool legacy = run_tool(argv, NULL, &out, why, sizeof(why)) == 0 && strstr(out, "(legacy)");
     free(out);
     return legacy;
 }
 
 int xg_ipt_save(uint8_t family, char **out, struct xg_err *err)
 {
-    char ebuf[512];
+    char why[512];
     char *argv[] = {family == 6 ? "ip6tables-save" : "iptables-save", NULL};
-    if (run_io(argv, NULL, out, ebuf, sizeof(ebuf)) != 0 || !*out) {
-        free(*out);
-        *out = NULL;
-        ebuf[strcspn(ebuf, "\n")] = '\0';
-        return xg_fail(err, "%s failed: %s", argv[0], ebuf);
-    }
+    if (run_tool(argv, NULL, out, why, sizeof(why)) < 0)
+        return xg_fail(err, "%s failed: %s", argv[0], why);
     return 0;
 }
 
 int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *name,
                    struct xg_err *err)
 {
-    char ebuf[1024];
+    char why[1024];
     char *cmd = family == 6 ? "ip6tables-restore" : "iptables-restore";
-    char *argv[] = {cmd, noflush ? "--noflush" : NULL, NULL};
-    if (run_io(argv, text, NULL, ebuf, sizeof(ebuf)) != 0) {
-        /* iptables-restore's own words, e.g. "iptables-restore: line 7 failed" */
-        for (char *p = ebuf; *p; p++)
-            if (*p == '\n')
-                *p = *(p + 1) ? ' ' : '\0';
-        return xg_fail(err, "%s (%s): %s", name, cmd, *ebuf ? ebuf : "failed");
+    char *argv[] = {cmd, IPT_LOCK_WAIT, noflush ? "--noflush" : NULL, NULL};
+    for (int attempt = 1;; attempt++) {
+        if (run_tool(argv, text, NULL, why, sizeof(why)) == 0)
+            return 0;
+        if (attempt == IPT_LOCK_RETRIES || !lock_busy(why))
+            break;
     }
-    return 0;
+    /* iptables-restore's own words, e.g. "iptables-restore: line 7 failed" */
+    return xg_fail(err, "%s (%s): %s", name, cmd, why);
 }
 
 static bool is_ours_chain(const char *s)

@@ -12,8 +12,12 @@
  * added in the meantime stays.
  *
  * Atomicity is iptables': per table and per family (raw, then filter; IPv4,
- * then IPv6), not one transaction like nftables. The commands are whatever
- * `iptables-restore` etc. are on PATH: the legacy ones on a legacy host.
+ * then IPv6), not one transaction like nftables. The commands run through
+ * the process runner (util/proc.h): `iptables-restore` etc. as found in
+ * /usr/sbin:/usr/bin:/sbin:/bin (the alternatives system's choice: the
+ * legacy ones on a legacy host), never the caller's PATH, each with a
+ * timeout. A restore waits for the xtables lock (`--wait=10`, as Docker or
+ * kube-proxy hold it for moments) and is tried up to three times.
  */
 #ifndef XG_APPLY_IPT_H
 #define XG_APPLY_IPT_H

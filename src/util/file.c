@@ -13,24 +13,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err)
+int xg_file_reopen_regular(int path_fd, struct stat *st)
 {
-    *out = NULL;
-    if (len)
-        *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT && missing_ok)
-            return 0;
-        return xg_fail(err, "%s: %s", path, strerror(errno));
+    struct stat got;
+    if (fstat(path_fd, st) < 0)
+        return -1;
+    if (!S_ISREG(st->st_mode)) {
+        errno = EINVAL;
+        return -1;
     }
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+    int fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &got) < 0 || got.st_dev != st->st_dev || got.st_ino != st->st_ino) {
+        close(fd);
+        errno = ESTALE;
+        return -1;
+    }
+    return fd;
+}
+
+int xg_file_read_fd(int fd, const char *name, char **out, size_t *len, struct xg_err *err)
+{
     size_t cap = 4096, used = 0;
     char *buf = malloc(cap);
+    *out = NULL;
     for (;;) {
-        if (!buf) {
-            close(fd);
-            return xg_fail(err, "%s: out of memory", path);
-        }
+        if (!buf)
+            return xg_fail(err, "%s: out of memory", name);
         if (cap - used < 2) {
             char *bigger = realloc(buf, cap * 2);
             if (!bigger)
@@ -45,19 +57,39 @@ int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, str
         if (n < 0) {
             int e = errno;
             free(buf);
-            close(fd);
-            return xg_fail(err, "%s: %s", path, strerror(e));
+            return xg_fail(err, "%s: %s", name, strerror(e));
         }
         if (n == 0)
             break;
         used += (size_t)n;
     }
-    close(fd);
     buf[used] = '\0';
     *out = buf;
     if (len)
         *len = used;
     return 0;
+}
+
+int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err)
+{
+    struct stat st;
+    *out = NULL;
+    if (len)
+        *len = 0;
+    int pfd = open(path, O_PATH | O_CLOEXEC);
+    if (pfd < 0) {
+        if (errno == ENOENT && missing_ok)
+            return 0;
+        return xg_fail(err, "%s: %s", path, strerror(errno));
+    }
+    int fd = xg_file_reopen_regular(pfd, &st);
+    int e = errno;
+    close(pfd);
+    if (fd < 0)
+        return xg_fail(err, "%s: %s", path, e == EINVAL ? "not a regular file" : strerror(e));
+    int rc = xg_file_read_fd(fd, path, out, len, err);
+    close(fd);
+    return rc;
 }
 
 static int write_all(int fd, const char *data, size_t len)

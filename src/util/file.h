@@ -16,8 +16,21 @@
 #include "util/err.h"
 
 /* Read all of `path` into a NUL-terminated malloc'd buffer. A missing file is
- * an error unless `missing_ok`, then *out = NULL and 0 is returned. */
+ * an error unless `missing_ok`, then *out = NULL and 0 is returned. Only a
+ * regular file is opened for reading (a FIFO or device node is an error,
+ * "not a regular file", and is never opened: see xg_file_reopen_regular). */
 int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err);
+
+/* The rest of the open file `fd` into a NUL-terminated malloc'd buffer
+ * (`name` for messages); fd stays open. */
+int xg_file_read_fd(int fd, const char *name, char **out, size_t *len, struct xg_err *err);
+
+/* `path_fd` is an O_PATH fd (nothing was opened yet): fstat it into *st and,
+ * only when it is a regular file, open that same inode for reading through
+ * /proc/self/fd. -1 with errno EINVAL when it is not regular (a FIFO would
+ * block the open, a device node would run its driver's open). */
+struct stat;
+int xg_file_reopen_regular(int path_fd, struct stat *st);
 
 /* Replace `path` atomically with `len` bytes of `data`, mode `mode`. */
 int xg_file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,

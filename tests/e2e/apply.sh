@@ -11,7 +11,7 @@ NSA="xgapa$$"   # the administrator's side of the link
 PROBE=${XG_TOOLS:-$XG_ROOT/build/tools}/tcpprobe
 listener=
 WORK=$(mktemp -d)
-ST="$WORK/state"
+ST=$(mktemp -d /run/xenguard-e2e.XXXXXX)  # root-owned path: /tmp is refused
 fails=0
 
 cleanup() {
@@ -21,7 +21,7 @@ cleanup() {
     [ -n "$listener" ] && kill "$listener" 2>/dev/null
     ip netns del "$NS" 2>/dev/null
     ip netns del "$NSA" 2>/dev/null
-    rm -rf "$WORK"
+    rm -rf "$WORK" "$ST"
     exit $rc
 }
 trap cleanup EXIT

@@ -2,21 +2,24 @@
 # apply on a legacy-iptables host: the compiled policy through
 # iptables-restore --noflush (XENGUARD-* chains), rollback by merge, other
 # rules kept. Runs the real iptables-legacy tools in a throwaway network
-# namespace; PATH points iptables* at the -legacy binaries, which is what the
-# alternatives system does on a legacy host. TEST-NET addresses only.
+# namespace; a copy of /etc/alternatives bind-mounted in the namespace's own
+# mount namespace points iptables* at the -legacy binaries, which is what the
+# alternatives system does on a legacy host (xenguard runs tools from
+# /usr/sbin:/usr/bin:/sbin:/bin only, never from the caller's PATH).
+# TEST-NET addresses only.
 set -u
 XG=${XG:-build/xenguard}
 XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 POL="$XG_ROOT/examples/isolated-management.conf"
 NS="xgai$$"
 W=$(mktemp -d)
-ST="$W/state"
+ST=$(mktemp -d /run/xenguard-e2e.XXXXXX)  # root-owned path: /tmp is refused
 fails=0
 cleanup() {
     local rc=$?
     for pid in $(pgrep -f -- "--state-dir $ST " 2>/dev/null); do kill "$pid" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
-    rm -rf "$W"
+    rm -rf "$W" "$ST"
     exit $rc
 }
 trap cleanup EXIT
@@ -24,12 +27,15 @@ ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else notok "$what"; fi; }
 
-mkdir "$W/bin"
+cp -a /etc/alternatives "$W/alternatives"
 for t in iptables ip6tables; do for s in "" -save -restore; do
-    ln -s "$(command -v $t-legacy$s)" "$W/bin/$t$s" || { echo "not ok - $t-legacy$s missing"; exit 1; }
+    [ -x "/usr/sbin/$t-legacy$s" ] || { echo "not ok - $t-legacy$s missing"; exit 1; }
+    ln -sfn "/usr/sbin/$t-legacy$s" "$W/alternatives/$t$s"
 done; done
-export PATH="$W/bin:$PATH"
-in_ns() { ip netns exec "$NS" "$@"; }
+# ip netns exec gives each command a private (slave) mount namespace: the bind stays in it
+printf '#!/bin/sh\nmount --bind "%s" /etc/alternatives && exec "$@"\n' "$W/alternatives" >"$W/legacy"
+chmod 755 "$W/legacy"
+in_ns() { ip netns exec "$NS" "$W/legacy" "$@"; }
 xg() { in_ns env -u SSH_CONNECTION "$XG" "$@" --state-dir "$ST"; }
 # iptables-save of both families, without comments, counters and empty tables
 snap() {
@@ -64,7 +70,7 @@ out=$(xg apply -c "$POL" --timeout 2 2>&1); rc=$?
 check "auto picks the iptables backend on a legacy host and loads" \
     [ $rc = 0 -a -n "$(echo "$out" | grep 'XENGUARD-\* chains (iptables)')" ]
 check "XENGUARD-INPUT is hooked from INPUT once" [ "$(hooks)" = 1 ]
-check "the IPv6 chains are loaded too" bash -c "ip netns exec $NS ip6tables-save | grep -q -- '-A XENGUARD-INPUT'"
+check "the IPv6 chains are loaded too" bash -c "ip netns exec $NS $W/legacy ip6tables-save | grep -q -- '-A XENGUARD-INPUT'"
 check "other rules survive apply" [ "$(others)" = "$others_before" ]
 check "confirm" xg confirm
 # status on the iptables backend: the analyzer judges iptables-save against the policy
