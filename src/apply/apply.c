@@ -539,7 +539,7 @@ int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct x
     }
     struct xg_err ignored;
     if (o->backend == XG_BACKEND_NFT)
-        state_write(&st, "applied.nft", o->nft_text, &ignored);
+        state_write(&st, "applied.nft", o->applied_text ? o->applied_text : o->nft_text, &ignored);
     if (!o->timeout && snapshot_save(&st, o->backend, "confirmed", err) < 0)
         goto out;
     rc = 0;

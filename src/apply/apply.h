@@ -56,7 +56,8 @@ struct xg_apply_opts {
     const char *state_dir;
     const char *name; /* the ruleset's name in messages ("compiled policy", a path) */
     enum xg_backend_kind backend;
-    const char *nft_text; /* nft: commands replacing table inet xenguard */
+    const char *nft_text;     /* nft: commands replacing table inet xenguard */
+    const char *applied_text; /* what applied.nft records; NULL: nft_text */
     /* iptables: --noflush input per family ([0] IPv4, [1] IPv6), with and
      * without the jumps from the built-in chains (used when already hooked) */
     const char *ipt_text[2], *ipt_text_nohook[2];

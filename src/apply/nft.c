@@ -49,8 +49,14 @@ static int fail_nft(struct xg_err *err, const char *name, const char *ebuf)
     const char *tag = "<cmdline>";
     char *at = strstr(first, tag);
     char line[XG_ERR_MAX];
+    size_t fdlen = 0;
+    if (!at && !strncmp(first, "/proc/self/fd/", 14)) { /* the checked copy, by its fd */
+        at = first;
+        fdlen = 14 + strspn(first + 14, "0123456789");
+    }
     if (at)
-        snprintf(line, sizeof(line), "%.*s%s%s", (int)(at - first), first, name, at + strlen(tag));
+        snprintf(line, sizeof(line), "%.*s%s%s", (int)(at - first), first, name,
+                 at + (fdlen ? fdlen : strlen(tag)));
     else
         snprintf(line, sizeof(line), "%s", first);
     if (*src)
@@ -225,6 +231,21 @@ int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
     return *out ? 0 : xg_fail(err, "out of memory");
 }
 
+/* Table bridge xenguard (or something in it): allowed in a ruleset file, for guests. */
+static bool is_ours_bridge(json_t *obj)
+{
+    const char *kind;
+    json_t *body;
+    json_object_foreach(obj, kind, body)
+    {
+        const char *fam = json_string_value(json_object_get(body, "family"));
+        const char *tbl =
+            json_string_value(json_object_get(body, strcmp(kind, "table") ? "table" : "name"));
+        return fam && tbl && !strcmp(fam, "bridge") && !strcmp(tbl, XG_NFT_TABLE);
+    }
+    return false;
+}
+
 /* Does the listing hold anything but table inet xenguard? Names the first intruder. */
 static int only_ours(const char *json, const char *name, struct xg_err *err)
 {
@@ -234,7 +255,7 @@ static int only_ours(const char *json, const char *name, struct xg_err *err)
     int rc = 0;
     json_array_foreach(json_object_get(root, "nftables"), i, item)
     {
-        if (json_object_get(item, "metainfo") || is_ours(item))
+        if (json_object_get(item, "metainfo") || is_ours(item) || is_ours_bridge(item))
             continue;
         const char *kind = json_object_iter_key(json_object_iter(item));
         json_t *body = json_object_iter_value(json_object_iter(item));
@@ -244,12 +265,12 @@ static int only_ours(const char *json, const char *name, struct xg_err *err)
         if (!strcmp(kind, "table"))
             rc = xg_fail(err,
                          "%s: creates table %s %s; xenguard only loads table " XG_NFT_FAMILY
-                         " " XG_NFT_TABLE,
+                         " " XG_NFT_TABLE " (and bridge " XG_NFT_TABLE ")",
                          name, fam ? fam : "?", tbl ? tbl : "?");
         else
             rc = xg_fail(err,
                          "%s: creates a %s in table %s %s; xenguard only loads table " XG_NFT_FAMILY
-                         " " XG_NFT_TABLE,
+                         " " XG_NFT_TABLE " (and bridge " XG_NFT_TABLE ")",
                          name, kind, fam ? fam : "?", tbl ? tbl : "?");
         break;
     }

@@ -21,7 +21,8 @@
 #define XG_NFT_TABLE  "xenguard"
 
 /* Run `cmds` (nft syntax, or nft JSON when `json`) in one transaction. `name`
- * replaces libnftables' "<cmdline>" in error messages. If `out` is non-NULL
+ * replaces libnftables' "<cmdline>" and an included "/proc/self/fd/N" (a
+ * ruleset file's checked copy, see source.h) in error messages. If `out` is non-NULL
  * it receives what nft printed (malloc'd). */
 int xg_nft_run(const char *cmds, bool json, const char *name, char **out, struct xg_err *err);
 
@@ -50,7 +51,9 @@ int xg_nft_normalize(const char *json, char **out, struct xg_err *err);
  * unshares its netns; the host's ruleset is not touched) and return the
  * kernel's `list ruleset` JSON of it. This is how a ruleset file is checked
  * before it goes near the real kernel: syntax, kernel acceptance, and that
- * it creates nothing but table inet xenguard. Needs CAP_SYS_ADMIN.
+ * it creates nothing but table inet xenguard (or bridge xenguard). What it
+ * would delete or flush elsewhere an empty namespace cannot show: the
+ * text is checked first for that (nftcmds.h). Needs CAP_SYS_ADMIN.
  */
 int xg_nft_scratch(const char *cmds, const char *name, char **json_out, struct xg_err *err);
 

@@ -4,20 +4,24 @@
 #include "apply/source.h"
 
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "apply/nft.h"
+#include "apply/nftcmds.h"
 #include "backend/backend.h"
 #include "compile/compile.h"
+#include "util/file.h"
 
 int xg_source_from_policy(struct xg_source *s, const char *policy_path,
                           struct xg_warnings *warnings, struct xg_err *err)
 {
     memset(s, 0, sizeof(*s));
+    s->ruleset_fd = -1;
     snprintf(s->name, sizeof(s->name), "%s", policy_path);
     if (xg_policy_load(policy_path, &s->policy, warnings, err) < 0)
         return -1;
@@ -32,24 +36,55 @@ int xg_source_from_policy(struct xg_source *s, const char *policy_path,
     return 0;
 }
 
+/* The checked bytes in a sealed memfd: nobody can change them after the check. */
+static int sealed_copy(const char *text, size_t len, const char *path, struct xg_err *err)
+{
+    int fd = memfd_create("xenguard-ruleset", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return xg_fail(err, "%s: memfd_create: %s", path, strerror(errno));
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return xg_fail(err, "%s: copying it: %s", path, strerror(errno));
+        }
+        off += (size_t)n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        close(fd);
+        return xg_fail(err, "%s: sealing its copy: %s", path, strerror(errno));
+    }
+    return fd;
+}
+
 int xg_source_from_file(struct xg_source *s, const char *path, struct xg_err *err)
 {
-    char real[PATH_MAX];
+    char *text = NULL;
+    size_t len = 0;
     memset(s, 0, sizeof(*s));
+    s->ruleset_fd = -1;
     snprintf(s->name, sizeof(s->name), "%s", path);
-    if (!realpath(path, real))
-        return xg_fail(err, "%s: %s", path, strerror(errno));
-    if (access(real, R_OK) < 0)
-        return xg_fail(err, "%s: %s", path, strerror(errno));
-    if (strpbrk(real, "\"*?[\n"))
-        return xg_fail(err, "%s: the path may not contain quotes or glob characters", path);
-    xg_buf_printf(&s->nft,
-                  "table " XG_NFT_FAMILY " " XG_NFT_TABLE " {}\n"
-                  "delete table " XG_NFT_FAMILY " " XG_NFT_TABLE "\n"
-                  "include \"%s\"\n",
-                  real);
-    if (xg_buf_failed(&s->nft))
-        return xg_fail(err, "out of memory");
+    /* read once: what is checked below is exactly what is loaded */
+    if (xg_file_read(path, false, &text, &len, err) < 0)
+        return -1;
+    int rc = xg_nft_check_commands(text, len, path, err);
+    if (rc == 0 && (s->ruleset_fd = sealed_copy(text, len, path, err)) < 0)
+        rc = -1;
+    if (rc == 0) {
+        xg_buf_puts(&s->applied, text);
+        xg_buf_printf(&s->nft,
+                      "table " XG_NFT_FAMILY " " XG_NFT_TABLE " {}\n"
+                      "delete table " XG_NFT_FAMILY " " XG_NFT_TABLE "\n"
+                      "include \"/proc/self/fd/%d\"\n",
+                      s->ruleset_fd);
+        if (xg_buf_failed(&s->nft) || xg_buf_failed(&s->applied))
+            rc = xg_fail(err, "out of memory");
+    }
+    free(text);
+    if (rc < 0)
+        return -1;
     const char *ignored;
     return xg_source_listing(s, &ignored, err);
 }
@@ -65,6 +100,9 @@ int xg_source_listing(struct xg_source *s, const char **json, struct xg_err *err
 void xg_source_free(struct xg_source *s)
 {
     xg_buf_free(&s->nft);
+    xg_buf_free(&s->applied);
+    if (s->ruleset_fd >= 0)
+        close(s->ruleset_fd);
     if (s->have_ir)
         xg_ruleset_free(&s->ir);
     if (s->have_policy)

@@ -3,11 +3,15 @@
  *
  * Either the policy (compiled: policy -> IR -> nft text, the IR kept for
  * the lockout guard) or a ruleset file written by hand or by `xenguard
- * firewall`. A file is wrapped as `table inet xenguard {}` + `delete table
- * inet xenguard` + `include "FILE"`, so it replaces our table as a whole and
- * nft's errors name the file and its line; it is loaded into a scratch
- * network namespace first, which proves the kernel accepts it and that it
- * creates nothing but table inet xenguard.
+ * firewall`. A file is read once into memory; its commands are checked to
+ * name only table inet xenguard / bridge xenguard (nftcmds.h: no `flush
+ * ruleset`, no other table, no include), and the checked bytes go into a
+ * sealed memfd. What nft loads is `table inet xenguard {}` + `delete table
+ * inet xenguard` + `include "/proc/self/fd/N"` (that memfd), so the file
+ * replaces our table as a whole, nft's errors name the file and its line,
+ * and the text loaded into the scratch namespace (which proves the kernel
+ * accepts it and that it creates nothing else) and then into the host is
+ * the text that was checked: the file is never read again.
  */
 #ifndef XG_APPLY_SOURCE_H
 #define XG_APPLY_SOURCE_H
@@ -26,7 +30,9 @@ struct xg_source {
     struct xg_ruleset ir; /* the compiled ruleset */
     struct xg_policy policy;
     bool have_policy;
-    char *scratch_json; /* kernel listing from the scratch check (file sources) */
+    char *scratch_json;    /* kernel listing from the scratch check (file sources) */
+    int ruleset_fd;        /* file sources: sealed memfd with the checked bytes (else 0 / -1) */
+    struct xg_buf applied; /* file sources: those bytes, for applied.nft */
 };
 
 /* Compile `policy_path`; warnings are appended to `warnings`. */

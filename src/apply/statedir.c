@@ -177,8 +177,7 @@ static int open_trusted(const struct xg_statedir *sd, const char *name, int *out
     return 0;
 }
 
-int xg_statedir_read(const struct xg_statedir *sd, const char *name, char **out,
-                     struct xg_err *err)
+int xg_statedir_read(const struct xg_statedir *sd, const char *name, char **out, struct xg_err *err)
 {
     char shown[PATH_MAX + 64];
     int fd = -1, rc = open_trusted(sd, name, &fd, err);

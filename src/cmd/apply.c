@@ -233,6 +233,7 @@ int cmd_apply(int argc, char **argv)
     }
     o.name = src.name;
     o.nft_text = xg_buf_str(&src.nft);
+    o.applied_text = src.applied.len ? xg_buf_str(&src.applied) : NULL;
     struct xg_buf ipt[2][2] = {{{0}}}; /* [family][hook] */
     if (o.backend == XG_BACKEND_IPTABLES) {
         for (int f = 0; f < 2 && rc == 0; f++)
