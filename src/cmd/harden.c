@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harden/harden.h"
 #include "util/file.h"
+#include "util/proc.h"
 #include "verbs.h"
 
 #define XEND_CONFIG   "/etc/xen/xend-config.sxp"
@@ -50,42 +50,20 @@ static void usage(FILE *out)
             XEND_CONFIG, SSHD_DROPIN, SYSCTL_DROPIN, XG_DEFAULT_POLICY_PATH);
 }
 
-/* Run argv with stdout to our stdout (diff) or captured (capture != NULL, stderr too). */
-static int run(char *const argv[], char *capture, size_t cap_size)
+/* Run argv through the process runner (30 s at most). -1 when it could not
+ * start (why in err), else its exit status (-1 when killed); output in *p. */
+static int run(char *const argv[], struct xg_proc *p, struct xg_err *err)
 {
-    int p[2] = {-1, -1};
-    if (capture && pipe(p) < 0)
+    struct xg_proc_opts o = {.timeout_ms = 30000};
+    if (xg_proc_run(argv, &o, p, err) < 0)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (capture) {
-            dup2(p[1], 1);
-            dup2(p[1], 2);
-            close(p[0]);
-            close(p[1]);
-        }
-        execvp(argv[0], argv);
-        fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+    if (p->timed_out || p->signal) {
+        char how[64];
+        xg_proc_describe(p, &o, how, sizeof(how));
+        xg_proc_free(p);
+        return xg_fail(err, "%s: %s", argv[0], how);
     }
-    if (capture) {
-        size_t used = 0;
-        ssize_t n;
-        close(p[1]);
-        while ((n = read(p[0], capture + used, cap_size - 1 - used)) > 0 ||
-               (n < 0 && errno == EINTR))
-            if (n > 0 && (used += (size_t)n) >= cap_size - 1)
-                break;
-        capture[used] = '\0';
-        close(p[0]);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return p->status;
 }
 
 static int write_temp(char *tmpl, const char *text)
@@ -109,7 +87,14 @@ static int show_diff(const char *path, const char *old, const char *new)
     if (write_temp(a, old) == 0 && write_temp(b, new) == 0) {
         fflush(stdout);
         char *argv[] = {"diff", "-u", "--label", la, "--label", lb, a, b, NULL};
-        rc = run(argv, NULL, 0) == 1 ? 0 : -1; /* diff exits 1 when the files differ */
+        struct xg_proc p;
+        struct xg_err ignored;
+        if (run(argv, &p, &ignored) == 1) { /* diff exits 1 when the files differ */
+            fwrite(p.out, 1, p.out_len, stdout);
+            rc = 0;
+        }
+        if (p.out)
+            xg_proc_free(&p);
     }
     unlink(a);
     unlink(b);
@@ -122,6 +107,7 @@ static int validate_sshd(const char *sshd, const char *main_cfg, const char *dro
                          struct xg_err *err)
 {
     char dir[] = "/tmp/xenguard-sshd.XXXXXX", dropin[PATH_MAX], cfg[PATH_MAX], out[2048];
+    struct xg_proc p = {0};
     if (!mkdtemp(dir))
         return xg_fail(err, "mkdtemp: %s", strerror(errno));
     snprintf(dropin, sizeof(dropin), "%s/50-xenguard.conf", dir);
@@ -139,14 +125,23 @@ static int validate_sshd(const char *sshd, const char *main_cfg, const char *dro
             fprintf(f, "Include %s\n", main_cfg);
         fclose(f);
         char *argv[] = {(char *)sshd, "-t", "-f", cfg, NULL};
-        int st = run(argv, out, sizeof(out));
+        struct xg_err why = {{0}};
+        int st = run(argv, &p, &why);
         if (st == 0) {
             rc = 0;
         } else {
-            out[strcspn(out, "\n")] = '\0';
-            xg_fail(err, "sshd -t rejects the drop-in, nothing written: %s",
-                    st == 127 || !*out ? "cannot run sshd (is openssh-server installed?)" : out);
+            if (st > 0)
+                xg_proc_first_line(&p, out, sizeof(out));
+            if (st < 0)
+                xg_fail(err,
+                        "cannot check the drop-in with sshd -t, nothing written: %s (is "
+                        "openssh-server installed?)",
+                        why.msg);
+            else
+                xg_fail(err, "sshd -t rejects the drop-in, nothing written: %s",
+                        *out ? out : "no reason given");
         }
+        xg_proc_free(&p);
     } else {
         xg_fail(err, "%s: %s", dir, strerror(errno));
     }

@@ -12,6 +12,7 @@
 #include "probe/probe.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -27,6 +28,21 @@ static void set_error(struct xg_host *h, enum xg_section sec, const char *msg)
 {
     if (!h->errors[sec])
         h->errors[sec] = strdup(msg);
+}
+
+/* xg_rootfs_read, and a section error when the path is there but is not a
+ * regular file (a FIFO or device node planted in an untrusted root: never
+ * opened, and not mistaken for an absent file). */
+static char *read_section(const struct xg_rootfs *r, const char *rel, size_t *len,
+                          struct xg_host *h, enum xg_section sec)
+{
+    char *t = xg_rootfs_read(r, rel, len);
+    if (!t && errno == EINVAL) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s: not a regular file (not read)", rel);
+        set_error(h, sec, msg);
+    }
+    return t;
 }
 
 static char *trim_dup(const char *s)
@@ -232,20 +248,20 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
 {
     struct xg_err e;
     size_t len;
-    char *t = xg_rootfs_read(r, "/etc/passwd", &len);
+    char *t = read_section(r, "/etc/passwd", &len, h, XG_SEC_ACCOUNTS);
     if (t) {
         h->passwd_present = true;
         if (xg_passwd_parse(t, len, "/etc/passwd", &h->accounts, &h->account_count, &e) < 0)
             set_error(h, XG_SEC_ACCOUNTS, e.msg);
         free(t);
     }
-    if ((t = xg_rootfs_read(r, "/etc/shadow", &len))) {
+    if ((t = read_section(r, "/etc/shadow", &len, h, XG_SEC_ACCOUNTS))) {
         h->shadow_present = true;
         if (xg_shadow_apply(t, len, "/etc/shadow", h->accounts, h->account_count, &e) < 0)
             set_error(h, XG_SEC_ACCOUNTS, e.msg);
         free(t);
     }
-    if ((t = xg_rootfs_read(r, "/etc/group", &len))) {
+    if ((t = read_section(r, "/etc/group", &len, h, XG_SEC_ACCOUNTS))) {
         h->group_present = true;
         if (xg_group_parse(t, len, "/etc/group", &h->groups, &h->group_count, &e) < 0)
             set_error(h, XG_SEC_ACCOUNTS, e.msg);
@@ -327,7 +343,7 @@ static int sshd_include(void *vctx, const char *pattern, struct xg_kvlist *out, 
 static void probe_sshd(const struct xg_rootfs *r, struct xg_host *h)
 {
     size_t len;
-    char *t = xg_rootfs_read(r, "/etc/ssh/sshd_config", &len);
+    char *t = read_section(r, "/etc/ssh/sshd_config", &len, h, XG_SEC_SSHD);
     if (!t)
         return;
     h->sshd_present = true;

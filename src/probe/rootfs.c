@@ -1,27 +1,21 @@
 /*
  * rootfs.c — openat2(RESOLVE_IN_ROOT) file access and command capture
- * (see rootfs.h).
+ * (see rootfs.h). Commands go through the process runner (util/proc.h).
  */
 #include "probe/rootfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "util/buf.h"
-
-extern char **environ;
+#include "util/file.h"
+#include "util/proc.h"
 
 /* How long one read-only command may take before the probe gives up on it. */
 #define XG_RUN_TIMEOUT_MS 5000
@@ -62,13 +56,17 @@ int xg_rootfs_openat(const struct xg_rootfs *r, const char *rel, int flags)
 
 char *xg_rootfs_read(const struct xg_rootfs *r, const char *rel, size_t *len)
 {
-    int fd = xg_rootfs_openat(r, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
+    /* Nothing is opened for reading before it is known to be a regular file:
+     * a FIFO would block the open, a device node would run its driver. */
+    int pfd = xg_rootfs_openat(r, rel, O_PATH);
+    if (pfd < 0)
         return NULL;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = EINVAL;
+    int fd = xg_file_reopen_regular(pfd, &st);
+    int e = errno;
+    close(pfd);
+    if (fd < 0) {
+        errno = e;
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -193,59 +191,20 @@ void xg_strv_free(char **v, size_t n)
 
 char *xg_run_capture(char *const argv[], size_t *len)
 {
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
+    struct xg_proc_opts o = {.timeout_ms = XG_RUN_TIMEOUT_MS};
+    struct xg_proc p;
+    struct xg_err ignored;
+    if (xg_proc_run(argv, &o, &p, &ignored) < 0)
         return NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (rc != 0) {
-        close(pipefd[0]);
+    /* a hung command (xl with a dead xenstored) was killed at the timeout: no evidence */
+    if (!xg_proc_ok(&p)) {
+        xg_proc_free(&p);
         return NULL;
     }
-    struct xg_buf b = {0};
-    char chunk[8192];
-    bool timed_out = false;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = XG_RUN_TIMEOUT_MS -
-                    ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
-        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
-        int pr = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0) {
-            /* a hung command (xl with a dead xenstored) must not hang the audit */
-            timed_out = true;
-            kill(pid, SIGKILL);
-            break;
-        }
-        ssize_t n = read(pipefd[0], chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        xg_buf_printf(&b, "%.*s", (int)n, chunk);
-    }
-    close(pipefd[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || xg_buf_failed(&b)) {
-        xg_buf_free(&b);
-        return NULL;
-    }
-    char *out = b.data ? b.data : strdup("");
+    char *out = p.out;
     if (len)
-        *len = b.len;
+        *len = p.out_len;
+    p.out = NULL;
+    xg_proc_free(&p);
     return out;
 }

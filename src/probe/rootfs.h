@@ -30,7 +30,8 @@ void xg_rootfs_close(struct xg_rootfs *r);
 
 /* Open REL (absolute inside the root) with flags; -1 and errno on failure. */
 int xg_rootfs_openat(const struct xg_rootfs *r, const char *rel, int flags);
-/* Whole file, NUL-terminated; NULL with errno when it cannot be read. */
+/* Whole file, NUL-terminated; NULL with errno when it cannot be read
+ * (EINVAL: not a regular file; it was never opened for reading). */
 char *xg_rootfs_read(const struct xg_rootfs *r, const char *rel, size_t *len);
 DIR *xg_rootfs_opendir(const struct xg_rootfs *r, const char *rel);
 /* stat, following symlinks inside the root; lstat_ when nofollow. */
@@ -44,9 +45,11 @@ int xg_rootfs_list(const struct xg_rootfs *r, const char *rel, char ***names, si
 void xg_strv_free(char **v, size_t n);
 
 /*
- * Run argv (searched in PATH) with stdin and stderr on /dev/null and return
- * its stdout, or NULL when it cannot run, exits non-zero or takes more than
- * five seconds (then it is killed: a hung `xl` must not hang the audit).
+ * Run argv through the process runner (util/proc.h: a bare name is looked
+ * up in its fixed PATH, never the caller's) with stdin on /dev/null and
+ * return its stdout, or NULL when it cannot run, exits non-zero or takes
+ * more than five seconds (then it is killed: a hung `xl` must not hang the
+ * audit).
  */
 char *xg_run_capture(char *const argv[], size_t *len);
 
