@@ -1,6 +1,7 @@
 /*
  * test_apply.c — the pure parts of apply: SSH_CONNECTION parsing (lockout
- * guard), the iptables-save merge, the nft listing normalizer.
+ * guard), the iptables-save merge, the nft listing normalizer, the
+ * command check of `apply --ruleset` files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "apply/guard.h"
 #include "apply/ipt.h"
 #include "apply/nft.h"
+#include "apply/nftcmds.h"
 
 static void session_parse(void **state)
 {
@@ -125,6 +127,70 @@ static void nft_normalize_drops_volatile_parts(void **state)
     free(nnull);
 }
 
+static int check_cmds(const char *text, struct xg_err *err)
+{
+    memset(err, 0, sizeof(*err));
+    return xg_nft_check_commands(text, strlen(text), "r.nft", err);
+}
+
+/* What a ruleset file may do: anything to table inet / bridge xenguard. */
+static void nft_commands_ours_accepted(void **state)
+{
+    struct xg_err err;
+    assert_int_equal(
+        check_cmds(
+            "# comment; flush ruleset\n"
+            "define admins = { 192.0.2.0/24 }\n"
+            "table inet xenguard {\n"
+            "    set s { type ipv4_addr; elements = $admins }\n"
+            "    chain input { type filter hook input priority 0; policy drop;\n"
+            "        iifname \"include\" accept comment \"flush ruleset\"\n"
+            "        tcp dport 22 \\\n accept\n"
+            "    }\n"
+            "}\n"
+            "add rule inet xenguard input udp dport 53 accept; flush chain inet xenguard input\n"
+            "delete table bridge xenguard\n"
+            "table bridge xenguard { chain fwd { type filter hook forward priority 0; } }\n"
+            "add ct helper inet xenguard ftp { type \"ftp\" protocol tcp; }\n"
+            "add element inet xenguard s { 198.51.100.1 }",
+            &err),
+        0);
+}
+
+/* The attacks: every other table, the whole ruleset, unchecked text. */
+static void nft_commands_others_refused(void **state)
+{
+    struct xg_err err;
+    assert_int_equal(check_cmds("table inet xenguard {\n}\nflush ruleset\n", &err), -1);
+    assert_string_equal(err.msg, "r.nft:3:1: `flush ruleset`; xenguard only loads table inet "
+                                 "xenguard (and bridge xenguard)");
+    assert_int_equal(check_cmds("delete table ip other\n", &err), -1);
+    assert_non_null(strstr(err.msg, "r.nft:1:1: deletes table ip other;"));
+    assert_int_equal(check_cmds("table inet xenguard {}; add table ip other", &err), -1);
+    assert_non_null(strstr(err.msg, "r.nft:1:25: creates table ip other;"));
+    assert_int_equal(check_cmds("table ip filter {\n}\n", &err), -1);
+    assert_non_null(strstr(err.msg, "creates table ip filter"));
+    assert_int_equal(check_cmds("flush table ip6 nat\n", &err), -1);
+    assert_int_equal(check_cmds("add rule ip filter INPUT accept\n", &err), -1);
+    assert_int_equal(check_cmds("add table xenguard\n", &err), -1); /* family ip */
+    assert_int_equal(check_cmds("add table inet \"xenguard\"\n", &err), -1);
+    assert_int_equal(check_cmds("add table inet xenguard2\n", &err), -1);
+    assert_int_equal(check_cmds("add table netdev xenguard\n", &err), -1);
+    assert_int_equal(check_cmds("reset counters\n", &err), -1);
+    assert_int_equal(check_cmds("list ruleset\n", &err), -1);
+    assert_int_equal(check_cmds("monitor\n", &err), -1);
+    assert_int_equal(check_cmds("flush \\\nruleset\n", &err), -1);
+    assert_int_equal(check_cmds("include \"/etc/nftables.conf\"\n", &err), -1);
+    assert_non_null(strstr(err.msg, "r.nft:1:1: `include` is not allowed"));
+    assert_int_equal(check_cmds("table inet xenguard {\n  include \"/tmp/x\"\n}\n", &err), -1);
+    assert_non_null(strstr(err.msg, "r.nft:2:3: `include`"));
+    assert_int_equal(check_cmds("table inet xenguard { } flush ruleset\n", &err), -1);
+    assert_int_equal(check_cmds("}\nflush ruleset\n", &err), -1);
+    assert_int_equal(
+        xg_nft_check_commands("table inet xenguard {}\0flush ruleset", 36, "r.nft", &err), -1);
+    assert_non_null(strstr(err.msg, "NUL"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +198,8 @@ int main(void)
         cmocka_unit_test(ipt_merge_puts_saved_chains_back),
         cmocka_unit_test(ipt_merge_with_nothing_saved_removes_ours),
         cmocka_unit_test(nft_normalize_drops_volatile_parts),
+        cmocka_unit_test(nft_commands_ours_accepted),
+        cmocka_unit_test(nft_commands_others_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
