@@ -145,20 +145,9 @@ static bool tool_exists(const char *name)
     return false;
 }
 
-/* Free one table through the ruleset freer. */
-static void table_free(struct xg_table *t)
-{
-    struct xg_table **arr = malloc(sizeof(*arr));
-    struct xg_ruleset one = {.tables = arr, .table_count = 1};
-    if (!arr)
-        return; /* a leak beats a crash */
-    arr[0] = t;
-    xg_ruleset_free(&one);
-}
-
 static void table_remove(struct xg_ruleset *rs, size_t i)
 {
-    table_free(rs->tables[i]);
+    xg_table_free(rs->tables[i]);
     memmove(&rs->tables[i], &rs->tables[i + 1], (rs->table_count - i - 1) * sizeof(*rs->tables));
     rs->table_count--;
 }
@@ -167,17 +156,12 @@ static void table_remove(struct xg_ruleset *rs, size_t i)
  * (nft users name theirs freely, and may reuse a table name like "raw"). */
 static bool made_by_iptables(const struct xg_table *t)
 {
-    static const char *const builtin[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
-                                          "POSTROUTING"};
     size_t bases = 0;
     for (size_t c = 0; c < t->chain_count; c++) {
-        bool ok = false;
         if (t->chains[c]->hook == XG_HOOK_NONE)
             continue;
         bases++;
-        for (size_t k = 0; k < sizeof(builtin) / sizeof(builtin[0]); k++)
-            ok |= !strcmp(t->chains[c]->name, builtin[k]);
-        if (!ok)
+        if (xg_builtin_chain_parse(t->chains[c]->name) == XG_HOOK_NONE)
             return false;
     }
     return bases > 0;
@@ -214,14 +198,14 @@ static int replace_xt_tables(struct xg_ruleset *rs, const char *tool, uint8_t fa
             }
         if (!replaced) {
             /* an nft-made table of that name: nft's view is the right one */
-            table_free(ipt.tables[i]);
+            xg_table_free(ipt.tables[i]);
             ipt.tables[i] = NULL;
             continue;
         }
         struct xg_table **g = realloc(rs->tables, (rs->table_count + 1) * sizeof(*g));
         if (!g) {
             for (size_t k = i; k < ipt.table_count; k++)
-                table_free(ipt.tables[k]);
+                xg_table_free(ipt.tables[k]);
             free(ipt.tables);
             return xg_fail(err, "out of memory");
         }

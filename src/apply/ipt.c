@@ -12,9 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ir/names.h"
 #include "util/buf.h"
-
-#define XG_CHAIN_PREFIX "XENGUARD-"
 
 /* Run argv with `in` on stdin; capture stdout into *out (if non-NULL) and stderr into ebuf. */
 static int run_io(char *const argv[], const char *in, char **out, char *ebuf, size_t esize)
@@ -118,7 +117,7 @@ int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *n
 
 static bool is_ours_chain(const char *s)
 {
-    return !strncmp(s, XG_CHAIN_PREFIX, strlen(XG_CHAIN_PREFIX));
+    return !strncmp(s, XG_IPT_CHAIN_PREFIX, strlen(XG_IPT_CHAIN_PREFIX));
 }
 
 /* The chain a rule line ("-A CHAIN ...", "-I CHAIN ...") is in; "" for any other line,
@@ -133,7 +132,7 @@ static const char *rule_chain(const char *line)
 /* A rule line "-A CHAIN ... -j XENGUARD-..." or "-I CHAIN [N] ... -j XENGUARD-...". */
 static bool is_jump_to_ours(const char *line)
 {
-    return strstr(line, " -j " XG_CHAIN_PREFIX) || strstr(line, " -g " XG_CHAIN_PREFIX);
+    return strstr(line, " -j " XG_IPT_CHAIN_PREFIX) || strstr(line, " -g " XG_IPT_CHAIN_PREFIX);
 }
 
 bool xg_ipt_hooked(const char *save_text)
@@ -161,11 +160,7 @@ struct table_parts {
 
 static bool known_table(const char *name)
 {
-    static const char *const names[] = {"raw", "mangle", "nat", "filter", "security"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (!strcmp(name, names[i]))
-            return true;
-    return false;
+    return xg_ipt_table_find(name) != NULL;
 }
 
 static struct table_parts *table_get(struct table_parts *t, size_t *n, const char *name)

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ir/ir.h"
 #include "net/addr.h"
+#include "net/values.h"
 #include "util/err.h"
 
 #define XG_DEFAULT_POLICY_PATH "/etc/xenguard/xenguard.conf"
