@@ -23,43 +23,7 @@
 
 #include "analyze/analyze.h"
 #include "analyze/space.h"
-
-int xg_read_file(const char *path, char **text, size_t *len, struct xg_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (!f)
-        return xg_fail(err, "%s: %s", path, strerror(errno));
-    for (;;) {
-        if (cap - n < 4096) {
-            char *g;
-            cap = cap ? cap * 2 : 65536;
-            if (!(g = realloc(buf, cap + 1))) {
-                free(buf);
-                fclose(f);
-                return xg_fail(err, "%s: out of memory", path);
-            }
-            buf = g;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        return xg_fail(err, "%s: read error", path);
-    }
-    fclose(f);
-    if (!buf && !(buf = malloc(1)))
-        return xg_fail(err, "%s: out of memory", path);
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
-}
+#include "util/file.h"
 
 static uint8_t guess_ipt_family(const char *text)
 {
@@ -84,7 +48,7 @@ int xg_load_ruleset_file(const char *kind, const char *path, struct xg_ruleset *
     char *text;
     size_t len, i = 0;
     int rc;
-    if (xg_read_file(path, &text, &len, err) < 0)
+    if (xg_file_read(path, false, &text, &len, err) < 0)
         return -1;
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))
         i++;

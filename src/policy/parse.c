@@ -13,6 +13,8 @@
  */
 #include "policy/policy.h"
 
+#include "util/file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -922,30 +924,14 @@ done:
 int xg_policy_load(const char *path, struct xg_policy *out, struct xg_warnings *warnings,
                    struct xg_err *err)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     char *text;
     size_t len;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!f)
-        return xg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    text = malloc(MAX_POLICY_BYTES + 1);
-    if (!text) {
-        if (f != stdin)
-            fclose(f);
-        return xg_fail(err, "out of memory");
-    }
-    len = fread(text, 1, MAX_POLICY_BYTES + 1, f);
-    if (ferror(f)) {
-        rc = xg_fail(err, "%s: cannot read: %s", path, strerror(errno));
-    } else if (len > MAX_POLICY_BYTES) {
-        rc = xg_fail(err, "%s: larger than 1 MiB; is this really a policy file?", path);
-    } else {
-        rc = xg_policy_parse(text, len, strcmp(path, "-") ? path : "<stdin>", out, warnings, err);
-    }
-    if (f != stdin)
-        fclose(f);
+    if (xg_file_read_input(path, MAX_POLICY_BYTES, &text, &len, err) < 0)
+        return -1;
+    rc = xg_policy_parse(text, len, strcmp(path, "-") ? path : "<stdin>", out, warnings, err);
     free(text);
     return rc;
 }

@@ -1,5 +1,7 @@
 /*
  * file.c — whole-file reads and atomic writes (see file.h).
+ *
+ * One reading loop (read_fd) serves files and stdin alike.
  */
 #include "util/file.h"
 
@@ -13,24 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err)
+/* Everything `fd` holds, up to `max` bytes (0: no limit). `name` is for messages. */
+static int read_fd(int fd, const char *name, size_t max, char **out, size_t *len,
+                   struct xg_err *err)
 {
-    *out = NULL;
-    if (len)
-        *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT && missing_ok)
-            return 0;
-        return xg_fail(err, "%s: %s", path, strerror(errno));
-    }
     size_t cap = 4096, used = 0;
     char *buf = malloc(cap);
     for (;;) {
-        if (!buf) {
-            close(fd);
-            return xg_fail(err, "%s: out of memory", path);
-        }
+        if (!buf)
+            return xg_fail(err, "%s: out of memory", name);
         if (cap - used < 2) {
             char *bigger = realloc(buf, cap * 2);
             if (!bigger)
@@ -45,19 +38,53 @@ int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, str
         if (n < 0) {
             int e = errno;
             free(buf);
-            close(fd);
-            return xg_fail(err, "%s: %s", path, strerror(e));
+            return xg_fail(err, "%s: %s", name, strerror(e));
         }
         if (n == 0)
             break;
         used += (size_t)n;
+        if (max && used > max) {
+            free(buf);
+            if (max % (1u << 20) == 0)
+                return xg_fail(err, "%s: larger than %zu MiB; is this the right file?", name,
+                               max >> 20);
+            return xg_fail(err, "%s: larger than %zu bytes; is this the right file?", name, max);
+        }
     }
-    close(fd);
     buf[used] = '\0';
     *out = buf;
     if (len)
         *len = used;
     return 0;
+}
+
+static int read_path(const char *path, bool missing_ok, bool dash_is_stdin, size_t max, char **out,
+                     size_t *len, struct xg_err *err)
+{
+    *out = NULL;
+    if (len)
+        *len = 0;
+    if (dash_is_stdin && !strcmp(path, "-"))
+        return read_fd(STDIN_FILENO, "<stdin>", max, out, len, err);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT && missing_ok)
+            return 0;
+        return xg_fail(err, "%s: %s", path, strerror(errno));
+    }
+    int rc = read_fd(fd, path, max, out, len, err);
+    close(fd);
+    return rc;
+}
+
+int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err)
+{
+    return read_path(path, missing_ok, false, 0, out, len, err);
+}
+
+int xg_file_read_input(const char *path, size_t max, char **out, size_t *len, struct xg_err *err)
+{
+    return read_path(path, false, true, max, out, len, err);
 }
 
 static int write_all(int fd, const char *data, size_t len)
