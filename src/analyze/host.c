@@ -23,43 +23,7 @@
 
 #include "analyze/analyze.h"
 #include "analyze/space.h"
-
-int xg_read_file(const char *path, char **text, size_t *len, struct xg_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (!f)
-        return xg_fail(err, "%s: %s", path, strerror(errno));
-    for (;;) {
-        if (cap - n < 4096) {
-            char *g;
-            cap = cap ? cap * 2 : 65536;
-            if (!(g = realloc(buf, cap + 1))) {
-                free(buf);
-                fclose(f);
-                return xg_fail(err, "%s: out of memory", path);
-            }
-            buf = g;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        return xg_fail(err, "%s: read error", path);
-    }
-    fclose(f);
-    if (!buf && !(buf = malloc(1)))
-        return xg_fail(err, "%s: out of memory", path);
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return 0;
-}
+#include "util/file.h"
 
 static uint8_t guess_ipt_family(const char *text)
 {
@@ -84,7 +48,7 @@ int xg_load_ruleset_file(const char *kind, const char *path, struct xg_ruleset *
     char *text;
     size_t len, i = 0;
     int rc;
-    if (xg_read_file(path, &text, &len, err) < 0)
+    if (xg_file_read(path, false, &text, &len, err) < 0)
         return -1;
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))
         i++;
@@ -145,20 +109,9 @@ static bool tool_exists(const char *name)
     return false;
 }
 
-/* Free one table through the ruleset freer. */
-static void table_free(struct xg_table *t)
-{
-    struct xg_table **arr = malloc(sizeof(*arr));
-    struct xg_ruleset one = {.tables = arr, .table_count = 1};
-    if (!arr)
-        return; /* a leak beats a crash */
-    arr[0] = t;
-    xg_ruleset_free(&one);
-}
-
 static void table_remove(struct xg_ruleset *rs, size_t i)
 {
-    table_free(rs->tables[i]);
+    xg_table_free(rs->tables[i]);
     memmove(&rs->tables[i], &rs->tables[i + 1], (rs->table_count - i - 1) * sizeof(*rs->tables));
     rs->table_count--;
 }
@@ -167,17 +120,12 @@ static void table_remove(struct xg_ruleset *rs, size_t i)
  * (nft users name theirs freely, and may reuse a table name like "raw"). */
 static bool made_by_iptables(const struct xg_table *t)
 {
-    static const char *const builtin[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
-                                          "POSTROUTING"};
     size_t bases = 0;
     for (size_t c = 0; c < t->chain_count; c++) {
-        bool ok = false;
         if (t->chains[c]->hook == XG_HOOK_NONE)
             continue;
         bases++;
-        for (size_t k = 0; k < sizeof(builtin) / sizeof(builtin[0]); k++)
-            ok |= !strcmp(t->chains[c]->name, builtin[k]);
-        if (!ok)
+        if (xg_builtin_chain_parse(t->chains[c]->name) == XG_HOOK_NONE)
             return false;
     }
     return bases > 0;
@@ -214,14 +162,14 @@ static int replace_xt_tables(struct xg_ruleset *rs, const char *tool, uint8_t fa
             }
         if (!replaced) {
             /* an nft-made table of that name: nft's view is the right one */
-            table_free(ipt.tables[i]);
+            xg_table_free(ipt.tables[i]);
             ipt.tables[i] = NULL;
             continue;
         }
         struct xg_table **g = realloc(rs->tables, (rs->table_count + 1) * sizeof(*g));
         if (!g) {
             for (size_t k = i; k < ipt.table_count; k++)
-                table_free(ipt.tables[k]);
+                xg_table_free(ipt.tables[k]);
             free(ipt.tables);
             return xg_fail(err, "out of memory");
         }

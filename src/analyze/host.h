@@ -16,9 +16,6 @@
 #include "net/addr.h"
 #include "util/err.h"
 
-/* Read a whole file (NUL-terminated; *len without the NUL). */
-int xg_read_file(const char *path, char **text, size_t *len, struct xg_err *err);
-
 /*
  * Load a ruleset file into `rs`. kind: "iptables", "ip6tables", "nft-json",
  * or NULL to guess from the content (JSON -> nft; ip6tables-save header or

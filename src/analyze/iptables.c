@@ -102,43 +102,7 @@ static int split_words(struct ctx *c, const char *s, size_t len, struct line *ou
 
 static int builtin_hook(const char *table, const char *chain, enum xg_hook *hook, int *prio)
 {
-    static const struct {
-        const char *name;
-        enum xg_hook hook;
-    } hooks[] = {{"PREROUTING", XG_HOOK_PREROUTING},
-                 {"INPUT", XG_HOOK_INPUT},
-                 {"FORWARD", XG_HOOK_FORWARD},
-                 {"OUTPUT", XG_HOOK_OUTPUT},
-                 {"POSTROUTING", XG_HOOK_POSTROUTING}};
-    enum xg_hook h = XG_HOOK_NONE;
-    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
-        if (!strcmp(chain, hooks[i].name))
-            h = hooks[i].hook;
-    if (h == XG_HOOK_NONE)
-        return 0;
-    if (!strcmp(table, "filter")) {
-        if (h == XG_HOOK_PREROUTING || h == XG_HOOK_POSTROUTING)
-            return 0;
-        *prio = XG_PRIO_FILTER;
-    } else if (!strcmp(table, "raw")) {
-        if (h != XG_HOOK_PREROUTING && h != XG_HOOK_OUTPUT)
-            return 0;
-        *prio = XG_PRIO_RAW;
-    } else if (!strcmp(table, "mangle")) {
-        *prio = XG_PRIO_MANGLE;
-    } else if (!strcmp(table, "nat")) {
-        if (h == XG_HOOK_FORWARD)
-            return 0;
-        *prio = (h == XG_HOOK_PREROUTING || h == XG_HOOK_OUTPUT) ? XG_PRIO_DSTNAT : XG_PRIO_SRCNAT;
-    } else if (!strcmp(table, "security")) {
-        if (h == XG_HOOK_PREROUTING || h == XG_HOOK_POSTROUTING)
-            return 0;
-        *prio = XG_PRIO_SECURITY;
-    } else {
-        return 0;
-    }
-    *hook = h;
-    return 1;
+    return xg_ipt_builtin(table, chain, hook, prio);
 }
 
 static struct xg_chain *get_chain(struct ctx *c, const char *name, unsigned col)

@@ -64,13 +64,7 @@ static void alts_free(struct alts *a)
 
 static enum xg_table_family table_family(const char *f)
 {
-    if (!strcmp(f, "inet"))
-        return XG_TABLE_INET;
-    if (!strcmp(f, "ip"))
-        return XG_TABLE_IP;
-    if (!strcmp(f, "ip6"))
-        return XG_TABLE_IP6;
-    return XG_TABLE_OTHER;
+    return xg_table_family_parse(f);
 }
 
 static struct xg_table *find_table(struct nctx *c, const char *family, const char *name)
@@ -88,34 +82,21 @@ static int fail(struct nctx *c, const char *what)
 
 static enum xg_hook hook_of(const char *h)
 {
-    static const struct {
-        const char *n;
-        enum xg_hook h;
-    } t[] = {{"prerouting", XG_HOOK_PREROUTING},   {"input", XG_HOOK_INPUT},
-             {"forward", XG_HOOK_FORWARD},         {"output", XG_HOOK_OUTPUT},
-             {"postrouting", XG_HOOK_POSTROUTING}, {"ingress", XG_HOOK_INGRESS}};
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (!strcmp(h, t[i].n))
-            return t[i].h;
-    return XG_HOOK_NONE;
+    return xg_hook_parse(h);
 }
 
 static int prio_of(json_t *p)
 {
-    static const struct {
-        const char *n;
-        int v;
-    } t[] = {{"raw", XG_PRIO_RAW},           {"mangle", XG_PRIO_MANGLE},
-             {"dstnat", XG_PRIO_DSTNAT},     {"filter", XG_PRIO_FILTER},
-             {"security", XG_PRIO_SECURITY}, {"srcnat", XG_PRIO_SRCNAT}};
+    size_t count;
+    const struct xg_priority_name *t = xg_priority_names(&count);
     if (json_is_integer(p))
         return (int)json_integer_value(p);
     if (json_is_string(p)) {
         const char *s = json_string_value(p);
-        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-            size_t n = strlen(t[i].n);
-            if (!strncmp(s, t[i].n, n))
-                return t[i].v + atoi(s + n); /* "filter + 10" -> atoi(" + 10") is 0; rare */
+        for (size_t i = 0; i < count; i++) {
+            size_t n = strlen(t[i].name);
+            if (!strncmp(s, t[i].name, n))
+                return t[i].value + atoi(s + n); /* "filter + 10" -> atoi(" + 10") is 0; rare */
         }
     }
     return 0;

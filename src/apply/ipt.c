@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/names.h"
 #include "util/buf.h"
 #include "util/proc.h"
-
-#define XG_CHAIN_PREFIX "XENGUARD-"
 
 /* How long one iptables tool may run, and how long a restore waits for the
  * xtables lock (held by Docker, kube-proxy, firewalld, the vif scripts) per
@@ -88,7 +87,7 @@ int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *n
 
 static bool is_ours_chain(const char *s)
 {
-    return !strncmp(s, XG_CHAIN_PREFIX, strlen(XG_CHAIN_PREFIX));
+    return !strncmp(s, XG_IPT_CHAIN_PREFIX, strlen(XG_IPT_CHAIN_PREFIX));
 }
 
 /* The chain a rule line ("-A CHAIN ...", "-I CHAIN ...") is in; "" for any other line,
@@ -103,7 +102,7 @@ static const char *rule_chain(const char *line)
 /* A rule line "-A CHAIN ... -j XENGUARD-..." or "-I CHAIN [N] ... -j XENGUARD-...". */
 static bool is_jump_to_ours(const char *line)
 {
-    return strstr(line, " -j " XG_CHAIN_PREFIX) || strstr(line, " -g " XG_CHAIN_PREFIX);
+    return strstr(line, " -j " XG_IPT_CHAIN_PREFIX) || strstr(line, " -g " XG_IPT_CHAIN_PREFIX);
 }
 
 bool xg_ipt_hooked(const char *save_text)
@@ -131,11 +130,7 @@ struct table_parts {
 
 static bool known_table(const char *name)
 {
-    static const char *const names[] = {"raw", "mangle", "nat", "filter", "security"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (!strcmp(name, names[i]))
-            return true;
-    return false;
+    return xg_ipt_table_find(name) != NULL;
 }
 
 static struct table_parts *table_get(struct table_parts *t, size_t *n, const char *name)

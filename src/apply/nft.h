@@ -15,10 +15,8 @@
 
 #include <stdbool.h>
 
+#include "ir/names.h" /* XG_NFT_FAMILY, XG_NFT_TABLE */
 #include "util/err.h"
-
-#define XG_NFT_FAMILY "inet"
-#define XG_NFT_TABLE  "xenguard"
 
 /* Run `cmds` (nft syntax, or nft JSON when `json`) in one transaction. `name`
  * replaces libnftables' "<cmdline>" and an included "/proc/self/fd/N" (a

@@ -76,34 +76,24 @@ static int alts_add(struct alts *a, const char *fmt, ...)
 
 static void chain_name(const char *ir_name, char out[32])
 {
-    snprintf(out, 32, "XENGUARD-%s", ir_name);
+    snprintf(out, 32, XG_IPT_CHAIN_PREFIX "%s", ir_name);
     for (char *c = out; *c; c++)
         *c = (char)toupper((unsigned char)*c);
 }
 
-static const char *builtin_chain(enum xg_hook hook)
-{
-    switch (hook) {
-    case XG_HOOK_PREROUTING:
-        return "PREROUTING";
-    case XG_HOOK_INPUT:
-        return "INPUT";
-    case XG_HOOK_FORWARD:
-        return "FORWARD";
-    case XG_HOOK_OUTPUT:
-        return "OUTPUT";
-    case XG_HOOK_POSTROUTING:
-        return "POSTROUTING";
-    default:
-        return NULL;
-    }
-}
-
+/* The iptables table whose built-in chain hooks a chain: raw, mangle or filter
+ * by its priority (regular chains live in filter). */
 static const char *table_for(const struct xg_chain *c)
 {
-    if (c->hook == XG_HOOK_NONE || c->priority >= XG_PRIO_FILTER)
-        return "filter";
-    return c->priority <= XG_PRIO_RAW ? "raw" : "mangle";
+    int prio = c->hook == XG_HOOK_NONE || c->priority >= XG_PRIO_FILTER ? XG_PRIO_FILTER
+               : c->priority > XG_PRIO_RAW                              ? XG_PRIO_MANGLE
+                                                                        : XG_PRIO_RAW;
+    size_t n;
+    const struct xg_ipt_table *tables = xg_ipt_tables(&n);
+    for (size_t i = 0; i < n; i++)
+        if (tables[i].priority == prio)
+            return tables[i].name;
+    return NULL;
 }
 
 static void put_quoted(struct xg_buf *b, const char *s)
@@ -441,7 +431,7 @@ static int put_rule(struct ctx *c, const char *chain, const struct xg_rule *r)
             xg_fail(c->err, "out of memory");
     }
     if (rc == 0 && need_aux) {
-        snprintf(aux, sizeof(aux), "XENGUARD-AUX%u", ++c->aux_count);
+        snprintf(aux, sizeof(aux), XG_IPT_CHAIN_PREFIX "AUX%u", ++c->aux_count);
         rc = put_aux_chain(c, r, aux);
     }
     if (rc == 0)
@@ -476,8 +466,8 @@ static int put_table(struct ctx *c, const char *table, bool hook, struct xg_buf 
             rc = put_rule(c, name, &ch->rules[j]);
         if (ch->hook != XG_HOOK_NONE && ch->policy == XG_VERDICT_DROP)
             xg_buf_printf(&rules, "-A %s -m comment --comment \"policy drop\" -j DROP\n", name);
-        if (hook && builtin_chain(ch->hook))
-            xg_buf_printf(&hooks, "-I %s 1 -j %s\n", builtin_chain(ch->hook), name);
+        if (hook && xg_builtin_chain_name(ch->hook))
+            xg_buf_printf(&hooks, "-I %s 1 -j %s\n", xg_builtin_chain_name(ch->hook), name);
     }
     if (rc == 0 && any) {
         xg_buf_printf(out, "*%s\n%s%s%sCOMMIT\n", table, xg_buf_str(&decl), xg_buf_str(&rules),
@@ -494,8 +484,9 @@ static int put_table(struct ctx *c, const char *table, bool hook, struct xg_buf 
 int xg_backend_iptables_ex(const struct xg_ruleset *rs, uint8_t family, bool hook,
                            struct xg_buf *out, struct xg_err *err)
 {
-    static const char *const tables[] = {"raw", "mangle", "filter"};
     struct ctx c = {.err = err, .family = family};
+    size_t table_count;
+    const struct xg_ipt_table *tables = xg_ipt_tables(&table_count);
 
     err->msg[0] = '\0';
     if (family != 4 && family != 6)
@@ -507,8 +498,8 @@ int xg_backend_iptables_ex(const struct xg_ruleset *rs, uint8_t family, bool hoo
         if (c.t->family == XG_TABLE_OTHER || (c.t->family == XG_TABLE_IP && family != 4) ||
             (c.t->family == XG_TABLE_IP6 && family != 6))
             continue;
-        for (size_t k = 0; k < 3; k++)
-            if (put_table(&c, tables[k], hook, out) < 0)
+        for (size_t k = 0; k < table_count; k++) /* table_for() fills raw, mangle, filter */
+            if (put_table(&c, tables[k].name, hook, out) < 0)
                 return -1;
     }
     if (xg_buf_failed(out))

@@ -25,20 +25,6 @@ struct out {
     const struct xg_table *t;
 };
 
-static const char *family_keyword(enum xg_table_family f)
-{
-    switch (f) {
-    case XG_TABLE_INET:
-        return "inet";
-    case XG_TABLE_IP:
-        return "ip";
-    case XG_TABLE_IP6:
-        return "ip6";
-    default:
-        return NULL;
-    }
-}
-
 static void put_quoted(struct xg_buf *b, const char *s)
 {
     xg_buf_puts(b, "\"");
@@ -50,16 +36,11 @@ static void put_quoted(struct xg_buf *b, const char *s)
 
 static void put_priority(struct xg_buf *b, int prio)
 {
-    static const struct {
-        int value;
-        const char *name;
-    } names[] = {{XG_PRIO_RAW, "raw"},           {XG_PRIO_MANGLE, "mangle"},
-                 {XG_PRIO_DSTNAT, "dstnat"},     {XG_PRIO_FILTER, "filter"},
-                 {XG_PRIO_SECURITY, "security"}, {XG_PRIO_SRCNAT, "srcnat"}};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (names[i].value == prio)
-            return xg_buf_puts(b, names[i].name);
-    xg_buf_printf(b, "%d", prio);
+    const char *name = xg_priority_name(prio);
+    if (name)
+        xg_buf_puts(b, name);
+    else
+        xg_buf_printf(b, "%d", prio);
 }
 
 static void put_ifname(struct xg_buf *b, const char *ifname)
@@ -357,7 +338,7 @@ int xg_backend_nft(const struct xg_ruleset *rs, struct xg_buf *out, struct xg_er
     struct out o = {.b = out, .err = err};
     for (size_t i = 0; i < rs->table_count; i++) {
         const struct xg_table *t = rs->tables[i];
-        const char *fam = family_keyword(t->family);
+        const char *fam = xg_table_family_name(t->family);
         if (!fam)
             return xg_fail(err, "nft backend: table %s has a family it cannot write", t->name);
         o.t = t;

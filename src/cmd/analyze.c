@@ -20,6 +20,7 @@
 #include "analyze/analyze.h"
 #include "analyze/host.h"
 #include "analyze/space.h"
+#include "util/file.h"
 #include "verbs.h"
 
 #define MAX_SERVICES 32
@@ -287,7 +288,7 @@ static int load_ifmap(const struct opts *o, struct xg_ifmap *map, struct xg_err 
     int rc;
     if (!o->ifmap)
         return xg_ifmap_from_host(map, err);
-    if (xg_read_file(o->ifmap, &text, &len, err) < 0)
+    if (xg_file_read(o->ifmap, false, &text, &len, err) < 0)
         return -1;
     rc = xg_ifmap_parse(text, len, o->ifmap, map, err);
     free(text);

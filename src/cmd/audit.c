@@ -21,6 +21,7 @@
 #include "probe/probe.h"
 #include "probe/rootfs.h"
 #include "report/report.h"
+#include "util/file.h"
 #include "verbs.h"
 
 static void usage(FILE *out)
@@ -176,21 +177,11 @@ int cmd_audit(int argc, char **argv)
     }
     if (waivers_path) {
         size_t len;
-        char *text = NULL;
-        FILE *f = fopen(waivers_path, "r");
-        if (f) {
-            struct xg_buf b = {0};
-            char chunk[4096];
-            for (size_t got; (got = fread(chunk, 1, sizeof(chunk), f));)
-                xg_buf_printf(&b, "%.*s", (int)got, chunk);
-            fclose(f);
-            text = b.data ? b.data : strdup("");
-        }
-        if (!text) {
-            fprintf(stderr, "xenguard audit: %s: cannot read\n", waivers_path);
+        char *text;
+        if (xg_file_read(waivers_path, false, &text, &len, &err) < 0) {
+            fprintf(stderr, "xenguard audit: %s\n", err.msg);
             goto out;
         }
-        len = strlen(text);
         int w = xg_waivers_parse(text, len, waivers_path, &waivers, &err);
         free(text);
         if (w < 0) {

@@ -229,8 +229,8 @@ static int rules_gateway_claims(struct ctx *c, struct xg_chain *pre)
 
 static int compile_prerouting(struct ctx *c)
 {
-    struct xg_chain *pre =
-        xg_table_add_chain(c->t, "prerouting", XG_HOOK_PREROUTING, XG_PRIO_RAW, XG_VERDICT_ACCEPT);
+    struct xg_chain *pre = xg_table_add_chain(c->t, xg_hook_name(XG_HOOK_PREROUTING),
+                                              XG_HOOK_PREROUTING, XG_PRIO_RAW, XG_VERDICT_ACCEPT);
     if (!pre)
         return oom(c);
     if (rule_nd_passes(c, pre) || rule_rpf(c, pre))
@@ -380,8 +380,8 @@ static int rules_reject(struct ctx *c, struct xg_chain *in)
 
 static int compile_input(struct ctx *c)
 {
-    struct xg_chain *in =
-        xg_table_add_chain(c->t, "input", XG_HOOK_INPUT, XG_PRIO_FILTER, XG_VERDICT_DROP);
+    struct xg_chain *in = xg_table_add_chain(c->t, xg_hook_name(XG_HOOK_INPUT), XG_HOOK_INPUT,
+                                             XG_PRIO_FILTER, XG_VERDICT_DROP);
     if (!in)
         return oom(c);
     if (rules_basics(c, in) || rules_services(c, in) || rules_reject(c, in))
@@ -416,7 +416,7 @@ int xg_compile(const struct xg_policy *policy, struct xg_ruleset *out, struct xg
     char comment[256];
 
     memset(out, 0, sizeof(*out));
-    if (!(c.t = xg_ruleset_add_table(out, XG_TABLE_NAME, XG_TABLE_INET)))
+    if (!(c.t = xg_ruleset_add_table(out, XG_NFT_TABLE, XG_TABLE_INET)))
         return oom(&c);
     snprintf(comment, sizeof(comment), "xenguard: scenario %s, policy %s",
              xg_scenario_name(policy->scenario), policy->path ? policy->path : "-");

@@ -13,8 +13,6 @@
 #include "policy/policy.h"
 #include "util/err.h"
 
-#define XG_TABLE_NAME "xenguard"
-
 int xg_compile(const struct xg_policy *policy, struct xg_ruleset *out, struct xg_err *err);
 
 #endif

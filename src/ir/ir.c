@@ -313,17 +313,6 @@ uint8_t xg_rule_family(const struct xg_table *t, const struct xg_rule *r)
     return 0;
 }
 
-const char *xg_hook_name(enum xg_hook hook)
-{
-    static const char *const names[] = {
-        [XG_HOOK_NONE] = "",           [XG_HOOK_PREROUTING] = "prerouting",
-        [XG_HOOK_INPUT] = "input",     [XG_HOOK_FORWARD] = "forward",
-        [XG_HOOK_OUTPUT] = "output",   [XG_HOOK_POSTROUTING] = "postrouting",
-        [XG_HOOK_INGRESS] = "ingress",
-    };
-    return (unsigned)hook < sizeof(names) / sizeof(names[0]) ? names[hook] : "?";
-}
-
 const char *xg_verdict_name(enum xg_verdict_kind v)
 {
     static const char *const names[] = {
@@ -449,20 +438,25 @@ static void set_free(struct xg_set *s)
     free(s);
 }
 
+void xg_table_free(struct xg_table *t)
+{
+    if (!t)
+        return;
+    for (size_t j = 0; j < t->set_count; j++)
+        set_free(t->sets[j]);
+    for (size_t j = 0; j < t->chain_count; j++)
+        chain_free(t->chains[j]);
+    free(t->sets);
+    free(t->chains);
+    free(t->name);
+    free(t->comment);
+    free(t);
+}
+
 void xg_ruleset_free(struct xg_ruleset *rs)
 {
-    for (size_t i = 0; i < rs->table_count; i++) {
-        struct xg_table *t = rs->tables[i];
-        for (size_t j = 0; j < t->set_count; j++)
-            set_free(t->sets[j]);
-        for (size_t j = 0; j < t->chain_count; j++)
-            chain_free(t->chains[j]);
-        free(t->sets);
-        free(t->chains);
-        free(t->name);
-        free(t->comment);
-        free(t);
-    }
+    for (size_t i = 0; i < rs->table_count; i++)
+        xg_table_free(rs->tables[i]);
     free(rs->tables);
     rs->tables = NULL;
     rs->table_count = 0;

@@ -18,7 +18,9 @@
  * so order does not matter), which keeps the evaluator small.
  *
  * Ownership: an xg_ruleset owns everything below it; xg_ruleset_free()
- * releases it all. Builders below copy what they are given.
+ * releases it all, xg_table_free() one table taken out of it. Builders
+ * below copy what they are given. Netfilter's words (hooks, families,
+ * priorities, xenguard's own table and chain names) are in names.h.
  */
 #ifndef XG_IR_IR_H
 #define XG_IR_IR_H
@@ -27,45 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ir/names.h"
 #include "net/addr.h"
-
-#define XG_IFNAMSIZ 16
-
-enum xg_table_family {
-    XG_TABLE_INET, /* nft inet: both IPv4 and IPv6 */
-    XG_TABLE_IP,   /* nft ip, or an iptables table */
-    XG_TABLE_IP6,  /* nft ip6, or an ip6tables table */
-    XG_TABLE_OTHER /* arp, bridge, netdev: kept, not evaluated */
-};
-
-enum xg_hook {
-    XG_HOOK_NONE = 0, /* a regular (non-base) chain */
-    XG_HOOK_PREROUTING,
-    XG_HOOK_INPUT,
-    XG_HOOK_FORWARD,
-    XG_HOOK_OUTPUT,
-    XG_HOOK_POSTROUTING,
-    XG_HOOK_INGRESS,
-};
-
-/* Netfilter's standard priorities (nf_ip_hook_priorities). */
-enum {
-    XG_PRIO_RAW = -300,
-    XG_PRIO_MANGLE = -150,
-    XG_PRIO_DSTNAT = -100,
-    XG_PRIO_FILTER = 0,
-    XG_PRIO_SECURITY = 50,
-    XG_PRIO_SRCNAT = 100,
-};
-
-/* conntrack states, as a bitmask */
-enum {
-    XG_CT_NEW = 1u << 0,
-    XG_CT_ESTABLISHED = 1u << 1,
-    XG_CT_RELATED = 1u << 2,
-    XG_CT_INVALID = 1u << 3,
-    XG_CT_UNTRACKED = 1u << 4,
-};
+#include "net/values.h"
 
 enum xg_match_kind {
     XG_MATCH_IIFNAME, /* ifname: exact, or trailing '+' (iptables) / '*' (nft) wildcard */
@@ -84,10 +50,6 @@ enum xg_match_kind {
     XG_MATCH_LIMIT,       /* limit: rate limit (the analyzer treats it as unknown) */
     XG_MATCH_ETHER_SADDR, /* macs: link-layer source in the list (the analyzer: unknown) */
     XG_MATCH_UNKNOWN,     /* text: anything not modelled; may or may not match */
-};
-
-struct xg_port_range {
-    uint16_t lo, hi; /* inclusive */
 };
 
 struct xg_addr_match {
@@ -113,8 +75,6 @@ struct xg_limit_match {
     enum xg_rate_unit unit;
     unsigned burst;
 };
-
-#define XG_MAX_MACS 8
 
 struct xg_mac_match {
     uint8_t addrs[XG_MAX_MACS][6];
@@ -247,8 +207,7 @@ struct xg_set *xg_table_find_set(const struct xg_table *t, const char *name);
 /* The IP family a rule is limited to by its table and matches (4, 6), or 0 for both. */
 uint8_t xg_rule_family(const struct xg_table *t, const struct xg_rule *r);
 
-/* --- names, for printers --- */
-const char *xg_hook_name(enum xg_hook hook);
+/* "accept", "drop", ... (hook and table names are in names.h) */
 const char *xg_verdict_name(enum xg_verdict_kind v);
 
 /* Deep copy of a rule into an empty `dst` (src_file is shared, not owned). */
@@ -256,6 +215,9 @@ int xg_rule_copy(struct xg_rule *dst, const struct xg_rule *src);
 
 void xg_match_clear(struct xg_match *m);
 void xg_rule_clear(struct xg_rule *r);
+/* A table and everything in it (a table taken out of a ruleset; NULL is fine). */
+void xg_table_free(struct xg_table *t);
+/* Every table, and the array; `rs` is left empty and reusable. */
 void xg_ruleset_free(struct xg_ruleset *rs);
 
 #endif

@@ -1,13 +1,139 @@
 /*
- * names.c — ICMP type and protocol spellings for nft and iptables (names.h).
+ * names.c — netfilter's words, each written once (see names.h).
  */
 #include "ir/names.h"
-
-#include "ir/ir.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- table families --- */
+
+static const char *const family_names[] = {
+    [XG_TABLE_INET] = "inet",
+    [XG_TABLE_IP] = "ip",
+    [XG_TABLE_IP6] = "ip6",
+};
+
+const char *xg_table_family_name(enum xg_table_family family)
+{
+    return (unsigned)family < COUNT(family_names) ? family_names[family] : NULL;
+}
+
+enum xg_table_family xg_table_family_parse(const char *name)
+{
+    for (size_t i = 0; i < COUNT(family_names); i++)
+        if (!strcmp(name, family_names[i]))
+            return (enum xg_table_family)i;
+    return XG_TABLE_OTHER;
+}
+
+/* --- hooks: nft's name and iptables' built-in chain --- */
+
+static const struct {
+    const char *nft, *builtin;
+} hook_names[] = {
+    [XG_HOOK_NONE] = {"", NULL},
+    [XG_HOOK_PREROUTING] = {"prerouting", "PREROUTING"},
+    [XG_HOOK_INPUT] = {"input", "INPUT"},
+    [XG_HOOK_FORWARD] = {"forward", "FORWARD"},
+    [XG_HOOK_OUTPUT] = {"output", "OUTPUT"},
+    [XG_HOOK_POSTROUTING] = {"postrouting", "POSTROUTING"},
+    [XG_HOOK_INGRESS] = {"ingress", NULL},
+};
+
+const char *xg_hook_name(enum xg_hook hook)
+{
+    return (unsigned)hook < COUNT(hook_names) ? hook_names[hook].nft : "?";
+}
+
+enum xg_hook xg_hook_parse(const char *name)
+{
+    for (size_t i = XG_HOOK_PREROUTING; i < COUNT(hook_names); i++)
+        if (!strcmp(name, hook_names[i].nft))
+            return (enum xg_hook)i;
+    return XG_HOOK_NONE;
+}
+
+const char *xg_builtin_chain_name(enum xg_hook hook)
+{
+    return (unsigned)hook < COUNT(hook_names) ? hook_names[hook].builtin : NULL;
+}
+
+enum xg_hook xg_builtin_chain_parse(const char *name)
+{
+    for (size_t i = XG_HOOK_PREROUTING; i < COUNT(hook_names); i++)
+        if (hook_names[i].builtin && !strcmp(name, hook_names[i].builtin))
+            return (enum xg_hook)i;
+    return XG_HOOK_NONE;
+}
+
+/* --- priorities --- */
+
+static const struct xg_priority_name priority_names[] = {
+    {"raw", XG_PRIO_RAW},       {"mangle", XG_PRIO_MANGLE},     {"dstnat", XG_PRIO_DSTNAT},
+    {"filter", XG_PRIO_FILTER}, {"security", XG_PRIO_SECURITY}, {"srcnat", XG_PRIO_SRCNAT},
+};
+
+const struct xg_priority_name *xg_priority_names(size_t *count)
+{
+    *count = COUNT(priority_names);
+    return priority_names;
+}
+
+const char *xg_priority_name(int prio)
+{
+    for (size_t i = 0; i < COUNT(priority_names); i++)
+        if (priority_names[i].value == prio)
+            return priority_names[i].name;
+    return NULL;
+}
+
+/* --- iptables' tables --- */
+
+#define H(h) (1u << XG_HOOK_##h)
+
+static const struct xg_ipt_table ipt_tables[] = {
+    {"raw", H(PREROUTING) | H(OUTPUT), XG_PRIO_RAW},
+    {"mangle", H(PREROUTING) | H(INPUT) | H(FORWARD) | H(OUTPUT) | H(POSTROUTING), XG_PRIO_MANGLE},
+    {"nat", H(PREROUTING) | H(INPUT) | H(OUTPUT) | H(POSTROUTING), XG_PRIO_DSTNAT},
+    {"filter", H(INPUT) | H(FORWARD) | H(OUTPUT), XG_PRIO_FILTER},
+    {"security", H(INPUT) | H(FORWARD) | H(OUTPUT), XG_PRIO_SECURITY},
+};
+
+#undef H
+
+const struct xg_ipt_table *xg_ipt_tables(size_t *count)
+{
+    *count = COUNT(ipt_tables);
+    return ipt_tables;
+}
+
+const struct xg_ipt_table *xg_ipt_table_find(const char *name)
+{
+    for (size_t i = 0; i < COUNT(ipt_tables); i++)
+        if (!strcmp(name, ipt_tables[i].name))
+            return &ipt_tables[i];
+    return NULL;
+}
+
+bool xg_ipt_builtin(const char *table, const char *chain, enum xg_hook *hook, int *prio)
+{
+    const struct xg_ipt_table *t = xg_ipt_table_find(table);
+    enum xg_hook h = xg_builtin_chain_parse(chain);
+    if (!t || h == XG_HOOK_NONE || !(t->hooks & (1u << h)))
+        return false;
+    *hook = h;
+    *prio = t->priority;
+    /* nat: destination NAT before routing (prerouting, output), source NAT after */
+    if (t->priority == XG_PRIO_DSTNAT && (h == XG_HOOK_INPUT || h == XG_HOOK_POSTROUTING))
+        *prio = XG_PRIO_SRCNAT;
+    return true;
+}
+
+/* --- ICMP types --- */
 
 struct icmp_name {
     uint8_t family, type;
@@ -47,7 +173,7 @@ static const struct icmp_name icmp_names[] = {
 
 const char *xg_icmp_type_name(uint8_t family, uint8_t type, enum xg_syntax syntax)
 {
-    for (size_t i = 0; i < sizeof(icmp_names) / sizeof(icmp_names[0]); i++)
+    for (size_t i = 0; i < COUNT(icmp_names); i++)
         if (icmp_names[i].family == family && icmp_names[i].type == type)
             return syntax == XG_SYNTAX_NFT ? icmp_names[i].nft : icmp_names[i].ipt;
     return NULL;
@@ -65,7 +191,7 @@ static int parse_number(const char *s, long max)
 
 int xg_icmp_type_parse(uint8_t family, const char *name, enum xg_syntax syntax)
 {
-    for (size_t i = 0; i < sizeof(icmp_names) / sizeof(icmp_names[0]); i++) {
+    for (size_t i = 0; i < COUNT(icmp_names); i++) {
         const char *n = syntax == XG_SYNTAX_NFT ? icmp_names[i].nft : icmp_names[i].ipt;
         if (icmp_names[i].family == family && n && !strcmp(n, name))
             return icmp_names[i].type;
@@ -81,7 +207,7 @@ static const struct {
 
 const char *xg_l4proto_name(uint8_t proto)
 {
-    for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+    for (size_t i = 0; i < COUNT(protos); i++)
         if (protos[i].proto == proto)
             return protos[i].name;
     return NULL;
@@ -91,7 +217,7 @@ int xg_l4proto_parse(const char *name)
 {
     if (!strcasecmp(name, "icmpv6") || !strcasecmp(name, "icmp6"))
         return 58;
-    for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+    for (size_t i = 0; i < COUNT(protos); i++)
         if (!strcasecmp(protos[i].name, name))
             return protos[i].proto;
     return parse_number(name, 255);
@@ -110,7 +236,7 @@ void xg_ct_states_format(uint32_t mask, enum xg_syntax syntax, char *out, size_t
 {
     size_t used = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < sizeof(ct_states) / sizeof(ct_states[0]); i++) {
+    for (size_t i = 0; i < COUNT(ct_states); i++) {
         if (!(mask & ct_states[i].bit))
             continue;
         for (const char *c = used ? "," : ""; *c && used + 1 < size; c++)
@@ -123,7 +249,7 @@ void xg_ct_states_format(uint32_t mask, enum xg_syntax syntax, char *out, size_t
 
 uint32_t xg_ct_state_parse(const char *name)
 {
-    for (size_t i = 0; i < sizeof(ct_states) / sizeof(ct_states[0]); i++)
+    for (size_t i = 0; i < COUNT(ct_states); i++)
         if (!strcasecmp(ct_states[i].name, name))
             return ct_states[i].bit;
     return 0;

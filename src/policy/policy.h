@@ -4,8 +4,10 @@
  * /etc/xenguard/xenguard.conf describes one Xen host: its scenario (the
  * three of the "Securing Xen" chapter), its interfaces, its cluster, how it
  * migrates, who administers it and which extra services it offers. The
- * parser (parse.c) turns the INI text into struct xg_policy and refuses
- * anything inconsistent with FILE:LINE:COL; the printer (print.c) writes it
+ * parser (parse.c: lines and the key table; values.c: value parsers;
+ * validate.c: whole-file checks) turns the INI text into struct xg_policy
+ * and refuses anything inconsistent with FILE:LINE:COL, the error keeping
+ * the line so the verb can underline the fault; the printer (print.c) writes it
  * back in canonical form, so that print(parse(x)) is stable and the user
  * can see what xenguard understood (`xenguard firewall --check -v`).
  * Everything downstream (compiler, audit, apply, tunnel) reads only this
@@ -18,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ir/ir.h"
 #include "net/addr.h"
+#include "net/values.h"
 #include "util/err.h"
 
 #define XG_DEFAULT_POLICY_PATH "/etc/xenguard/xenguard.conf"
@@ -37,9 +39,10 @@ enum xg_transport {
     XG_TRANSPORT_TUNNEL, /* xenguard's TLS tunnel on `port` */
 };
 
-/* Where a key was written, for errors found after parsing. */
+/* Where a key's value was written (line 0: not written), for errors found
+ * after parsing: they quote the line and underline `len` bytes from col. */
 struct xg_loc {
-    unsigned line, col;
+    unsigned line, col, len;
 };
 
 /* [allow] NAME = PROTO/PORTS from ADDR... [on IFACE] */

@@ -1,5 +1,7 @@
 /*
  * file.c — whole-file reads and atomic writes (see file.h).
+ *
+ * One reading loop (read_fd) serves files and stdin alike.
  */
 #include "util/file.h"
 
@@ -35,7 +37,9 @@ int xg_file_reopen_regular(int path_fd, struct stat *st)
     return fd;
 }
 
-int xg_file_read_fd(int fd, const char *name, char **out, size_t *len, struct xg_err *err)
+/* Everything `fd` holds, up to `max` bytes (0: no limit). `name` is for messages. */
+static int read_fd(int fd, const char *name, size_t max, char **out, size_t *len,
+                   struct xg_err *err)
 {
     size_t cap = 4096, used = 0;
     char *buf = malloc(cap);
@@ -62,6 +66,13 @@ int xg_file_read_fd(int fd, const char *name, char **out, size_t *len, struct xg
         if (n == 0)
             break;
         used += (size_t)n;
+        if (max && used > max) {
+            free(buf);
+            if (max % (1u << 20) == 0)
+                return xg_fail(err, "%s: larger than %zu MiB; is this the right file?", name,
+                               max >> 20);
+            return xg_fail(err, "%s: larger than %zu bytes; is this the right file?", name, max);
+        }
     }
     buf[used] = '\0';
     *out = buf;
@@ -70,12 +81,26 @@ int xg_file_read_fd(int fd, const char *name, char **out, size_t *len, struct xg
     return 0;
 }
 
-int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err)
+static int read_path(const char *path, bool missing_ok, bool dash_is_stdin, size_t max, char **out,
+                     size_t *len, struct xg_err *err)
 {
     struct stat st;
     *out = NULL;
     if (len)
         *len = 0;
+    if (dash_is_stdin && !strcmp(path, "-"))
+        return read_fd(STDIN_FILENO, "<stdin>", max, out, len, err);
+    if (dash_is_stdin) {
+        /* A path the user names on the command line may be a pipe (<(...),
+         * /dev/fd/N): they chose it. Files found on a host are opened only
+         * when regular (below). */
+        int ufd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (ufd < 0)
+            return xg_fail(err, "%s: %s", path, strerror(errno));
+        int urc = read_fd(ufd, path, max, out, len, err);
+        close(ufd);
+        return urc;
+    }
     int pfd = open(path, O_PATH | O_CLOEXEC);
     if (pfd < 0) {
         if (errno == ENOENT && missing_ok)
@@ -87,9 +112,24 @@ int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, str
     close(pfd);
     if (fd < 0)
         return xg_fail(err, "%s: %s", path, e == EINVAL ? "not a regular file" : strerror(e));
-    int rc = xg_file_read_fd(fd, path, out, len, err);
+    int rc = read_fd(fd, path, max, out, len, err);
     close(fd);
     return rc;
+}
+
+int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err)
+{
+    return read_path(path, missing_ok, false, 0, out, len, err);
+}
+
+int xg_file_read_input(const char *path, size_t max, char **out, size_t *len, struct xg_err *err)
+{
+    return read_path(path, false, true, max, out, len, err);
+}
+
+int xg_file_read_fd(int fd, const char *name, char **out, size_t *len, struct xg_err *err)
+{
+    return read_fd(fd, name, 0, out, len, err);
 }
 
 static int write_all(int fd, const char *data, size_t len)

@@ -1,6 +1,11 @@
 /*
  * file.h — whole-file reads and crash-safe writes.
  *
+ * xg_file_read() is the one way xenguard reads a file it parses (policy,
+ * waivers, interface maps, saved rulesets, config files): the whole file into
+ * one NUL-terminated buffer, so the parsers work on plain memory and can
+ * quote any input line back in an error (util/err.h).
+ *
  * Everything xenguard writes on a host (saved rulesets, hardened config
  * files) goes through xg_file_write_atomic(): a temp file in the same
  * directory, fsync, rename over the target, fsync of the directory. A
@@ -15,11 +20,14 @@
 
 #include "util/err.h"
 
-/* Read all of `path` into a NUL-terminated malloc'd buffer. A missing file is
- * an error unless `missing_ok`, then *out = NULL and 0 is returned. Only a
- * regular file is opened for reading (a FIFO or device node is an error,
- * "not a regular file", and is never opened: see xg_file_reopen_regular). */
+/* Read all of `path` into a NUL-terminated malloc'd buffer (*len without the
+ * NUL; `len` may be NULL). A missing file is an error unless `missing_ok`,
+ * then *out = NULL and 0 is returned. Errors read "PATH: strerror". */
 int xg_file_read(const char *path, bool missing_ok, char **out, size_t *len, struct xg_err *err);
+
+/* The same for an input the user names: "-" reads stdin (called "<stdin>" in
+ * messages), and more than `max` bytes (0: no limit) is an error. */
+int xg_file_read_input(const char *path, size_t max, char **out, size_t *len, struct xg_err *err);
 
 /* The rest of the open file `fd` into a NUL-terminated malloc'd buffer
  * (`name` for messages); fd stays open. */

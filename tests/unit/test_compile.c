@@ -220,6 +220,102 @@ static void test_iptables_negated_sets_use_aux_chain(void **state)
     xg_policy_free(&p);
 }
 
+/* The one table of netfilter names reads back what it writes. */
+static void test_names_round_trip(void **state)
+{
+    size_t n;
+    const struct xg_priority_name *prios = xg_priority_names(&n);
+    enum xg_hook hook = XG_HOOK_NONE;
+    int prio = 1;
+    (void)state;
+    for (int h = XG_HOOK_PREROUTING; h <= XG_HOOK_INGRESS; h++) {
+        assert_int_equal(xg_hook_parse(xg_hook_name((enum xg_hook)h)), h);
+        if (xg_builtin_chain_name((enum xg_hook)h))
+            assert_int_equal(xg_builtin_chain_parse(xg_builtin_chain_name((enum xg_hook)h)), h);
+    }
+    assert_null(xg_builtin_chain_name(XG_HOOK_INGRESS));
+    assert_int_equal(xg_hook_parse("INPUT"), XG_HOOK_NONE);
+    for (int f = XG_TABLE_INET; f < XG_TABLE_OTHER; f++)
+        assert_int_equal(xg_table_family_parse(xg_table_family_name((enum xg_table_family)f)), f);
+    assert_string_equal(xg_table_family_name(XG_TABLE_INET), XG_NFT_FAMILY);
+    assert_int_equal(xg_table_family_parse(XG_NFT_BRIDGE_FAMILY), XG_TABLE_OTHER);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(xg_priority_name(prios[i].value), prios[i].name);
+    assert_null(xg_priority_name(7));
+    /* iptables' built-in chains: which table has which, at which priority */
+    assert_true(xg_ipt_builtin("nat", "POSTROUTING", &hook, &prio));
+    assert_int_equal(hook, XG_HOOK_POSTROUTING);
+    assert_int_equal(prio, XG_PRIO_SRCNAT);
+    assert_true(xg_ipt_builtin("nat", "OUTPUT", &hook, &prio));
+    assert_int_equal(prio, XG_PRIO_DSTNAT);
+    assert_true(xg_ipt_builtin("raw", "PREROUTING", &hook, &prio));
+    assert_int_equal(prio, XG_PRIO_RAW);
+    assert_false(xg_ipt_builtin("filter", "PREROUTING", &hook, &prio));
+    assert_false(xg_ipt_builtin("raw", "INPUT", &hook, &prio));
+    assert_false(xg_ipt_builtin("nat", "FORWARD", &hook, &prio));
+    assert_false(xg_ipt_builtin("filter", "XENGUARD-INPUT", &hook, &prio));
+    assert_null(xg_ipt_table_find("broute"));
+}
+
+/* Every kind of match, a log, a jump, a copied rule: xg_table_free() and
+ * xg_ruleset_free() release all of it (LeakSanitizer fails this binary
+ * otherwise). */
+static void test_ir_frees_what_it_builds(void **state)
+{
+    struct xg_ruleset rs = {0};
+    struct xg_prefix_list l = {0};
+    struct xg_prefix pfx;
+    struct xg_port_range ports[] = {{22, 22}, {6000, 6010}};
+    static const uint8_t macs[1][6] = {{2, 0, 0, 0, 0, 1}};
+    static const uint8_t types[] = {8};
+    char why[64];
+    (void)state;
+    assert_int_equal(xg_prefix_parse("192.0.2.0/24", XG_PREFIX_STRICT, &pfx, why, sizeof(why)), 0);
+    assert_int_equal(xg_prefix_list_add(&l, &pfx), 0);
+    for (int k = 0; k < 2; k++) {
+        struct xg_table *t = xg_ruleset_add_table(&rs, k ? "other" : XG_NFT_TABLE, XG_TABLE_INET);
+        struct xg_set *set = t ? xg_table_add_set(t, "peers_v4", 4) : NULL;
+        struct xg_chain *c =
+            t ? xg_table_add_chain(t, "input", XG_HOOK_INPUT, XG_PRIO_FILTER, XG_VERDICT_DROP)
+              : NULL;
+        struct xg_rule *r = c ? xg_chain_add_rule(c) : NULL;
+        struct xg_match *unknown;
+        assert_non_null(r);
+        assert_non_null(t->comment = strdup("table comment"));
+        assert_non_null(set->comment = strdup("set comment"));
+        assert_non_null(c->comment = strdup("chain comment"));
+        assert_int_equal(xg_prefix_list_add(&set->elements, &pfx), 0);
+        assert_int_equal(xg_rule_match_iifname(r, "eth0", false), 0);
+        assert_int_equal(xg_rule_match_family(r, 4), 0);
+        assert_int_equal(xg_rule_match_saddr_set(r, "peers_v4", false), 0);
+        assert_int_equal(xg_rule_match_addrs(r, XG_MATCH_DADDR, &l, true), 0);
+        assert_int_equal(xg_rule_match_proto(r, 6), 0);
+        assert_int_equal(xg_rule_match_ports(r, XG_MATCH_SPORT, ports, 2), 0);
+        assert_int_equal(xg_rule_match_dports(r, ports, 1), 0);
+        assert_int_equal(xg_rule_match_ct(r, XG_CT_NEW), 0);
+        assert_int_equal(xg_rule_match_rpf(r, true), 0);
+        assert_int_equal(xg_rule_match_icmp(r, 4, types, 1), 0);
+        assert_int_equal(xg_rule_match_limit(r, 5, XG_RATE_MINUTE, 10), 0);
+        assert_int_equal(xg_rule_match_macs(r, macs, 1), 0);
+        assert_non_null(unknown = xg_rule_add_match(r, XG_MATCH_UNKNOWN, false));
+        assert_non_null(unknown->u.text = strdup("meta mark 0x1"));
+        assert_int_equal(xg_rule_set_comment(r, "every match"), 0);
+        assert_int_equal(xg_rule_set_log(r, "xg: ", 6), 0);
+        assert_int_equal(xg_rule_set_target(r, XG_VERDICT_JUMP, "aux"), 0);
+        struct xg_rule *copy = xg_chain_add_rule(c);
+        assert_non_null(copy);
+        assert_int_equal(xg_rule_copy(copy, &c->rules[0]), 0);
+    }
+    /* take the second table out and free it on its own, as the analyzer does */
+    xg_table_free(rs.tables[1]);
+    rs.table_count = 1;
+    xg_table_free(NULL);
+    xg_ruleset_free(&rs);
+    assert_int_equal(rs.table_count, 0);
+    assert_null(rs.tables);
+    xg_prefix_list_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +324,8 @@ int main(void)
         cmocka_unit_test(test_migration_port_follows_transport),
         cmocka_unit_test(test_isolated_binds_to_management),
         cmocka_unit_test(test_iptables_negated_sets_use_aux_chain),
+        cmocka_unit_test(test_names_round_trip),
+        cmocka_unit_test(test_ir_frees_what_it_builds),
     };
     return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -297,6 +298,48 @@ static void test_round_trip(void **state)
     }
 }
 
+/* xg_policy_load() reads through the one file reader: files, "-" for stdin,
+ * a size limit, the OS's reason when it cannot. */
+static void test_load_reads_files_and_stdin(void **state)
+{
+    char path[] = "/tmp/xg-test-policy-XXXXXX";
+    int fd = mkstemp(path), saved_stdin;
+    const char *text = HEAD;
+    struct xg_policy p;
+    struct xg_err err = {{0}};
+    FILE *big;
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    assert_int_equal(xg_policy_load(path, &p, NULL, &err), 0);
+    assert_string_equal(p.public_if, "eth0");
+    assert_string_equal(p.path, path);
+    xg_policy_free(&p);
+
+    /* stdin: the same text, named <stdin> in messages */
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    saved_stdin = dup(STDIN_FILENO);
+    assert_true(saved_stdin >= 0);
+    assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+    assert_int_equal(xg_policy_load("-", &p, NULL, &err), 0);
+    assert_string_equal(p.path, "<stdin>");
+    xg_policy_free(&p);
+    assert_int_equal(dup2(saved_stdin, STDIN_FILENO), STDIN_FILENO);
+    close(saved_stdin);
+    close(fd);
+
+    /* more than 1 MiB is not a policy file */
+    assert_non_null(big = fopen(path, "w"));
+    for (int i = 0; i < (1 << 20) / 16 + 1; i++)
+        fputs("# padding line.\n", big);
+    fclose(big);
+    assert_int_equal(xg_policy_load(path, &p, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, ": larger than 1 MiB"));
+    unlink(path);
+    assert_int_equal(xg_policy_load(path, &p, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, ": No such file or directory"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_valid_policy_and_warnings),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_load_reads_files_and_stdin),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
