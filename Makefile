@@ -3,6 +3,8 @@
 #   make            build build/xenguard
 #   make run        install build deps (apt-get), build, run the main job
 #   make test       install test deps, build with ASan+UBSan, run every test
+#   make unit       the cmocka tests only, a plain -O0 build in build/unit (no
+#                   apt-get, no sanitizers: seconds once built)
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
 #   make install    install binary, man pages, units (PREFIX=/usr/local, DESTDIR=)
 #
@@ -44,8 +46,10 @@ TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/lib/%.o)
+FUZZ_LIB := build/fuzz/lib/libxenguard-fuzz.a
 
-.PHONY: all run test check-tests fuzz deps test-deps install clean format
+.PHONY: all run test unit unit-tests check-tests fuzz deps test-deps install clean format
 
 all: $(BUILD)/xenguard
 
@@ -64,19 +68,34 @@ $(BUILD)/libxenguard.a: $(LIB_OBJ)
 $(BUILD)/xenguard: $(BUILD)/src/main.o $(BUILD)/libxenguard.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxenguard.a
+# Every cmocka binary links tests/unit/filter.c: CMOCKA_TEST_FILTER picks cases.
+$(BUILD)/tests/filter.o: tests/unit/filter.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/libxenguard.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(UNIT_BIN): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxenguard.a $(BUILD)/tests/filter.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/tests/filter.o \
+	  $(BUILD)/libxenguard.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
-# libFuzzer targets: the library sources compiled straight in with clang.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# libFuzzer targets: the library compiled once with clang, instrumented for
+# coverage (fuzzer-no-link) and ASan+UBSan, into one archive each target links.
+FUZZ_CFLAGS := -std=c17 -g -O1 $(CPPFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+build/fuzz/lib/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
-	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BIN): build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -MMD -MP -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -99,6 +118,15 @@ test: test-deps
 	tests/run build/asan
 
 check-tests: $(BUILD)/xenguard $(UNIT_BIN) $(TOOL_BIN)
+
+# The unit suites alone: a plain, unoptimised build (no sanitizer rebuild, no
+# apt-get), then tests/run on them. Pick cases with T=SUITE[:PATTERN], e.g.
+# `make unit T=test_policy:rejects_*`.
+unit:
+	@$(MAKE) --no-print-directory BUILD=build/unit OPT='-O0 -g' unit-tests
+	tests/run build/unit 'unit$(if $(T),/$(T))'
+
+unit-tests: $(UNIT_BIN)
 
 PREFIX  ?= /usr/local
 # Boot unit (loads the last confirmed ruleset before network-pre.target), the

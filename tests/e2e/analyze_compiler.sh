@@ -14,13 +14,13 @@ set -u
 XG=${XG:-build/xenguard}
 ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NS="xgcm$$"
+. "$ROOT/tests/e2e/lib/tap.sh"
+require root ip nft python3
 WORK=$(mktemp -d)
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$WORK"' EXIT
-ip netns add "$NS" || { echo "not ok - cannot create namespace"; exit 1; }
+ip netns add "$NS" || bail_out "cannot create namespace $NS"
 printf 'eth0 0.0.0.0/0 ::/0\n' >"$WORK/one.ifmap"
 printf 'eth0 0.0.0.0/0 ::/0\neth1 192.0.2.0/24 2001:db8::/64\n' >"$WORK/two.ifmap"
-fail=0
-
 # expect POLICY IFMAP IFACE SERVICE BOUND IPV4-LIST IPV6-LIST
 #   BOUND exact: may == must == the lists; may: may == the lists
 expect() {
@@ -48,10 +48,9 @@ for fam in ("ipv4", "ipv6"):
     if not set(a["must"]) <= set(a["may"]):
         sys.exit("must not within may")
 PY
-            echo "ok - $ex ($form): $svc on $ifc reachable from [$v4] [$v6] ($bound)"
+            ok "$ex ($form): $svc on $ifc reachable from [$v4] [$v6] ($bound)"
         else
-            echo "not ok - $ex ($form): $svc on $ifc should be reachable from [$v4] [$v6] ($bound)"
-            fail=1
+            not_ok "$ex ($form): $svc on $ifc should be reachable from [$v4] [$v6] ($bound)"
         fi
     done
 }
@@ -59,12 +58,10 @@ PY
 for ex in firewalled-subnet isolated-management untrusted; do
     "$XG" firewall -c "$ROOT/examples/$ex.conf" >"$WORK/$ex.nft" &&
         "$XG" firewall -c "$ROOT/examples/$ex.conf" --format iptables >"$WORK/$ex.v4" &&
-        "$XG" firewall -c "$ROOT/examples/$ex.conf" --format ip6tables >"$WORK/$ex.v6" || {
-        echo "not ok - compile $ex"
-        exit 1
-    }
+        "$XG" firewall -c "$ROOT/examples/$ex.conf" --format ip6tables >"$WORK/$ex.v6" ||
+        bail_out "compile $ex"
     ip netns exec "$NS" nft flush ruleset
-    ip netns exec "$NS" nft -f "$WORK/$ex.nft" || { echo "not ok - load $ex"; exit 1; }
+    ip netns exec "$NS" nft -f "$WORK/$ex.nft" || bail_out "load $ex"
     ip netns exec "$NS" nft -j list ruleset >"$WORK/$ex.json"
 done
 
@@ -83,4 +80,4 @@ expect isolated-management two.ifmap eth1 udp/123 exact "192.0.2.1/32" ""
 expect untrusted one.ifmap eth0 tcp/8002 exact "203.0.113.21/32 203.0.113.22/32" ""
 expect untrusted one.ifmap eth0 tcp/22 exact "198.51.100.7/32" ""
 expect untrusted one.ifmap eth0 udp/8002 exact "" ""
-exit $fail
+done_testing

@@ -10,17 +10,16 @@
 set -u
 XG=${XG:-build/xenguard}
 cd "${XG_ROOT:-$(dirname "$0")/../..}" || exit 1
-fail=0
+. tests/e2e/lib/tap.sh
 run_case() {
     local file=$1 args=$2 want=$3 got
     # shellcheck disable=SC2086
     got=$("$XG" analyze $args 2>&1; echo "exit $?")
     if [ "$got" == "$want" ]; then
-        echo "ok - $(basename "$file" .expected): analyze $args"
+        ok "$(basename "$file" .expected): analyze $args"
     else
-        echo "not ok - $(basename "$file" .expected): analyze $args"
-        diff <(echo "$want") <(echo "$got") | sed 's/^/#   /' | head -20
-        fail=1
+        not_ok "$(basename "$file" .expected): analyze $args" \
+            "$(diff <(echo "$want") <(echo "$got") | head -20)"
     fi
 }
 for f in tests/analyze/*.expected; do
@@ -35,4 +34,4 @@ for f in tests/analyze/*.expected; do
     done <"$f"
     [ "$have" = 1 ] && run_case "$f" "$args" "$want"
 done
-exit $fail
+done_testing

@@ -15,6 +15,8 @@ COUNT=${XGA_RULESETS:-48}
 SEED=${XGA_SEED:-1000}
 SNS="xgas$$"
 RNS="xgar$$"
+. "$ROOT/tests/e2e/lib/tap.sh"
+require root ip nft iptables-restore ip6tables-restore python3
 WORK=$(mktemp -d)
 cleanup() {
     ip netns del "$SNS" 2>/dev/null
@@ -23,17 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null || ! command -v iptables-restore >/dev/null; then
-    echo "not ok - analyze differential test needs root, nft and iptables-restore"
-    exit 1
-fi
-
-ip netns add "$SNS" && ip netns add "$RNS" || { echo "not ok - cannot create namespaces"; exit 1; }
+ip netns add "$SNS" && ip netns add "$RNS" || bail_out "cannot create namespaces"
 ip -n "$RNS" link set lo up
 ip -n "$SNS" link set lo up
 k=0
 for ifc in xgi0 xgi1 xgw5 xgo7; do
-    ip link add "xgs$k$$" netns "$SNS" type veth peer name "$ifc" netns "$RNS" || exit 1
+    ip link add "xgs$k$$" netns "$SNS" type veth peer name "$ifc" netns "$RNS" || bail_out "veth pair for $ifc"
     ip -n "$SNS" link set "xgs$k$$" name "xgs$k"
     ip -n "$SNS" link set "xgs$k" up
     ip -n "$RNS" link set "$ifc" up
@@ -60,7 +57,7 @@ ip netns exec "$SNS" sysctl -qw net.ipv4.tcp_syn_retries=1
 ifmap="$WORK/receiver.ifmap"
 : >"$ifmap"
 route() {
-    ip -n "$RNS" route add "$2" dev "$1" || exit 1
+    ip -n "$RNS" route add "$2" dev "$1" || bail_out "route $2 dev $1"
     echo "$1 $2" >>"$ifmap"
 }
 route xgi0 192.0.2.0/25
@@ -71,7 +68,8 @@ route xgi0 2001:db8:1::/120
 route xgi1 2001:db8:2::/120
 route xgw5 2001:db8:3::/121
 route xgi1 2001:db8:3::80/121
-echo "ok - namespaces $SNS and $RNS with 4 veth pairs and routes back to the sources"
+ok "namespaces $SNS and $RNS with 4 veth pairs and routes back to the sources"
 
-python3 "$ROOT/tests/tools/analyze_differential.py" "$XG" "$ROOT/tests/tools/analyze_gen.py" \
+tap_pipe python3 "$ROOT/tests/tools/analyze_differential.py" "$XG" "$ROOT/tests/tools/analyze_gen.py" \
     "$SNS" "$RNS" "$COUNT" "$SEED" "$WORK" "$ifmap"
+done_testing

@@ -10,9 +10,10 @@ NS="xgap$$"
 NSA="xgapa$$"   # the administrator's side of the link
 PROBE=${XG_TOOLS:-$XG_ROOT/build/tools}/tcpprobe
 listener=
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
+require root ip nft python3 script pgrep
 WORK=$(mktemp -d)
 ST=$(mktemp -d /run/xenguard-e2e.XXXXXX)  # root-owned path: /tmp is refused
-fails=0
 
 cleanup() {
     local rc=$?
@@ -25,10 +26,6 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
-
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else notok "$what"; fi; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
 xg() { in_ns env -u SSH_CONNECTION "$XG" "$@" --state-dir "$ST"; }
@@ -58,12 +55,12 @@ has_table() { in_ns nft list table "$1" "$2" >/dev/null 2>&1; }
 wait_rolled_back() { # up to 10 s for the watchdog
     local i; for i in $(seq 1 50); do [ -e "$ST/pending" ] || return 0; sleep 0.2; done; return 1; }
 
-ip netns add "$NS" || { echo "not ok - ip netns add $NS"; exit 1; }
+ip netns add "$NS" || bail_out "ip netns add $NS"
 in_ns ip link set lo up
 in_ns ip link add xgv0 type veth peer name xgv1
 in_ns ip addr add 192.0.2.1/24 dev xgv0
 in_ns ip link set xgv0 up
-ip netns add "$NSA" || { echo "not ok - ip netns add $NSA"; exit 1; }
+ip netns add "$NSA" || bail_out "ip netns add $NSA"
 in_ns ip link set xgv1 netns "$NSA"
 ip netns exec "$NSA" ip addr add 192.0.2.10/24 dev xgv1
 ip netns exec "$NSA" ip link set xgv1 up
@@ -77,7 +74,7 @@ others_before=$(table ip docker-like)$(table ip filter)
 # --- apply then confirm -----------------------------------------------------
 out=$(xg apply --ruleset "$FIX/v1.nft" --timeout 2 2>&1); rc=$?
 check "apply v1 exits 0 and says how to confirm" [ $rc = 0 ]
-[[ "$out" == *"xenguard confirm"* ]] || notok "apply names 'xenguard confirm' ($out)"
+check "apply names 'xenguard confirm'" grep -q "xenguard confirm" <<<"$out"
 check "v1 is loaded" has_table inet xenguard
 check "a watchdog is pending" test -s "$ST/pending"
 wd=$(pgrep -f -- "rollback --state-dir $(realpath "$ST") --if-pending")
@@ -223,4 +220,4 @@ check "and nothing changed" [ "$(snap)" = "$before" ]
 check "usage errors exit 2" bash -c "$XG apply --timeout 0 >/dev/null 2>&1; [ \$? = 2 ]"
 check "--help exits 0" bash -c "$XG apply --help | grep -q Usage"
 
-[ $fails = 0 ]
+done_testing

@@ -12,9 +12,10 @@ XG=${XG:-build/xenguard}
 XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 POL="$XG_ROOT/examples/isolated-management.conf"
 NS="xgai$$"
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
+require root ip iptables-legacy ip6tables-legacy python3 pgrep
 W=$(mktemp -d)
 ST=$(mktemp -d /run/xenguard-e2e.XXXXXX)  # root-owned path: /tmp is refused
-fails=0
 cleanup() {
     local rc=$?
     for pid in $(pgrep -f -- "--state-dir $ST " 2>/dev/null); do kill "$pid" 2>/dev/null; done
@@ -23,13 +24,10 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else notok "$what"; fi; }
 
 cp -a /etc/alternatives "$W/alternatives"
 for t in iptables ip6tables; do for s in "" -save -restore; do
-    [ -x "/usr/sbin/$t-legacy$s" ] || { echo "not ok - $t-legacy$s missing"; exit 1; }
+    [ -x "/usr/sbin/$t-legacy$s" ] || bail_out "$t-legacy$s missing"
     ln -sfn "/usr/sbin/$t-legacy$s" "$W/alternatives/$t$s"
 done; done
 # ip netns exec gives each command a private (slave) mount namespace: the bind stays in it
@@ -56,7 +54,7 @@ print("\n".join(sorted(blocks)))' "$@"; done
 }
 hooks() { in_ns iptables-save | grep -c -- '-A INPUT -j XENGUARD-INPUT'; }
 
-ip netns add "$NS" || { echo "not ok - ip netns add"; exit 1; }
+ip netns add "$NS" || bail_out "ip netns add $NS"
 in_ns iptables -N DOCKER-USER
 in_ns iptables -A DOCKER-USER -j RETURN
 in_ns iptables -A FORWARD -j DOCKER-USER
@@ -108,4 +106,4 @@ check "loaded again" [ "$(hooks)" = 1 ]
 for i in $(seq 1 50); do [ -e "$ST/pending" ] || break; sleep 0.2; done
 check "apply then timeout: iptables-save (both families) equals the state before" [ "$(snap)" = "$before" ]
 check "--ruleset is refused with the iptables backend (usage)" bash -c "ip netns exec $NS $XG apply --backend iptables --ruleset /dev/null --state-dir $ST 2>/dev/null; [ \$? = 2 ]"
-[ $fails = 0 ]
+done_testing

@@ -4,6 +4,8 @@
 # ruleset loaded with nft, a listener on the migration port): the audit of the capture,
 # run offline outside the namespace, must agree with the live audit inside it, check by check.
 set -u
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
+require root ip nft python3 sysctl
 NS="xgau$$"
 T=$(mktemp -d /tmp/xg-capture.XXXXXX)
 LPID=
@@ -15,10 +17,6 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-failed=0
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; failed=1; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
 in_ns() { ip netns exec "$NS" "$@"; }
 status() { python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))
@@ -39,7 +37,7 @@ ssh-from = 192.0.2.0/24
 users = root
 P
 
-ip netns add "$NS" || { echo "not ok - ip netns add"; exit 1; }
+ip netns add "$NS" || bail_out "ip netns add $NS"
 in_ns ip link set lo up
 in_ns ip link add eth0 type veth peer name eth1
 in_ns ip addr add 198.51.100.10/24 dev eth0
@@ -70,41 +68,41 @@ done
 fw_ids="XG-FW-001 XG-FW-002 XG-FW-003 XG-MIG-002 XG-MIG-004"
 in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/open.json"
 in_ns "$XG" capture "$T/cap-open" >/dev/null
-"$XG" firewall -c "$T/iso.conf" | in_ns nft -f - && ok "compiled ruleset loaded in the namespace" ||
-    notok "compiled ruleset loaded in the namespace"
+check "compiled ruleset loaded in the namespace" in_ns nft -f <("$XG" firewall -c "$T/iso.conf")
 
 # live audit inside the namespace (real /proc/net, /proc/sys/net, nft, ip -j addr)
 in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/live.json"; rc=$?
-check "[ $rc = 0 ] || [ $rc = 1 ]" "live audit in the namespace runs (rc=$rc)"
+check "live audit in the namespace runs (rc=$rc)" test "$rc" = 0 -o "$rc" = 1
 for id in XG-NET-001 XG-NET-002 XG-NET-003 XG-MIG-001; do
-    check "[ \"$(status "$T/live.json" $id)\" = pass ]" "live: $id passes on the namespace's kernel state"
+    is "$(status "$T/live.json" $id)" pass "live: $id passes on the namespace's kernel state"
 done
-check "grep -q 'tcp 192.0.2.10:8002 (python3) on the management interface eth1' $T/live.json" \
-    "live: the listener is matched to its process through /proc/PID/fd"
+check "live: the listener is matched to its process through /proc/PID/fd" \
+    grep -q 'tcp 192.0.2.10:8002 (python3) on the management interface eth1' "$T/live.json"
 
 for id in $fw_ids; do
     if grep -q 'firewall analyzer not available in this build' "$T/live.json"; then
-        check "[ \"$(status "$T/live.json" $id)\" = n/a ] && [ \"$(status "$T/open.json" $id)\" = n/a ]" \
+        is "$(status "$T/live.json" $id) $(status "$T/open.json" $id)" "n/a n/a" \
             "$id: n/a without the analyzer (integration point), no verdict"
     else
-        check "[ \"$(status "$T/open.json" $id)\" = fail ]" "$id fails on the namespace's empty ruleset"
-        check "[ \"$(status "$T/live.json" $id)\" = pass ]" "$id passes once xenguard's ruleset is loaded"
+        is "$(status "$T/open.json" $id)" fail "$id fails on the namespace's empty ruleset"
+        is "$(status "$T/live.json" $id)" pass "$id passes once xenguard's ruleset is loaded"
     fi
 done
 
 # capture inside, audit outside: the same verdicts
 in_ns "$XG" capture "$T/cap" >"$T/cap.out"; rc=$?
-check "[ $rc = 0 ]" "capture exits 0"
-check "[ -s $T/cap/xenguard/nft-ruleset.json ] && grep -q xenguard $T/cap/xenguard/nft-ruleset.json" \
-    "capture saved nft -j list ruleset with xenguard's table"
-check "grep -q '\"eth1\"' $T/cap/xenguard/ip-addr.json" "capture saved ip -j addr"
+is "$rc" 0 "capture exits 0"
+check "capture saved nft -j list ruleset with xenguard's table" \
+    grep -q xenguard "$T/cap/xenguard/nft-ruleset.json"
+check "capture saved ip -j addr" grep -q '"eth1"' "$T/cap/xenguard/ip-addr.json"
 comm=$(grep -l '^python3$' "$T"/cap/proc/*/comm 2>/dev/null | head -1)
-check "[ -n \"$comm\" ] && find \"\${comm%/comm}/fd\" -type l -lname 'socket:*' | grep -q ." \
-    "capture recreated the listener's socket links (proc/PID/fd -> socket:[INODE])"
-check "[ \"\$(cat $T/cap/proc/sys/net/ipv4/conf/eth1/rp_filter)\" = 1 ]" "capture saved the namespace's sysctls"
+check "capture recreated the listener's socket links (proc/PID/fd -> socket:[INODE])" \
+    bash -c '[ -n "$1" ] && find "${1%/comm}/fd" -type l -lname "socket:*" | grep -q .' _ "$comm"
+is "$(cat "$T/cap/proc/sys/net/ipv4/conf/eth1/rp_filter")" 1 "capture saved the namespace's sysctls"
 "$XG" audit --root "$T/cap" -c "$T/iso.conf" --format json >"$T/offline.json"; rc=$?
-check "[ $rc = 0 ] || [ $rc = 1 ]" "offline audit of the capture runs (rc=$rc)"
-python3 - "$T/live.json" "$T/offline.json" <<'PY' && ok "offline audit of the capture agrees with the live audit, check by check" || notok "offline audit agrees with live"
+check "offline audit of the capture runs (rc=$rc)" test "$rc" = 0 -o "$rc" = 1
+check "offline audit of the capture agrees with the live audit, check by check" \
+    python3 - "$T/live.json" "$T/offline.json" <<'PY'
 import json, sys
 a = {c["id"]: c["status"] for c in json.load(open(sys.argv[1]))["checks"]}
 b = {c["id"]: c["status"] for c in json.load(open(sys.argv[2]))["checks"]}
@@ -112,7 +110,7 @@ diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
 print("# differences:", diff)
 sys.exit(1 if diff else 0)
 PY
-check "grep -q '\"live\": false' $T/offline.json" "offline audit says it is not live"
+check "offline audit says it is not live" grep -q '"live": false' "$T/offline.json"
 
 # XG-XAPI-003 on the two captures, made XAPI hosts by adding /etc/xapi.conf: xapi listens on
 # every address; open to everyone on the empty ruleset, closed once xenguard's is loaded
@@ -121,17 +119,19 @@ for c in cap-open cap; do
     "$XG" audit --root "$T/$c" --format json >"$T/$c-xapi.json"
 done
 if grep -q 'firewall analyzer not available in this build' "$T/cap-xapi.json"; then
-    check "[ \"$(status "$T/cap-xapi.json" XG-XAPI-003)\" = n/a ]" "XG-XAPI-003: n/a without the analyzer, no verdict"
+    is "$(status "$T/cap-xapi.json" XG-XAPI-003)" n/a "XG-XAPI-003: n/a without the analyzer, no verdict"
 else
-    check "[ \"$(status "$T/cap-open-xapi.json" XG-XAPI-003)\" = fail ]" "XG-XAPI-003 fails: xapi on every address, empty ruleset"
-    check "[ \"$(status "$T/cap-xapi.json" XG-XAPI-003)\" = pass ]" "XG-XAPI-003 passes behind xenguard's ruleset"
+    is "$(status "$T/cap-open-xapi.json" XG-XAPI-003)" fail "XG-XAPI-003 fails: xapi on every address, empty ruleset"
+    is "$(status "$T/cap-xapi.json" XG-XAPI-003)" pass "XG-XAPI-003 passes behind xenguard's ruleset"
 fi
-check "grep -q 'tcp 0.0.0.0:443 (xapi): XAPI binds every address by design' $T/cap-xapi.json" \
-    "the renamed process is seen as xapi in the capture"
+check "the renamed process is seen as xapi in the capture" \
+    grep -q 'tcp 0.0.0.0:443 (xapi): XAPI binds every address by design' "$T/cap-xapi.json"
 mkdir -p "$T/full" && touch "$T/full/x"
-"$XG" capture "$T/full" >/dev/null 2>"$T/e"; check "[ $? = 1 ] && grep -q 'not empty' $T/e" "capture refuses a non-empty directory"
-"$XG" capture --help | grep -q 'audit --root'; check "[ $? = 0 ]" "capture --help"
-"$XG" capture >/dev/null 2>&1; check "[ $? = 2 ]" "capture without DIR: usage error"
+"$XG" capture "$T/full" >/dev/null 2>"$T/e"; rc=$?
+is "$rc" 1 "capture refuses a non-empty directory (exit 1)"
+check "capture refuses a non-empty directory: says so" grep -q 'not empty' "$T/e"
+check "capture --help" grep -q 'audit --root' <("$XG" capture --help)
+"$XG" capture >/dev/null 2>&1; is $? 2 "capture without DIR: usage error"
 
 # kernel state the other way: loose / off reverse-path filter, source routes, redirects
 in_ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=2 \
@@ -139,7 +139,7 @@ in_ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=2 \
     net.ipv6.conf.eth1.accept_redirects=1
 in_ns "$XG" audit -c "$T/iso.conf" --format json >"$T/live2.json"
 for id in XG-NET-001 XG-NET-002 XG-NET-003; do
-    check "[ \"$(status "$T/live2.json" $id)\" = fail ]" "live: $id fails after the namespace's sysctls are loosened"
+    is "$(status "$T/live2.json" $id)" fail "live: $id fails after the namespace's sysctls are loosened"
 done
-check "grep -q 'eth0: effective rp_filter 2' $T/live2.json" "live: loose rp_filter named per interface"
-exit $failed
+check "live: loose rp_filter named per interface" grep -q 'eth0: effective rp_filter 2' "$T/live2.json"
+done_testing

@@ -20,12 +20,7 @@ PROBE=${XG_TOOLS:-$PWD/build/tools}/tcpprobe
 ID="xgfw$$"
 WORK=$(mktemp -d /tmp/xgfw.XXXXXX)
 GW_MAC=02:00:00:00:00:01
-n=0
-fails=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (expected $2, got $1)"; fi; }
+. "${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib/tap.sh"
 
 destroy_namespaces() {
     local ns
@@ -38,10 +33,7 @@ cleanup() { destroy_namespaces; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-if [ "$(id -u)" != 0 ]; then not_ok "firewall matrix needs root (network namespaces)"; exit 1; fi
-for tool in nft iptables-restore ip6tables-restore ip "$PROBE" "$XG"; do
-    command -v "$tool" >/dev/null || { not_ok "missing $tool"; exit 1; }
-done
+require root nft iptables-restore ip6tables-restore ip "$PROBE" "$XG"
 
 in_ns() { local ns=$1; shift; ip netns exec "$ID-$ns" "$@"; }
 
@@ -193,7 +185,7 @@ load_ruleset() { # backend policy-file label
     fi
     local rc=$?
     if [ $rc = 0 ]; then ok "$label: ruleset loads into the Dom0 namespace"; else
-        not_ok "$label: ruleset loads into the Dom0 namespace: $(tr '\n' ' ' <"$WORK/err")"; fi
+        not_ok "$label: ruleset loads into the Dom0 namespace" "$(cat "$WORK/err")"; fi
     return $rc
 }
 
@@ -202,16 +194,16 @@ check_reload() { # backend policy label
     local backend=$1 policy=$2 label=$3
     if [ "$backend" = nft ]; then
         in_ns dom0 nft -f "$WORK/rules.nft"
-        check "$(in_ns dom0 nft list tables | grep -c 'table inet xenguard')" 1 \
+        is "$(in_ns dom0 nft list tables | grep -c 'table inet xenguard')" 1 \
             "$label: reload leaves exactly one table inet xenguard"
-        check "$(in_ns dom0 nft list tables | grep -c 'table inet xgobserve')" 1 \
+        is "$(in_ns dom0 nft list tables | grep -c 'table inet xgobserve')" 1 \
             "$label: reload leaves the other table alone"
     else
         "$XG" firewall -c "$policy" --format iptables --no-hook >"$WORK/rules.v4"
         in_ns dom0 iptables-restore --noflush <"$WORK/rules.v4"
-        check "$(in_ns dom0 iptables -S INPUT | grep -c 'XENGUARD-INPUT')" 1 \
+        is "$(in_ns dom0 iptables -S INPUT | grep -c 'XENGUARD-INPUT')" 1 \
             "$label: reload with --no-hook keeps one jump from INPUT"
-        check "$(in_ns dom0 nft list tables | grep -c 'table inet xgobserve')" 1 \
+        is "$(in_ns dom0 nft list tables | grep -c 'table inet xgobserve')" 1 \
             "$label: reload leaves the other table alone"
     fi
 }
@@ -248,7 +240,7 @@ expect() {
     local from=$1 dst=$2 port=$3 want=$4 label=$5 src=${6:-}
     local got
     got=$(in_ns "$from" "$PROBE" connect ${src:+-s "$src"} -t 1000 "$dst" "$port")
-    check "$got" "$want" "$label: $from${src:+ (as $src)} -> [$dst]:$port is $want"
+    is "$got" "$want" "$label: $from${src:+ (as $src)} -> [$dst]:$port is $want"
 }
 
 # the service matrix: FROM DST4 DST6 WANT22 WANT8002 WANT9999
@@ -279,13 +271,13 @@ run_isolated() { # backend
     addr out eth0 192.0.2.11/32; addr out eth0 2001:db8::11/128
     expect out 192.0.2.10 8002 timeout "$label: spoofed peer on the public side" 192.0.2.11
     expect out 2001:db8::10 8002 timeout "$label: spoofed peer on the public side" 2001:db8::11
-    check "$(observed eth0-spoof4)" 0 "$label: spoofed IPv4 SYN never reached the listener"
-    check "$(observed eth0-spoof6)" 0 "$label: spoofed IPv6 SYN never reached the listener"
+    is "$(observed eth0-spoof4)" 0 "$label: spoofed IPv4 SYN never reached the listener"
+    is "$(observed eth0-spoof6)" 0 "$label: spoofed IPv6 SYN never reached the listener"
     # a source outside the management networks, on the management switch
     addr admin eth0 198.51.100.77/32
     expect admin 192.0.2.10 22 timeout "$label: foreign source on the management network" \
         198.51.100.77
-    check "$(observed mgmt-foreign)" 0 "$label: foreign management source dropped before input"
+    is "$(observed mgmt-foreign)" 0 "$label: foreign management source dropped before input"
     check_reload "$1" "$WORK/policy.conf" "$label"
     destroy_namespaces
 }
@@ -306,16 +298,16 @@ run_one_nic() { # backend scenario(firewalled|untrusted|untrusted-off)
     matrix "$label" out 192.0.2.10 2001:db8::10 refused refused refused
     if [ "$mig" = open ]; then
         local peer4; peer4=$(observed peer4)
-        [ "${peer4:-0}" -gt 0 ] && ok "$label: observer counts the real peer's SYN (control)" ||
-            not_ok "$label: observer counts the real peer's SYN (control): got '${peer4}'"
+        check "$label: observer counts the real peer's SYN (control)" test "${peer4:-0}" -gt 0 ||
+            diag "counted: '$peer4'"
     fi
     # the outsider claims to be the peer; the router forwards it without checking
     addr out eth0 192.0.2.11/32; addr out eth0 2001:db8::11/128
     expect out 192.0.2.10 8002 timeout "$label: spoofed peer routed in from outside" 192.0.2.11
     expect out 2001:db8::10 8002 timeout "$label: spoofed peer routed in from outside" \
         2001:db8::11
-    check "$(observed gw-spoof4)" 0 "$label: spoofed IPv4 SYN never reached the listener"
-    check "$(observed gw-spoof6)" 0 "$label: spoofed IPv6 SYN never reached the listener"
+    is "$(observed gw-spoof4)" 0 "$label: spoofed IPv4 SYN never reached the listener"
+    is "$(observed gw-spoof6)" 0 "$label: spoofed IPv6 SYN never reached the listener"
     check_reload "$backend" "$WORK/policy.conf" "$label"
     destroy_namespaces
 }
@@ -327,5 +319,4 @@ for backend in nft iptables; do
     run_one_nic "$backend" untrusted-off
 done
 
-echo "# $n checks, $fails failed"
-[ "$fails" = 0 ]
+done_testing

@@ -8,13 +8,11 @@ XG=${XG:-build/xenguard}
 XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 FIX="$XG_ROOT/tests/fixtures/harden"
 NS="xghd$$"
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
+require root ip unshare ssh-keygen /usr/sbin/sshd
 R=$(mktemp -d)
-fails=0
 cleanup() { local rc=$?; ip netns del "$NS" 2>/dev/null; rm -rf "$R"; exit $rc; }
 trap cleanup EXIT
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else notok "$what"; fi; }
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 
 cp -r "$FIX/etc" "$R/"
@@ -95,4 +93,4 @@ out=$(ip netns exec "$NS" "$XG" harden sshd -c "$FIX/xend.conf" --root "$R/fresh
 check "an interface without an address is a clear error" [ $rc = 1 -a -n "$(echo "$out" | grep 'no usable address')" ]
 check "usage errors exit 2" bash -c "'$XG' harden bogus >/dev/null 2>&1; [ \$? = 2 ]"
 check "--help exits 0" bash -c "'$XG' harden --help | grep -q Usage"
-[ $fails = 0 ]
+done_testing

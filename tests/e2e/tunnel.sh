@@ -11,8 +11,9 @@
 set -u
 . "$XG_ROOT/tests/tools/tunnel_lib.sh"
 trap tl_cleanup EXIT
+require openssl python3
 
-make_keys || { echo "not ok - tunnel-keys"; exit 1; }
+make_keys || bail_out "tunnel-keys" "$(cat "$T/keys.out" 2>/dev/null)"
 ok "tunnel-keys made a CA and host certificates"
 check "host keys are private (0600)" test "$(stat -c %a "$T/pki/a.test.key")" = 600
 FP_C=$(sed -n 's|^issued  .*/c.test.pem  ||p' "$T/keys.out")
@@ -29,7 +30,7 @@ export XG_RECV_MARKER="$T/marker" XG_RECV_HASH="$T/hash"
 SRV="--ca $T/pki/ca.pem --cert $T/pki/127.0.0.1.pem --key $T/pki/127.0.0.1.key"
 start_tunneld "$T/d.log" "$XG" tunneld $SRV --listen 127.0.0.1 --port 0 \
     --allow a.test --allow "$FP_C" --receive-command "$T/recv.sh migrate-receive" ||
-    { echo "not ok - tunneld starts"; exit 1; }
+    bail_out "tunneld starts" "$(cat "$T/d.log")"
 ok "tunneld listens on 127.0.0.1:$PORT"
 MAIN_PORT=$PORT
 
@@ -123,7 +124,8 @@ refused() { # refused DESCRIPTION LOGPATTERN COMMAND...
     if [ $rc != 0 ] && [ ! -e "$T/marker" ] && tail -n +1 "$T/d.log" | grep refused | tail -1 | grep -q -- "$pat"; then
         ok "$d"
     else
-        notok "$d (rc=$rc, marker=$([ -e "$T/marker" ] && echo yes || echo no))"; tail -2 "$T/d.log"; cat "$T/r.err"
+        not_ok "$d" "rc=$rc, marker=$([ -e "$T/marker" ] && echo yes || echo no)" \
+            "$(tail -2 "$T/d.log")" "$(cat "$T/r.err")"
     fi
 }
 refused "client without a certificate is refused, command never starts" "certificate" \
@@ -220,4 +222,4 @@ check "a silent peer is dropped after the handshake timeout" \
     wait_for grep -q 'refused addr=.*handshake timeout' "$T/dl.log"
 exec 3<&-
 
-[ $fails = 0 ]
+done_testing

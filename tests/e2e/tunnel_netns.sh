@@ -10,15 +10,16 @@ A=xgtA$$ B=xgtB$$
 TL_EXTRA_CLEANUP='ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null'
 trap tl_cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
+require root ip python3
 
 ip netns add "$A" && ip netns add "$B" &&
     ip link add xgta$$ netns "$A" type veth peer name xgtb$$ netns "$B" &&
     ip -n "$A" addr add 198.51.100.1/24 dev xgta$$ && ip -n "$B" addr add 198.51.100.2/24 dev xgtb$$ &&
     ip -n "$A" link set xgta$$ up && ip -n "$B" link set xgtb$$ up &&
     ip -n "$A" link set lo up && ip -n "$B" link set lo up ||
-    { echo "not ok - network namespaces"; exit 1; }
+    bail_out "network namespaces"
 ok "namespaces $A (198.51.100.1) and $B (198.51.100.2)"
-make_keys || { echo "not ok - tunnel-keys"; exit 1; }
+make_keys || bail_out "tunnel-keys" "$(cat "$T/keys.out" 2>/dev/null)"
 
 policy() { # policy IFACE PEER CERTNAME
     cat <<EOP
@@ -51,7 +52,7 @@ mkdir "$T/state"
 
 # receiver B from its policy file: port 8002, bound to its interface
 FAKE_XL_STATE="$T/state" start_tunneld "$T/b.log" ip netns exec "$B" "$XG" tunneld -c "$T/b.conf" ||
-    { echo "not ok - tunneld -c starts in $B"; cat "$T/b.log"; exit 1; }
+    bail_out "tunneld -c starts in $B" "$(cat "$T/b.log")"
 check "tunneld -c listens on the policy's port 8002" test "$PORT" = 8002
 
 # the same policy with command-line overrides: another port and receive command
@@ -94,4 +95,4 @@ check "xl migrate with a foreign certificate fails on the sender" test $? != 0
 check "... and the receiving xl never ran" test ! -e "$T/state/received"
 check "... and tunneld logged the refusal" wait_for grep -q 'refused addr=.*198.51.100.1.*unable to get local issuer' "$T/b.log"
 
-[ $fails = 0 ]
+done_testing

@@ -6,9 +6,10 @@
 set -u
 ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 Q=$ROOT/tests/xen/audit_json.py
+. "$ROOT/tests/e2e/lib/tap.sh"
+require python3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-failed=0
 
 # A report shaped like `xenguard audit --format json` (schema xenguard-audit/1).
 cat >"$T/good.json" <<'EOF'
@@ -54,12 +55,7 @@ expect() { # expect RC DESCRIPTION FILE QUESTION...
     shift 2
     out=$(python3 "$Q" "$@" 2>&1)
     got=$?
-    if [ "$got" = "$want" ]; then
-        echo "ok - audit_json: $d"
-    else
-        echo "not ok - audit_json: $d (exit $got, wanted $want: $out)"
-        failed=$((failed + 1))
-    fi
+    is "$got" "$want" "audit_json: $d" || diag "$out"
 }
 expect 0 "dom0 seen" "$T/good.json" dom0
 expect 1 "dom0 false is not a Dom0" "$T/bad.json" dom0
@@ -91,4 +87,4 @@ EOF
 expect 0 "counted: 2 running domains" "$T/count.json" domain tiny 2
 expect 1 "counted: 2 running domains is not 3" "$T/count.json" domain tiny 3
 expect 1 "truncated JSON is an error" "$T/broken.json" dom0
-exit $((failed > 0))
+done_testing

@@ -2,17 +2,11 @@
 #
 # Needs XG (xenguard), XG_TOOLS (built tools), XG_ROOT. Everything lives in
 # $T (a fresh temp dir) and is removed, with every process we started, by
-# the EXIT trap the caller installs with `trap tl_cleanup EXIT`.
+# the EXIT trap the caller installs with `trap tl_cleanup EXIT`. The TAP
+# functions (ok, check, done_testing...) are tests/e2e/lib/tap.sh's.
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
 T=$(mktemp -d /tmp/xgtun.XXXXXX)
 PIDS=()
-fails=0
-
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { # check DESCRIPTION COMMAND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else notok "$d"; fi
-}
 
 tl_cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
