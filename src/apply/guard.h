@@ -32,6 +32,7 @@ struct xg_session {
     struct xg_prefix server;
     uint16_t server_port;
     char iifname[XG_IFNAMSIZ]; /* interface holding `server`; "" when unknown */
+    char whence[96];           /* where SSH_CONNECTION was read, for messages */
 };
 
 enum xg_guard_result {
@@ -40,22 +41,44 @@ enum xg_guard_result {
     XG_GUARD_DROPS,
 };
 
+/* The answer, with the rule behind it when it is not KEEPS. */
+struct xg_guard_verdict {
+    enum xg_guard_result result;
+    /* DROPS: the rule (or chain policy) that drops the session's next SYN;
+     * MAY_DROP: the first rule on its way the analyzer cannot decide; "" if none. */
+    char rule[640];
+};
+
 /* Parse SSH_CONNECTION ("::ffff:a.b.c.d" is taken as IPv4). */
 int xg_session_parse(const char *ssh_connection, struct xg_session *s, struct xg_err *err);
+
+/*
+ * The caller's ssh session: SSH_CONNECTION of this process, else of the
+ * nearest ancestor in the same network namespace up to the process sshd
+ * spawned (sudo and `su -` drop the variable; the login shell above them
+ * still has it in /proc/PID/environ). 1 = found (s filled, s->whence says
+ * where), 0 = no session, -1 = a malformed SSH_CONNECTION (err).
+ */
+int xg_session_find(struct xg_session *s, struct xg_err *err);
 
 /* Set s->iifname to the local interface that has s->server (getifaddrs, read-only). */
 void xg_session_find_iif(struct xg_session *s);
 
-/* Is the analyzer linked into this binary? Without it the guard cannot decide. */
-bool xg_guard_available(void);
-
-/* Ask the analyzer about `rs` (the candidate ruleset alone). */
+/*
+ * Ask the analyzer about `rs` (the candidate ruleset alone). `map` (the
+ * host's interfaces and routes, as `analyze --spoofing` reads them; NULL if
+ * unknown) decides reverse-path matches: every compiled ruleset has `fib
+ * saddr . iif oif missing drop`, which without routes is "might drop" for
+ * everyone.
+ */
+struct xg_ifmap;
 int xg_guard_check(const struct xg_ruleset *rs, const struct xg_session *s,
-                   enum xg_guard_result *out, struct xg_err *err);
+                   const struct xg_ifmap *map, struct xg_guard_verdict *out, struct xg_err *err);
 
 /* Same for a ruleset given as `nft -j list ruleset` JSON (analyzer's parser). */
 int xg_guard_check_json(const char *json, const char *name, const struct xg_session *s,
-                        enum xg_guard_result *out, struct xg_err *err);
+                        const struct xg_ifmap *map, struct xg_guard_verdict *out,
+                        struct xg_err *err);
 
 /*
  * status: compare what two rulesets (`nft -j` listings) let in, by the

@@ -26,4 +26,9 @@ int xg_backend_iptables(const struct xg_ruleset *rs, uint8_t family, struct xg_b
 int xg_backend_iptables_ex(const struct xg_ruleset *rs, uint8_t family, bool hook,
                            struct xg_buf *out, struct xg_err *err);
 
+/* One rule as it reads inside its chain in `nft -f` text (no indentation, no newline): the
+ * guard and the analyzer name a rule by its text when it has no file:line. */
+int xg_backend_nft_rule(const struct xg_table *t, const struct xg_rule *r, struct xg_buf *out,
+                        struct xg_err *err);
+
 #endif

@@ -364,3 +364,17 @@ int xg_backend_nft(const struct xg_ruleset *rs, struct xg_buf *out, struct xg_er
         return xg_fail(err, "out of memory while writing the nft ruleset");
     return 0;
 }
+
+int xg_backend_nft_rule(const struct xg_table *t, const struct xg_rule *r, struct xg_buf *out,
+                        struct xg_err *err)
+{
+    struct xg_buf line = {0};
+    struct out o = {.b = &line, .err = err, .t = t};
+    int rc = put_rule_body(&o, r);
+    if (rc == 0)
+        xg_buf_puts(out, xg_buf_str(&line) + (line.len ? 1 : 0));
+    xg_buf_free(&line);
+    if (rc == 0 && xg_buf_failed(out))
+        return xg_fail(err, "out of memory");
+    return rc;
+}

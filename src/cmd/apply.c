@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/host.h"
 #include "apply/apply.h"
 #include "apply/guard.h"
 #include "apply/ipt.h"
@@ -36,8 +37,10 @@ static void usage(FILE *out)
         "  -c, --config FILE      policy file (default %s)\n"
         "  -r, --ruleset FILE     load this nft ruleset file instead of compiling a policy\n"
         "  -t, --timeout SECONDS  roll back unless confirmed within SECONDS (default %d)\n"
-        "  -y, --yes              keep the new ruleset at once (no rollback timer)\n"
-        "  -f, --force            load even if it would cut off this ssh session\n"
+        "  -y, --yes              keep the new ruleset at once (no rollback timer; on a\n"
+        "                         terminal only when the ssh session was found)\n"
+        "  -f, --force            load even if it would cut off this ssh session (found in\n"
+        "                         SSH_CONNECTION, also of a parent process: sudo, su -)\n"
         "  -s, --state-dir DIR    saved rulesets and pending state (default %s)\n"
         "      --rollback-via M   auto (systemd timer if possible), process, systemd\n"
         "      --boot             load the last confirmed ruleset (xenguard.service)\n"
@@ -45,32 +48,48 @@ static void usage(FILE *out)
         XG_DEFAULT_POLICY_PATH, XG_DEFAULT_TIMEOUT, XG_DEFAULT_STATE_DIR);
 }
 
-/* Lockout guard: 0 = go ahead, -1 = refused (message printed). */
-static int guard(struct xg_source *src, bool force)
+/* The guard's question on the candidate: compiled IR, or the listing of a --ruleset file. */
+static int guard_ask(struct xg_source *src, const struct xg_session *s, struct xg_guard_verdict *v,
+                     struct xg_err *err)
 {
-    const char *conn = getenv("SSH_CONNECTION");
+    struct xg_ifmap map = {0};
+    struct xg_err merr = {{0}};
+    const struct xg_ifmap *mp = &map;
+    const char *json;
+    int rc;
+    if (xg_ifmap_from_host(&map, &merr) < 0) {
+        fprintf(stderr,
+                "xenguard apply: warning: no interface map (%s): reverse-path rules "
+                "cannot be decided\n",
+                merr.msg);
+        mp = NULL;
+    }
+    if (src->have_ir)
+        rc = xg_guard_check(&src->ir, s, mp, v, err);
+    else if ((rc = xg_source_listing(src, &json, err)) == 0)
+        rc = xg_guard_check_json(json, src->name, s, mp, v, err);
+    xg_ifmap_free(&map);
+    return rc;
+}
+
+/* Lockout guard: 0 = go ahead, -1 = refused (message printed). *found: a session was found. */
+static int guard(struct xg_source *src, bool force, bool *found)
+{
     struct xg_session s;
     struct xg_err err = {{0}};
-    enum xg_guard_result r;
+    struct xg_guard_verdict v;
     char what[200];
-    if (!conn || !*conn)
-        return 0;
-    if (xg_session_parse(conn, &s, &err) < 0) {
+    int has = xg_session_find(&s, &err);
+    *found = has != 0;
+    if (has < 0) {
         fprintf(stderr, "xenguard apply: %s\n", err.msg);
         return force ? 0 : -1;
     }
+    if (!has)
+        return 0;
     xg_session_find_iif(&s);
     xg_session_describe(&s, what, sizeof(what));
-    int rc;
-    if (src->have_ir) {
-        rc = xg_guard_check(&src->ir, &s, &r, &err);
-    } else {
-        const char *json;
-        rc = xg_source_listing(src, &json, &err);
-        if (rc == 0)
-            rc = xg_guard_check_json(json, src->name, &s, &r, &err);
-    }
-    if (rc < 0) {
+    if (guard_ask(src, &s, &v, &err) < 0) {
         if (force) {
             fprintf(stderr, "xenguard apply: warning: lockout guard skipped (--force): %s\n",
                     err.msg);
@@ -82,18 +101,20 @@ static int guard(struct xg_source *src, bool force)
                 what, err.msg);
         return -1;
     }
-    if (r == XG_GUARD_KEEPS)
+    if (v.result == XG_GUARD_KEEPS)
         return 0;
-    const char *how = r == XG_GUARD_DROPS ? "would drop" : "might drop (unmodelled matches)";
+    const char *how = v.result == XG_GUARD_DROPS ? "would drop" : "might drop (unmodelled matches)";
+    const char *by = v.result == XG_GUARD_DROPS ? "dropped by" : "undecided at";
     if (force) {
-        fprintf(stderr, "xenguard apply: warning: %s %s; loading anyway (--force)\n", src->name,
-                how);
+        fprintf(stderr, "xenguard apply: warning: %s %s %s%s%s; loading anyway (--force)\n",
+                src->name, how, what, v.rule[0] ? ": " : "", v.rule);
         return 0;
     }
     fprintf(stderr,
-            "xenguard apply: refusing: %s %s %s (this session, SSH_CONNECTION); "
-            "nothing was changed. Fix the policy, or use --force\n",
-            src->name, how, what);
+            "xenguard apply: refusing: %s %s %s (this session, %s)%s%s%s%s; nothing was "
+            "changed. Fix the policy, or use --force\n",
+            src->name, how, what, s.whence, v.rule[0] ? ": " : "", v.rule[0] ? by : "",
+            v.rule[0] ? " " : "", v.rule);
     return -1;
 }
 
@@ -204,8 +225,6 @@ int cmd_apply(int argc, char **argv)
             printf("xenguard: loaded the confirmed ruleset from %s\n", o.state_dir);
         return rc < 0 ? 1 : 0;
     }
-    if (yes)
-        o.timeout = 0;
     o.backend = !strcmp(backend, "iptables") || (!strcmp(backend, "auto") && xg_ipt_legacy_in_use())
                     ? XG_BACKEND_IPTABLES
                     : XG_BACKEND_NFT;
@@ -227,10 +246,20 @@ int cmd_apply(int argc, char **argv)
         xg_source_free(&src);
         return 1;
     }
-    if (guard(&src, force) < 0) {
+    bool session = false;
+    if (guard(&src, force, &session) < 0) {
         xg_source_free(&src);
         return 1;
     }
+    /* sudo and su - hide the session: on a terminal, --yes without a session found may be an
+     * admin over ssh whom nothing checked, so the rollback timer stays. */
+    if (yes && !session && isatty(0)) {
+        fprintf(stderr, "xenguard apply: --yes ignored: on a terminal and no ssh session was "
+                        "found; the rollback timer stays\n");
+        yes = false;
+    }
+    if (yes)
+        o.timeout = 0;
     o.name = src.name;
     o.nft_text = xg_buf_str(&src.nft);
     o.applied_text = src.applied.len ? xg_buf_str(&src.applied) : NULL;

@@ -110,12 +110,9 @@ static int status_iptables(const struct xg_source *src, const char *want_json)
     char *save4 = NULL, *save6 = NULL;
     size_t differences = 0, queries = 0;
     int rc = 1;
-    if (!xg_guard_available())
-        fprintf(stderr, "xenguard status: the iptables backend is compared by the analyzer, "
-                        "which is not built into this xenguard\n");
-    else if (xg_ipt_save(4, &save4, &err) < 0 || xg_ipt_save(6, &save6, &err) < 0 ||
-             xg_reach_diff_iptables(save4, save6, want_json, &src->policy, &report, &differences,
-                                    &queries, &err) < 0)
+    if (xg_ipt_save(4, &save4, &err) < 0 || xg_ipt_save(6, &save6, &err) < 0 ||
+        xg_reach_diff_iptables(save4, save6, want_json, &src->policy, &report, &differences,
+                               &queries, &err) < 0)
         fprintf(stderr, "xenguard status: %s\n", err.msg);
     else {
         char hook[128];
@@ -131,12 +128,12 @@ static int status_iptables(const struct xg_source *src, const char *want_json)
     return rc;
 }
 
-/* Without the analyzer (or a policy): the normalized nft listings, object by object. */
+/* Without a policy (--ruleset): the normalized nft listings, object by object. */
 static int status_nft_listing(const struct xg_source *src, const char *running,
                               const char *norm_want, const char *norm_have)
 {
-    printf("compared: normalized nft -j listing of table inet xenguard (analyzer %s)\n",
-           xg_guard_available() ? "used only with -c POLICY" : "not built in");
+    printf("compared: normalized nft -j listing of table inet xenguard (analyzer used only with "
+           "-c POLICY)\n");
     if (!running) {
         printf("running: no table inet xenguard is loaded\n");
         return 1;
@@ -240,7 +237,7 @@ int cmd_status(int argc, char **argv)
     int exit_code;
     if (iptables)
         exit_code = status_iptables(&src, want_json);
-    else if (running && src.have_policy && xg_guard_available())
+    else if (running && src.have_policy)
         exit_code = status_nft_reach(&src, running, want_json);
     else
         exit_code = status_nft_listing(&src, running, norm_want, norm_have);
