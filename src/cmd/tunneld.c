@@ -67,8 +67,7 @@ static int load(const struct xg_tunnel_cli *base, struct xg_tunnel_cli **out, st
     if (xg_tunnel_cli_resolve(c, err) < 0)
         goto fail;
     if (c->have_policy && c->policy.transport != XG_TRANSPORT_TUNNEL) {
-        xg_fail(err,
-                "%s says [migration] transport = %s; tunneld serves only transport = tunnel",
+        xg_fail(err, "%s says [migration] transport = %s; tunneld serves only transport = tunnel",
                 c->policy.path ? c->policy.path : "the policy",
                 xg_transport_name(c->policy.transport));
         goto fail;
@@ -150,7 +149,10 @@ int cmd_tunneld(int argc, char **argv)
         case O_PORT:
         case O_MAX:
         case O_MAXHS:
-            if (xg_parse_uint(optarg, opt == O_PORT ? 0 : 1, opt == O_PORT ? 65535 : opt == O_MAX ? 86400 : 1024,
+            if (xg_parse_uint(optarg, opt == O_PORT ? 0 : 1,
+                              opt == O_PORT  ? 65535
+                              : opt == O_MAX ? 86400
+                                             : 1024,
                               &v) < 0) {
                 fprintf(stderr, "xenguard tunneld: bad number '%s'\n", optarg);
                 return 2;

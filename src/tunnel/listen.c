@@ -39,10 +39,10 @@
 #include "tunnel/log.h"
 #include "tunnel/server.h"
 
-#define RL_WINDOW_MS  10000
-#define RL_LINES      20
-#define HS_GRACE_MS   2000 /* past a session's own handshake deadline, the listener kills it */
-#define KIDS_MAX      4096
+#define RL_WINDOW_MS 10000
+#define RL_LINES     20
+#define HS_GRACE_MS  2000 /* past a session's own handshake deadline, the listener kills it */
+#define KIDS_MAX     4096
 
 struct child {
     pid_t pid;
@@ -280,8 +280,8 @@ static void start_child(struct listener *L, int cfd, const struct sockaddr_stora
         xg_log_write(L->log_fd, &l);
         return;
     }
-    L->kids[L->nkids++] = (struct child){.pid = pid, .ctl = sv[0], .src = *ss,
-                                         .started = xg_now_ms()};
+    L->kids[L->nkids++] =
+        (struct child){.pid = pid, .ctl = sv[0], .src = *ss, .started = xg_now_ms()};
 }
 
 static int listen_on(const struct xg_tunnel_opts *o, struct xg_err *err)
@@ -400,28 +400,29 @@ static int serve(struct listener *L, bool once, const struct xg_tunnel_reload *r
             log_event(L->log_fd, "stopping", NULL, NULL);
             return 0;
         }
-        if (!accept_ready)
-            continue;
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        int cfd = accept4(L->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-        if (cfd < 0)
-            continue;
-        if (once)
-            return xg_session(L->ctx, L->o, cfd, &ss, L->log_fd, -1) == 0 ? 0 : -1;
-        start_child(L, cfd, &ss);
+        /* take the whole backlog: a real sender must not wait behind a flood in the queue */
+        for (int i = 0; accept_ready && i < 64; i++) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            int cfd = accept4(L->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+            if (cfd < 0)
+                break;
+            if (once)
+                return xg_session(L->ctx, L->o, cfd, &ss, L->log_fd, -1) == 0 ? 0 : -1;
+            start_child(L, cfd, &ss);
+        }
     }
 }
 
 int xg_tunnel_server(const struct xg_tunnel_opts *o, bool once, int log_fd,
                      const struct xg_tunnel_reload *r, struct xg_err *err)
 {
-    struct listener L = {.o = o, .lfd = -1, .sfd = -1, .log_fd = log_fd,
-                         .rl_start = xg_now_ms()};
+    struct listener L = {.o = o, .lfd = -1, .sfd = -1, .log_fd = log_fd, .rl_start = xg_now_ms()};
     int rc = -1;
     L.ctx = xg_tls_ctx_new(o, true, err);
     if (!L.ctx || (L.lfd = listen_on(o, err)) < 0)
         goto out;
+    xg_set_nonblock(L.lfd, true);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char where[80];

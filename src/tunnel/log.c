@@ -27,10 +27,14 @@ size_t xg_log_escape(const char *in, bool always_quote, char *out, size_t cap)
     bool quote = always_quote || !in[0];
     for (const char *p = in; *p && !quote; p++)
         quote = !safe_char((unsigned char)*p);
-    size_t n = 0, room = cap ? cap - 1 : 0; /* room for the text, the NUL after it */
+    size_t n = 0;
+    if (cap < (quote ? 3u : 1u)) { /* no room for "" and the NUL: nothing */
+        if (cap)
+            out[0] = 0;
+        return 0;
+    }
+    size_t room = cap - 1 - (quote ? 1 : 0); /* the NUL and the closing quote come after */
     if (quote)
-        room = room >= 1 ? room - 1 : 0; /* and the closing quote */
-    if (quote && n < room)
         out[n++] = '"';
     for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
         char e[5];
@@ -46,10 +50,9 @@ size_t xg_log_escape(const char *in, bool always_quote, char *out, size_t cap)
         memcpy(out + n, e, el);
         n += el;
     }
-    if (quote && cap >= 2)
+    if (quote)
         out[n++] = '"';
-    if (cap)
-        out[n] = 0;
+    out[n] = 0;
     return n;
 }
 

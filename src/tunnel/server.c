@@ -726,8 +726,13 @@ static void log_session(struct session *s, double t0)
 int xg_session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
                const struct sockaddr_storage *ss, int log_fd, int ctl_fd)
 {
-    struct session s = {.o = o,      .sock = fd,         .cin = -1,   .cout = -1,
-                        .cerr = -1,  .pidfd = -1,        .log_fd = log_fd,
+    struct session s = {.o = o,
+                        .sock = fd,
+                        .cin = -1,
+                        .cout = -1,
+                        .cerr = -1,
+                        .pidfd = -1,
+                        .log_fd = log_fd,
                         .ctl_fd = ctl_fd};
     int rc = -1;
     double t0 = xg_now_s();

@@ -64,7 +64,7 @@ D1=$TUNNELD_PID
 hold_idle 16 "$PORT" "$T/held"
 sleep 0.5
 "$XG_TOOLS/xg_stream" send 8 4 \
-    "exec $XG tunnel $(client_opts a.test) --port $PORT 127.0.0.1 2>$T/s1.err" >"$T/s1.out"
+    "exec $XG tunnel $(client_opts a.test) --handshake-timeout 20 --port $PORT 127.0.0.1 2>$T/s1.err" >"$T/s1.out"
 rc=$?
 check "1: 16 idle connections held open, a real 8 MiB stream still arrives hash-equal (exit $rc)" \
     test $rc = 0
@@ -89,7 +89,7 @@ check "1: 150 refused connections in $secs s, at most 20 refusal lines per 10 s 
 check "1: ... and one summary line for the rest" \
     wait_for grep -q 'suppressed refused=[0-9]* seconds=10 reason=' "$T/d1.log"
 "$XG_TOOLS/xg_stream" send 2 4 \
-    "exec $XG tunnel $(client_opts a.test) --port $PORT 127.0.0.1 2>/dev/null" >/dev/null
+    "exec $XG tunnel $(client_opts a.test) --handshake-timeout 20 --port $PORT 127.0.0.1 2>/dev/null" >/dev/null
 check "1: after the flood a stream still gets through" test $? = 0
 kill "$D1"
 
@@ -218,6 +218,46 @@ echo x | "$XG" tunnel $(client_opts cnsan) --port "$PORT" 127.0.0.1 >/dev/null 2
 rc=$?
 check "11: CN=a.test with DNS SAN evil.test is not a.test (RFC 6125): refused (exit $rc)" \
     test $rc != 0 -a ! -e "$T/marker"
+
+# --- 11: kill(-pid) never reaches a process group that reused the id ---------
+# In a pid namespace of our own: the receive command writes 1.2 MB and exits
+# while the sender, whose stdout nobody reads, stalls; tunneld's session then
+# waits for the idle timeout (3 s) and kills the command's group. The test
+# meanwhile gives the leader's pid, once it is free, to a new process group
+# (ns_last_pid). tunneld must not kill it: it may reap the leader only after
+# killing the group, so the id cannot be free before.
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+    cat >"$T/reuse_recv.sh" <<EOS
+#!/bin/sh
+echo \$\$ >"$T/reuse.leader"
+head -c 1200000 /dev/zero
+EOS
+    chmod +x "$T/reuse_recv.sh"
+    cat >"$T/reuse.sh" <<EOS
+"$XG" tunneld $SRV --listen 127.0.0.1 --port 0 --allow a.test --once --idle-timeout 3 \
+    --receive-command "$T/reuse_recv.sh" 2>"$T/reuse.log" &
+D=\$!
+for i in \$(seq 200); do grep -q 'listening on' "$T/reuse.log" && break; sleep 0.1; done
+P=\$(sed -n 's/.*listening on .*:\([0-9]*\)\$/\1/p' "$T/reuse.log")
+sleep 600 | "$XG" tunnel $(client_opts a.test) --port \$P 127.0.0.1 2>/dev/null | sleep 600 &
+for i in \$(seq 200); do [ -s "$T/reuse.leader" ] && break; sleep 0.1; done
+L=\$(cat "$T/reuse.leader")
+for i in \$(seq 200); do [ -e /proc/\$L ] || break; sleep 0.05; done
+echo \$((L - 1)) >/proc/sys/kernel/ns_last_pid
+setsid sleep 600 &
+V=\$!
+wait \$D
+sleep 0.5
+echo "leader \$L victim \$V \$(kill -0 \$V 2>/dev/null && echo alive || echo killed)" >"$T/reuse.out"
+EOS
+    timeout 60 unshare --pid --fork --mount-proc bash "$T/reuse.sh" 2>/dev/null
+    check "11: a process group that took the receive command's old id survives ($(cat "$T/reuse.out" 2>/dev/null))" \
+        grep -q ' alive$' "$T/reuse.out"
+    check "11: ... the session itself ended by the idle timeout" \
+        grep -q 'session .*result=fail reason="idle for 3 s"' "$T/reuse.log"
+else
+    ok "11: kill(-pid) reuse # SKIP no pid namespaces here"
+fi
 
 # --- 12: SIGHUP reloads ---------------------------------------------------------
 policy() { # policy PEER...
