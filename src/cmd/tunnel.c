@@ -28,14 +28,17 @@ static void usage(FILE *out)
             "      --ca FILE               CA certificate the receiver must chain to\n"
             "      --cert FILE             this host's certificate\n"
             "      --key FILE              this host's private key\n"
-            "      --allow NAME|sha256:FP  accept a receiver by this identity even if its\n"
-            "                              certificate does not name HOST (repeat)\n"
+            "      --allow NAME|sha256:FP  the receiver must also be one of these identities\n"
+            "                              (repeat; its certificate must name HOST anyway)\n"
             "      --port N                receiver's port (default: [migration] port or 8002)\n"
             "      --domain NAME           domain name for the receiver's log (default: read\n"
             "                              from the calling xl's command line)\n"
-            "      --handshake-timeout S   connect + handshake (default 10)\n"
+            "      --handshake-timeout S   connect + handshake (default 3)\n"
             "      --idle-timeout S        seconds without progress before abort (default 60)\n"
-            "      --rekey-bytes N         TLS key update every N bytes (default 1 GiB)\n"
+            "      --rekey-bytes N         TLS key update every N bytes (default 1 GiB, at\n"
+            "                              most 2^38)\n"
+            "      --rekey-records N       ... or every N records, if sooner (default and at\n"
+            "                              most 2^24: RFC 8446's AES-GCM limit)\n"
             "  -v, --verbose               print handshake, throughput and key updates on stderr\n"
             "  -h, --help                  this text\n\n"
             "Exit status: the receive command's, or 1 when the tunnel failed, 2 on usage.\n"
@@ -79,7 +82,7 @@ static void domain_from_parent(char *out, size_t len)
     }
 }
 
-enum { O_PORT = XG_TOPT_OWN, O_DOMAIN, O_REKEY };
+enum { O_PORT = XG_TOPT_OWN, O_DOMAIN, O_REKEY, O_REKEY_REC };
 
 int cmd_tunnel(int argc, char **argv)
 {
@@ -88,6 +91,7 @@ int cmd_tunnel(int argc, char **argv)
         {"port", required_argument, NULL, O_PORT},
         {"domain", required_argument, NULL, O_DOMAIN},
         {"rekey-bytes", required_argument, NULL, O_REKEY},
+        {"rekey-records", required_argument, NULL, O_REKEY_REC},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -112,23 +116,41 @@ int cmd_tunnel(int argc, char **argv)
         switch (opt) {
         case O_DOMAIN:
             if (!xg_domain_name_ok(optarg)) {
-                fprintf(stderr, "xenguard tunnel: bad domain name '%s'\n", optarg);
+                fprintf(stderr,
+                        "xenguard tunnel: bad domain name '%s' (letters, digits, '_', '.', "
+                        "'-'; at most 64)\n",
+                        optarg);
                 return 2;
             }
             snprintf(domain, sizeof(domain), "%s", optarg);
             domain_set = true;
             break;
         case O_PORT:
-        case O_REKEY:
-            if (xg_parse_uint(optarg, opt == O_REKEY ? 16384 : 1,
-                              opt == O_PORT ? 65535 : (1ULL << 40), &v) < 0) {
-                fprintf(stderr, "xenguard tunnel: bad number '%s'\n", optarg);
+            if (xg_parse_uint(optarg, 1, 65535, &v) < 0) {
+                fprintf(stderr, "xenguard tunnel: bad port '%s'\n", optarg);
                 return 2;
             }
-            if (opt == O_PORT)
-                c.port = (uint16_t)v, c.port_set = true;
-            else
-                c.rekey_bytes = v;
+            c.port = (uint16_t)v, c.port_set = true;
+            break;
+        case O_REKEY:
+            if (xg_parse_uint(optarg, 16384, XG_TUNNEL_REKEY_BYTES_MAX, &v) < 0) {
+                fprintf(stderr,
+                        "xenguard tunnel: --rekey-bytes '%s' is not in 16384..%llu (2^38: "
+                        "AES-GCM's limit per key, RFC 8446 5.5)\n",
+                        optarg, XG_TUNNEL_REKEY_BYTES_MAX);
+                return 2;
+            }
+            c.rekey_bytes = v;
+            break;
+        case O_REKEY_REC:
+            if (xg_parse_uint(optarg, 2, XG_TUNNEL_REKEY_RECORDS_MAX, &v) < 0) {
+                fprintf(stderr,
+                        "xenguard tunnel: --rekey-records '%s' is not in 2..%llu (2^24: "
+                        "AES-GCM's limit per key, RFC 8446 5.5)\n",
+                        optarg, XG_TUNNEL_REKEY_RECORDS_MAX);
+                return 2;
+            }
+            c.rekey_records = v;
             break;
         case 'v':
             verbose = true;

@@ -3,8 +3,9 @@
  *
  * Chaining to the cluster CA proves a certificate was issued by whoever
  * holds the CA key; it does not say this peer may migrate into us. Every
- * peer must additionally be named here, by certificate name (CN or DNS
- * SAN, exact, case-insensitive like DNS) or by pinned SHA-256 fingerprint of
+ * peer must additionally be named here, by certificate name (its DNS
+ * subjectAltNames, or its CN only when it has none: RFC 6125; exact,
+ * case-insensitive like DNS) or by pinned SHA-256 fingerprint of
  * the whole DER certificate (survives nothing: a reissued certificate needs
  * a new pin, which is the point). Pure functions over X509, no I/O.
  */
@@ -70,11 +71,12 @@ bool xg_allow_match(const struct xg_tunnel_opts *o, X509 *cert, char *who, size_
                 return true;
             }
     GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-    bool found = false;
+    bool found = false, dns = false;
     for (int i = 0; sans && !found && i < sk_GENERAL_NAME_num(sans); i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
         if (g->type != GEN_DNS)
             continue;
+        dns = true;
         const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
         int len = ASN1_STRING_length(g->d.dNSName);
         if (len <= 0 || len >= (int)sizeof(cn) || memchr(s, 0, (size_t)len))
@@ -87,8 +89,8 @@ bool xg_allow_match(const struct xg_tunnel_opts *o, X509 *cert, char *who, size_
         }
     }
     GENERAL_NAMES_free(sans);
-    if (found)
-        return true;
+    if (found || dns)
+        return found; /* with DNS names, the CN is not a name (RFC 6125) */
     int len =
         X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)sizeof(cn));
     if (len > 0 && (size_t)len == strlen(cn) && name_listed(o, cn)) {

@@ -184,14 +184,29 @@ static bool stdin_wanted(const struct client *c)
     return c->switched && !c->in_eof && !c->stop_send && !c->rekey_due && c->count + 1 < SLOTS;
 }
 
+/*
+ * How many more data records the current key may seal: rekey-records in
+ * all (RFC 8446 5.5's AES-GCM limit, whatever their size: a trickling
+ * stdin makes many small records), one of them kept for the KeyUpdate.
+ */
+static uint64_t records_left(const struct client *c, const struct xg_tunnel_opts *o)
+{
+    return c->tx.seq + 1 < o->rekey_records ? o->rekey_records - 1 - c->tx.seq : 0;
+}
+
 /* stdin -> slots -> sealed records; then a KeyUpdate or close_notify when due */
 static int fill_ring(struct client *c, const struct xg_tunnel_opts *o, bool *progress,
                      struct xg_err *err)
 {
+    if (c->switched && !c->rekey_due && records_left(c, o) == 0) {
+        c->rekey_due = true;
+        c->rekey_next = c->sent + o->rekey_bytes; /* a new key: its bytes count from here */
+    }
     if (stdin_wanted(c)) {
         struct iovec iov[SLOTS];
         unsigned k = 0;
-        for (unsigned j = c->count; j + 1 < SLOTS; j++)
+        uint64_t most = records_left(c, o);
+        for (unsigned j = c->count; j + 1 < SLOTS && k < most; j++)
             iov[k++] = (struct iovec){slot(c, c->head + j) + XG_REC_HDR, XG_REC_PLAIN_MAX};
         ssize_t n = readv(0, iov, (int)k);
         if (n > 0) {
@@ -313,8 +328,19 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* the receiver's reason, safe for a terminal: control and non-ASCII bytes become '?' */
+static const char *printable(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; n < len && n + 1 < cap; n++)
+        out[n] = p[n] >= 0x20 && p[n] < 0x7f ? (char)p[n] : '?';
+    out[n] = 0;
+    return out;
+}
+
 static int parse_frames(struct client *c, struct xg_err *err)
 {
+    char why[301];
     for (;;) {
         if (drain_payload(c, err) < 0)
             return -1;
@@ -342,11 +368,9 @@ static int parse_frames(struct client *c, struct xg_err *err)
         if (type == XG_FRAME_ACCEPT && !c->accepted && len == 0) {
             c->accepted = true;
         } else if (type == XG_FRAME_REFUSE && !c->accepted) {
-            return xg_fail(err, "receiver refused: %.*s", (int)(len > 300 ? 300 : len),
-                           (const char *)p);
+            return xg_fail(err, "receiver refused: %s", printable(p, len, why, sizeof(why)));
         } else if (type == XG_FRAME_FAIL && c->accepted) {
-            return xg_fail(err, "receiver failed: %.*s", (int)(len > 300 ? 300 : len),
-                           (const char *)p);
+            return xg_fail(err, "receiver failed: %s", printable(p, len, why, sizeof(why)));
         } else if (type == XG_FRAME_EXIT && c->accepted && len == 12) {
             c->status = (int)get32(p);
             c->remote_bytes = (uint64_t)get32(p + 4) << 32 | get32(p + 8);

@@ -23,9 +23,11 @@ void xg_tunnel_cli_init(struct xg_tunnel_cli *c)
     c->o.port = XG_TUNNEL_DEFAULT_PORT;
     c->o.receive_command = XG_TUNNEL_DEFAULT_RECEIVE;
     c->o.max_sessions = 4;
-    c->o.handshake_timeout = 10;
+    c->o.max_handshakes = XG_TUNNEL_MAX_HANDSHAKES;
+    c->o.handshake_timeout = 3;
     c->o.idle_timeout = 60;
     c->o.rekey_bytes = XG_TUNNEL_REKEY_BYTES;
+    c->o.rekey_records = XG_TUNNEL_REKEY_RECORDS_MAX;
 }
 
 int xg_parse_uint(const char *s, unsigned long long min, unsigned long long max,
@@ -151,12 +153,16 @@ int xg_tunnel_cli_resolve(struct xg_tunnel_cli *c, struct xg_err *err)
         c->o.port = c->port;
     if (c->max_sessions)
         c->o.max_sessions = c->max_sessions;
+    if (c->max_handshakes)
+        c->o.max_handshakes = c->max_handshakes;
     if (c->handshake_timeout)
         c->o.handshake_timeout = c->handshake_timeout;
     if (c->idle_timeout)
         c->o.idle_timeout = c->idle_timeout;
     if (c->rekey_bytes)
         c->o.rekey_bytes = c->rekey_bytes;
+    if (c->rekey_records)
+        c->o.rekey_records = c->rekey_records;
     for (size_t i = 0; i < c->o.fingerprint_count; i++) {
         char fp[72];
         if (xg_fingerprint_normalize(c->o.fingerprints[i], fp, err) < 0)

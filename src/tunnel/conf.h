@@ -17,8 +17,8 @@ struct xg_tunnel_cli {
     size_t name_count, fp_count;
     bool allow_set, port_set, have_policy;
     uint16_t port;
-    unsigned max_sessions, handshake_timeout, idle_timeout;
-    unsigned long long rekey_bytes;
+    unsigned max_sessions, max_handshakes, handshake_timeout, idle_timeout;
+    unsigned long long rekey_bytes, rekey_records;
     struct xg_policy policy;
     struct xg_tunnel_opts o; /* the result */
 };

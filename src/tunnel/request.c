@@ -12,7 +12,6 @@
  *
  * Request layout: "XGT1" u8 argc u16 domain_len domain {u16 len, bytes}*argc
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +25,8 @@ bool xg_domain_name_ok(const char *s)
     if (n == 0 || n > XG_TUNNEL_DOMAIN_MAX)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!isgraph((unsigned char)s[i]) || s[i] == '"' || s[i] == '\\')
+        if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+            !(s[i] >= '0' && s[i] <= '9') && !strchr("_.-", s[i]))
             return false;
     return true;
 }

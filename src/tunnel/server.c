@@ -1,20 +1,24 @@
 /*
- * server.c — the receiving end: tunneld's listener and its sessions.
+ * server.c — one tunneld session, from the TCP connection to its log line.
  *
- * The listener forks one process per connection (a session cannot touch
- * another's memory or stall its loop) and refuses connections beyond
- * max-sessions outright. A session then, in this order and under the
- * handshake timeout: completes TLS 1.3 with a client certificate that
- * chains to our CA and is on the allowlist (tls.c; otherwise the handshake
- * itself fails and not one application byte is read), reads the request,
- * re-validates its flags (request.c) and only then starts the configured
+ * The listener (listen.c) forks one process per connection and runs
+ * xg_session in it. A session then, in this order and under the handshake
+ * deadline: completes TLS 1.3 with a client certificate that chains to our
+ * CA (tls.c; otherwise the handshake fails with an alert), checks that the
+ * certificate is on the allowlist (otherwise it tells the sender why, in a
+ * refusal frame, without reading one application byte), reads the request,
+ * re-validates its flags and domain name (request.c), asks the listener for
+ * one of the max-sessions slots, and only then starts the configured
  * receive command in its own process group. The stream goes to the
  * command's stdin, its stdout/stderr come back as frames. The session
  * ends well only when the client's close_notify has arrived, the command
- * has exited, and the exit frame and our close_notify are out; any other
- * end (TLS error, truncation, idle timeout) closes the command's stdin,
- * gives it a moment to clean up, then kills its process group, so no
- * receive process outlives a broken session. Each session logs one line.
+ * has exited, and the exit frame and our close_notify are out. Any other
+ * end (TLS error, forged record, truncation, idle timeout, tunneld
+ * stopping) first kills the command's process group (SIGTERM, a grace
+ * period, SIGKILL) and only then closes its stdin: a broken stream must
+ * never look like a clean end of input to `cat >file`. The group leader is
+ * reaped only after the group was killed, so the group id cannot have been
+ * reused. Each session logs one line (log.c escapes every value).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,10 +43,12 @@
 #include <openssl/err.h>
 
 #include "tunnel/io.h"
+#include "tunnel/log.h"
 #include "tunnel/record.h"
+#include "tunnel/server.h"
 #include "tunnel/tunnel.h"
 
-#define KILL_GRACE_MS 5000
+#define KILL_GRACE_MS 3000
 #define RX_CAP        (32 * XG_REC_SEALED(XG_REC_PLAIN_MAX) + XG_REC_MAX)
 #define RX_SEGS       64
 
@@ -63,8 +69,9 @@ struct session {
     uint8_t *obuf; /* frames on their way into TLS */
     size_t olen, ooff, inflight;
     int cin, cout, cerr, pidfd;
+    int log_fd, ctl_fd, sig_fd; /* the log; the listener (-1 with --once); SIGTERM/SIGINT */
     pid_t pid;
-    bool peer_eof, reaped, x_queued, shut_sent, update_reply;
+    bool peer_eof, exited, x_queued, shut_sent, update_reply;
     int status;
     uint64_t bytes_in, bytes_out, discarded;
     char addr[80], result[300];
@@ -80,21 +87,21 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static void log_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_line(int fd, const char *fmt, ...)
+/*
+ * A refused connection's log line. It goes through the listener, which
+ * rate-limits refusals (strangers choose how many there are); with --once
+ * there is no listener and it is written here.
+ */
+static void log_refused(const struct session *s, const char *reason)
 {
-    char line[1024];
-    va_list ap;
-    int n = snprintf(line, sizeof(line), "xenguard-tunneld: ");
-    va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof(line) - 2)
-        n = (int)sizeof(line) - 2;
-    line[n++] = '\n';
-    if (write(fd, line, (size_t)n) < 0) {
-        /* nowhere else to say it */
-    }
+    struct xg_log l;
+    xg_log_begin(&l, "refused");
+    xg_log_kv(&l, "addr", s->addr);
+    if (s->peer.who[0])
+        xg_log_kv(&l, "peer", s->peer.who);
+    xg_log_kvq(&l, "reason", reason);
+    if (s->ctl_fd < 0 || xg_ctl_send(s->ctl_fd, XG_CTL_LOG, xg_log_text(&l)) < 0)
+        xg_log_write(s->log_fd, &l);
 }
 
 /* Append a frame header + payload to obuf (caller checked the room). */
@@ -138,7 +145,10 @@ static void child_exec(char **argv, int in, int out, int errfd, const struct ses
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     setpgid(0, 0);
+    /* if the session process dies without stopping us (SIGKILL), do not outlive it */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
         _exit(127);
     setenv("XENGUARD_TUNNEL_PEER", s->peer.who, 1);
@@ -178,42 +188,56 @@ static int spawn(struct session *s, char **argv)
     return 0;
 }
 
-static void try_reap(struct session *s)
+/*
+ * Has the command exited? Its status is read without reaping it (WNOWAIT):
+ * an unreaped leader keeps its pid, which is its process group's id, ours,
+ * so kill(-pid) in stop_child can never reach a group that reused the id.
+ */
+static void check_exit(struct session *s)
 {
-    int st;
-    if (s->pid > 0 && !s->reaped && waitpid(s->pid, &st, WNOHANG) == s->pid) {
-        s->reaped = true;
-        s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    siginfo_t si = {0};
+    if (s->pid <= 0 || s->exited ||
+        waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != s->pid)
+        return;
+    s->exited = true;
+    s->status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+static void wait_exit(struct session *s, int64_t until)
+{
+    for (check_exit(s); !s->exited && xg_now_ms() < until; check_exit(s)) {
+        struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+        if (s->pidfd < 0 || poll(&p, 1, (int)(until - xg_now_ms())) < 0)
+            usleep(10000);
     }
 }
 
-/* A broken session: EOF to the command, a grace period, then SIGKILL its group. */
-static void stop_child(struct session *s)
+/*
+ * The end of a session. A broken one (failed) first stops the command:
+ * SIGTERM to its group, a grace period, then SIGKILL, all while its stdin
+ * is still open, so it can never take the cut for the end of the stream.
+ * Either way, anything left in its group is killed, then the leader and
+ * the group's orphans (we are their subreaper) are reaped.
+ */
+static void stop_child(struct session *s, bool failed)
 {
+    if (s->pid > 0) {
+        check_exit(s);
+        if (failed && !s->exited) {
+            kill(-s->pid, SIGTERM);
+            wait_exit(s, xg_now_ms() + KILL_GRACE_MS);
+        }
+        kill(-s->pid, SIGKILL); /* the leader is unreaped: the group id is still ours */
+    }
     if (s->cin >= 0)
         close(s->cin), s->cin = -1;
     if (s->pid <= 0)
         return;
-    int64_t until = xg_now_ms() + KILL_GRACE_MS;
-    while (!s->reaped && xg_now_ms() < until) {
-        try_reap(s);
-        if (s->reaped)
-            break;
-        if (s->pidfd >= 0) {
-            struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
-            poll(&p, 1, (int)(until - xg_now_ms()));
-        } else {
-            usleep(10000);
-        }
-    }
-    kill(-s->pid, SIGKILL); /* anything it left behind in its group */
-    if (!s->reaped) {
-        int st;
-        waitpid(s->pid, &st, 0);
-        s->reaped = true;
+    int st;
+    if (waitpid(s->pid, &st, 0) == s->pid && !s->exited) {
+        s->exited = true;
         s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
-    /* we are their subreaper: collect the killed group's orphans too */
     while (waitpid(-s->pid, NULL, 0) > 0)
         ;
 }
@@ -369,9 +393,9 @@ static int step(struct session *s, bool *progress)
     /* command -> frames */
     read_child(s, &s->cout, XG_FRAME_STDOUT, progress);
     read_child(s, &s->cerr, XG_FRAME_STDERR, progress);
-    if (s->cout < 0 && s->cerr < 0 && !s->reaped)
-        try_reap(s);
-    if (s->cout < 0 && s->cerr < 0 && s->reaped && !s->x_queued && oroom(s) >= 17) {
+    if (s->cout < 0 && s->cerr < 0 && !s->exited)
+        check_exit(s);
+    if (s->cout < 0 && s->cerr < 0 && s->exited && !s->x_queued && oroom(s) >= 17) {
         uint8_t x[12];
         put32(x, (uint32_t)s->status);
         put32(x + 4, (uint32_t)(s->bytes_in >> 32));
@@ -430,7 +454,7 @@ static int pump(struct session *s)
             last = xg_now_ms();
             continue;
         }
-        struct pollfd p[5];
+        struct pollfd p[6];
         int np = 0;
         short sev = 0;
         if (!s->peer_eof && s->rx_fill < RX_CAP)
@@ -444,19 +468,23 @@ static int pump(struct session *s)
             p[np++] = (struct pollfd){.fd = s->cout, .events = POLLIN};
         if (s->cerr >= 0)
             p[np++] = (struct pollfd){.fd = s->cerr, .events = POLLIN};
-        if (!s->reaped && s->pidfd >= 0 && s->cout < 0 && s->cerr < 0)
+        if (!s->exited && s->pidfd >= 0 && s->cout < 0 && s->cerr < 0)
             p[np++] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
+        if (s->sig_fd >= 0)
+            p[np++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
         int64_t left = last + (int64_t)s->o->idle_timeout * 1000 - xg_now_ms();
         if (left <= 0) {
             snprintf(s->result, sizeof(s->result), "fail: idle for %u s", s->o->idle_timeout);
             return -1;
         }
-        if (!s->reaped && s->pidfd < 0 && s->cout < 0 && s->cerr < 0 && left > 100)
+        if (!s->exited && s->pidfd < 0 && s->cout < 0 && s->cerr < 0 && left > 100)
             left = 100;
         if (poll(p, (nfds_t)np, (int)left) < 0 && errno != EINTR) {
             snprintf(s->result, sizeof(s->result), "fail: poll: %s", strerror(errno));
             return -1;
         }
+        if (s->sig_fd >= 0 && p[np - 1].revents)
+            return recv_fail(s, "tunneld is stopping");
     }
 }
 
@@ -488,71 +516,140 @@ static void last_frame(struct session *s, uint8_t type, const char *why, int64_t
     }
 }
 
-static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
+/*
+ * Refuse an authenticated (or at least chained) peer: log the reason and
+ * send it in an 'R' frame for the sender to print. Then read and discard
+ * what the sender already sent (its request) until it closes, for at most
+ * a second, so that our close does not turn into a reset that destroys the
+ * frame before the sender has read it.
+ */
+static void refuse(struct session *s, const char *log_reason, const char *sender_reason,
+                   int64_t deadline)
 {
-    char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
-    getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host, sizeof(host), port, sizeof(port),
-                NI_NUMERICHOST | NI_NUMERICSERV);
-    snprintf(out, len, "%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
-             strchr(host, ':') ? "]" : "", port);
+    log_refused(s, log_reason);
+    last_frame(s, XG_FRAME_REFUSE, sender_reason, deadline);
+    int64_t until = xg_now_ms() + 1000;
+    uint8_t junk[4096];
+    for (;;) {
+        ssize_t n = read(s->sock, junk, sizeof(junk));
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        struct pollfd p = {.fd = s->sock, .events = POLLIN};
+        if (n == 0 || errno != EAGAIN || xg_now_ms() >= until ||
+            poll(&p, 1, (int)(until - xg_now_ms())) <= 0)
+            break;
+    }
 }
 
-/* Handshake, request, checks; 0 when the command runs, -1 refused (logged). */
-static int admit(struct session *s, int log_fd)
+/* TLS 1.3 with a certificate that chains to our CA (tls.c); -1 logged */
+static int handshake(struct session *s, int64_t deadline)
 {
     char e[256];
-    int64_t deadline = xg_now_ms() + (int64_t)s->o->handshake_timeout * 1000;
     for (;;) {
         int n = SSL_accept(s->ssl);
         if (n == 1)
-            break;
+            return 0;
         int w = xg_wait_ssl(s->ssl, s->sock, n, deadline);
         if (w == 0)
             continue;
         if (s->peer.refused[0])
-            log_line(log_fd, "refused addr=%s reason=\"%s\"", s->addr, s->peer.refused);
+            log_refused(s, s->peer.refused);
         else if (w == -2)
-            log_line(log_fd, "refused addr=%s reason=\"handshake timeout\"", s->addr);
+            log_refused(s, "handshake timeout");
         else if (SSL_get_error(s->ssl, n) == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-            log_line(log_fd, "refused addr=%s reason=\"connection closed during handshake\"",
-                     s->addr);
-        else
-            log_line(log_fd, "refused addr=%s reason=\"TLS handshake: %s\"", s->addr,
-                     xg_tls_error(e, sizeof(e)));
+            log_refused(s, "connection closed during handshake");
+        else {
+            char why[300];
+            snprintf(why, sizeof(why), "TLS handshake: %s", xg_tls_error(e, sizeof(e)));
+            log_refused(s, why);
+        }
         return -1;
     }
-    s->peer.stream_records = 0; /* records under the application traffic secret from here */
-    /* the verify callback already checked the allowlist; check again, plainly */
+}
+
+/* The verified certificate must be on the allowlist; if not, the sender learns why. */
+static int check_peer(struct session *s, int64_t deadline)
+{
     X509 *cert = SSL_get1_peer_certificate(s->ssl);
+    char subject[256] = "?", fp[72] = "?", why[XG_ERR_MAX];
     bool ok = cert && SSL_get_verify_result(s->ssl) == X509_V_OK &&
               xg_allow_match(s->o, cert, s->peer.who, sizeof(s->peer.who));
+    if (cert && !ok) {
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+        xg_cert_fingerprint(cert, fp);
+    }
     X509_free(cert);
-    if (!ok) {
-        log_line(log_fd, "refused addr=%s reason=\"peer not verified\"", s->addr);
+    if (ok)
+        return 0;
+    s->peer.who[0] = 0;
+    if (!cert) {
+        log_refused(s, "peer not verified");
         return -1;
     }
-    struct xg_err err = {{0}};
+    snprintf(why, sizeof(why), "certificate %.200s (%s) is not on the allowlist", subject, fp);
+    refuse(s, why,
+           "this sender's certificate is not on the receiver's allowlist: add its name or "
+           "sha256 fingerprint to the receiver's [tunnel] peer-names / peer-fingerprints",
+           deadline);
+    return -1;
+}
+
+/* The request, through OpenSSL; >0 bytes used, -1 (err) refused, -2 nothing came (logged) */
+static int read_request(struct session *s, int64_t deadline, struct xg_err *err)
+{
     int used = 0;
     while (used == 0) {
         int n = SSL_read(s->ssl, s->rx + s->ilen, (int)(XG_TUNNEL_REQ_MAX - s->ilen));
         if (n > 0) {
             s->ilen += (size_t)n;
-            used = xg_request_decode(s->rx, s->ilen, &s->req, &err);
+            used = xg_request_decode(s->rx, s->ilen, &s->req, err);
             if (used == 0 && s->ilen >= XG_TUNNEL_REQ_MAX)
-                used = xg_fail(&err, "request too long");
+                used = xg_fail(err, "request too long");
             continue;
         }
         int w = xg_wait_ssl(s->ssl, s->sock, n, deadline);
         if (w < 0) {
-            log_line(log_fd, "refused peer=%s addr=%s reason=\"%s\"", s->peer.who, s->addr,
-                     w == -2 ? "no request before the handshake timeout" : "no request");
-            return -1;
+            log_refused(s, w == -2 ? "no request before the handshake timeout" : "no request");
+            return -2;
         }
     }
-    struct xg_recv_flags flags;
-    char **argv = NULL;
     if (used > 0 && ((size_t)used != s->ilen || SSL_has_pending(s->ssl)))
-        used = xg_fail(&err, "data after the request, before it was accepted");
+        used = xg_fail(err, "data after the request, before it was accepted");
+    return used;
+}
+
+/* One of the max-sessions slots, from the listener; false (why) when all are taken. */
+static bool session_slot(struct session *s, int64_t deadline, char *why, size_t len)
+{
+    char reply[XG_CTL_MAX];
+    if (s->ctl_fd < 0)
+        return true; /* --once: the only session */
+    if (xg_ctl_send(s->ctl_fd, XG_CTL_SLOT, "") < 0 ||
+        xg_ctl_recv(s->ctl_fd, reply, sizeof(reply), deadline) < 0) {
+        snprintf(why, len, "receiver is stopping");
+        return false;
+    }
+    if (reply[0] == XG_CTL_YES)
+        return true;
+    snprintf(why, len, "%.400s", reply + 1);
+    return false;
+}
+
+/* Handshake, request, checks; 0 when the command runs, -1 refused (logged). */
+static int admit(struct session *s)
+{
+    int64_t deadline = xg_now_ms() + (int64_t)s->o->handshake_timeout * 1000;
+    if (handshake(s, deadline) < 0)
+        return -1;
+    s->peer.stream_records = 0; /* records under the application traffic secret from here */
+    if (check_peer(s, deadline) < 0)
+        return -1;
+    struct xg_err err = {{0}};
+    int used = read_request(s, deadline, &err);
+    if (used == -2)
+        return -1;
+    struct xg_recv_flags flags;
+    char **argv = NULL, why[XG_ERR_MAX];
     /*
      * The stream direction becomes ours (record.c) at OpenSSL's next
      * sequence number: it reads without read-ahead, so no byte of the
@@ -563,37 +660,86 @@ static int admit(struct session *s, int log_fd)
                          s->peer.stream_records, false, &err) < 0)
         used = -1;
     OPENSSL_cleanse(s->peer.stream_secret, sizeof(s->peer.stream_secret));
+    if (used > 0 && s->req.domain[0] && !xg_domain_name_ok(s->req.domain))
+        used = xg_fail(&err,
+                       "domain name '%.64s' is not allowed (letters, digits, '_', '.', '-'; at "
+                       "most %d)",
+                       s->req.domain, XG_TUNNEL_DOMAIN_MAX);
     if (used < 0 || xg_recv_flags_parse(s->req.argc, s->req.argv, &flags, &err) < 0 ||
         xg_recv_argv(s->o->receive_command, &flags, &argv, &err) < 0) {
-        log_line(log_fd, "refused peer=%s addr=%s reason=\"%s\"", s->peer.who, s->addr, err.msg);
-        last_frame(s, XG_FRAME_REFUSE, err.msg, deadline);
+        s->req.domain[0] = 0;
+        refuse(s, err.msg, err.msg, deadline);
         return -1;
     }
-    if (!xg_domain_name_ok(s->req.domain))
+    if (!s->req.domain[0])
         snprintf(s->req.domain, sizeof(s->req.domain), "-");
+    if (!session_slot(s, deadline, why, sizeof(why))) {
+        xg_argv_free(argv);
+        refuse(s, why, why, deadline);
+        return -1;
+    }
     int rc = spawn(s, argv);
     xg_argv_free(argv);
     if (rc < 0) {
-        log_line(log_fd, "refused peer=%s addr=%s reason=\"cannot start the receive command: %s\"",
-                 s->peer.who, s->addr, strerror(errno));
-        last_frame(s, XG_FRAME_REFUSE, "receiver cannot start its receive command", deadline);
+        snprintf(why, sizeof(why), "cannot start the receive command: %s", strerror(errno));
+        refuse(s, why, "receiver cannot start its receive command", deadline);
         return -1;
     }
     frame(s, XG_FRAME_ACCEPT, NULL, 0);
     return 0;
 }
 
-/* One connection, start to end. Returns 0 when it ended well. */
-static int session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
-                   const struct sockaddr_storage *ss, int log_fd)
+/* The session's own signals: SIGTERM/SIGINT (tunneld stopping) end it cleanly, SIGHUP is
+ * the listener's. */
+static int session_signals(void)
 {
-    struct session s = {.o = o, .sock = fd, .cin = -1, .cout = -1, .cerr = -1, .pidfd = -1};
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGTERM);
+    sigaddset(&m, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigprocmask(SIG_SETMASK, &m, NULL);
+    return signalfd(-1, &m, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void log_session(struct session *s, double t0)
+{
+    struct xg_log l;
+    xg_log_begin(&l, "session");
+    xg_log_kv(&l, "peer", s->peer.who);
+    xg_log_kv(&l, "addr", s->addr);
+    xg_log_kv(&l, "domain", s->req.domain);
+    xg_log_kvf(&l, "bytes_in", "%llu", (unsigned long long)s->bytes_in);
+    xg_log_kvf(&l, "bytes_out", "%llu", (unsigned long long)s->bytes_out);
+    xg_log_kvf(&l, "seconds", "%.2f", xg_now_s() - t0);
+    /* result=ok, result="exit N"; a failure's free text goes into reason="..." */
+    if (!strncmp(s->result, "fail: ", 6)) {
+        xg_log_kv(&l, "result", "fail");
+        xg_log_kvq(&l, "reason", s->result + 6);
+    } else {
+        xg_log_kv(&l, "result", s->result);
+    }
+    xg_log_write(s->log_fd, &l);
+}
+
+int xg_session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
+               const struct sockaddr_storage *ss, int log_fd, int ctl_fd)
+{
+    struct session s = {.o = o,
+                        .sock = fd,
+                        .cin = -1,
+                        .cout = -1,
+                        .cerr = -1,
+                        .pidfd = -1,
+                        .log_fd = log_fd,
+                        .ctl_fd = ctl_fd};
     int rc = -1;
     double t0 = xg_now_s();
 
-    signal(SIGPIPE, SIG_IGN);
+    s.sig_fd = session_signals();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    addr_text(ss, s.addr, sizeof(s.addr));
+    xg_addr_text(ss, s.addr, sizeof(s.addr));
     s.peer.opts = o;
     s.rx = malloc(RX_CAP);
     s.obuf = malloc(XG_IO_BUF);
@@ -602,12 +748,13 @@ static int session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     xg_set_nonblock(fd, true);
     if (!s.rx || !s.obuf || !s.ssl || xg_tls_attach(s.ssl, &s.peer) < 0 || !SSL_set_fd(s.ssl, fd)) {
-        log_line(log_fd, "refused addr=%s reason=\"out of memory\"", s.addr);
+        log_refused(&s, "out of memory");
         goto out;
     }
-    if (admit(&s, log_fd) < 0)
+    if (admit(&s) < 0)
         goto out;
-    if (pump(&s) == 0) {
+    bool ended = pump(&s) == 0;
+    if (ended) {
         if (s.status == 0 && !s.discarded)
             snprintf(s.result, sizeof(s.result), "ok");
         else
@@ -615,12 +762,8 @@ static int session(SSL_CTX *ctx, const struct xg_tunnel_opts *o, int fd,
                      s.discarded ? " (stream not fully read)" : "");
         rc = s.status == 0 && !s.discarded ? 0 : -1;
     }
-    stop_child(&s);
-    log_line(log_fd,
-             "session peer=%s addr=%s domain=%s bytes_in=%llu bytes_out=%llu seconds=%.2f "
-             "result=%s",
-             s.peer.who, s.addr, s.req.domain, (unsigned long long)s.bytes_in,
-             (unsigned long long)s.bytes_out, xg_now_s() - t0, s.result);
+    stop_child(&s, !ended);
+    log_session(&s, t0);
 out:
     if (s.cout >= 0)
         close(s.cout);
@@ -628,6 +771,8 @@ out:
         close(s.cerr);
     if (s.pidfd >= 0)
         close(s.pidfd);
+    if (s.sig_fd >= 0)
+        close(s.sig_fd);
     SSL_free(s.ssl);
     close(fd);
     free(s.rx);
@@ -635,139 +780,5 @@ out:
     OPENSSL_cleanse(&s.peer, sizeof(s.peer));
     free(s.obuf);
     xg_request_free(&s.req);
-    return rc;
-}
-
-static int listen_on(const struct xg_tunnel_opts *o, struct xg_err *err)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res, *ai;
-    char portstr[8];
-    const char *host = o->listen && o->listen[0] ? o->listen : NULL;
-    int fd = -1, rc, saved = 0, one = 1, zero = 0;
-
-    snprintf(portstr, sizeof(portstr), "%u", o->port);
-    if (!host)
-        hints.ai_family = AF_INET6; /* [::] takes IPv4 too (V6ONLY off below) */
-    if ((rc = getaddrinfo(host, portstr, &hints, &res)))
-        return xg_fail(err, "listen address %s: %s", host ? host : "::", gai_strerror(rc));
-    for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (o->interface && o->interface[0] &&
-            setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->interface,
-                       (socklen_t)strlen(o->interface)) < 0) {
-            saved = errno;
-            close(fd);
-            fd = -1;
-            continue;
-        }
-        if (ai->ai_family == AF_INET6 && !host)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 16) == 0)
-            break;
-        saved = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return xg_fail(err, "cannot listen on %s port %u: %s", host ? host : "::", o->port,
-                       strerror(saved));
-    return fd;
-}
-
-int xg_tunnel_server(const struct xg_tunnel_opts *o, bool once, int log_fd, struct xg_err *err)
-{
-    SSL_CTX *ctx = xg_tls_ctx_new(o, true, err);
-    if (!ctx)
-        return -1;
-    int lfd = listen_on(o, err), sfd = -1, rc = -1;
-    unsigned active = 0;
-    if (lfd < 0)
-        goto out;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char where[80];
-    getsockname(lfd, (struct sockaddr *)&ss, &sl);
-    addr_text(&ss, where, sizeof(where));
-    log_line(log_fd, "listening on %s", where);
-
-    sigset_t mask, old;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, &old);
-    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        xg_fail(err, "signalfd: %s", strerror(errno));
-        goto restore;
-    }
-    for (;;) {
-        struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0 && errno != EINTR) {
-            xg_fail(err, "poll: %s", strerror(errno));
-            break;
-        }
-        if (p[1].revents) {
-            struct signalfd_siginfo si;
-            bool stop = false;
-            while (read(sfd, &si, sizeof(si)) == sizeof(si))
-                if (si.ssi_signo != SIGCHLD)
-                    stop = true;
-            while (active && waitpid(-1, NULL, WNOHANG) > 0)
-                active--;
-            if (stop) {
-                log_line(log_fd, "stopping");
-                rc = 0;
-                break;
-            }
-        }
-        if (!p[0].revents)
-            continue;
-        sl = sizeof(ss);
-        int cfd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-        if (cfd < 0)
-            continue;
-        if (once) {
-            sigprocmask(SIG_SETMASK, &old, NULL);
-            rc = session(ctx, o, cfd, &ss, log_fd);
-            break;
-        }
-        if (active >= o->max_sessions) {
-            char a[80];
-            addr_text(&ss, a, sizeof(a));
-            log_line(log_fd, "refused addr=%s reason=\"%u sessions already (max-sessions)\"", a,
-                     active);
-            close(cfd);
-            continue;
-        }
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(lfd);
-            close(sfd);
-            sigprocmask(SIG_SETMASK, &old, NULL);
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            _exit(session(ctx, o, cfd, &ss, log_fd) == 0 ? 0 : 1);
-        }
-        close(cfd);
-        if (pid > 0)
-            active++;
-        else
-            log_line(log_fd, "cannot fork a session: %s", strerror(errno));
-    }
-restore:
-    sigprocmask(SIG_SETMASK, &old, NULL);
-out:
-    if (sfd >= 0)
-        close(sfd);
-    if (lfd >= 0)
-        close(lfd);
-    SSL_CTX_free(ctx);
     return rc;
 }

@@ -4,11 +4,17 @@
  * TLS 1.3 only, AES-128-GCM first (AES-NI makes it the cheapest AEAD; the
  * server's preference decides), X25519 then P-256, no session tickets (each
  * session is a full mutual handshake: nothing to steal and replay), no
- * system trust store: only the cluster CA given in the configuration. The
- * verify callback adds the allowlist at depth 0, so a peer that is not ours
- * fails inside the handshake with an alert, before any application byte is
- * read. On the client the server must also be the host we dialled (its
- * certificate names HOST) or be on the allowlist.
+ * system trust store: only the cluster CA given in the configuration.
+ *
+ * Trust model, the same strength both ways. The receiver (server) accepts a
+ * sender whose certificate chains to the CA and is on the allowlist; the
+ * allowlist is checked right after the handshake (server.c), so that a
+ * refused sender can be told why, before any application byte is read.
+ * The sender (client) accepts a receiver whose certificate chains to the
+ * CA, names HOST (DNS subjectAltName, or the CN only without DNS names, as
+ * RFC 6125 says; or an IP subjectAltName for an address) AND, when an
+ * allowlist or pins are configured, is on it: removing a host from
+ * peer-names stops both ends trusting it, and a pin pins.
  *
  * Two callbacks prepare the hand-over of the stream direction to record.c:
  * the key log callback keeps CLIENT_TRAFFIC_SECRET_0 in the connection's
@@ -57,17 +63,33 @@ static int verify_cb(int ok, X509_STORE_CTX *sctx)
     }
     if (X509_STORE_CTX_get_error_depth(sctx) != 0)
         return 1;
-    if (xg_allow_match(peer->opts, cert, peer->who, sizeof(peer->who)))
-        return 1;
-    if (peer->host && (X509_check_host(cert, peer->host, 0, 0, NULL) == 1 ||
-                       X509_check_ip_asc(cert, peer->host, 0) == 1)) {
-        snprintf(peer->who, sizeof(peer->who), "%s", peer->host);
+    if (!peer->host) { /* the server: it refuses after the handshake, saying why (server.c) */
+        if (!xg_allow_match(peer->opts, cert, peer->who, sizeof(peer->who)))
+            peer->who[0] = 0;
         return 1;
     }
     char fp[72] = "?";
     xg_cert_fingerprint(cert, fp);
+    if (X509_check_host(cert, peer->host, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) != 1 &&
+        X509_check_ip_asc(cert, peer->host, 0) != 1) {
+        snprintf(peer->refused, sizeof(peer->refused),
+                 "certificate %.200s (%s) does not name %.100s: dial a name the certificate "
+                 "has, or reissue it with `xenguard tunnel-keys --san HOST=%.100s`",
+                 name, fp, peer->host, peer->host);
+        X509_STORE_CTX_set_error(sctx, X509_V_ERR_HOSTNAME_MISMATCH);
+        return 0;
+    }
+    const struct xg_tunnel_opts *o = peer->opts;
+    if (o->name_count + o->fingerprint_count == 0) {
+        snprintf(peer->who, sizeof(peer->who), "%s", peer->host);
+        return 1;
+    }
+    if (xg_allow_match(o, cert, peer->who, sizeof(peer->who)))
+        return 1;
     snprintf(peer->refused, sizeof(peer->refused),
-             "certificate %.200s (%s) is not on the allowlist", name, fp);
+             "certificate %.200s (%s) names %.100s but is not on the allowlist (peer-names / "
+             "peer-fingerprints / --allow)",
+             name, fp, peer->host);
     X509_STORE_CTX_set_error(sctx, X509_V_ERR_CERT_REJECTED);
     return 0;
 }

@@ -45,6 +45,14 @@
 #define XG_TUNNEL_DOMAIN_MAX      64
 #define XG_TUNNEL_FRAME_MAX       65536        /* payload of one server frame */
 #define XG_TUNNEL_REKEY_BYTES     (1ULL << 30) /* TLS KeyUpdate after this many bytes */
+/*
+ * The most --rekey-bytes / --rekey-records may say. RFC 8446 5.5: AES-GCM
+ * may protect about 2^24.5 full-size records under one key; we stop at
+ * 2^24 records, and 2^24 full records are 2^38 bytes.
+ */
+#define XG_TUNNEL_REKEY_BYTES_MAX   (1ULL << 38)
+#define XG_TUNNEL_REKEY_RECORDS_MAX (1ULL << 24)
+#define XG_TUNNEL_MAX_HANDSHAKES    32 /* default handshake budget of tunneld */
 
 enum xg_frame_type {
     XG_FRAME_ACCEPT = 'A',
@@ -67,9 +75,11 @@ struct xg_tunnel_opts {
     const char *interface; /* server: bind to this interface only (SO_BINDTODEVICE) */
     uint16_t port;
     unsigned max_sessions;
+    unsigned max_handshakes;    /* connections not yet authenticated (a quarter per source) */
     unsigned handshake_timeout; /* seconds */
     unsigned idle_timeout;      /* seconds */
-    uint64_t rekey_bytes;
+    uint64_t rekey_bytes;       /* KeyUpdate after this many bytes under one key... */
+    uint64_t rekey_records;     /* ...or this many records, whichever comes first */
 };
 
 /* ---- request.c: the client's request and its re-validation ---- */
@@ -122,7 +132,8 @@ int xg_recv_argv(const char *receive_command, const struct xg_recv_flags *f, cha
                  struct xg_err *err);
 void xg_argv_free(char **argv);
 
-/* A domain name as we accept it for the log: printable, no blanks, 1..64 chars. */
+/* A domain name as we pass it on: [A-Za-z0-9_.-], 1..64 chars (it reaches the receive
+ * command's environment, and maybe a shell). */
 bool xg_domain_name_ok(const char *s);
 
 /* ---- allow.c: peer identity ---- */
@@ -135,7 +146,8 @@ int xg_cert_fingerprint(X509 *cert, char out[72]);
 
 /*
  * Is this (already chain-verified) certificate on the allowlist? On success
- * copies the matching identity (name or fingerprint) into who.
+ * copies the matching identity (name or fingerprint) into who. Names are
+ * the DNS subjectAltNames, or the CN only when there is none (RFC 6125).
  */
 bool xg_allow_match(const struct xg_tunnel_opts *o, X509 *cert, char *who, size_t who_len);
 
@@ -149,7 +161,7 @@ struct xg_peer {
     const struct xg_tunnel_opts *opts;
     const char *host;  /* client: the name/address we dialled; NULL on the server */
     char who[256];     /* the identity that matched */
-    char refused[512]; /* why the peer was refused ("" if not) */
+    char refused[768]; /* why the peer was refused ("" if not) */
     /*
      * The stream direction (client -> server), for record.c to take over:
      * OpenSSL's CLIENT_TRAFFIC_SECRET_0 (from the key log callback, never
@@ -179,10 +191,22 @@ int xg_tunnel_client(const struct xg_tunnel_opts *o, const char *host, const cha
                      size_t argc, char *const *argv, bool verbose, struct xg_err *err);
 
 /*
- * Receiver: listen and serve sessions until SIGTERM/SIGINT (once: serve one
- * session and return its result). Session log lines go to log_fd.
+ * tunneld's SIGHUP: load the configuration again and, only if all of it
+ * (policy, certificates, key) is good, replace *o and *ctx (freeing the old
+ * context). Returns 0, or -1 with err and nothing changed.
  */
-int xg_tunnel_server(const struct xg_tunnel_opts *o, bool once, int log_fd, struct xg_err *err);
+struct xg_tunnel_reload {
+    int (*fn)(void *arg, const struct xg_tunnel_opts **o, SSL_CTX **ctx, struct xg_err *err);
+    void *arg;
+};
+
+/*
+ * Receiver: listen and serve sessions until SIGTERM/SIGINT (once: serve one
+ * session and return its result); SIGHUP calls reload (may be NULL). Log
+ * lines go to log_fd.
+ */
+int xg_tunnel_server(const struct xg_tunnel_opts *o, bool once, int log_fd,
+                     const struct xg_tunnel_reload *reload, struct xg_err *err);
 
 /* ---- keys.c: a cluster CA and host certificates ---- */
 

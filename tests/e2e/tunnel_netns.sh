@@ -42,7 +42,7 @@ users = root
 ca = $T/pki/ca.pem
 cert = $T/pki/$3.pem
 key = $T/pki/$3.key
-peer-names = a.test b.test
+peer-names = a.test b.test 198.51.100.2
 receive-command = python3 $XG_ROOT/tests/tools/fake_xl.py migrate-receive
 EOP
 }

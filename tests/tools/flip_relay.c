@@ -1,12 +1,15 @@
 /*
  * flip_relay.c — a man in the middle for the tunnel tests.
  *
- *   flip_relay PORTFILE HOST PORT OFFSET
+ *   flip_relay PORTFILE HOST PORT OFFSET [cut]
  *
  * Listens on 127.0.0.1 (an ephemeral port, written to PORTFILE), accepts
  * one connection, connects to HOST:PORT and relays both ways, flipping the
  * lowest bit of the byte at OFFSET of the client-to-server direction.
  * TLS must notice (the record's AEAD tag fails) and both ends must fail.
+ * With `cut`, it instead passes exactly OFFSET bytes client-to-server and
+ * then closes both connections: a truncated stream, which must never look
+ * like a complete one to the receive command.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -21,10 +24,11 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: flip_relay PORTFILE HOST PORT OFFSET\n");
+    if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "cut"))) {
+        fprintf(stderr, "usage: flip_relay PORTFILE HOST PORT OFFSET [cut]\n");
         return 2;
     }
+    int cut = argc == 6;
     unsigned long long flip_at = strtoull(argv[4], NULL, 10), seen = 0;
     int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -66,7 +70,20 @@ int main(int argc, char **argv)
                     open_c = 0;
                 continue;
             }
-            if (!i && !flipped && seen + (unsigned long long)n > flip_at) {
+            if (!i && cut && seen + (unsigned long long)n >= flip_at) {
+                n = (ssize_t)(flip_at - seen);
+                for (ssize_t o = 0; o < n;) {
+                    ssize_t w = write(to, buf + o, (size_t)(n - o));
+                    if (w <= 0)
+                        break;
+                    o += w;
+                }
+                fprintf(stderr, "flip_relay: cut after %llu bytes\n", flip_at);
+                close(c);
+                close(s);
+                return 0;
+            }
+            if (!i && !cut && !flipped && seen + (unsigned long long)n > flip_at) {
                 buf[flip_at - seen] ^= 1;
                 flipped = 1;
             }

@@ -1,7 +1,8 @@
 /*
  * test_tunnel.c — the tunnel's pure parts: the request record, the flag
- * allowlist and the receive command's argv, fingerprints, and the allowlist
- * against certificates made by keys.c.
+ * allowlist and the receive command's argv, fingerprints, the allowlist
+ * against certificates made by keys.c and by hand (CN vs DNS SANs), domain
+ * names, and the log's one escaping rule.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "tunnel/log.h"
 #include "tunnel/tunnel.h"
 
 static void request_roundtrip(void **state)
@@ -152,6 +154,105 @@ static void fingerprints(void **state)
     assert_false(xg_domain_name_ok("a\"b"));
 }
 
+/* issue 12, finding 11: a domain name reaches the receive command's environment */
+static void domain_names(void **state)
+{
+    static const char *const good[] = {
+        "guest-1.example_2", "G", "a.b-c_d",
+        "0123456789012345678901234567890123456789012345678901234567890123"};
+    static const char *const bad[] = {
+        "a;b",   "x$(id)",   "`id`",
+        "a|b",   "a&b",      "a>b",
+        "a/b",   "a'b",      "a\\b",
+        "a\nb",  "\xc3\xbc", "a*",
+        "~root", "-",        "01234567890123456789012345678901234567890123456789012345678901234"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (!xg_domain_name_ok(good[i]))
+            fail_msg("refused %s", good[i]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (xg_domain_name_ok(bad[i]) && strcmp(bad[i], "-"))
+            fail_msg("accepted %s", bad[i]);
+}
+
+/* issue 12, finding 8: no value can end its field or start another */
+static void log_escaping(void **state)
+{
+    char out[256];
+    xg_log_escape("a.test", false, out, sizeof(out));
+    assert_string_equal(out, "a.test");
+    xg_log_escape("x\" result=ok peer=a.test reason=\"", false, out, sizeof(out));
+    assert_string_equal(out, "\"x\\\" result=ok peer=a.test reason=\\\"\"");
+    xg_log_escape("back\\slash\nnew\x1b[0m\xff", false, out, sizeof(out));
+    assert_string_equal(out, "\"back\\\\slash\\x0anew\\x1b[0m\\xff\"");
+    xg_log_escape("", false, out, sizeof(out));
+    assert_string_equal(out, "\"\"");
+    xg_log_escape("ok", true, out, sizeof(out));
+    assert_string_equal(out, "\"ok\"");
+    /* cut short: never inside an escape, always closed */
+    for (size_t cap = 3; cap < 12; cap++) {
+        size_t n = xg_log_escape("\"\"\"\"\"\"", false, out, cap);
+        assert_int_equal(n, strlen(out));
+        assert_true(n < cap);
+        assert_true(out[0] == '"' && out[n - 1] == '"');
+        size_t bs = 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            bs += out[i] == '\\';
+        assert_int_equal(bs * 2, n - 2); /* whole \" pairs only */
+    }
+    assert_int_equal(xg_log_escape("\"", false, out, 2), 0); /* no room for the quotes */
+    assert_string_equal(out, "");
+    struct xg_log l;
+    xg_log_begin(&l, "refused");
+    xg_log_kv(&l, "addr", "192.0.2.1:5");
+    xg_log_kvq(&l, "reason", "certificate /CN=x\" result=ok");
+    assert_string_equal(xg_log_text(&l), "xenguard-tunneld: refused addr=192.0.2.1:5 "
+                                         "reason=\"certificate /CN=x\\\" result=ok\"");
+}
+
+/* a self-signed certificate with this CN and subjectAltName (NULL: none) */
+static X509 *cert_with(const char *cn, const char *san)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(key);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    if (san) {
+        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+        assert_non_null(e);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    EVP_PKEY_free(key);
+    return x;
+}
+
+/* issue 12, finding 11: with DNS SANs, the CN is not one of the certificate's names */
+static void cn_only_without_dns_sans(void **state)
+{
+    const char *names[] = {"a.test"};
+    struct xg_tunnel_opts o = {.names = names, .name_count = 1};
+    char who[256];
+    X509 *both = cert_with("a.test", "DNS:evil.test"), *cn = cert_with("a.test", NULL),
+         *ip = cert_with("a.test", "IP:192.0.2.7"), *san = cert_with("x", "DNS:A.test");
+    assert_false(xg_allow_match(&o, both, who, sizeof(who)));
+    assert_true(xg_allow_match(&o, cn, who, sizeof(who)));
+    assert_true(xg_allow_match(&o, ip, who, sizeof(who))); /* no DNS names: the CN counts */
+    assert_true(xg_allow_match(&o, san, who, sizeof(who)));
+    assert_string_equal(who, "A.test");
+    X509_free(both);
+    X509_free(cn);
+    X509_free(ip);
+    X509_free(san);
+}
+
 static X509 *load(const char *dir, const char *name)
 {
     char p[512];
@@ -215,7 +316,8 @@ int main(void)
         cmocka_unit_test(request_roundtrip),  cmocka_unit_test(request_rejects),
         cmocka_unit_test(flags_allowed),      cmocka_unit_test(flags_refused),
         cmocka_unit_test(recv_argv),          cmocka_unit_test(fingerprints),
-        cmocka_unit_test(keys_and_allowlist),
+        cmocka_unit_test(keys_and_allowlist), cmocka_unit_test(domain_names),
+        cmocka_unit_test(log_escaping),       cmocka_unit_test(cn_only_without_dns_sans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
