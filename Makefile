@@ -13,14 +13,14 @@
 # fuzz target. No list to edit.
 
 VERSION  := $(shell cat VERSION)
-PKGS     := libnftables jansson openssl
+PKGS     := libnftables jansson openssl libxml-2.0
 CC       ?= cc
 OPT      ?= -O2 -g
 BUILD    ?= build
 SAN      ?=
 
 # Debian packages: what builds xenguard, and what its tests additionally need.
-BUILD_DEPS := build-essential pkg-config libnftables-dev libjansson-dev libssl-dev
+BUILD_DEPS := build-essential pkg-config libnftables-dev libjansson-dev libssl-dev libxml2-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev clang libclang-rt-14-dev nftables iptables iproute2 \
               kmod procps python3 openssh-client openssh-server socat openssl bc
 

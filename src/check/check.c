@@ -71,6 +71,16 @@ void xg_check_run(const struct xg_check_def *def, const struct xg_host *h,
     r->def = def;
     r->status = XG_STATUS_PASS;
     def->run(h, p, r);
+    if (r->status == XG_STATUS_PASS && r->missing) {
+        r->status = XG_STATUS_NA;
+        free(r->reason);
+        r->reason = r->missing;
+        r->missing = NULL;
+    } else if (r->status == XG_STATUS_PASS && !r->evidence_count) {
+        xg_na(r, "no evidence read");
+    } else if (r->status == XG_STATUS_FAIL && r->missing) {
+        xg_evidence(r, "incomplete evidence: %s", r->missing);
+    }
 }
 
 void xg_result_free(struct xg_result *r)
@@ -79,9 +89,11 @@ void xg_result_free(struct xg_result *r)
         free(r->evidence[i]);
     free(r->evidence);
     free(r->reason);
+    free(r->missing);
     r->evidence = NULL;
     r->evidence_count = 0;
     r->reason = NULL;
+    r->missing = NULL;
 }
 
 static void vadd(struct xg_result *r, const char *fmt, va_list ap)
@@ -139,10 +151,43 @@ void xg_error(struct xg_result *r, const char *fmt, ...)
     va_end(ap);
 }
 
+void xg_partial(struct xg_result *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    if (r->missing)
+        return; /* the first gap is the reason; one is enough to withhold a pass */
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    r->missing = strdup(buf);
+}
+
+bool xg_need_readable(struct xg_result *r, const struct xg_host *h, const char *path)
+{
+    const char *u = xg_host_unreadable(h, path);
+    if (u)
+        xg_partial(r, "cannot read %s%s", u, h->unprivileged ? " (unprivileged run)" : "");
+    return u != NULL;
+}
+
+bool xg_need_file(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
+                  const char *path)
+{
+    const char *u = xg_host_unreadable(h, path);
+    char what[1200];
+    if (u)
+        snprintf(what, sizeof(what), "cannot read %s%s", u,
+                 h->unprivileged ? " (unprivileged run)" : "");
+    else
+        snprintf(what, sizeof(what), "no %s", path);
+    return xg_need(r, h, present && !u, sec, what);
+}
+
 bool xg_need(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
              const char *what)
 {
-    if (h->errors[sec]) {
+    if (sec < XG_SEC_COUNT && h->errors[sec]) {
         xg_error(r, "%s", h->errors[sec]);
         return false;
     }

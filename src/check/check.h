@@ -9,6 +9,13 @@
  * model built by hand in a unit test. Missing evidence is XG_STATUS_NA with
  * the reason, never a pass; a model section that failed to parse is
  * XG_STATUS_ERROR.
+ *
+ * That rule is enforced here, not left to each check: xg_check_run()
+ * turns a PASS that recorded no evidence line into n/a ("no evidence
+ * read"), and a PASS of a check that called xg_partial() (a file it needs
+ * could not be read, an interface without its value...) into n/a with that
+ * reason. A FAIL stands on what was read; the missing part is added to its
+ * evidence.
  */
 #ifndef XG_CHECK_CHECK_H
 #define XG_CHECK_CHECK_H
@@ -58,6 +65,9 @@ struct xg_check_def {
     const char *remediation;
     /* policy may be NULL: the strictest sensible reading applies */
     void (*run)(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r);
+    /* The evidence it reads, as paths in a (captured) root, space-separated: for
+     * --list -v, the man page and the test that removes them; NULL if undeclared. */
+    const char *reads;
 };
 
 struct xg_result {
@@ -65,14 +75,16 @@ struct xg_result {
     enum xg_status status;
     char **evidence; /* one line each */
     size_t evidence_count;
-    char *reason; /* why n/a, error text, or the waiver's reason */
+    char *reason;  /* why n/a, error text, or the waiver's reason */
+    char *missing; /* xg_partial(): evidence the verdict lacks; a PASS becomes n/a */
 };
 
 /* The whole table, in report order. */
 const struct xg_check_def *xg_checks(size_t *count);
 const struct xg_check_def *xg_check_find(const char *id);
 
-/* Run one check: fills r (status defaults to PASS when the check adds nothing). */
+/* Run one check: fills r. A PASS needs at least one evidence line and nothing
+ * missing (xg_partial), otherwise it is n/a with the reason. */
 void xg_check_run(const struct xg_check_def *def, const struct xg_host *h,
                   const struct xg_policy *p, struct xg_result *r);
 void xg_result_free(struct xg_result *r);
@@ -82,9 +94,19 @@ void xg_evidence(struct xg_result *r, const char *fmt, ...) __attribute__((forma
 void xg_failf(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void xg_na(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void xg_error(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* NA when a needed section is missing, ERROR when it failed to parse; returns false then. */
+/* The verdict rests on incomplete evidence: a PASS becomes n/a with this reason
+ * (the first call's), a FAIL keeps it as an evidence line. */
+void xg_partial(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* xg_partial() when something at or under PATH could not be read; true then. */
+bool xg_need_readable(struct xg_result *r, const struct xg_host *h, const char *path);
+/* NA when a needed section is missing, ERROR when it failed to parse (sec XG_SEC_COUNT:
+ * a section no parser fills); returns false then.
+ * The reason says "permission denied" when the file exists but could not be read. */
 bool xg_need(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
              const char *what);
+/* xg_need() for a file: "no evidence: no PATH", or "no evidence: PATH: Permission denied". */
+bool xg_need_file(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
+                  const char *path);
 
 const char *xg_status_name(enum xg_status s);
 const char *xg_severity_name(enum xg_severity s);

@@ -7,6 +7,13 @@
  * reading (untrusted subnet, port 8002, no management interface known).
  * The kernel half of anti-spoofing (reverse-path filter, source routing,
  * redirects) is judged here; the firewall half is in firewall.c.
+ *
+ * A sysctl verdict needs conf/all, conf/default and the value of every
+ * interface of `ip -j addr` (or, without it, of conf/): the kernel takes the
+ * effective value from all and the interface, and new vifs start from
+ * default. A missing one is a gap, never an implicit 0. A Dom0 whose only
+ * interface is loopback (Qubes-style: the network lives in a guest) has
+ * nothing these settings protect: n/a, not a failure.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -44,6 +51,8 @@ static void check_bound(const struct xg_host *h, const struct xg_policy *p, stru
         xg_na(r, "no evidence: neither socket tables nor xend-config.sxp");
         return;
     }
+    if (!h->sockets_present)
+        xg_partial(r, "no /proc/net/tcp{,6}: listeners on TCP %u unknown", mig_port(p));
     if (h->errors[XG_SEC_SOCKETS] || h->errors[XG_SEC_XEND]) {
         xg_error(r, "%s",
                  h->errors[XG_SEC_SOCKETS] ? h->errors[XG_SEC_SOCKETS] : h->errors[XG_SEC_XEND]);
@@ -85,8 +94,8 @@ static void check_bound(const struct xg_host *h, const struct xg_policy *p, stru
         else
             xg_evidence(r, "%s:%u: xend-relocation-address %s", a->file, a->line, a->value);
     }
-    if (r->status == XG_STATUS_PASS && !n && !xend_relocation_on(h))
-        xg_evidence(r, "no relocation listener: nothing listens on TCP %u", port);
+    if (r->status == XG_STATUS_PASS && !n && !xend_relocation_on(h) && h->sockets_present)
+        xg_evidence(r, "/proc/net/tcp{,6}: nothing listens on TCP %u beyond loopback", port);
 }
 
 static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
@@ -96,6 +105,8 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
         return;
     }
     enum xg_scenario sc = p ? p->scenario : XG_SCENARIO_UNTRUSTED;
+    if (sc == XG_SCENARIO_UNTRUSTED && !h->sockets_present)
+        xg_partial(r, "no /proc/net/tcp{,6}: listeners on the migration port unknown");
     if (sc != XG_SCENARIO_UNTRUSTED) {
         xg_evidence(r, "scenario %s: migration among peers is allowed",
                     sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management"
@@ -125,19 +136,13 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
         xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=%s migrates with xm in clear text", m->file, m->line,
                  m->value);
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "no clear-text migration path");
+        xg_evidence(r, "no clear-text migration path (%s%s%s)",
+                    h->sockets_present ? "socket tables" : "",
+                    h->xend_present ? ", xend-config.sxp" : "",
+                    h->xendomains_present ? ", xendomains" : "");
 }
 
 /* ---- sysctls ---- */
-
-static bool sysctl_need(const struct xg_host *h, struct xg_result *r)
-{
-    if (!h->sysctl_present) {
-        xg_na(r, "no evidence: no /proc/sys/net/ipv{4,6}/conf");
-        return false;
-    }
-    return true;
-}
 
 /* Interfaces of a family's conf/ (excluding all, default, lo). */
 static bool skip_iface(const char *n)
@@ -145,10 +150,92 @@ static bool skip_iface(const char *n)
     return !strcmp(n, "all") || !strcmp(n, "default") || !strcmp(n, "lo");
 }
 
+static bool family_seen(const struct xg_host *h, uint8_t fam)
+{
+    for (size_t i = 0; i < h->sysctl_count; i++)
+        if (h->sysctls[i].family == fam)
+            return true;
+    return false;
+}
+
+static bool has_ipv6_address(const struct xg_host *h)
+{
+    for (size_t i = 0; i < h->iface_count; i++)
+        for (size_t k = 0; strcmp(h->ifaces[i].name, "lo") && k < h->ifaces[i].addrs.count; k++)
+            if (h->ifaces[i].addrs.items[k].family == 6)
+                return true;
+    return false;
+}
+
+/* Non-loopback interfaces: from ip -j addr when present, else conf/ of IPv4. */
+static size_t real_ifaces(const struct xg_host *h, bool *lo)
+{
+    size_t n = 0;
+    *lo = false;
+    if (h->ifaces_present) {
+        for (size_t i = 0; i < h->iface_count; i++)
+            if (strcmp(h->ifaces[i].name, "lo"))
+                n++;
+            else
+                *lo = true;
+        return n;
+    }
+    for (size_t i = 0; i < h->sysctl_count; i++) {
+        const struct xg_sysctl *s = &h->sysctls[i];
+        *lo |= s->family == 4 && !strcmp(s->iface, "lo");
+        n += s->family == 4 && !skip_iface(s->iface);
+    }
+    return n;
+}
+
+/* The values one family's verdict needs: all, default, and every interface. */
+static void sysctl_family_gaps(const struct xg_host *h, struct xg_result *r, uint8_t fam,
+                               const char *name, size_t real)
+{
+    static const char *const both[] = {"all", "default"};
+    for (size_t i = 0; i < 2; i++)
+        if (xg_host_sysctl(h, fam, both[i], name) < 0)
+            xg_partial(r, "no /proc/sys/net/ipv%u/conf/%s/%s", fam, both[i], name);
+    for (size_t i = 0; h->ifaces_present && i < h->iface_count; i++)
+        if (strcmp(h->ifaces[i].name, "lo") && xg_host_sysctl(h, fam, h->ifaces[i].name, name) < 0)
+            xg_partial(r, "%s (ip -j addr) has no /proc/sys/net/ipv%u/conf/%s/%s",
+                       h->ifaces[i].name, fam, h->ifaces[i].name, name);
+    if (!h->ifaces_present && !real)
+        xg_partial(r, "no per-interface /proc/sys/net/ipv%u/conf/IFACE/%s", fam, name);
+}
+
+/*
+ * Whether the sysctl NAME can be judged: n/a without /proc/sys/net or on a
+ * loopback-only Dom0 (false); otherwise true, with xg_partial() for every
+ * value the verdict needs and lacks. IPv6 counts when `v6` and the host has
+ * IPv6 (a conf/ directory or an IPv6 address).
+ */
+static bool sysctl_scope(const struct xg_host *h, struct xg_result *r, const char *name, bool v6)
+{
+    if (!h->sysctl_present) {
+        xg_na(r, "no evidence: no /proc/sys/net/ipv{4,6}/conf");
+        return false;
+    }
+    bool lo;
+    size_t real = real_ifaces(h, &lo);
+    if (!real && lo) {
+        xg_na(r, "only loopback (%s): no network interface for %s to protect",
+              h->ifaces_present ? "ip -j addr" : "/proc/sys/net/ipv4/conf", name);
+        return false;
+    }
+    xg_need_readable(r, h, "/proc/sys/net");
+    sysctl_family_gaps(h, r, 4, name, real);
+    if (v6 && (family_seen(h, 6) || has_ipv6_address(h)))
+        sysctl_family_gaps(h, r, 6, name, real);
+    else if (v6)
+        xg_evidence(r, "no /proc/sys/net/ipv6/conf and no IPv6 address: IPv6 is off");
+    return true;
+}
+
 static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
-    if (!sysctl_need(h, r))
+    if (!sysctl_scope(h, r, "rp_filter", false))
         return;
     int all = xg_host_sysctl(h, 4, "all", "rp_filter");
     int def = xg_host_sysctl(h, 4, "default", "rp_filter");
@@ -169,13 +256,15 @@ static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p, 
                      s->iface, s->value, eff == 2 ? ": loose mode" : ": off");
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "strict reverse-path filtering (1) on %zu interfaces (all=%d, default=%d)",
+        xg_evidence(r,
+                    "/proc/sys/net/ipv4/conf: strict reverse-path filtering (1) on %zu "
+                    "interfaces (all=%d, default=%d)",
                     n, all, def);
 }
 
 static void check_sysctl_zero(const struct xg_host *h, struct xg_result *r, const char *name)
 {
-    if (!sysctl_need(h, r))
+    if (!sysctl_scope(h, r, name, true))
         return;
     size_t n = 0, bad = 0;
     for (size_t i = 0; i < h->sysctl_count; i++) {
@@ -189,14 +278,17 @@ static void check_sysctl_zero(const struct xg_host *h, struct xg_result *r, cons
     if (bad > 12)
         xg_evidence(r, "... and %zu more", bad - 12);
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "%s = 0 on all %zu IPv4/IPv6 entries (all, default, interfaces)", name, n);
+        xg_evidence(r,
+                    "/proc/sys/net/ipv{4,6}/conf: %s = 0 on all %zu entries (all, default, "
+                    "interfaces)",
+                    name, n);
 }
 
 static void check_source_route(const struct xg_host *h, const struct xg_policy *p,
                                struct xg_result *r)
 {
     (void)p;
-    if (!sysctl_need(h, r))
+    if (!sysctl_scope(h, r, "accept_source_route", true))
         return;
     /* IPv4 and IPv6 both accept a source route only when conf/all AND conf/IFACE allow it */
     size_t n = 0;
@@ -221,8 +313,8 @@ static void check_source_route(const struct xg_host *h, const struct xg_policy *
     }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,
-                    "source routing refused on %zu interface entries (conf/all off or each "
-                    "interface off)",
+                    "/proc/sys/net/ipv{4,6}/conf: source routing refused on %zu interface "
+                    "entries (conf/all off or each interface off)",
                     n);
 }
 

@@ -92,21 +92,29 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
     (void)p;
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
-    if (!h->procs_present)
-        xg_evidence(r, "no /proc/PID/fd evidence: sockets judged by port only");
-    size_t ok = 0;
+    xg_need_readable(r, h, "/proc/net");
+    size_t ok = 0, unknown = 0;
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
         char d[160];
         xg_socket_describe(s, d, sizeof(d));
         if (xg_addr_is_loopback(&s->addr))
             continue;
-        if (allowed(h, s))
+        if (allowed(h, s) && !s->process[0])
+            unknown++; /* allowed by its port alone: a guess, not evidence */
+        else if (allowed(h, s))
             ok++;
         else
             xg_failf(r, "not in the %s allowlist: %s", xg_toolstack_name(h->toolstack), d);
     }
-    xg_evidence(r, "%zu listening sockets, %zu reachable beyond loopback and allowed",
+    if (unknown) {
+        const char *u = xg_host_unreadable(h, "/proc/PID/fd");
+        xg_partial(r, "the process of %zu sockets beyond loopback is unknown (%s)", unknown,
+                   u ? u : "no /proc/PID/fd link names them");
+    }
+    xg_evidence(r,
+                "/proc/net/{tcp,tcp6,udp,udp6}: %zu listening sockets, %zu reachable beyond "
+                "loopback and allowed",
                 h->socket_count, ok);
     note_toolstack_daemons(h, r);
 }
@@ -126,6 +134,7 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, s
 {
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
+    xg_need_readable(r, h, "/proc/net");
     size_t n = 0;
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
@@ -148,7 +157,9 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, s
             xg_failf(r, "bound to the public interface %s: %s", p->public_if, d);
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "%zu non-loopback sockets (sshd, DHCP aside), none on a wildcard address",
+        xg_evidence(r,
+                    "/proc/net/{tcp,tcp6,udp,udp6}: %zu non-loopback sockets (sshd, DHCP "
+                    "aside), none on a wildcard address",
                     n);
 }
 
@@ -198,10 +209,9 @@ static const char *unneeded[] = {"apache2",
 static void check_units(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
-    if (!h->units_present) {
-        xg_na(r, "no evidence: no /etc/systemd/system");
+    if (!xg_need_file(r, h, h->units_present, XG_SEC_COUNT, "/etc/systemd/system"))
         return;
-    }
+    xg_need_readable(r, h, "/etc/systemd/system");
     for (size_t i = 0; i < h->unit_count; i++) {
         char base[256];
         snprintf(base, sizeof(base), "%s", h->units[i]);
@@ -215,7 +225,9 @@ static void check_units(const struct xg_host *h, const struct xg_policy *p, stru
             xg_failf(r, "enabled: %s", h->units[i]);
     }
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "%zu enabled units, none on the list of services a Dom0 does not need",
+        xg_evidence(r,
+                    "/etc/systemd/system/*.wants: %zu enabled units, none on the list of "
+                    "services a Dom0 does not need",
                     h->unit_count);
 }
 

@@ -44,19 +44,34 @@ static const char *pw_name(enum xg_pw_state s)
     return "unknown";
 }
 
+/* Without /etc/shadow an account whose passwd field is "x" has an unknown
+ * password: it may be usable or empty. Withhold the pass and say why. */
+static void shadow_gap(const struct xg_host *h, size_t unknown, struct xg_result *r)
+{
+    const char *u = xg_host_unreadable(h, "/etc/shadow");
+    if (h->shadow_present || !unknown)
+        return;
+    xg_partial(r, "password state of %zu accounts unknown: %s%s", unknown,
+               u ? "cannot read " : "no /etc/shadow", u ? u : "");
+}
+
+static bool pw_unknown(const struct xg_host *h, const struct xg_account *a)
+{
+    return !h->shadow_present && a->pw == XG_PW_UNKNOWN;
+}
+
 static void check_ordinary(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    if (!xg_need(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "no /etc/passwd"))
+    if (!xg_need_file(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "/etc/passwd"))
         return;
-    if (!h->shadow_present)
-        xg_evidence(r, "/etc/shadow not readable: password states unknown");
-    size_t admins = 0;
+    size_t admins = 0, unknown = 0;
     for (size_t i = 0; i < h->account_count; i++) {
         const struct xg_account *a = &h->accounts[i];
         if (!strcmp(a->name, "root") || !strncmp(a->name, "xen-qemuuser-", 13))
             continue;
         bool pw = a->pw == XG_PW_USABLE || a->pw == XG_PW_EMPTY;
         bool human = a->uid >= 1000 && a->uid != 65534 && login_shell(a->shell);
+        unknown += !human && pw_unknown(h, a);
         if (!pw && !human)
             continue;
         if (xg_policy_is_admin(p, a->name)) {
@@ -69,8 +84,10 @@ static void check_ordinary(const struct xg_host *h, const struct xg_policy *p, s
                  a->line, a->name, (unsigned)a->uid, a->shell[0] ? a->shell : "/bin/sh",
                  pw_name(a->pw));
     }
+    shadow_gap(h, unknown, r);
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "%zu accounts; none can log in but root%s", h->account_count,
+        xg_evidence(r, "/etc/passwd%s: %zu accounts; none can log in but root%s",
+                    h->shadow_present ? ", /etc/shadow" : "", h->account_count,
                     admins ? " and the declared admins" : "");
 }
 
@@ -78,18 +95,21 @@ static void check_empty_uid0(const struct xg_host *h, const struct xg_policy *p,
                              struct xg_result *r)
 {
     (void)p;
-    if (!xg_need(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "no /etc/passwd"))
+    if (!xg_need_file(r, h, h->passwd_present, XG_SEC_ACCOUNTS, "/etc/passwd"))
         return;
+    size_t unknown = 0;
     for (size_t i = 0; i < h->account_count; i++) {
         const struct xg_account *a = &h->accounts[i];
+        unknown += pw_unknown(h, a);
         if (a->pw == XG_PW_EMPTY)
             xg_failf(r, "%s has an empty password: anyone can log in as it", a->name);
         if (a->uid == 0 && strcmp(a->name, "root"))
             xg_failf(r, "/etc/passwd:%u: %s has uid 0 (a second root)", a->line, a->name);
     }
+    shadow_gap(h, unknown, r);
     if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "no empty password, root is the only uid 0%s",
-                    h->shadow_present ? "" : " (shadow not readable)");
+        xg_evidence(r, "/etc/passwd%s: no empty password, root is the only uid 0 (%zu accounts)",
+                    h->shadow_present ? ", /etc/shadow" : "", h->account_count);
 }
 
 static bool is_admin_group(const char *g)
@@ -99,9 +119,13 @@ static bool is_admin_group(const char *g)
 
 static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    if (!xg_need(r, h, h->group_present, XG_SEC_ACCOUNTS, "no /etc/group") ||
+    if (!xg_need_file(r, h, h->group_present, XG_SEC_ACCOUNTS, "/etc/group") ||
         !xg_need(r, h, true, XG_SEC_SUDOERS, ""))
         return;
+    xg_need_readable(r, h, "/etc/sudoers");
+    xg_need_readable(r, h, "/etc/sudoers.d");
+    if (!h->passwd_present)
+        xg_partial(r, "no /etc/passwd: who has an admin group as primary group is unknown");
     for (size_t i = 0; i < h->group_count; i++) {
         const struct xg_group *g = &h->groups[i];
         if (!is_admin_group(g->name))
@@ -135,8 +159,10 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
     }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,
-                    "sudo/wheel/admin members and sudoers rules: root and declared admins only%s",
-                    h->sudoers_present ? "" : " (no /etc/sudoers)");
+                    "/etc/group, /etc/passwd%s: sudo/wheel/admin members and sudoers rules: "
+                    "root and declared admins only",
+                    h->sudoers_present ? ", /etc/sudoers (and its includes)"
+                                       : " (no /etc/sudoers: sudo grants nothing)");
 }
 
 /* ---- sshd ---- */
@@ -149,7 +175,7 @@ static const char *sshd_value(const struct xg_host *h, const char *key, const ch
         snprintf(where, where_size, "%s:%u", kv->file, kv->line);
         return kv->value;
     }
-    snprintf(where, where_size, "default");
+    snprintf(where, where_size, "default: not set in /etc/ssh/sshd_config or its includes");
     return def;
 }
 
@@ -186,9 +212,14 @@ static bool not_no(const char *v)
     return strcasecmp(v, "no") != 0;
 }
 
+/* The main file must be read; an Include'd file that could not be read may
+ * hold the first (winning) value of any keyword: no pass then. */
 static bool sshd_need(const struct xg_host *h, struct xg_result *r)
 {
-    return xg_need(r, h, h->sshd_present, XG_SEC_SSHD, "no /etc/ssh/sshd_config");
+    if (!xg_need_file(r, h, h->sshd_present, XG_SEC_SSHD, "/etc/ssh/sshd_config"))
+        return false;
+    xg_need_readable(r, h, "/etc/ssh");
+    return true;
 }
 
 static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
@@ -350,6 +381,10 @@ static void check_perms(const struct xg_host *h, const struct xg_policy *p, stru
         xg_na(r, "no evidence: no /etc/xen");
         return;
     }
+    static const char *const dirs[] = {"/etc/xen", "/var/run/xenstored", "/run/xenstored",
+                                       "/dev/xen"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        xg_need_readable(r, h, dirs[i]);
     for (size_t i = 0; i < h->perm_count; i++) {
         const struct xg_path_perm *pp = &h->perms[i];
         bool sticky_dir = S_ISDIR(pp->mode) && (pp->mode & S_ISVTX);

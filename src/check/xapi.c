@@ -11,8 +11,12 @@
 
 static bool need(const struct xg_host *h, struct xg_result *r)
 {
-    return xg_need(r, h, h->xapi_present, XG_SEC_XAPI,
-                   "no XAPI configuration (/etc/xapi.conf, /etc/xensource)");
+    if (!xg_need(r, h, h->xapi_present, XG_SEC_XAPI,
+                 "no XAPI configuration (/etc/xapi.conf, /etc/xensource)"))
+        return false;
+    xg_need_readable(r, h, "/etc/xapi.conf");
+    xg_need_readable(r, h, "/etc/xapi.conf.d");
+    return true;
 }
 
 static bool truthy(const char *v)
@@ -27,6 +31,11 @@ static void check_https_only(const struct xg_host *h, const struct xg_policy *p,
     if (!need(h, r))
         return;
     const struct xg_kv *kv = xg_kv_find(&h->xapi, "https-only", false);
+    const char *db = xg_host_unreadable(h, "/var/lib/xcp/state.db");
+    if (!kv && db) {
+        xg_na(r, "no evidence: https-only is not in xapi.conf and cannot read %s", db);
+        return;
+    }
     if (!kv)
         kv = xg_kv_find(&h->xapi, "db:https_only", false);
     if (kv && truthy(kv->value))
@@ -44,7 +53,8 @@ static void check_migration_https(const struct xg_host *h, const struct xg_polic
         return;
     const struct xg_kv *kv = xg_kv_find(&h->xapi, "migration-https-only", false);
     if (!kv)
-        xg_evidence(r, "migration-https-only not set: xapi's default (true)");
+        xg_evidence(r, "/etc/xapi.conf (and .d): migration-https-only not set: xapi's default "
+                       "(true)");
     else if (truthy(kv->value))
         xg_evidence(r, "%s:%u: migration-https-only %s", kv->file, kv->line, kv->value);
     else

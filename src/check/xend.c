@@ -8,6 +8,11 @@
  * matches against the peer's address and reverse-DNS name with re.match:
  * anchored only at the start, and an unescaped '.' matches any character,
  * so `^192.0.2.1` also admits 192.0.2.10 and 192a0b2c1.attacker.example.
+ * xend splits the list with split(" "): a doubled, leading or trailing
+ * space makes an empty pattern, which matches every peer. Because the
+ * reverse-DNS name is the peer's to choose, a name entry (even
+ * `^localhost$`) admits whoever sets that PTR record: only address entries
+ * that are peers of the policy pass.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -30,7 +35,7 @@ static bool on(const struct xg_kv *kv)
 
 static bool need(const struct xg_host *h, struct xg_result *r)
 {
-    return xg_need(r, h, h->xend_present, XG_SEC_XEND, "no /etc/xen/xend-config.sxp");
+    return xg_need_file(r, h, h->xend_present, XG_SEC_XEND, "/etc/xen/xend-config.sxp");
 }
 
 static bool relocation_on(const struct xg_host *h)
@@ -76,11 +81,17 @@ static void check_reloc_address(const struct xg_host *h, const struct xg_policy 
 
 /*
  * Judge one hosts-allow regex; returns NULL when it admits exactly one
- * address (or localhost), else why not. `lit` receives the literal text.
+ * address, else why not. `lit` receives the literal text.
  */
 static const char *judge_regex(const char *re, char *lit, size_t lit_size)
 {
     size_t n = strlen(re);
+    if (!n)
+        return "an empty pattern (a doubled, leading or trailing space: xend splits on ' '): "
+               "it matches every peer";
+    if (strpbrk(re, "\t\r\n\v\f"))
+        return "whitespace other than a single space: xend splits the list on ' ' only, so this "
+               "is one pattern";
     if (n < 2 || re[0] != '^' || re[n - 1] != '$' || (n >= 2 && re[n - 2] == '\\'))
         return "not anchored with ^...$ (xend uses re.match: a prefix match)";
     size_t o = 0;
@@ -105,12 +116,32 @@ static const char *judge_regex(const char *re, char *lit, size_t lit_size)
             lit[o++] = c;
     }
     lit[o] = '\0';
-    if (!strcmp(lit, "localhost") || !strcmp(lit, "localhost.localdomain"))
-        return NULL;
     struct xg_prefix a;
     if (name || xg_addr_parse(lit, &a) < 0)
-        return "a host name: it trusts reverse DNS, which the peer controls";
+        return "a host name: xend matches it against the peer's reverse-DNS name, which "
+               "whoever controls the PTR record chooses";
     return NULL;
+}
+
+/* Judge one space-separated pattern of the list; true when it admits a policy peer. */
+static bool judge_entry(const struct xg_kv *kv, const char *re, const struct xg_policy *p,
+                        struct xg_result *r)
+{
+    char lit[256];
+    const char *why = judge_regex(re, lit, sizeof(lit));
+    if (why) {
+        xg_failf(r, "%s:%u: hosts-allow '%s': %s", kv->file, kv->line, re, why);
+        return false;
+    }
+    struct xg_prefix a;
+    bool addr = xg_addr_parse(lit, &a) == 0;
+    if (p && addr && !xg_prefix_list_covers(&p->peers, &a)) {
+        xg_failf(r, "%s:%u: hosts-allow '%s': %s is not a peer of the policy", kv->file, kv->line,
+                 re, lit);
+        return false;
+    }
+    xg_evidence(r, "%s:%u: hosts-allow '%s' admits exactly %s", kv->file, kv->line, re, lit);
+    return p && addr;
 }
 
 static void check_hosts_allow(const struct xg_host *h, const struct xg_policy *p,
@@ -128,24 +159,25 @@ static void check_hosts_allow(const struct xg_host *h, const struct xg_policy *p
                  kv ? "empty" : "not set");
         return;
     }
-    char buf[2048];
-    snprintf(buf, sizeof(buf), "%s", kv->value);
-    for (char *save = NULL, *re = strtok_r(buf, " \t", &save); re;
-         re = strtok_r(NULL, " \t", &save)) {
-        char lit[256];
-        const char *why = judge_regex(re, lit, sizeof(lit));
-        if (why) {
-            xg_failf(r, "%s:%u: hosts-allow '%s': %s", kv->file, kv->line, re, why);
-            continue;
-        }
-        struct xg_prefix a;
-        if (p && xg_addr_parse(lit, &a) == 0 && !xg_prefix_list_covers(&p->peers, &a))
-            xg_failf(r, "%s:%u: hosts-allow '%s': %s is not a peer of the policy", kv->file,
-                     kv->line, re, lit);
-        else
-            xg_evidence(r, "%s:%u: hosts-allow '%s' admits exactly %s", kv->file, kv->line, re,
-                        lit);
+    /* exactly xend's hosts_allow.split(" ") */
+    size_t peers = 0;
+    for (const char *tok = kv->value;;) {
+        const char *sp = strchr(tok, ' ');
+        char re[256];
+        snprintf(re, sizeof(re), "%.*s", sp ? (int)(sp - tok) : (int)strlen(tok), tok);
+        peers += judge_entry(kv, re, p, r);
+        if (!sp)
+            break;
+        tok = sp + 1;
     }
+    if (p && !peers)
+        xg_failf(r,
+                 "%s:%u: hosts-allow admits none of the policy's peers: relocation from the "
+                 "cluster cannot work, and what it does admit is not the cluster",
+                 kv->file, kv->line);
+    else if (r->status == XG_STATUS_PASS)
+        xg_evidence(r, "xend also matches each pattern against the peer's reverse-DNS name: "
+                       "the firewall (XG-MIG-002) must hold TCP 8002 to the peers");
 }
 
 static void check_ssl(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
@@ -231,9 +263,11 @@ const struct xg_check_def xg_checks_xend[] = {
      "With relocation on, an empty xend-relocation-address binds every interface.",
      "(xend-relocation-address 'MANAGEMENT-ADDRESS').", check_reloc_address},
     {"XG-XEND-003", XG_PRACTICE_XEND, XG_SEV_HIGH, "xend hosts-allow admits the peers only",
-     "xend-relocation-hosts-allow must not be empty; each regex must be anchored (^...$), "
-     "escape its dots, name an address rather than a host name (reverse DNS is the peer's "
-     "to choose) and, with a policy, name a peer.",
+     "xend-relocation-hosts-allow must not be empty; each space-separated regex must be "
+     "anchored (^...$), escape its dots and name an address rather than a host name (xend "
+     "matches the peer's reverse-DNS name too, which the peer chooses: ^localhost$ included); "
+     "no empty pattern (doubled space); with a policy, each names a peer and one at least "
+     "does.",
      "(xend-relocation-hosts-allow '^192\\\\.0\\\\.2\\\\.11$ ^192\\\\.0\\\\.2\\\\.12$').",
      check_hosts_allow},
     {"XG-XEND-004", XG_PRACTICE_XEND, XG_SEV_HIGH, "No xend SSL relocation listener",

@@ -17,8 +17,9 @@
 
 static bool need_cfgs(const struct xg_host *h, struct xg_result *r)
 {
-    if (!xg_need(r, h, h->domcfgs_present, XG_SEC_XL, "no /etc/xen"))
+    if (!xg_need_file(r, h, h->domcfgs_present, XG_SEC_XL, "/etc/xen"))
         return false;
+    xg_need_readable(r, h, "/etc/xen"); /* a .cfg it could not read may be the bad one */
     if (!h->domcfg_count) {
         xg_na(r, "no domain configuration in /etc/xen or /etc/xen/auto");
         return false;
@@ -166,11 +167,14 @@ static void check_pygrub(const struct xg_host *h, const struct xg_policy *p, str
 static void check_xendomains(const struct xg_host *h, const struct xg_policy *p,
                              struct xg_result *r)
 {
-    if (!xg_need(r, h, h->xendomains_present, XG_SEC_XENDOMAINS, "no /etc/default/xendomains"))
+    if (!xg_need(r, h, h->xendomains_present, XG_SEC_XENDOMAINS,
+                 "no /etc/default/xendomains or /etc/sysconfig/xendomains"))
         return;
+    xg_need_readable(r, h, "/etc/default/xendomains");
     const struct xg_kv *m = xg_kv_find(&h->xendomains, "XENDOMAINS_MIGRATE", false);
     if (!m || !m->value[0]) {
-        xg_evidence(r, "XENDOMAINS_MIGRATE not set: domains are not migrated at shutdown");
+        xg_evidence(r, "%s: XENDOMAINS_MIGRATE not set: domains are not migrated at shutdown",
+                    m ? m->file : "xendomains");
         return;
     }
     if (h->toolstack == XG_TOOLSTACK_XEND)

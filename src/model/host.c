@@ -103,6 +103,30 @@ void xg_host_note(struct xg_host *h, const char *fmt, ...)
         h->note_count++;
 }
 
+void xg_host_unreadable_add(struct xg_host *h, const char *path, int err)
+{
+    char buf[1200];
+    snprintf(buf, sizeof(buf), "%s: %s", path, strerror(err));
+    char **grown = realloc(h->unreadable, (h->unreadable_count + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    h->unreadable = grown;
+    if ((grown[h->unreadable_count] = strdup(buf)))
+        h->unreadable_count++;
+}
+
+const char *xg_host_unreadable(const struct xg_host *h, const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < h->unreadable_count; i++) {
+        const char *u = h->unreadable[i];
+        if (!strncmp(u, path, n) &&
+            (u[n] == ':' || u[n] == '/' || u[n] == ' ' || (n && path[n - 1] == '/')))
+            return u;
+    }
+    return NULL;
+}
+
 const struct xg_iface *xg_host_iface(const struct xg_host *h, const char *name)
 {
     for (size_t i = 0; i < h->iface_count; i++)
@@ -198,5 +222,6 @@ void xg_host_free(struct xg_host *h)
     free(h->nft_json);
     free(h->ip_addr_json);
     free_strv(h->notes, h->note_count);
+    free_strv(h->unreadable, h->unreadable_count);
     memset(h, 0, sizeof(*h));
 }

@@ -166,6 +166,10 @@ struct xg_host {
     char *errors[XG_SEC_COUNT]; /* first parse error of each section, or NULL */
     char *root;                 /* "/" for the live host */
     bool live;
+    bool unprivileged; /* the live host read without root: root-only files are unknown */
+    /* "PATH: REASON" for each file or directory that exists but could not be read */
+    char **unreadable;
+    size_t unreadable_count;
     char *hostname; /* "" when unknown */
 
     /* Xen */
@@ -256,6 +260,10 @@ struct xg_host {
 };
 
 void xg_host_note(struct xg_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Record that PATH exists but could not be read (errno in err). */
+void xg_host_unreadable_add(struct xg_host *h, const char *path, int err);
+/* The first unreadable entry at or under PATH ("/etc/ssh" covers /etc/ssh/...), or NULL. */
+const char *xg_host_unreadable(const struct xg_host *h, const char *path);
 const struct xg_iface *xg_host_iface(const struct xg_host *h, const char *name);
 const struct xg_account *xg_host_account(const struct xg_host *h, const char *name);
 const struct xg_group *xg_host_group(const struct xg_host *h, const char *name);

@@ -33,10 +33,14 @@ static void set_error(struct xg_host *h, enum xg_section sec, const char *msg)
 /* xg_rootfs_read, and a section error when the path is there but is not a
  * regular file (a FIFO or device node planted in an untrusted root: never
  * opened, and not mistaken for an absent file). */
+static char *read_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, size_t *len);
+
+/* read_ev for a file a whole section rests on: one that is not a regular file
+ * (a FIFO, a device node in an untrusted root) is also that section's error. */
 static char *read_section(const struct xg_rootfs *r, const char *rel, size_t *len,
                           struct xg_host *h, enum xg_section sec)
 {
-    char *t = xg_rootfs_read(r, rel, len);
+    char *t = read_ev(r, h, rel, len);
     if (!t && errno == EINVAL) {
         char msg[300];
         snprintf(msg, sizeof(msg), "%s: not a regular file (not read)", rel);
@@ -53,6 +57,31 @@ static char *trim_dup(const char *s)
     while (n && isspace((unsigned char)s[n - 1]))
         n--;
     return strndup(s, n);
+}
+
+/*
+ * The readers every probe of a configuration file uses: absent is absent,
+ * but a file or directory that exists and cannot be read (permission,
+ * not a regular file) is recorded in h->unreadable, so the checks that
+ * needed it answer n/a instead of judging what was left.
+ */
+static char *read_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, size_t *len)
+{
+    char *t = xg_rootfs_read(r, rel, len);
+    int e = errno;
+    if (!t && e != ENOENT && e != ENOTDIR)
+        xg_host_unreadable_add(h, rel, e);
+    errno = e; /* read_section tells a non-regular file by it */
+    return t;
+}
+
+static int list_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, char ***names,
+                   size_t *n)
+{
+    int rc = xg_rootfs_list(r, rel, names, n);
+    if (rc < 0 && errno != ENOENT && errno != ENOTDIR)
+        xg_host_unreadable_add(h, rel, errno);
+    return rc;
 }
 
 /* Read a small file and trim it; NULL when absent. */
@@ -186,7 +215,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
     };
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         size_t len;
-        char *t = xg_rootfs_read(r, tables[i].file, &len);
+        char *t = read_ev(r, h, tables[i].file, &len);
         if (!t)
             continue;
         h->sockets_present = true;
@@ -202,7 +231,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
     size_t npids;
     if (xg_rootfs_list(r, "/proc", &pids, &npids) < 0)
         return;
-    size_t unresolved = h->socket_count;
+    size_t unresolved = h->socket_count, denied = 0;
     for (size_t i = 0; i < npids && unresolved; i++) {
         if (!isdigit((unsigned char)pids[i][0]))
             continue;
@@ -210,8 +239,10 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
         snprintf(rel, sizeof(rel), "/proc/%s/fd", pids[i]);
         char **fds;
         size_t nfds;
-        if (xg_rootfs_list(r, rel, &fds, &nfds) < 0)
+        if (xg_rootfs_list(r, rel, &fds, &nfds) < 0) {
+            denied += errno == EACCES || errno == EPERM;
             continue;
+        }
         h->procs_present = true;
         char comm[64] = "";
         for (size_t j = 0; j < nfds; j++) {
@@ -240,6 +271,11 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
         xg_strv_free(fds, nfds);
     }
     xg_strv_free(pids, npids);
+    if (denied && unresolved) {
+        char what[64];
+        snprintf(what, sizeof(what), "/proc/PID/fd of %zu processes", denied);
+        xg_host_unreadable_add(h, what, EACCES);
+    }
 }
 
 /* ---- accounts ---- */
@@ -267,7 +303,7 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
             set_error(h, XG_SEC_ACCOUNTS, e.msg);
         free(t);
     }
-    if ((t = xg_rootfs_read(r, "/etc/sudoers", &len))) {
+    if ((t = read_ev(r, h, "/etc/sudoers", &len))) {
         h->sudoers_present = true;
         char **dirs = NULL;
         size_t ndirs = 0;
@@ -278,7 +314,7 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
         for (size_t d = 0; d < ndirs; d++) {
             char **names;
             size_t n;
-            if (xg_rootfs_list(r, dirs[d], &names, &n) < 0)
+            if (list_ev(r, h, dirs[d], &names, &n) < 0)
                 continue;
             for (size_t i = 0; i < n; i++) {
                 /* sudo skips names with a '.' or ending in '~' */
@@ -286,7 +322,7 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
                     continue;
                 char rel[600];
                 snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
-                char *dt = xg_rootfs_read(r, rel, &len);
+                char *dt = read_ev(r, h, rel, &len);
                 char **sub = NULL;
                 size_t nsub = 0;
                 if (dt && xg_sudoers_parse(dt, len, rel, &h->sudo_rules, &h->sudo_rule_count, &sub,
@@ -305,6 +341,7 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
 
 struct sshd_ctx {
     const struct xg_rootfs *r;
+    struct xg_host *h;
 };
 
 static int sshd_include(void *vctx, const char *pattern, struct xg_kvlist *out, unsigned depth,
@@ -322,7 +359,7 @@ static int sshd_include(void *vctx, const char *pattern, struct xg_kvlist *out, 
     const char *glob = slash + 1;
     char **names;
     size_t n;
-    if (xg_rootfs_list(ctx->r, dir, &names, &n) < 0)
+    if (list_ev(ctx->r, ctx->h, dir, &names, &n) < 0)
         return 0; /* sshd ignores an Include that matches nothing */
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -331,7 +368,7 @@ static int sshd_include(void *vctx, const char *pattern, struct xg_kvlist *out, 
         char rel[1400];
         snprintf(rel, sizeof(rel), "%s/%s", dir, names[i]);
         size_t len;
-        char *t = xg_rootfs_read(ctx->r, rel, &len);
+        char *t = read_ev(ctx->r, ctx->h, rel, &len);
         if (t)
             rc = xg_sshd_parse(t, len, rel, out, sshd_include, ctx, depth, err);
         free(t);
@@ -347,7 +384,7 @@ static void probe_sshd(const struct xg_rootfs *r, struct xg_host *h)
     if (!t)
         return;
     h->sshd_present = true;
-    struct sshd_ctx ctx = {r};
+    struct sshd_ctx ctx = {r, h};
     struct xg_err e;
     if (xg_sshd_parse(t, len, "/etc/ssh/sshd_config", &h->sshd, sshd_include, &ctx, 0, &e) < 0)
         set_error(h, XG_SEC_SSHD, e.msg);
@@ -360,7 +397,7 @@ static void add_domcfg(struct xg_host *h, const struct xg_rootfs *r, const char 
                        bool autostart)
 {
     size_t len;
-    char *t = xg_rootfs_read(r, rel, &len);
+    char *t = read_ev(r, h, rel, &len);
     if (!t)
         return;
     struct xg_xlcfg c;
@@ -385,7 +422,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
 {
     struct xg_err e;
     size_t len;
-    char *t = xg_rootfs_read(r, "/etc/xen/xend-config.sxp", &len);
+    char *t = read_ev(r, h, "/etc/xen/xend-config.sxp", &len);
     if (t) {
         h->xend_present = true;
         if (xg_xend_config_parse(t, len, "/etc/xen/xend-config.sxp", &h->xend, &h->xend_api_servers,
@@ -393,7 +430,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
             set_error(h, XG_SEC_XEND, e.msg);
         free(t);
     }
-    if ((t = xg_rootfs_read(r, "/etc/xen/xl.conf", &len))) {
+    if ((t = read_ev(r, h, "/etc/xen/xl.conf", &len))) {
         h->xlconf_present = true;
         if (xg_xlcfg_parse(t, len, "/etc/xen/xl.conf", &h->xlconf, &e) < 0)
             set_error(h, XG_SEC_XL, e.msg);
@@ -401,7 +438,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
     }
     char **names;
     size_t n;
-    if (xg_rootfs_list(r, "/etc/xen", &names, &n) == 0) {
+    if (list_ev(r, h, "/etc/xen", &names, &n) == 0) {
         h->domcfgs_present = true;
         for (size_t i = 0; i < n; i++) {
             size_t l = strlen(names[i]);
@@ -413,7 +450,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
         }
         xg_strv_free(names, n);
     }
-    if (xg_rootfs_list(r, "/etc/xen/auto", &names, &n) == 0) {
+    if (list_ev(r, h, "/etc/xen/auto", &names, &n) == 0) {
         for (size_t i = 0; i < n; i++) {
             char rel[600], target[600];
             snprintf(rel, sizeof(rel), "/etc/xen/auto/%s", names[i]);
@@ -433,8 +470,8 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
         }
         xg_strv_free(names, n);
     }
-    if ((t = xg_rootfs_read(r, "/etc/default/xendomains", &len)) ||
-        (t = xg_rootfs_read(r, "/etc/sysconfig/xendomains", &len))) {
+    if ((t = read_ev(r, h, "/etc/default/xendomains", &len)) ||
+        (t = read_ev(r, h, "/etc/sysconfig/xendomains", &len))) {
         h->xendomains_present = true;
         if (xg_keyval_parse(t, len, "/etc/default/xendomains", &h->xendomains, &e) < 0)
             set_error(h, XG_SEC_XENDOMAINS, e.msg);
@@ -442,17 +479,17 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
     }
     /* XAPI */
     bool xapi = false;
-    if ((t = xg_rootfs_read(r, "/etc/xapi.conf", &len))) {
+    if ((t = read_ev(r, h, "/etc/xapi.conf", &len))) {
         xapi = true;
         if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
             set_error(h, XG_SEC_XAPI, e.msg);
         free(t);
     }
-    if (xg_rootfs_list(r, "/etc/xapi.conf.d", &names, &n) == 0) {
+    if (list_ev(r, h, "/etc/xapi.conf.d", &names, &n) == 0) {
         for (size_t i = 0; i < n; i++) {
             char rel[600];
             snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
-            if ((t = xg_rootfs_read(r, rel, &len))) {
+            if ((t = read_ev(r, h, rel, &len))) {
                 if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
                     set_error(h, XG_SEC_XAPI, e.msg);
                 free(t);
@@ -462,7 +499,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
     }
     if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
         xapi = true;
-    if ((t = xg_rootfs_read(r, "/var/lib/xcp/state.db", &len))) {
+    if ((t = read_ev(r, h, "/var/lib/xcp/state.db", &len))) {
         /* the host row of the XAPI database carries https_only="true|false" */
         const char *p = strstr(t, "https_only=\"");
         if (p) {
@@ -527,7 +564,7 @@ static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
 {
     char **wants;
     size_t n;
-    if (xg_rootfs_list(r, "/etc/systemd/system", &wants, &n) < 0)
+    if (list_ev(r, h, "/etc/systemd/system", &wants, &n) < 0)
         return;
     h->units_present = true;
     for (size_t i = 0; i < n; i++) {
@@ -538,7 +575,7 @@ static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
         snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", wants[i]);
         char **units;
         size_t nu;
-        if (xg_rootfs_list(r, rel, &units, &nu) < 0)
+        if (list_ev(r, h, rel, &units, &nu) < 0)
             continue;
         for (size_t j = 0; j < nu; j++)
             add_unique(&h->units, &h->unit_count, units[j]);
@@ -571,7 +608,7 @@ static void probe_sysctls(const struct xg_rootfs *r, struct xg_host *h)
         snprintf(dir, sizeof(dir), "/proc/sys/net/ipv%u/conf", fam);
         char **ifs;
         size_t n;
-        if (xg_rootfs_list(r, dir, &ifs, &n) < 0)
+        if (list_ev(r, h, dir, &ifs, &n) < 0)
             continue;
         const char **names = fam == 4 ? v4 : v6;
         size_t nn = fam == 4 ? 3 : 2;
@@ -615,7 +652,7 @@ static void perm_tree(const struct xg_rootfs *r, struct xg_host *h, const char *
         return;
     char **names;
     size_t n;
-    if (xg_rootfs_list(r, rel, &names, &n) < 0)
+    if (list_ev(r, h, rel, &names, &n) < 0)
         return;
     for (size_t i = 0; i < n; i++) {
         char sub[1200];
@@ -667,6 +704,7 @@ int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err)
         return -1;
     h->root = strdup(root);
     h->live = r.live;
+    h->unprivileged = r.live && geteuid() != 0;
     h->hostname = read_trim(&r, "/proc/sys/kernel/hostname");
     if (!h->hostname)
         h->hostname = read_trim(&r, "/etc/hostname");

@@ -5,14 +5,97 @@
  * order, evidence under each finding, the fix under each failure, one
  * summary line at the end; colour only when the caller says stdout is a
  * terminal. JSON (jansson) is the stable machine format, documented in
- * xenguard-audit(8); JUnit maps checks to test cases so CI systems show
- * them (n/a and waived as skipped, error as error).
+ * xenguard-audit(8); JUnit (libxml2's xmlTextWriter, which escapes markup)
+ * maps checks to test cases so CI systems show them (n/a and waived as
+ * skipped, error as error). Whatever bytes the host's files hold, all three
+ * stay well-formed and keep every finding: see xg_report_clean().
  */
 #include <jansson.h>
+#include <libxml/xmlwriter.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/report.h"
+
+/* Length of the valid UTF-8 sequence at s and its code point, or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+    size_t n;
+    uint32_t c, min;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xe0) == 0xc0)
+        n = 2, c = s[0] & 0x1f, min = 0x80;
+    else if ((s[0] & 0xf0) == 0xe0)
+        n = 3, c = s[0] & 0x0f, min = 0x800;
+    else if ((s[0] & 0xf8) == 0xf0)
+        n = 4, c = s[0] & 0x07, min = 0x10000;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0; /* also stops at the NUL */
+        c = c << 6 | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+static bool allowed_in(uint32_t c, enum xg_clean_for mode)
+{
+    switch (mode) {
+    case XG_CLEAN_JSON:
+        return true;
+    case XG_CLEAN_XML:
+        return (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') && c != 0xfffe && c != 0xffff;
+    case XG_CLEAN_TEXT:
+        return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c < 0xa0);
+    }
+    return false;
+}
+
+char *xg_report_clean(const char *s, enum xg_clean_for mode)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+    char *out = malloc(len * 4 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t n = utf8_seq(u + i, &c);
+        if (n && allowed_in(c, mode)) {
+            memcpy(o, u + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        for (size_t k = 0; k < (n ? n : 1); k++)
+            o += sprintf(o, "\\x%02X", u[i + k]);
+        i += n ? n : 1;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Append s to out, cleaned for a terminal. */
+static void put_clean(struct xg_buf *out, const char *s)
+{
+    char *c = xg_report_clean(s, XG_CLEAN_TEXT);
+    if (!c) {
+        out->failed = true;
+        return;
+    }
+    xg_buf_puts(out, c);
+    free(c);
+}
 
 struct counts {
     size_t n[5];
@@ -47,17 +130,32 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
     const char *reset = color ? "\033[0m" : "";
     const char *bold = color ? "\033[1m" : "";
 
-    xg_buf_printf(out, "%sxenguard %s audit%s of %s (%s)\n", bold, XG_VERSION, reset,
-                  h->hostname && h->hostname[0] ? h->hostname : "unknown host",
-                  h->live ? "live host" : h->root);
+    xg_buf_printf(out, "%sxenguard %s audit%s of ", bold, XG_VERSION, reset);
+    put_clean(out, h->hostname && h->hostname[0] ? h->hostname : "unknown host");
+    xg_buf_puts(out, " (");
+    put_clean(out, h->live ? "live host" : h->root);
+    xg_buf_puts(out, ")\n");
+    if (h->unprivileged)
+        xg_buf_printf(out,
+                      "%sUNPRIVILEGED RUN%s (uid %u): files only root may read are unknown; the "
+                      "checks that need them are n/a\n",
+                      bold, reset, (unsigned)geteuid());
     xg_buf_printf(out, "host: %s; toolstack: %s; Xen: %s\n", host_kind(h),
                   xg_toolstack_name(h->toolstack), h->xen_version ? h->xen_version : "-");
     xg_buf_printf(out, "policy: %s\n",
                   a->policy_path ? a->policy_path
                                  : "none (strictest reading: untrusted subnet, "
                                    "no declared admins or peers)");
-    for (size_t i = 0; i < h->note_count; i++)
-        xg_buf_printf(out, "note: %s\n", h->notes[i]);
+    for (size_t i = 0; i < h->note_count; i++) {
+        xg_buf_puts(out, "note: ");
+        put_clean(out, h->notes[i]);
+        xg_buf_puts(out, "\n");
+    }
+    for (size_t i = 0; i < h->unreadable_count; i++) {
+        xg_buf_puts(out, "cannot read: ");
+        put_clean(out, h->unreadable[i]);
+        xg_buf_puts(out, "\n");
+    }
 
     for (int pr = 0; pr < XG_PRACTICE_COUNT; pr++) {
         bool any = false;
@@ -72,11 +170,17 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
             xg_buf_printf(out, "  %s%-6s%s %-12s %-8s %s\n", color ? col[r->status] : "",
                           label[r->status], reset, r->def->id, xg_severity_name(r->def->severity),
                           r->def->title);
-            if (r->reason)
-                xg_buf_printf(out, "         %s\n", r->reason);
+            if (r->reason) {
+                xg_buf_puts(out, "         ");
+                put_clean(out, r->reason);
+                xg_buf_puts(out, "\n");
+            }
             bool show = r->status != XG_STATUS_PASS || a->verbose;
-            for (size_t e = 0; show && e < r->evidence_count; e++)
-                xg_buf_printf(out, "         - %s\n", r->evidence[e]);
+            for (size_t e = 0; show && e < r->evidence_count; e++) {
+                xg_buf_puts(out, "         - ");
+                put_clean(out, r->evidence[e]);
+                xg_buf_puts(out, "\n");
+            }
             if (r->status == XG_STATUS_FAIL)
                 xg_buf_printf(out, "         fix: %s\n", r->def->remediation);
         }
@@ -93,45 +197,65 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
                   rc ? "FAILED" : "ok");
 }
 
-static json_t *str_or_null(const char *s)
+/* A JSON string of any bytes (invalid UTF-8 escaped), or null for NULL. */
+static json_t *jstr(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    if (!s)
+        return json_null();
+    char *c = xg_report_clean(s, XG_CLEAN_JSON);
+    json_t *j = c ? json_string(c) : NULL;
+    free(c);
+    return j;
+}
+
+static json_t *strv(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, jstr(v[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *json_host(const struct xg_host *h)
+{
+    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:b, s:s, s:o, s:o, s:o}", "hostname",
+                     jstr(h->hostname ? h->hostname : ""), "root", jstr(h->root ? h->root : "/"),
+                     "live", h->live, "unprivileged", h->unprivileged, "xen", h->xen_present,
+                     "dom0", h->dom0, "toolstack", xg_toolstack_name(h->toolstack), "xen_version",
+                     jstr(h->xen_version), "notes", strv(h->notes, h->note_count), "unreadable",
+                     strv(h->unreadable, h->unreadable_count));
 }
 
 char *xg_report_json(const struct xg_audit *a)
 {
     const struct xg_host *h = a->host;
     struct counts c = count(a);
-    json_t *notes = json_array();
-    for (size_t i = 0; i < h->note_count; i++)
-        json_array_append_new(notes, json_string(h->notes[i]));
-    json_t *host = json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:o, s:o}", "hostname",
-                             h->hostname ? h->hostname : "", "root", h->root ? h->root : "/",
-                             "live", h->live, "xen", h->xen_present, "dom0", h->dom0, "toolstack",
-                             xg_toolstack_name(h->toolstack), "xen_version",
-                             str_or_null(h->xen_version), "notes", notes);
     json_t *checks = json_array();
-    for (size_t i = 0; i < a->count; i++) {
+    for (size_t i = 0; checks && i < a->count; i++) {
         const struct xg_result *r = &a->results[i];
-        json_t *ev = json_array();
-        for (size_t e = 0; e < r->evidence_count; e++)
-            json_array_append_new(ev, json_string(r->evidence[e]));
-        json_array_append_new(
-            checks, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", r->def->id,
-                              "practice", xg_practice_name(r->def->practice), "title",
-                              r->def->title, "status", xg_status_name(r->status), "severity",
-                              xg_severity_name(r->def->severity), "evidence", ev, "reason",
-                              str_or_null(r->reason), "remediation", r->def->remediation));
+        json_t *one =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", r->def->id, "practice",
+                      xg_practice_name(r->def->practice), "title", r->def->title, "status",
+                      xg_status_name(r->status), "severity", xg_severity_name(r->def->severity),
+                      "evidence", strv(r->evidence, r->evidence_count), "reason", jstr(r->reason),
+                      "remediation", r->def->remediation);
+        if (json_array_append_new(checks, one) < 0) {
+            json_decref(checks);
+            checks = NULL;
+        }
     }
     json_t *summary = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:s, s:i}", "pass", (json_int_t)c.n[XG_STATUS_PASS], "fail",
         (json_int_t)c.n[XG_STATUS_FAIL], "n/a", (json_int_t)c.n[XG_STATUS_NA], "error",
         (json_int_t)c.n[XG_STATUS_ERROR], "waived", (json_int_t)c.n[XG_STATUS_WAIVED], "fail_on",
         xg_severity_name(a->fail_on), "exit", xg_audit_exit_code(a));
-    json_t *doc =
-        json_pack("{s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:o}", "schema", "xenguard-audit/1", "tool",
-                  "name", "xenguard", "version", XG_VERSION, "host", host, "policy",
-                  str_or_null(a->policy_path), "summary", summary, "checks", checks);
+    json_t *doc = json_pack("{s:s, s:{s:s, s:s}, s:b, s:o, s:o, s:o, s:o}", "schema",
+                            "xenguard-audit/1", "tool", "name", "xenguard", "version", XG_VERSION,
+                            "unprivileged", h->unprivileged, "host", json_host(h), "policy",
+                            jstr(a->policy_path), "summary", summary, "checks", checks);
     if (!doc)
         return NULL;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -139,101 +263,128 @@ char *xg_report_json(const struct xg_audit *a)
     return text;
 }
 
-static void xml_escape(struct xg_buf *out, const char *s)
+/* ---- JUnit ---- */
+
+static int xw_attr(xmlTextWriterPtr w, const char *name, const char *value)
 {
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '<':
-            xg_buf_puts(out, "&lt;");
-            break;
-        case '>':
-            xg_buf_puts(out, "&gt;");
-            break;
-        case '&':
-            xg_buf_puts(out, "&amp;");
-            break;
-        case '"':
-            xg_buf_puts(out, "&quot;");
-            break;
-        default:
-            if (ch < 0x20 && ch != '\n' && ch != '\t')
-                xg_buf_puts(out, "?"); /* not allowed in XML 1.0 */
-            else
-                xg_buf_printf(out, "%c", ch);
+    char *c = xg_report_clean(value, XG_CLEAN_XML);
+    int rc = c ? xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST c) : -1;
+    free(c);
+    return rc;
+}
+
+static int xw_attrf(xmlTextWriterPtr w, const char *name, size_t n)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%zu", n);
+    return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST v);
+}
+
+static int xw_text(xmlTextWriterPtr w, const char *s)
+{
+    char *c = xg_report_clean(s, XG_CLEAN_XML);
+    int rc = c ? xmlTextWriterWriteString(w, BAD_CAST c) : -1;
+    free(c);
+    return rc;
+}
+
+/* <failure>, <error>, <skipped> or <system-out> of one result; < 0 on failure. */
+static int junit_outcome(xmlTextWriterPtr w, const struct xg_result *r)
+{
+    struct xg_buf body = {0};
+    int rc = 0;
+    for (size_t k = 0; k < r->evidence_count; k++)
+        xg_buf_printf(&body, "%s\n", r->evidence[k]);
+    switch (r->status) {
+    case XG_STATUS_FAIL:
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "failure");
+        rc |= xw_attr(w, "type", xg_severity_name(r->def->severity));
+        rc |= xw_attr(w, "message", r->evidence_count ? r->evidence[0] : r->def->title);
+        rc |= xw_text(w, xg_buf_str(&body));
+        rc |= xw_text(w, "fix: ");
+        rc |= xw_text(w, r->def->remediation);
+        rc |= xmlTextWriterEndElement(w);
+        break;
+    case XG_STATUS_ERROR:
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "error");
+        rc |= xw_attr(w, "message", r->reason ? r->reason : "");
+        rc |= xmlTextWriterEndElement(w);
+        break;
+    case XG_STATUS_NA:
+    case XG_STATUS_WAIVED:
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "skipped");
+        rc |= xw_attr(w, "message", r->reason ? r->reason : xg_status_name(r->status));
+        rc |= xmlTextWriterEndElement(w);
+        break;
+    case XG_STATUS_PASS:
+        if (body.len) {
+            rc |= xmlTextWriterStartElement(w, BAD_CAST "system-out");
+            rc |= xw_text(w, xg_buf_str(&body));
+            rc |= xmlTextWriterEndElement(w);
         }
+        break;
     }
+    rc |= xg_buf_failed(&body) ? -1 : 0;
+    xg_buf_free(&body);
+    return rc < 0 ? -1 : 0;
+}
+
+static int junit_suite(xmlTextWriterPtr w, const struct xg_audit *a, int pr)
+{
+    size_t n = 0, f = 0, e = 0, s = 0;
+    int rc = 0;
+    for (size_t i = 0; i < a->count; i++)
+        if ((int)a->results[i].def->practice == pr) {
+            enum xg_status st = a->results[i].status;
+            n++;
+            f += st == XG_STATUS_FAIL;
+            e += st == XG_STATUS_ERROR;
+            s += st == XG_STATUS_NA || st == XG_STATUS_WAIVED;
+        }
+    if (!n)
+        return 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "testsuite");
+    rc |= xw_attr(w, "name", xg_practice_name((enum xg_practice)pr));
+    rc |= xw_attrf(w, "tests", n) | xw_attrf(w, "failures", f) | xw_attrf(w, "errors", e) |
+          xw_attrf(w, "skipped", s);
+    for (size_t i = 0; i < a->count; i++) {
+        const struct xg_result *r = &a->results[i];
+        if ((int)r->def->practice != pr)
+            continue;
+        char name[300];
+        snprintf(name, sizeof(name), "%s %s", r->def->id, r->def->title);
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "testcase");
+        rc |= xw_attr(w, "classname", "xenguard.audit") | xw_attr(w, "name", name);
+        rc |= junit_outcome(w, r);
+        rc |= xmlTextWriterEndElement(w);
+    }
+    rc |= xmlTextWriterEndElement(w);
+    return rc < 0 ? -1 : 0;
 }
 
 void xg_report_junit(const struct xg_audit *a, struct xg_buf *out)
 {
     struct counts c = count(a);
-    xg_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    xg_buf_printf(out,
-                  "<testsuites name=\"xenguard audit\" tests=\"%zu\" failures=\"%zu\" "
-                  "errors=\"%zu\" skipped=\"%zu\">\n",
-                  a->count, c.n[XG_STATUS_FAIL], c.n[XG_STATUS_ERROR],
-                  c.n[XG_STATUS_NA] + c.n[XG_STATUS_WAIVED]);
-    for (int pr = 0; pr < XG_PRACTICE_COUNT; pr++) {
-        size_t n = 0, f = 0, e = 0, s = 0;
-        for (size_t i = 0; i < a->count; i++)
-            if ((int)a->results[i].def->practice == pr) {
-                n++;
-                f += a->results[i].status == XG_STATUS_FAIL;
-                e += a->results[i].status == XG_STATUS_ERROR;
-                s += a->results[i].status == XG_STATUS_NA ||
-                     a->results[i].status == XG_STATUS_WAIVED;
-            }
-        if (!n)
-            continue;
-        xg_buf_puts(out, "  <testsuite name=\"");
-        xml_escape(out, xg_practice_name((enum xg_practice)pr));
-        xg_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n", n,
-                      f, e, s);
-        for (size_t i = 0; i < a->count; i++) {
-            const struct xg_result *r = &a->results[i];
-            if ((int)r->def->practice != pr)
-                continue;
-            xg_buf_printf(out, "    <testcase classname=\"xenguard.audit\" name=\"%s ", r->def->id);
-            xml_escape(out, r->def->title);
-            xg_buf_puts(out, "\">\n");
-            struct xg_buf body = {0};
-            for (size_t k = 0; k < r->evidence_count; k++)
-                xg_buf_printf(&body, "%s\n", r->evidence[k]);
-            switch (r->status) {
-            case XG_STATUS_FAIL:
-                xg_buf_printf(out, "      <failure type=\"%s\" message=\"",
-                              xg_severity_name(r->def->severity));
-                xml_escape(out, r->evidence_count ? r->evidence[0] : r->def->title);
-                xg_buf_puts(out, "\">");
-                xml_escape(out, xg_buf_str(&body));
-                xg_buf_puts(out, "fix: ");
-                xml_escape(out, r->def->remediation);
-                xg_buf_puts(out, "</failure>\n");
-                break;
-            case XG_STATUS_ERROR:
-                xg_buf_puts(out, "      <error message=\"");
-                xml_escape(out, r->reason ? r->reason : "");
-                xg_buf_puts(out, "\"/>\n");
-                break;
-            case XG_STATUS_NA:
-            case XG_STATUS_WAIVED:
-                xg_buf_puts(out, "      <skipped message=\"");
-                xml_escape(out, r->reason ? r->reason : xg_status_name(r->status));
-                xg_buf_puts(out, "\"/>\n");
-                break;
-            case XG_STATUS_PASS:
-                if (body.len) {
-                    xg_buf_puts(out, "      <system-out>");
-                    xml_escape(out, xg_buf_str(&body));
-                    xg_buf_puts(out, "</system-out>\n");
-                }
-                break;
-            }
-            xg_buf_free(&body);
-            xg_buf_puts(out, "    </testcase>\n");
-        }
-        xg_buf_puts(out, "  </testsuite>\n");
+    xmlBufferPtr mem = xmlBufferCreate();
+    xmlTextWriterPtr w = mem ? xmlNewTextWriterMemory(mem, 0) : NULL;
+    int rc = w ? 0 : -1;
+    if (w) {
+        rc |= xmlTextWriterSetIndent(w, 1) | xmlTextWriterSetIndentString(w, BAD_CAST "  ");
+        rc |= xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "testsuites");
+        rc |= xw_attr(w, "name", "xenguard audit") | xw_attrf(w, "tests", a->count) |
+              xw_attrf(w, "failures", c.n[XG_STATUS_FAIL]) |
+              xw_attrf(w, "errors", c.n[XG_STATUS_ERROR]) |
+              xw_attrf(w, "skipped", c.n[XG_STATUS_NA] + c.n[XG_STATUS_WAIVED]);
+        for (int pr = 0; pr < XG_PRACTICE_COUNT; pr++)
+            rc |= junit_suite(w, a, pr);
+        rc |= xmlTextWriterEndDocument(w);
+        xmlFreeTextWriter(w); /* flushes into mem */
     }
-    xg_buf_puts(out, "</testsuites>\n");
+    if (rc < 0 || !mem)
+        out->failed = true;
+    else
+        xg_buf_puts(out, (const char *)xmlBufferContent(mem));
+    if (mem)
+        xmlBufferFree(mem);
 }

@@ -52,9 +52,23 @@ void xg_audit_apply_waivers(struct xg_audit *a, const struct xg_waivers *w, cons
 /* 1 when some check at or above fail_on failed (or errored), else 0. */
 int xg_audit_exit_code(const struct xg_audit *a);
 
+/*
+ * Evidence is text from the host's files: any bytes. Every renderer passes
+ * it through xg_report_clean() first, so a finding is never dropped nor
+ * able to break the format: a byte that is not part of valid UTF-8 becomes
+ * the four characters \xNN, and so do the characters the format cannot
+ * hold (XML 1.0: C0 controls but tab/LF/CR, U+FFFE/U+FFFF; text for a
+ * terminal: every C0/C1 control and DEL, so a file cannot send escape
+ * sequences to the reader's terminal).
+ */
+enum xg_clean_for { XG_CLEAN_JSON, XG_CLEAN_XML, XG_CLEAN_TEXT };
+/* A cleaned, NUL-terminated copy of s (malloc'd), or NULL when out of memory. */
+char *xg_report_clean(const char *s, enum xg_clean_for mode);
+
 void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out);
 /* JSON document (schema in doc/xenguard-audit.8); returns NULL on allocation failure. */
 char *xg_report_json(const struct xg_audit *a);
+/* JUnit XML (libxml2's xmlTextWriter); out is marked failed when it cannot be written. */
 void xg_report_junit(const struct xg_audit *a, struct xg_buf *out);
 
 #endif

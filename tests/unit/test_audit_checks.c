@@ -232,7 +232,15 @@ static void xend_hosts_allow_regexes(void **state)
         {".*", XG_STATUS_FAIL, "not anchored"},
         {"^dom0-b\\.example$", XG_STATUS_FAIL, "host name"},
         {"^192\\.0\\.2\\.1[12]$", XG_STATUS_FAIL, "regex operator"},
-        {"^localhost$", XG_STATUS_PASS, "localhost"},
+        /* xend matches the reverse-DNS name too: a name admits whoever sets that PTR */
+        {"^localhost$", XG_STATUS_FAIL, "host name"},
+        {"^192\\.0\\.2\\.11$ ^localhost$", XG_STATUS_FAIL, "reverse-DNS name"},
+        /* split(" "): a doubled space is an empty pattern, which matches everyone */
+        {"^192\\.0\\.2\\.11$  ^192\\.0\\.2\\.12$", XG_STATUS_FAIL, "empty pattern"},
+        {" ", XG_STATUS_FAIL, "empty pattern"},
+        {"^192\\.0\\.2\\.11$\t^192\\.0\\.2\\.12$", XG_STATUS_FAIL, "one pattern"},
+        /* a list that admits no peer of the policy */
+        {"^127\\.0\\.0\\.1$", XG_STATUS_FAIL, "none of the policy's peers"},
         {"", XG_STATUS_FAIL, "every host"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -351,7 +359,13 @@ static void sysctl_semantics(void **state)
     add_sysctl(&h, 4, "all", "accept_source_route", 0);
     add_sysctl(&h, 4, "eth0", "accept_source_route", 1); /* all AND eth0 = 0 */
     add_sysctl(&h, 4, "eth0", "accept_redirects", 0);
+    /* conf/default of source routes and all/default of redirects are missing: no pass */
     assert_int_equal(STATUS("XG-NET-001", &h, NULL), XG_STATUS_PASS);
+    assert_int_equal(STATUS("XG-NET-002", &h, NULL), XG_STATUS_NA);
+    assert_int_equal(STATUS("XG-NET-003", &h, NULL), XG_STATUS_NA);
+    add_sysctl(&h, 4, "default", "accept_source_route", 0);
+    add_sysctl(&h, 4, "all", "accept_redirects", 0);
+    add_sysctl(&h, 4, "default", "accept_redirects", 0);
     assert_int_equal(STATUS("XG-NET-002", &h, NULL), XG_STATUS_PASS);
     assert_int_equal(STATUS("XG-NET-003", &h, NULL), XG_STATUS_PASS);
     h.sysctls[0].value = 0;

@@ -343,7 +343,7 @@ XEND_HARDENED = """# xend-config.sxp, locked down for the firewalled-subnet scen
 (xend-relocation-server yes)
 (xend-relocation-port 8002)
 (xend-relocation-address '192.0.2.10')
-(xend-relocation-hosts-allow '^192\\\\.0\\\\.2\\\\.11$ ^192\\\\.0\\\\.2\\\\.12$ ^localhost$')
+(xend-relocation-hosts-allow '^192\\\\.0\\\\.2\\\\.11$ ^192\\\\.0\\\\.2\\\\.12$')
 (xend-relocation-hosts-allow '')
 (vnc-listen '127.0.0.1')
 (vncpasswd 'cons0le')
