@@ -618,10 +618,16 @@ static int read_request(struct session *s, int64_t deadline, struct xg_err *err)
     return used;
 }
 
-/* One of the max-sessions slots, from the listener; false (why) when all are taken. */
+/* One of the max-sessions slots, from the listener; false (why) when all are taken or
+ * tunneld is stopping. */
 static bool session_slot(struct session *s, int64_t deadline, char *why, size_t len)
 {
     char reply[XG_CTL_MAX];
+    struct pollfd sig = {.fd = s->sig_fd, .events = POLLIN};
+    if (s->sig_fd >= 0 && poll(&sig, 1, 0) == 1) { /* SIGTERM came during the handshake */
+        snprintf(why, len, "receiver is stopping");
+        return false;
+    }
     if (s->ctl_fd < 0)
         return true; /* --once: the only session */
     if (xg_ctl_send(s->ctl_fd, XG_CTL_SLOT, "") < 0 ||
