@@ -530,14 +530,13 @@ static void refuse(struct session *s, const char *log_reason, const char *sender
     last_frame(s, XG_FRAME_REFUSE, sender_reason, deadline);
     int64_t until = xg_now_ms() + 1000;
     uint8_t junk[4096];
-    for (;;) {
+    while (xg_now_ms() < until) { /* however fast the peer sends, a second at most */
         ssize_t n = read(s->sock, junk, sizeof(junk));
-        if (n > 0 || (n < 0 && errno == EINTR))
-            continue;
         struct pollfd p = {.fd = s->sock, .events = POLLIN};
-        if (n == 0 || errno != EAGAIN || xg_now_ms() >= until ||
-            poll(&p, 1, (int)(until - xg_now_ms())) <= 0)
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             break;
+        if (n < 0 && errno == EAGAIN)
+            poll(&p, 1, (int)(until - xg_now_ms() > 0 ? until - xg_now_ms() : 0));
     }
 }
 
