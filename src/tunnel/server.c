@@ -530,14 +530,13 @@ static void refuse(struct session *s, const char *log_reason, const char *sender
     last_frame(s, XG_FRAME_REFUSE, sender_reason, deadline);
     int64_t until = xg_now_ms() + 1000;
     uint8_t junk[4096];
-    for (;;) {
+    while (xg_now_ms() < until) { /* however fast the peer sends, a second at most */
         ssize_t n = read(s->sock, junk, sizeof(junk));
-        if (n > 0 || (n < 0 && errno == EINTR))
-            continue;
         struct pollfd p = {.fd = s->sock, .events = POLLIN};
-        if (n == 0 || errno != EAGAIN || xg_now_ms() >= until ||
-            poll(&p, 1, (int)(until - xg_now_ms())) <= 0)
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             break;
+        if (n < 0 && errno == EAGAIN)
+            poll(&p, 1, (int)(until - xg_now_ms() > 0 ? until - xg_now_ms() : 0));
     }
 }
 
@@ -618,10 +617,16 @@ static int read_request(struct session *s, int64_t deadline, struct xg_err *err)
     return used;
 }
 
-/* One of the max-sessions slots, from the listener; false (why) when all are taken. */
+/* One of the max-sessions slots, from the listener; false (why) when all are taken or
+ * tunneld is stopping. */
 static bool session_slot(struct session *s, int64_t deadline, char *why, size_t len)
 {
     char reply[XG_CTL_MAX];
+    struct pollfd sig = {.fd = s->sig_fd, .events = POLLIN};
+    if (s->sig_fd >= 0 && poll(&sig, 1, 0) == 1) { /* SIGTERM came during the handshake */
+        snprintf(why, len, "receiver is stopping");
+        return false;
+    }
     if (s->ctl_fd < 0)
         return true; /* --once: the only session */
     if (xg_ctl_send(s->ctl_fd, XG_CTL_SLOT, "") < 0 ||
