@@ -95,7 +95,8 @@ is "$rc" 0 "capture exits 0"
 check "capture saved nft -j list ruleset with xenguard's table" \
     grep -q xenguard "$T/cap/xenguard/nft-ruleset.json"
 check "capture saved ip -j addr" grep -q '"eth1"' "$T/cap/xenguard/ip-addr.json"
-comm=$(grep -l '^python3$' "$T"/cap/proc/*/comm 2>/dev/null | head -1)
+# the listener we started, by its pid: other python3 processes on the machine are captured too
+comm="$T/cap/proc/$LPID/comm"
 check "capture recreated the listener's socket links (proc/PID/fd -> socket:[INODE])" \
     bash -c '[ -n "$1" ] && find "${1%/comm}/fd" -type l -lname "socket:*" | grep -q .' _ "$comm"
 is "$(cat "$T/cap/proc/sys/net/ipv4/conf/eth1/rp_filter")" 1 "capture saved the namespace's sysctls"
