@@ -62,7 +62,7 @@ int cmd_tunneld(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         int shared = xg_tunnel_cli_option(&c, opt, optarg, &err);
         if (shared < 0) {
-            fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard tunneld", &err);
             return 2;
         }
         if (shared)
@@ -106,7 +106,7 @@ int cmd_tunneld(int argc, char **argv)
     }
     int rc = 1;
     if (xg_tunnel_cli_resolve(&c, &err) < 0) {
-        fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard tunneld", &err);
         goto out;
     }
     if (c.have_policy && c.policy.transport != XG_TRANSPORT_TUNNEL) {
@@ -124,7 +124,7 @@ int cmd_tunneld(int argc, char **argv)
     }
     if (xg_tunnel_server(&c.o, once, 2, &err) < 0) {
         if (err.msg[0])
-            fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard tunneld", &err);
         goto out;
     }
     rc = 0;
