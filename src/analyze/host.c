@@ -248,6 +248,7 @@ static struct xg_ifmap_entry *ifmap_get(struct xg_ifmap *m, const char *name)
 int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifmap *out,
                    struct xg_err *err)
 {
+    const struct xg_src src = {path, text, len};
     size_t pos = 0;
     unsigned lineno = 0;
     while (pos < len) {
@@ -265,7 +266,8 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
             if (!e) {
                 if (strlen(tok) >= XG_IFNAMSIZ) {
                     unsigned col = (unsigned)(tok - line) + 1;
-                    xg_fail_at(err, path, lineno, col, "interface name '%s' is too long", tok);
+                    xg_fail_src(err, &src, lineno, col, (unsigned)strlen(tok),
+                                "interface name '%s' is too long", tok);
                     free(line);
                     return -1;
                 }
@@ -278,9 +280,9 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
             struct xg_prefix p;
             char why[160];
             if (xg_prefix_parse(tok, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0) {
-                unsigned col = (unsigned)(tok - line) + 1;
+                unsigned col = (unsigned)(tok - line) + 1, n = (unsigned)strlen(tok);
                 free(line);
-                return xg_fail_at(err, path, lineno, col, "%s", why);
+                return xg_fail_src(err, &src, lineno, col, n, "%s", why);
             }
             if (xg_prefix_list_add(&e->prefixes, &p) < 0) {
                 free(line);

@@ -324,7 +324,9 @@ static int put_chain(struct out *o, const struct xg_chain *c)
     if (c->hook != XG_HOOK_NONE) {
         xg_buf_printf(o->b, "\t\ttype filter hook %s priority ", xg_hook_name(c->hook));
         put_priority(o->b, c->priority);
-        xg_buf_printf(o->b, "; policy %s;\n", c->policy == XG_VERDICT_DROP ? "drop" : "accept");
+        xg_buf_printf(
+            o->b, "; policy %s;\n",
+            xg_verdict_name(c->policy == XG_VERDICT_DROP ? XG_VERDICT_DROP : XG_VERDICT_ACCEPT));
     }
     for (size_t i = 0; i < c->rule_count; i++)
         if (put_rule(o, &c->rules[i]) < 0)

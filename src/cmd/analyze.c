@@ -1112,7 +1112,7 @@ int cmd_analyze(int argc, char **argv)
         rc = do_spoofing(&o, &rs, &err);
     xg_ruleset_free(&rs);
     if (rc < 0) {
-        fprintf(stderr, "xenguard analyze: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard analyze", &err);
         return 1;
     }
     return 0;

@@ -82,7 +82,7 @@ static int guard(struct xg_source *src, bool force, bool *found)
     int has = xg_session_find(&s, &err);
     *found = has != 0;
     if (has < 0) {
-        fprintf(stderr, "xenguard apply: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard apply", &err);
         return force ? 0 : -1;
     }
     if (!has)
@@ -218,7 +218,7 @@ int cmd_apply(int argc, char **argv)
     if (boot) {
         int rc = xg_apply_boot(o.state_dir, &err);
         if (rc < 0)
-            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard apply", &err);
         else if (rc == 1)
             printf("xenguard: no confirmed ruleset in %s; nothing loaded\n", o.state_dir);
         else
@@ -242,7 +242,7 @@ int cmd_apply(int argc, char **argv)
         fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
     xg_warnings_free(&warnings);
     if (rc < 0) {
-        fprintf(stderr, "xenguard apply: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard apply", &err);
         xg_source_free(&src);
         return 1;
     }
@@ -269,7 +269,7 @@ int cmd_apply(int argc, char **argv)
             for (int h = 0; h < 2 && rc == 0; h++)
                 rc = xg_backend_iptables_ex(&src.ir, f ? 6 : 4, h, &ipt[f][h], &err);
         if (rc < 0) {
-            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard apply", &err);
             xg_source_free(&src);
             for (int f = 0; f < 2; f++)
                 for (int h = 0; h < 2; h++)
@@ -288,7 +288,8 @@ int cmd_apply(int argc, char **argv)
         for (int h = 0; h < 2; h++)
             xg_buf_free(&ipt[f][h]);
     if (rc < 0) {
-        fprintf(stderr, "xenguard apply: %s\nxenguard apply: nothing was changed\n", err.msg);
+        xg_err_print(stderr, "xenguard apply", &err);
+        fprintf(stderr, "xenguard apply: nothing was changed\n");
         return 1;
     }
     const char *what =
@@ -305,7 +306,7 @@ int cmd_apply(int argc, char **argv)
         bool keep = ask_keep(p.deadline);
         rc = keep ? xg_confirm(o.state_dir, &err) : xg_rollback(o.state_dir, p.token, &err);
         if (rc < 0) {
-            fprintf(stderr, "xenguard apply: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard apply", &err);
             return 1;
         }
         if (keep && rc == 0) {

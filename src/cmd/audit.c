@@ -166,7 +166,7 @@ int cmd_audit(int argc, char **argv)
     if (config) {
         struct xg_warnings warn = {0};
         if (xg_policy_load(config, &policy, &warn, &err) < 0) {
-            fprintf(stderr, "xenguard audit: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard audit", &err);
             xg_warnings_free(&warn);
             goto out;
         }
@@ -179,18 +179,18 @@ int cmd_audit(int argc, char **argv)
         size_t len;
         char *text;
         if (xg_file_read(waivers_path, false, &text, &len, &err) < 0) {
-            fprintf(stderr, "xenguard audit: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard audit", &err);
             goto out;
         }
         int w = xg_waivers_parse(text, len, waivers_path, &waivers, &err);
         free(text);
         if (w < 0) {
-            fprintf(stderr, "xenguard audit: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard audit", &err);
             goto out;
         }
     }
     if (xg_probe_host(root, &host, &err) < 0) {
-        fprintf(stderr, "xenguard audit: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard audit", &err);
         goto out;
     }
     have_host = true;

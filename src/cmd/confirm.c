@@ -37,7 +37,7 @@ int cmd_confirm(int argc, char **argv)
     struct xg_err err = {{0}};
     int rc = xg_confirm(state_dir, &err);
     if (rc < 0) {
-        fprintf(stderr, "xenguard confirm: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard confirm", &err);
         return 1;
     }
     if (rc == 1) {

@@ -116,7 +116,7 @@ int cmd_firewall(int argc, char **argv)
     }
 
     if (xg_policy_load(path, &policy, &warnings, &err) < 0) {
-        fprintf(stderr, "%s\n", err.msg);
+        xg_err_print(stderr, NULL, &err);
         xg_warnings_free(&warnings);
         return 1;
     }
@@ -124,7 +124,7 @@ int cmd_firewall(int argc, char **argv)
         fprintf(stderr, "%s\n", warnings.lines[i]);
 
     if (xg_compile(&policy, &rs, &err) < 0 || render(&rs, format, hook, &text, &err) < 0) {
-        fprintf(stderr, "xenguard firewall: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard firewall", &err);
         goto out;
     }
     if (verbose) {

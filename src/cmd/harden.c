@@ -224,7 +224,7 @@ int cmd_harden(int argc, char **argv)
                     "relocation server: use transport = ssh or tunnel)\n",
                     err.msg);
         else
-            fprintf(stderr, "xenguard harden: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard harden", &err);
         return 1;
     }
     if (strcmp(what, "sysctl")) {
@@ -284,8 +284,11 @@ int cmd_harden(int argc, char **argv)
         printf("xenguard harden %s: wrote %s\n", what, path);
     rc = 0;
     goto out;
-fail:
-    fprintf(stderr, "xenguard harden %s: %s\n", what, err.msg);
+fail : {
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "xenguard harden %s", what);
+    xg_err_print(stderr, prefix, &err);
+}
 out:
     free(old);
     free(new);

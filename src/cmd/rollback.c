@@ -72,7 +72,7 @@ int cmd_rollback(int argc, char **argv)
     struct xg_err err = {{0}};
     int rc = xg_rollback(state_dir, token, &err);
     if (rc < 0) {
-        fprintf(stderr, "xenguard rollback: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard rollback", &err);
         return 1;
     }
     if (rc == 1)

@@ -95,7 +95,7 @@ static int status_nft_reach(const struct xg_source *src, const char *running, co
     size_t differences = 0, queries = 0;
     int rc = 1;
     if (xg_reach_diff(running, want_json, &src->policy, &report, &differences, &queries, &err) < 0)
-        fprintf(stderr, "xenguard status: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard status", &err);
     else
         rc = print_reach("", NULL, "", src->name, &report, differences, queries);
     xg_buf_free(&report);
@@ -113,7 +113,7 @@ static int status_iptables(const struct xg_source *src, const char *want_json)
     if (xg_ipt_save(4, &save4, &err) < 0 || xg_ipt_save(6, &save6, &err) < 0 ||
         xg_reach_diff_iptables(save4, save6, want_json, &src->policy, &report, &differences,
                                &queries, &err) < 0)
-        fprintf(stderr, "xenguard status: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard status", &err);
     else {
         char hook[128];
         snprintf(hook, sizeof(hook), "hook: INPUT %s to XENGUARD-INPUT (IPv4), %s (IPv6)",
@@ -204,7 +204,7 @@ int cmd_status(int argc, char **argv)
     struct xg_pending p;
     int has = xg_pending_read(state_dir, &p, &err);
     if (has < 0) {
-        fprintf(stderr, "xenguard status: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard status", &err);
         return 1;
     }
     if (has)
@@ -228,7 +228,7 @@ int cmd_status(int argc, char **argv)
     if (rc == 0 && !iptables)
         rc = xg_nft_normalize(running, &norm_have, &err);
     if (rc < 0) {
-        fprintf(stderr, "xenguard status: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard status", &err);
         xg_source_free(&src);
         free(norm_want);
         free(running);

@@ -108,7 +108,7 @@ int cmd_tunnel(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
         int shared = xg_tunnel_cli_option(&c, opt, optarg, &err);
         if (shared < 0) {
-            fprintf(stderr, "xenguard tunnel: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard tunnel", &err);
             return 2;
         }
         if (shared)
@@ -172,13 +172,13 @@ int cmd_tunnel(int argc, char **argv)
         domain_from_parent(domain, sizeof(domain));
     int rc = 1;
     if (xg_tunnel_cli_resolve(&c, &err) < 0) {
-        fprintf(stderr, "xenguard tunnel: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard tunnel", &err);
         goto out;
     }
     rc = xg_tunnel_client(&c.o, host, domain, (size_t)(argc - optind - 1), argv + optind + 1,
                           verbose, &err);
     if (rc < 0) {
-        fprintf(stderr, "xenguard tunnel: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard tunnel", &err);
         rc = 1;
     }
 out:

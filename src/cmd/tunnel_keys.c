@@ -117,7 +117,7 @@ int cmd_tunnel_keys(int argc, char **argv)
 
     bool created;
     if (xg_keys_ca(dir, ca_name, (unsigned)days, &created, &err) < 0) {
-        fprintf(stderr, "xenguard tunnel-keys: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard tunnel-keys", &err);
         return 1;
     }
     printf("%s %s/ca.pem (keep %s/ca.key offline once the hosts are issued)\n",
@@ -131,7 +131,7 @@ int cmd_tunnel_keys(int argc, char **argv)
                 extra[nextra++] = sans[k] + hl + 1;
         char fp[72];
         if (xg_keys_host(dir, argv[i], extra, nextra, (unsigned)days, force, fp, &err) < 0) {
-            fprintf(stderr, "xenguard tunnel-keys: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard tunnel-keys", &err);
             return 1;
         }
         printf("issued  %s/%s.pem  %s\n", dir, argv[i], fp);

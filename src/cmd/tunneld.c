@@ -131,7 +131,7 @@ int cmd_tunneld(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         int shared = xg_tunnel_cli_option(&c, opt, optarg, &err);
         if (shared < 0) {
-            fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard tunneld", &err);
             return 2;
         }
         if (shared)
@@ -181,14 +181,14 @@ int cmd_tunneld(int argc, char **argv)
     }
     struct tunneld d = {.base = c};
     if (load(&d.base, &d.cur, &err) < 0) {
-        fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+        xg_err_print(stderr, "xenguard tunneld", &err);
         return 1;
     }
     struct xg_tunnel_reload r = {.fn = reload, .arg = &d};
     int rc = 0;
     if (xg_tunnel_server(&d.cur->o, once, 2, &r, &err) < 0) {
         if (err.msg[0])
-            fprintf(stderr, "xenguard tunneld: %s\n", err.msg);
+            xg_err_print(stderr, "xenguard tunneld", &err);
         rc = 1;
     }
     unload(d.cur);

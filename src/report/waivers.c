@@ -4,6 +4,7 @@
  * A waiver is an accepted risk with a date on it: "XG-SSH-003 2026-12-31
  * sshd must answer the jump host on the public side". Past its date the
  * finding fails again, loudly: waivers that never end are how audits rot.
+ * A bad line is an error that quotes the line and underlines the fault.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ static bool valid_date(const char *s)
 int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_waivers *out,
                      struct xg_err *err)
 {
+    const struct xg_src src = {path, text, len}; /* errors quote their line */
     memset(out, 0, sizeof(*out));
     out->path = strdup(path);
     size_t pos = 0;
@@ -48,9 +50,11 @@ int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_w
         char id[64] = "", date[64] = "";
         int used = 0;
         if (sscanf(p, "%63s %63s %n", id, date, &used) < 2 || !used) {
+            xg_fail_src(err, &src, lineno, 1, (unsigned)strlen(line),
+                        "expected: CHECK-ID YYYY-MM-DD reason");
             free(line);
             xg_waivers_free(out);
-            return xg_fail_at(err, path, lineno, 1, "expected: CHECK-ID YYYY-MM-DD reason");
+            return -1;
         }
         char *reason = p + used;
         size_t rn = strlen(reason);
@@ -61,10 +65,14 @@ int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_w
                           : !*reason          ? "a waiver needs a reason"
                                               : NULL;
         if (why) {
+            /* the ID is pointed at from column 1 (indentation included) */
             int col = !xg_check_find(id)  ? 1
                       : !valid_date(date) ? (int)(strstr(p, date) - line) + 1
                                           : (int)(reason - line) + 1;
-            xg_fail_at(err, path, lineno, (unsigned)col, "%s", why);
+            size_t n = !xg_check_find(id)  ? (size_t)(p - line) + strlen(id)
+                       : !valid_date(date) ? strlen(date)
+                                           : 0;
+            xg_fail_src(err, &src, lineno, (unsigned)col, (unsigned)n, "%s", why);
             free(line);
             xg_waivers_free(out);
             return -1;

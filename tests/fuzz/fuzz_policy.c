@@ -4,7 +4,8 @@
  *
  * Beyond "never crash": a policy the parser accepts must compile and render
  * in every backend (a valid policy with no firewall is a bug), and its
- * canonical print must parse back to the same canonical print.
+ * canonical print must parse back to the same canonical print. A refused
+ * one must quote its line with a caret line that points into it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *printed, *reprinted;
 
     if (xg_policy_parse((const char *)data, size, "fuzz.conf", &p, &w, &err) < 0) {
+        /* the quoted line is the stored one, and the caret line points into it */
+        static char shown[2 * XG_ERR_LINE_MAX + 8];
+        size_t n = xg_err_format_source(&err, shown, sizeof(shown));
+        size_t line_len = strlen(err.source);
+        if (n && (strncmp(shown, err.source, line_len) || shown[line_len] != '\n' ||
+                  !strchr(shown + line_len, '^') || shown[n - 1] != '\n'))
+            abort();
         xg_warnings_free(&w);
         return 0;
     }

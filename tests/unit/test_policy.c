@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "analyze/host.h"
 #include "policy/policy.h"
+#include "report/report.h"
 
 static const char *const HEAD = "[host]\nscenario = firewalled-subnet\npublic-interface = eth0\n";
 
@@ -340,6 +342,221 @@ static void test_load_reads_files_and_stdin(void **state)
     assert_non_null(strstr(err.msg, ": No such file or directory"));
 }
 
+/* ---------- errors quote their line with carets under the fault ---------- */
+
+/* Parse `text`, expect an error whose first line is `first` and whose extra
+ * lines (input line + carets) are `source`. */
+static void expect_carets(const char *text, const char *first, const char *source)
+{
+    struct xg_policy p;
+    struct xg_err err = {{0}};
+    char got[4096];
+    if (xg_policy_parse(text, strlen(text), "t.conf", &p, NULL, &err) == 0) {
+        xg_policy_free(&p);
+        fail_msg("parsed, but expected: %s", first);
+    }
+    assert_string_equal(err.msg, first);
+    xg_err_format_source(&err, got, sizeof(got));
+    assert_string_equal(got, source);
+}
+
+static void test_carets_under_the_token(void **state)
+{
+    struct xg_policy p;
+    struct xg_err err = {{0}};
+    char *t = with_head("[cluster]\npeers = 192.168.1.1/8\n");
+    (void)state;
+    expect_carets(t,
+                  "t.conf:5:9: peers: '192.168.1.1/8' has host bits set: as a prefix it means "
+                  "192.0.0.0/8",
+                  "peers = 192.168.1.1/8\n"
+                  "        ^^^^^^^^^^^^^\n");
+    /* the place is data, not only text */
+    assert_int_equal(xg_policy_parse(t, strlen(t), "t.conf", &p, NULL, &err), -1);
+    assert_string_equal(err.file, "t.conf");
+    assert_int_equal(err.line, 5);
+    assert_int_equal(err.col, 9);
+    assert_int_equal(err.len, 13);
+    assert_string_equal(err.source, "peers = 192.168.1.1/8");
+    free(t);
+}
+
+/* A tab before the fault stays a tab in the caret line, so the carets line
+ * up whatever the terminal's tab width; CR is not part of the line. */
+static void test_carets_keep_tabs(void **state)
+{
+    char *t = with_head("[cluster]\npeers =\t192.0.2.1,\t192.168.1.1/8\r\n");
+    (void)state;
+    expect_carets(t,
+                  "t.conf:5:20: peers: '192.168.1.1/8' has host bits set: as a prefix it means "
+                  "192.0.0.0/8",
+                  "peers =\t192.0.2.1,\t192.168.1.1/8\n"
+                  "       \t          \t^^^^^^^^^^^^^\n");
+    free(t);
+}
+
+/* A value that is missing points just past the end of its line. */
+static void test_caret_at_end_of_line(void **state)
+{
+    char *t = with_head("[migration]\nport =   \n");
+    (void)state;
+    expect_carets("[host]\nscenario =\n", "t.conf:2:11: scenario: needs a value",
+                  "scenario =\n"
+                  "          ^\n");
+    expect_carets(t, "t.conf:5:7: port: needs a value", /* trailing blanks are no value */
+                  "port =   \n"
+                  "      ^\n");
+    free(t);
+}
+
+/* A long token gets as many carets as it has characters, though its copy
+ * in the message is cut. */
+static void test_carets_under_a_long_token(void **state)
+{
+    char name[301], want_first[512], want_source[1024];
+    char *text, *t;
+    (void)state;
+    memset(name, 'x', 300);
+    name[300] = '\0';
+    assert_true(asprintf(&text, "public-interface = %s\n", name) > 0);
+    t = with_head(text);
+    t[strlen(HEAD) - strlen("public-interface = eth0\n")] = '#'; /* comment out the first one */
+    snprintf(want_first, sizeof(want_first),
+             "t.conf:4:20: public-interface: interface name '%.255s' must be 1 to 15 characters",
+             name);
+    snprintf(want_source, sizeof(want_source), "public-interface = %s\n%19s", name, "");
+    size_t at = strlen(want_source);
+    memset(want_source + at, '^', 300);
+    strcpy(want_source + at + 300, "\n");
+    expect_carets(t, want_first, want_source);
+    free(text);
+    free(t);
+
+    /* a fault beyond the part of a very long line that is kept: the message alone */
+    {
+        static char huge[3000];
+        struct xg_err err;
+        char got[4096];
+        memset(huge, 'a', sizeof(huge) - 1);
+        const struct xg_src src = {"h", huge, sizeof(huge) - 1};
+        xg_fail_src(&err, &src, 1, 2500, 4, "far away");
+        assert_string_equal(err.msg, "h:1:2500: far away");
+        assert_int_equal(xg_err_format_source(&err, got, sizeof(got)), 0);
+        xg_fail_src(&err, &src, 1, 3, 2, "near");
+        assert_true(xg_err_format_source(&err, got, sizeof(got)) > 0);
+        assert_non_null(strstr(got, "\n  ^^\n"));
+    }
+}
+
+/* An error found after parsing (validate) quotes the line of the key it is about. */
+static void test_carets_for_whole_file_checks(void **state)
+{
+    char *t = with_head("management-interface = eth1\n");
+    (void)state;
+    expect_carets(t,
+                  "t.conf:4:24: management-interface 'eth1' differs from public-interface, but "
+                  "scenario firewalled-subnet has one network card: use isolated-management for "
+                  "a second card",
+                  "management-interface = eth1\n"
+                  "                       ^^^^\n");
+    free(t);
+    t = strdup("[host]\nscenario = isolated-management\npublic-interface = eth0\n"
+               "management-interface  =  eth0  # same card\n");
+    expect_carets(t,
+                  "t.conf:4:26: management-interface 'eth0' is also the public interface: "
+                  "scenario isolated-management needs a distinct, physically separate card",
+                  "management-interface  =  eth0  # same card\n"
+                  "                         ^^^^\n");
+    free(t);
+    /* required keys have no line: the message alone */
+    expect_carets("[host]\npublic-interface = eth0\n",
+                  "t.conf: [host] scenario is required (isolated-management, firewalled-subnet "
+                  "or untrusted)",
+                  "");
+}
+
+/* UTF-8 takes one column per character; control characters show as '?'. */
+static void test_carets_utf8_and_control_characters(void **state)
+{
+    static const char text[] = "caf\xc3\xa9 \x1b[31m bad\n";
+    const struct xg_src src = {"x", text, sizeof(text) - 1};
+    struct xg_err err;
+    char got[256];
+    (void)state;
+    xg_fail_src(&err, &src, 1, 13, 3, "bad");
+    assert_string_equal(err.msg, "x:1:13: bad");
+    xg_err_format_source(&err, got, sizeof(got));
+    assert_string_equal(got, "caf\xc3\xa9 ?[31m bad\n"
+                             "           ^^^\n");
+    /* a length past the end of the line stops at its end */
+    xg_fail_src(&err, &src, 1, 15, 40, "bad");
+    xg_err_format_source(&err, got, sizeof(got));
+    assert_string_equal(got, "caf\xc3\xa9 ?[31m bad\n"
+                             "             ^\n");
+    /* no line kept: nothing more than the message */
+    xg_fail_at(&err, "x", 1, 2, "no text");
+    assert_int_equal(xg_err_format_source(&err, got, sizeof(got)), 0);
+    xg_fail_src(&err, &src, 7, 1, 1, "past the last line");
+    assert_int_equal(xg_err_format_source(&err, got, sizeof(got)), 0);
+    xg_fail(&err, "nowhere");
+    assert_int_equal(err.line, 0);
+    assert_int_equal(xg_err_format_source(&err, got, sizeof(got)), 0);
+}
+
+/* The one printer: the first line exactly as before, then line and carets. */
+static void test_printer(void **state)
+{
+    static const char text[] = "a = b\n";
+    const struct xg_src src = {"f.conf", text, sizeof(text) - 1};
+    struct xg_err err;
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    (void)state;
+    assert_non_null(f);
+    xg_fail_src(&err, &src, 1, 5, 1, "'b' is wrong");
+    xg_err_print(f, "xenguard verb", &err);
+    xg_err_print(f, NULL, &err);
+    xg_fail(&err, "plain");
+    xg_err_print(f, "xenguard verb", &err);
+    fclose(f);
+    assert_string_equal(out, "xenguard verb: f.conf:1:5: 'b' is wrong\n"
+                             "a = b\n"
+                             "    ^\n"
+                             "f.conf:1:5: 'b' is wrong\n"
+                             "a = b\n"
+                             "    ^\n"
+                             "xenguard verb: plain\n");
+    free(out);
+}
+
+/* The waiver and interface-map parsers fill the place too. */
+static void test_carets_in_waivers_and_ifmap(void **state)
+{
+    static const char waivers[] = "XG-SSH-003 2026-12-31 jump host\n  XG-NOPE-1 2026-12-31 x\n";
+    static const char baddate[] = "XG-SSH-003 2026-13-01 jump host\n";
+    static const char ifmap[] = "eth0 192.0.2.0/24\neth1\t198.51.100.1/24 # gw\n";
+    struct xg_waivers w;
+    struct xg_ifmap m = {0};
+    struct xg_err err = {{0}};
+    char got[256];
+    (void)state;
+    assert_int_equal(xg_waivers_parse(waivers, strlen(waivers), "w", &w, &err), -1);
+    assert_string_equal(err.msg, "w:2:1: unknown check ID");
+    xg_err_format_source(&err, got, sizeof(got));
+    assert_string_equal(got, "  XG-NOPE-1 2026-12-31 x\n^^^^^^^^^^^\n");
+    assert_int_equal(xg_waivers_parse(baddate, strlen(baddate), "w", &w, &err), -1);
+    assert_string_equal(err.msg, "w:1:12: expiry must be a date YYYY-MM-DD");
+    xg_err_format_source(&err, got, sizeof(got));
+    assert_string_equal(got, "XG-SSH-003 2026-13-01 jump host\n           ^^^^^^^^^^\n");
+    assert_int_equal(xg_ifmap_parse(ifmap, strlen(ifmap), "m", &m, &err), -1);
+    assert_string_equal(err.msg, "m:2:6: '198.51.100.1/24' has host bits set: as a prefix it "
+                                 "means 198.51.100.0/24");
+    xg_err_format_source(&err, got, sizeof(got));
+    assert_string_equal(got, "eth1\t198.51.100.1/24 # gw\n    \t^^^^^^^^^^^^^^^\n");
+    xg_ifmap_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +579,14 @@ int main(void)
         cmocka_unit_test(test_valid_policy_and_warnings),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_load_reads_files_and_stdin),
+        cmocka_unit_test(test_carets_under_the_token),
+        cmocka_unit_test(test_carets_keep_tabs),
+        cmocka_unit_test(test_caret_at_end_of_line),
+        cmocka_unit_test(test_carets_under_a_long_token),
+        cmocka_unit_test(test_carets_for_whole_file_checks),
+        cmocka_unit_test(test_carets_utf8_and_control_characters),
+        cmocka_unit_test(test_printer),
+        cmocka_unit_test(test_carets_in_waivers_and_ifmap),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
