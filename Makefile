@@ -121,7 +121,7 @@ check-tests: $(BUILD)/xenguard $(UNIT_BIN) $(TOOL_BIN)
 
 # The unit suites alone: a plain, unoptimised build (no sanitizer rebuild, no
 # apt-get), then tests/run on them. Pick cases with T=SUITE[:PATTERN], e.g.
-# `make unit T=test_policy:rejects_*`.
+# `make unit T=test_policy:test_bad_*`.
 unit:
 	@$(MAKE) --no-print-directory BUILD=build/unit OPT='-O0 -g' unit-tests
 	tests/run build/unit 'unit$(if $(T),/$(T))'

@@ -32,7 +32,7 @@ require root python3
 # serial log as a comment when it fails
 check_why() {
     local why=$2
-    check_why "$1" "${@:3}" || diag "$why"
+    check "$1" "${@:3}" || diag "$why"
 }
 serial() { sed 's/\r*$//' "$SERIAL"; } # the console ends lines with \r\r\n
 finish() {

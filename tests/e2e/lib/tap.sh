@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tap.sh — the one TAP library of tests/e2e/*.sh (sourced, not run).
 #
 # Every e2e script sources this file and says what it checks with these
