@@ -21,7 +21,7 @@
 
 static bool lock_busy(const char *msg)
 {
-    return strstr(msg, "xtables lock") || strstr(msg, "Resource temporarily unavailable");
+    return strstr(msg, "xtables lock") || strstr(msg, "xtables.lock");
 }
 
 /* argv through the process runner; its stdout in *out (may be NULL), else a one-line reason. */
@@ -78,8 +78,13 @@ int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *n
     for (int attempt = 1;; attempt++) {
         if (run_tool(argv, text, NULL, why, sizeof(why)) == 0)
             return 0;
-        if (attempt == IPT_LOCK_RETRIES || !lock_busy(why))
+        if (!lock_busy(why))
             break;
+        if (attempt == IPT_LOCK_RETRIES)
+            return xg_fail(err,
+                           "%s (%s): the xtables lock stayed taken by another program (%d tries, "
+                           "%s each): %s",
+                           name, cmd, IPT_LOCK_RETRIES, IPT_LOCK_WAIT, why);
     }
     /* iptables-restore's own words, e.g. "iptables-restore: line 7 failed" */
     return xg_fail(err, "%s (%s): %s", name, cmd, why);

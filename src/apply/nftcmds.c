@@ -147,6 +147,8 @@ int xg_nft_check_commands(const char *text, size_t len, const char *name, struct
             start = true;
             advance(&sc);
         } else if (c == '{' || c == '}') {
+            if (c == '{' && depth == 0 && s.n == 0) /* a bare block, or JSON: judged by nothing */
+                return xg_fail_at(err, name, line, col, "'{' without a command; %s", ONLY_OURS);
             depth += c == '{' ? 1 : -1;
             if (depth < 0)
                 return xg_fail_at(err, name, line, col, "'}' without a matching '{'");

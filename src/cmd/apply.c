@@ -35,13 +35,15 @@ static void usage(FILE *out)
         "Nothing else in the kernel's ruleset changes. Unless 'xenguard confirm' runs\n"
         "within the timeout, the previous table is restored.\n\n"
         "  -c, --config FILE      policy file (default %s)\n"
-        "  -r, --ruleset FILE     load this nft ruleset file instead of compiling a policy\n"
+        "  -r, --ruleset FILE     load this nft ruleset file instead of compiling a policy;\n"
+        "                         every command in it must name table inet (or bridge) xenguard\n"
         "  -t, --timeout SECONDS  roll back unless confirmed within SECONDS (default %d)\n"
         "  -y, --yes              keep the new ruleset at once (no rollback timer; on a\n"
         "                         terminal only when the ssh session was found)\n"
         "  -f, --force            load even if it would cut off this ssh session (found in\n"
         "                         SSH_CONNECTION, also of a parent process: sudo, su -)\n"
-        "  -s, --state-dir DIR    saved rulesets and pending state (default %s)\n"
+        "  -s, --state-dir DIR    saved rulesets and pending state (default %s); it and every\n"
+        "                         directory above it must be root's and writable by root only\n"
         "      --rollback-via M   auto (systemd timer if possible), process, systemd\n"
         "      --boot             load the last confirmed ruleset (xenguard.service)\n"
         "  -h, --help             this text\n",
@@ -134,6 +136,94 @@ static bool ask_keep(time_t deadline)
     return !strcmp(line, "yes") || !strcmp(line, "y");
 }
 
+/* The iptables backend's texts per family, with and without the hook (o points into ipt). */
+static int ipt_texts(const struct xg_source *src, struct xg_buf ipt[2][2], struct xg_apply_opts *o,
+                     struct xg_err *err)
+{
+    for (int f = 0; f < 2; f++)
+        for (int h = 0; h < 2; h++)
+            if (xg_backend_iptables_ex(&src->ir, f ? 6 : 4, h, &ipt[f][h], err) < 0)
+                return -1;
+    for (int f = 0; f < 2; f++) {
+        o->ipt_text[f] = xg_buf_str(&ipt[f][1]);
+        o->ipt_text_nohook[f] = xg_buf_str(&ipt[f][0]);
+    }
+    return 0;
+}
+
+static int parse_timeout(const char *arg, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (!*arg || *end || v == 0 || v > 3600) {
+        fprintf(stderr, "xenguard apply: --timeout: 1..3600 seconds, not '%s'\n", arg);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_via(const char *arg, enum xg_rollback_via *out)
+{
+    if (!strcmp(arg, "auto"))
+        *out = XG_VIA_AUTO;
+    else if (!strcmp(arg, "process"))
+        *out = XG_VIA_PROCESS;
+    else if (!strcmp(arg, "systemd"))
+        *out = XG_VIA_SYSTEMD;
+    else {
+        fprintf(stderr, "xenguard apply: --rollback-via: auto, process or systemd\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* --boot: load the last confirmed ruleset (xenguard.service). */
+static int boot_load(const char *state_dir)
+{
+    struct xg_err err = {{0}};
+    int rc = xg_apply_boot(state_dir, &err);
+    if (rc < 0)
+        xg_err_print(stderr, "xenguard apply", &err);
+    else if (rc == 1)
+        printf("xenguard: no confirmed ruleset in %s; nothing loaded\n", state_dir);
+    else
+        printf("xenguard: loaded the confirmed ruleset from %s\n", state_dir);
+    return rc < 0 ? 1 : 0;
+}
+
+/* After a successful load: say so, and on a terminal ask whether to keep it. */
+static int report_pending(const struct xg_apply_opts *o, const struct xg_pending *p)
+{
+    struct xg_err err = {{0}};
+    const char *what =
+        o->backend == XG_BACKEND_NFT ? "table inet xenguard" : "the XENGUARD-* chains (iptables)";
+    if (!o->timeout) {
+        printf("xenguard: loaded %s and kept it (--yes)\n", what);
+        return 0;
+    }
+    printf("xenguard: loaded %s; the previous state is restored in %us unless "
+           "confirmed (%s watchdog%s)\n",
+           what, o->timeout, p->via, p->pid ? "" : " timer");
+    fflush(stdout);
+    if (isatty(0) && isatty(2)) {
+        bool keep = ask_keep(p->deadline);
+        int rc = keep ? xg_confirm(o->state_dir, &err) : xg_rollback(o->state_dir, p->token, &err);
+        if (rc < 0) {
+            xg_err_print(stderr, "xenguard apply", &err);
+            return 1;
+        }
+        if (keep && rc == 0) {
+            printf("xenguard: confirmed\n");
+            return 0;
+        }
+        printf("xenguard: the previous ruleset is back\n");
+        return 1;
+    }
+    printf("xenguard: run 'xenguard confirm' within %us to keep it\n", o->timeout);
+    return 0;
+}
+
 int cmd_apply(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -161,16 +251,10 @@ int cmd_apply(int argc, char **argv)
         case 'r':
             ruleset = optarg;
             break;
-        case 't': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || v == 0 || v > 3600) {
-                fprintf(stderr, "xenguard apply: --timeout: 1..3600 seconds, not '%s'\n", optarg);
+        case 't':
+            if (parse_timeout(optarg, &o.timeout) < 0)
                 return 2;
-            }
-            o.timeout = (unsigned)v;
             break;
-        }
         case 'y':
             yes = true;
             break;
@@ -181,16 +265,8 @@ int cmd_apply(int argc, char **argv)
             o.state_dir = optarg;
             break;
         case 'V':
-            if (!strcmp(optarg, "auto"))
-                o.via = XG_VIA_AUTO;
-            else if (!strcmp(optarg, "process"))
-                o.via = XG_VIA_PROCESS;
-            else if (!strcmp(optarg, "systemd"))
-                o.via = XG_VIA_SYSTEMD;
-            else {
-                fprintf(stderr, "xenguard apply: --rollback-via: auto, process or systemd\n");
+            if (parse_via(optarg, &o.via) < 0)
                 return 2;
-            }
             break;
         case 'B':
             boot = true;
@@ -215,16 +291,8 @@ int cmd_apply(int argc, char **argv)
         return 2;
     }
     struct xg_err err = {{0}};
-    if (boot) {
-        int rc = xg_apply_boot(o.state_dir, &err);
-        if (rc < 0)
-            xg_err_print(stderr, "xenguard apply", &err);
-        else if (rc == 1)
-            printf("xenguard: no confirmed ruleset in %s; nothing loaded\n", o.state_dir);
-        else
-            printf("xenguard: loaded the confirmed ruleset from %s\n", o.state_dir);
-        return rc < 0 ? 1 : 0;
-    }
+    if (boot)
+        return boot_load(o.state_dir);
     o.backend = !strcmp(backend, "iptables") || (!strcmp(backend, "auto") && xg_ipt_legacy_in_use())
                     ? XG_BACKEND_IPTABLES
                     : XG_BACKEND_NFT;
@@ -264,25 +332,9 @@ int cmd_apply(int argc, char **argv)
     o.nft_text = xg_buf_str(&src.nft);
     o.applied_text = src.applied.len ? xg_buf_str(&src.applied) : NULL;
     struct xg_buf ipt[2][2] = {{{0}}}; /* [family][hook] */
-    if (o.backend == XG_BACKEND_IPTABLES) {
-        for (int f = 0; f < 2 && rc == 0; f++)
-            for (int h = 0; h < 2 && rc == 0; h++)
-                rc = xg_backend_iptables_ex(&src.ir, f ? 6 : 4, h, &ipt[f][h], &err);
-        if (rc < 0) {
-            xg_err_print(stderr, "xenguard apply", &err);
-            xg_source_free(&src);
-            for (int f = 0; f < 2; f++)
-                for (int h = 0; h < 2; h++)
-                    xg_buf_free(&ipt[f][h]);
-            return 1;
-        }
-        for (int f = 0; f < 2; f++) {
-            o.ipt_text[f] = xg_buf_str(&ipt[f][1]);
-            o.ipt_text_nohook[f] = xg_buf_str(&ipt[f][0]);
-        }
-    }
     struct xg_pending p;
-    rc = xg_apply(&o, &p, &err);
+    bool compiled = o.backend != XG_BACKEND_IPTABLES || ipt_texts(&src, ipt, &o, &err) == 0;
+    rc = compiled ? xg_apply(&o, &p, &err) : -1;
     xg_source_free(&src);
     for (int f = 0; f < 2; f++)
         for (int h = 0; h < 2; h++)
@@ -292,30 +344,5 @@ int cmd_apply(int argc, char **argv)
         fprintf(stderr, "xenguard apply: nothing was changed\n");
         return 1;
     }
-    const char *what =
-        o.backend == XG_BACKEND_NFT ? "table inet xenguard" : "the XENGUARD-* chains (iptables)";
-    if (!o.timeout) {
-        printf("xenguard: loaded %s and kept it (--yes)\n", what);
-        return 0;
-    }
-    printf("xenguard: loaded %s; the previous state is restored in %us unless "
-           "confirmed (%s watchdog%s)\n",
-           what, o.timeout, p.via, p.pid ? "" : " timer");
-    fflush(stdout);
-    if (isatty(0) && isatty(2)) {
-        bool keep = ask_keep(p.deadline);
-        rc = keep ? xg_confirm(o.state_dir, &err) : xg_rollback(o.state_dir, p.token, &err);
-        if (rc < 0) {
-            xg_err_print(stderr, "xenguard apply", &err);
-            return 1;
-        }
-        if (keep && rc == 0) {
-            printf("xenguard: confirmed\n");
-            return 0;
-        }
-        printf("xenguard: the previous ruleset is back\n");
-        return 1;
-    }
-    printf("xenguard: run 'xenguard confirm' within %us to keep it\n", o.timeout);
-    return 0;
+    return report_pending(&o, &p);
 }

@@ -151,6 +151,49 @@ static int validate_sshd(const char *sshd, const char *main_cfg, const char *dro
     return rc;
 }
 
+/* The file as it is now (NULL when absent; xend's must exist). Prints why not. */
+static int read_current(const char *what, const char *path, char **old)
+{
+    struct xg_err err = {{0}};
+    if (xg_file_read(path, strcmp(what, "xend") != 0, old, NULL, &err) == 0)
+        return 0;
+    if (!strcmp(what, "xend"))
+        fprintf(stderr,
+                "xenguard harden: %s (is xend installed? the xl toolstack has no "
+                "relocation server: use transport = ssh or tunnel)\n",
+                err.msg);
+    else
+        xg_err_print(stderr, "xenguard harden", &err);
+    return -1;
+}
+
+/* The file a harden target writes; NULL for an unknown target. */
+static const char *target_of(const char *what)
+{
+    return !strcmp(what, "xend")     ? XEND_CONFIG
+           : !strcmp(what, "sshd")   ? SSHD_DROPIN
+           : !strcmp(what, "sysctl") ? SYSCTL_DROPIN
+                                     : NULL;
+}
+
+/* Write `new` to path atomically, keeping `old` (if any) once as `backup`. */
+static int write_file(const char *path, const char *backup, const char *old, const char *new,
+                      struct xg_err *err)
+{
+    struct stat st;
+    mode_t mode = old && stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+    if (old && access(backup, F_OK) != 0 &&
+        xg_file_write_atomic(backup, old, strlen(old), mode, err) < 0)
+        return -1;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    *strrchr(dir, '/') = '\0';
+    if (xg_file_mkdirs(dir, 0755, err) < 0 ||
+        xg_file_write_atomic(path, new, strlen(new), mode, err) < 0)
+        return -1;
+    return 0;
+}
+
 int cmd_harden(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -195,14 +238,8 @@ int cmd_harden(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *what = argv[optind], *rel;
-    if (!strcmp(what, "xend"))
-        rel = XEND_CONFIG;
-    else if (!strcmp(what, "sshd"))
-        rel = SSHD_DROPIN;
-    else if (!strcmp(what, "sysctl"))
-        rel = SYSCTL_DROPIN;
-    else {
+    const char *what = argv[optind], *rel = target_of(what);
+    if (!rel) {
         fprintf(stderr, "xenguard harden: '%s': expected xend, sshd or sysctl\n", what);
         return 2;
     }
@@ -217,16 +254,8 @@ int cmd_harden(int argc, char **argv)
     bool have_policy = false;
     char *old = NULL, *new = NULL;
     int rc = 1;
-    if (xg_file_read(path, strcmp(what, "xend") != 0, &old, NULL, &err) < 0) {
-        if (!strcmp(what, "xend"))
-            fprintf(stderr,
-                    "xenguard harden: %s (is xend installed? the xl toolstack has no "
-                    "relocation server: use transport = ssh or tunnel)\n",
-                    err.msg);
-        else
-            xg_err_print(stderr, "xenguard harden", &err);
+    if (read_current(what, path, &old) < 0)
         return 1;
-    }
     if (strcmp(what, "sysctl")) {
         struct xg_warnings warnings = {0};
         int lrc = xg_policy_load(config, &pol, &warnings, &err);
@@ -267,16 +296,7 @@ int cmd_harden(int argc, char **argv)
     }
     if (!strcmp(what, "sshd") && validate_sshd(sshd, main_cfg, new, &err) < 0)
         goto fail;
-    struct stat st;
-    mode_t mode = old && stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
-    if (old && access(backup, F_OK) != 0 &&
-        xg_file_write_atomic(backup, old, strlen(old), mode, &err) < 0)
-        goto fail;
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s", path);
-    *strrchr(dir, '/') = '\0';
-    if (xg_file_mkdirs(dir, 0755, &err) < 0 ||
-        xg_file_write_atomic(path, new, strlen(new), mode, &err) < 0)
+    if (write_file(path, backup, old, new, &err) < 0)
         goto fail;
     if (old)
         printf("xenguard harden %s: wrote %s (original kept as %s)\n", what, path, backup);

@@ -106,7 +106,9 @@ static _Noreturn void child(const char *path, char *const argv[], int in_fd, int
     /* dup2 onto 0..2 clears close-on-exec; the sources are all >= 3 (see xg_proc_run) */
     if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
         goto fail;
-    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) /* before Linux 5.11 */
+        for (int fd = 3; fd < 1024; fd++)
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
     execve(path, argv, env);
 fail:;
     int e = errno;

@@ -64,7 +64,7 @@ in_ns ip6tables -A FORWARD -i vif1.0 -s 2001:db8::50 -j ACCEPT
 others() { snap drop-ours; }
 before=$(snap) others_before=$(others)
 
-out=$(xg apply -c "$POL" --timeout 2 2>&1); rc=$?
+out=$(xg apply -c "$POL" --timeout 8 2>&1); rc=$?
 check "auto picks the iptables backend on a legacy host and loads" \
     [ $rc = 0 -a -n "$(echo "$out" | grep 'XENGUARD-\* chains (iptables)')" ]
 check "XENGUARD-INPUT is hooked from INPUT once" [ "$(hooks)" = 1 ]

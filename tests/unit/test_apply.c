@@ -186,6 +186,8 @@ static void nft_commands_others_refused(void **state)
     assert_non_null(strstr(err.msg, "r.nft:2:3: `include`"));
     assert_int_equal(check_cmds("table inet xenguard { } flush ruleset\n", &err), -1);
     assert_int_equal(check_cmds("}\nflush ruleset\n", &err), -1);
+    assert_int_equal(check_cmds("{ flush ruleset }\n", &err), -1);
+    assert_int_equal(check_cmds("{\"nftables\": [{\"flush\": {\"ruleset\": null}}]}", &err), -1);
     assert_int_equal(
         xg_nft_check_commands("table inet xenguard {}\0flush ruleset", 36, "r.nft", &err), -1);
     assert_non_null(strstr(err.msg, "NUL"));
