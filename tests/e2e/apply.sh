@@ -52,8 +52,8 @@ print(json.dumps([o for o in json.load(sys.stdin)
       if (list(o.values())[0].get("table", list(o.values())[0].get("name")) == name
           and list(o.values())[0].get("family") == fam)], sort_keys=True))' "$1" "$2"; }
 has_table() { in_ns nft list table "$1" "$2" >/dev/null 2>&1; }
-wait_rolled_back() { # up to 10 s for the watchdog
-    local i; for i in $(seq 1 50); do [ -e "$ST/pending" ] || return 0; sleep 0.2; done; return 1; }
+wait_rolled_back() { # up to 30 s for the watchdog
+    local i; for i in $(seq 1 150); do [ -e "$ST/pending" ] || return 0; sleep 0.2; done; return 1; }
 
 ip netns add "$NS" || bail_out "ip netns add $NS"
 in_ns ip link set lo up
@@ -93,7 +93,7 @@ check "a second confirm says there is nothing to confirm (exit 1)" \
 
 # --- apply then timeout: previous ruleset back --------------------------------
 before=$(snap)
-xg apply --ruleset "$FIX/v2.nft" --timeout 5 >/dev/null 2>&1  # 5: time for the status checks on a busy machine
+xg apply --ruleset "$FIX/v2.nft" --timeout 15 >/dev/null 2>&1  # 15: time for the status checks on a busy machine
 check "v2 is loaded" xg status --ruleset "$FIX/v2.nft"
 check "others survive apply" [ "$(table ip docker-like)$(table ip filter)" = "$others_before" ]
 out=$(xg status --ruleset "$FIX/v1.nft"); rc=$?
