@@ -96,7 +96,7 @@ check "a second confirm says there is nothing to confirm (exit 1)" \
 
 # --- apply then timeout: previous ruleset back --------------------------------
 before=$(snap)
-xg apply --ruleset "$FIX/v2.nft" --timeout 5 >/dev/null 2>&1  # 5: time for the status checks on a busy machine
+xg apply --ruleset "$FIX/v2.nft" --timeout 8 >/dev/null 2>&1  # 8: time for the checks below on a busy machine
 check "v2 is loaded" xg status --ruleset "$FIX/v2.nft"
 check "others survive apply" [ "$(table ip docker-like)$(table ip filter)" = "$others_before" ]
 out=$(xg status --ruleset "$FIX/v1.nft"); rc=$?
@@ -160,7 +160,7 @@ check "real packets: with it loaded, the admin's new connection is dropped" \
     [ "$(admin_connect)" != open ]
 check "and the watchdog still takes it back" wait_rolled_back
 check "after the forced apply timed out, nothing changed" [ "$(snap)" = "$before" ]
-in_ns env -u SSH_CONNECTION "$XG" apply --ruleset "$FIX/v1.nft" --timeout 5 --state-dir "$ST" >/dev/null 2>&1
+in_ns env -u SSH_CONNECTION "$XG" apply --ruleset "$FIX/v1.nft" --timeout 8 --state-dir "$ST" >/dev/null 2>&1
 check "real packets: with v1 loaded, the admin's new connection opens" [ "$(admin_connect)" = open ]
 wait_rolled_back
 
