@@ -157,7 +157,7 @@ check "real packets: with it loaded, the admin's new connection is dropped" \
     [ "$(admin_connect)" != open ]
 check "and the watchdog still takes it back" wait_rolled_back
 check "after the forced apply timed out, nothing changed" [ "$(snap)" = "$before" ]
-in_ns env -u SSH_CONNECTION "$XG" apply --ruleset "$FIX/v1.nft" --timeout 5 --state-dir "$ST" >/dev/null 2>&1
+in_ns env -u SSH_CONNECTION "$XG" apply --ruleset "$FIX/v1.nft" --timeout 8 --state-dir "$ST" >/dev/null 2>&1
 check "real packets: with v1 loaded, the admin's new connection opens" [ "$(admin_connect)" = open ]
 wait_rolled_back
 
