@@ -171,6 +171,15 @@ bool xg_need_readable(struct xg_result *r, const struct xg_host *h, const char *
     return u != NULL;
 }
 
+void xg_need_socket_tables(struct xg_result *r, const struct xg_host *h, unsigned want)
+{
+    static const char *const names[] = {"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
+                                        "/proc/net/udp6"};
+    for (unsigned i = 0; i < 4; i++)
+        if ((want & (1u << i)) && !(h->socket_tables & (1u << i)))
+            xg_partial(r, "no %s: its sockets are unknown", names[i]);
+}
+
 bool xg_need_file(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
                   const char *path)
 {

@@ -266,6 +266,8 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
                                   struct xg_result *r)
 {
     struct fw fw;
+    if (xg_migration_port_unused(h, p, r))
+        return;
     if (!fw_need(h, r, &fw))
         return;
     uint16_t port = p && p->migration_port ? p->migration_port : 8002;

@@ -93,6 +93,7 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
     xg_need_readable(r, h, "/proc/net");
+    xg_need_socket_tables(r, h, XG_SOCKTAB_TCP | XG_SOCKTAB_UDP);
     size_t ok = 0, unknown = 0;
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
@@ -135,6 +136,7 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, s
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
     xg_need_readable(r, h, "/proc/net");
+    xg_need_socket_tables(r, h, XG_SOCKTAB_TCP | XG_SOCKTAB_UDP);
     size_t n = 0;
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
@@ -239,17 +241,20 @@ const struct xg_check_def xg_checks_services[] = {
      "(xenstored, xenconsoled, qemu for xl; xapi, stunnel, xcp-rrdd... for XAPI; sshd, time "
      "sync and DHCP clients everywhere).",
      "Stop and disable the service (systemctl disable --now UNIT), or move it to a guest.",
-     check_allowlist},
+     check_allowlist,
+     "/proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/PID/fd /proc/PID/comm"},
     {"XG-SVC-002", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM,
      "No service is bound to a wildcard or public address",
      "A socket bound to 0.0.0.0 or :: answers on every interface, the public one included. "
      "sshd (see XG-SSH-003) and DHCP clients are judged elsewhere. With an isolated-management "
      "policy, an address of the public interface fails too.",
      "Bind the service to the management address (or loopback) in its configuration.",
-     check_wildcard},
+     check_wildcard,
+     "/proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /xenguard/ip-addr.json"},
     {"XG-SVC-003", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM, "No enabled unit that a Dom0 does not need",
      "Units enabled in /etc/systemd/system/*.wants are compared with a list of services that "
      "have no place in Domain-0 (web, mail, print, file sharing, databases, containers...).",
-     "systemctl disable --now UNIT (and remove the package), or run it in a guest.", check_units},
+     "systemctl disable --now UNIT (and remove the package), or run it in a guest.", check_units,
+     "/etc/systemd/system"},
 };
 const size_t xg_checks_services_count = sizeof(xg_checks_services) / sizeof(xg_checks_services[0]);

@@ -198,6 +198,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
         if (!t)
             continue;
         h->sockets_present = true;
+        h->socket_tables |= 1u << i; /* the order of tables[] is XG_SOCKTAB_*'s */
         struct xg_err e;
         if (xg_procnet_parse(t, len, tables[i].file, tables[i].family, tables[i].proto, &h->sockets,
                              &h->socket_count, &e) < 0)

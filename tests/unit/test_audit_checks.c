@@ -23,6 +23,7 @@ static void add_socket(struct xg_host *h, uint8_t proto, const char *addr, uint1
                        const char *proc)
 {
     h->sockets_present = true;
+    h->socket_tables = XG_SOCKTAB_TCP | XG_SOCKTAB_TCP6 | XG_SOCKTAB_UDP | XG_SOCKTAB_UDP6;
     h->procs_present = true;
     h->sockets = realloc(h->sockets, (h->socket_count + 1) * sizeof(*h->sockets));
     struct xg_socket *s = &h->sockets[h->socket_count++];
