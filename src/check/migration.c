@@ -127,9 +127,10 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
     if (sc == XG_SCENARIO_UNTRUSTED)
         xg_need_socket_tables(r, h, XG_SOCKTAB_TCP);
     if (sc != XG_SCENARIO_UNTRUSTED) {
-        xg_evidence(r, "scenario %s: migration among peers is allowed",
-                    sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management"
-                                                          : "firewalled-subnet");
+        xg_na(r,
+              "the policy's scenario is %s, not untrusted: migration among the peers may be "
+              "clear text",
+              sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management" : "firewalled-subnet");
         return;
     }
     xg_evidence(r, "scenario %s", p ? "untrusted" : "untrusted (no policy: strictest reading)");
@@ -354,7 +355,8 @@ const struct xg_check_def xg_checks_migration[] = {
      check_bound, "/proc/net/tcp /proc/net/tcp6 /etc/xen/xend-config.sxp /xenguard/ip-addr.json"},
     {"XG-MIG-003", XG_PRACTICE_MIGRATION, XG_SEV_CRITICAL,
      "No clear-text migration on an untrusted subnet",
-     "In the untrusted scenario (or without a policy) migration must go through an "
+     "In the untrusted scenario (or without a policy; n/a in the other scenarios, where the "
+     "peers may migrate in clear text) migration must go through an "
      "authenticated, encrypted tunnel or be off: no xend relocation server (plain or SSL, "
      "which authenticates nobody), no other listener on the migration port, no xm-based "
      "XENDOMAINS_MIGRATE.",
