@@ -45,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *notes[1] = {piece[2]};
     h.notes = notes;
     h.note_count = 1;
+    h.xen_version = piece[2];
     h.unreadable = &piece[3];
     h.unreadable_count = 1;
 
