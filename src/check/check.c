@@ -279,7 +279,11 @@ void xg_socket_describe(const struct xg_socket *s, char *out, size_t size)
 {
     char a[XG_PREFIX_STRLEN];
     xg_prefix_format(&s->addr, true, a);
+    char who[200];
+    if (s->unit[0])
+        snprintf(who, sizeof(who), "%s for %s, opened by systemd", s->unit, s->service);
+    else
+        snprintf(who, sizeof(who), "%s", s->process[0] ? s->process : "process unknown");
     snprintf(out, size, "%s %s%s%s:%u (%s)", s->proto == IPPROTO_TCP ? "tcp" : "udp",
-             s->family == 6 ? "[" : "", a, s->family == 6 ? "]" : "", s->port,
-             s->process[0] ? s->process : "process unknown");
+             s->family == 6 ? "[" : "", a, s->family == 6 ? "]" : "", s->port, who);
 }

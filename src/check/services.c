@@ -33,20 +33,36 @@ static bool in_list(const char **l, const char *name)
     return false;
 }
 
+/* The daemon a socket belongs to: its process, or for a socket systemd opened
+ * (socket activation) the service it activates ("rpcbind.service" -> rpcbind;
+ * Debian's ssh.service and sshd@.service -> sshd). */
+static void daemon_name(const struct xg_socket *s, char *out, size_t size)
+{
+    if (!s->unit[0]) {
+        snprintf(out, size, "%s", s->process);
+        return;
+    }
+    snprintf(out, size, "%.*s", (int)strcspn(s->service, ".@"), s->service);
+    if (!strcmp(out, "ssh"))
+        snprintf(out, size, "sshd");
+}
+
 static bool allowed(const struct xg_host *h, const struct xg_socket *s)
 {
-    if (!s->process[0]) /* no process evidence: only the well-known ports of the allowlist */
+    char name[64];
+    daemon_name(s, name, sizeof(name));
+    if (!name[0]) /* no process evidence: only the well-known ports of the allowlist */
         return (s->proto == IPPROTO_TCP && s->port == 22) ||
                (s->proto == IPPROTO_UDP && (s->port == 123 || s->port == 68 || s->port == 546));
-    if (in_list(common_ok, s->process))
+    if (in_list(common_ok, name))
         return true;
     switch (h->toolstack) {
     case XG_TOOLSTACK_XL:
-        return in_list(xl_ok, s->process);
+        return in_list(xl_ok, name);
     case XG_TOOLSTACK_XEND:
-        return in_list(xend_ok, s->process);
+        return in_list(xend_ok, name);
     case XG_TOOLSTACK_XAPI:
-        return in_list(xapi_ok, s->process);
+        return in_list(xapi_ok, name);
     case XG_TOOLSTACK_NONE:
         break;
     }
@@ -105,6 +121,9 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
             unknown++; /* allowed by its port alone: a guess, not evidence */
         else if (allowed(h, s))
             ok++;
+        else if (s->unit[0])
+            xg_failf(r, "not in the %s allowlist: %s: systemctl disable --now %s %s",
+                     xg_toolstack_name(h->toolstack), d, s->unit, s->service);
         else
             xg_failf(r, "not in the %s allowlist: %s", xg_toolstack_name(h->toolstack), d);
     }
@@ -143,7 +162,9 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, s
         char d[160];
         xg_socket_describe(s, d, sizeof(d));
         bool dhcp = s->proto == IPPROTO_UDP && (s->port == 68 || s->port == 546);
-        bool ssh = !strcmp(s->process, "sshd") || (!s->process[0] && s->port == 22);
+        char name[64];
+        daemon_name(s, name, sizeof(name));
+        bool ssh = !strcmp(name, "sshd") || (!name[0] && s->port == 22);
         if (xg_addr_is_loopback(&s->addr) || dhcp || ssh)
             continue;
         n++;

@@ -68,6 +68,10 @@ struct xg_socket {
     unsigned long inode;
     char process[64]; /* "" when no /proc/PID/fd link names the inode */
     pid_t pid;
+    /* when only systemd (pid 1) holds it: the enabled .socket unit that listens
+     * there and the service it activates, e.g. "rpcbind.socket", "rpcbind.service" */
+    char unit[64];
+    char service[64];
 };
 
 /* Password state of an account, from shadow (or passwd when shadow lacks it). */
@@ -193,7 +197,7 @@ struct xg_host {
     /* sockets */
     bool sockets_present;   /* at least one of /proc/net/{tcp,...} */
     unsigned socket_tables; /* XG_SOCKTAB_* of the tables that were read */
-    bool procs_present;   /* /proc/PID/fd links were readable */
+    bool procs_present;     /* /proc/PID/fd links were readable */
     struct xg_socket *sockets;
     size_t socket_count;
     /* every process, from /proc/PID/comm (daemons that do not listen, e.g. xenconsoled) */

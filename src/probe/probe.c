@@ -234,7 +234,10 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
                 continue;
             for (size_t k = 0; k < h->socket_count; k++) {
                 struct xg_socket *s = &h->sockets[k];
-                if (s->inode != ino || s->process[0])
+                /* systemd (pid 1) holds activated sockets; the service that inherited
+                 * one holds it too and is the better name */
+                bool open = !s->process[0] || s->pid == 1;
+                if (s->inode != ino || !open)
                     continue;
                 if (!comm[0]) {
                     char crel[300];
@@ -245,7 +248,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
                 }
                 snprintf(s->process, sizeof(s->process), "%s", comm);
                 s->pid = (pid_t)atoi(pids[i]);
-                unresolved--;
+                unresolved -= s->pid != 1;
             }
         }
         xg_strv_free(fds, nfds);
@@ -564,6 +567,30 @@ static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
     xg_strv_free(wants, n);
 }
 
+/* Sockets only systemd holds: the enabled .socket unit listening there. */
+static void probe_socket_units(const struct xg_rootfs *r, struct xg_host *h)
+{
+    static const char *const dirs[] = {"/etc/systemd/system", "/lib/systemd/system",
+                                       "/usr/lib/systemd/system"};
+    for (size_t k = 0; k < h->socket_count; k++) {
+        struct xg_socket *s = &h->sockets[k];
+        for (size_t u = 0; s->pid == 1 && !s->unit[0] && u < h->unit_count; u++) {
+            size_t l = strlen(h->units[u]);
+            if (l < 8 || strcmp(h->units[u] + l - 7, ".socket"))
+                continue;
+            for (size_t d = 0; d < 3 && !s->unit[0]; d++) {
+                char rel[600];
+                snprintf(rel, sizeof(rel), "%s/%s", dirs[d], h->units[u]);
+                char *t = xg_rootfs_read(r, rel, NULL);
+                if (t && xg_socket_unit_matches(t, h->units[u], s->proto, s->port, s->service,
+                                                sizeof(s->service)))
+                    snprintf(s->unit, sizeof(s->unit), "%s", h->units[u]);
+                free(t);
+            }
+        }
+    }
+}
+
 static void add_sysctl(struct xg_host *h, uint8_t family, const char *iface, const char *name,
                        int value)
 {
@@ -697,6 +724,7 @@ int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err)
     probe_sshd(&r, h);
     probe_xen_config(&r, h);
     probe_units(&r, h);
+    probe_socket_units(&r, h);
     probe_sysctls(&r, h);
     probe_perms(&r, h);
     probe_firewall(&r, h);

@@ -29,7 +29,7 @@ d=json.load(open(sys.argv[1])); c=next(c for c in d["checks"] if c["id"]==sys.ar
 v=c[sys.argv[3]]; print("\n".join(v) if isinstance(v, list) else (v or ""))' "$@"; }
 
 FIXTURES="xl-isolated xl-untrusted xend-hardened xcpng-hardened rp-all-only rp-only
-          qubes-dom0 xend-names xend-spaces xl-mig-ssh xl-mig-socat hostile-bytes"
+          qubes-dom0 xend-names xend-spaces xl-mig-ssh xl-mig-socat hostile-bytes xl-activated"
 for f in $FIXTURES; do
     $MK "$f" "$T/$f" || notok "fixture $f builds"
     audit "$T/$f" "$T/$f.json"
@@ -121,6 +121,13 @@ check "[ \"\$(field $T/xl-mig-ssh.json XG-FW-001 status)\" = fail ]" "xl-mig-ssh
 check "[ \"\$(field $T/xl-mig-ssh.json XG-MIG-002 status)\" = pass ]" "XG-MIG-002: transport ssh, nothing on 8002 -> no finding"
 check "field $T/xl-mig-ssh.json XG-MIG-002 evidence | grep -q 'nothing listens on TCP 8002'" "XG-MIG-002: says why"
 check "[ \"\$(field $T/xl-mig-socat.json XG-MIG-002 status)\" = fail ]" "XG-MIG-002: a listener on 8002 open to all still fails"
+
+# ---- listeners opened by systemd are the socket unit's and its service's ----
+f=xl-activated
+check "[ \"\$(field $T/$f.json XG-SVC-001 status)\" = fail ]" "socket activation: rpcbind.socket held by systemd fails XG-SVC-001"
+check "field $T/$f.json XG-SVC-001 evidence | grep -qF 'udp 0.0.0.0:111 (rpcbind.socket for rpcbind.service, opened by systemd): systemctl disable --now rpcbind.socket rpcbind.service'" \
+    "socket activation: the finding and the fix name the unit and its service, not systemd"
+check "! field $T/$f.json XG-SVC-001 evidence | grep -q '2222'" "socket activation: ssh.socket (sshd@.service) is allowed as sshd"
 
 # ---- any bytes: JSON, JUnit, text ----
 f=hostile-bytes

@@ -20,6 +20,7 @@ Fixtures (each a host as `xenguard capture` would have saved it):
   xl-mig-ssh     xl-firewalled (transport ssh), an accept-all firewall, nothing on 8002
   xl-mig-socat   xl-mig-ssh plus a socat listening on 0.0.0.0:8002
   hostile-bytes  xl-isolated with an account whose name holds invalid UTF-8 and escapes
+  xl-activated   xl-isolated where systemd holds ssh.socket (allowed) and rpcbind.socket
 A policy, when the fixture has one, is written to DIR/etc/xenguard/xenguard.conf.
 Addresses are TEST-NET only. Files are owned by the caller (root in the tests).
 """
@@ -470,6 +471,25 @@ def fx_xl_mig_ssh(root, h):
 def fx_xl_mig_socat(root, h):
     fx_xl_mig_ssh(root, h)
     h.listen("tcp", "0.0.0.0", 8002, "socat")
+
+
+def fx_xl_activated(root, h):
+    fx_xl_isolated(root, h)
+    w(root, "/proc/1/comm", "systemd\n")
+    for unit, body in (("ssh.socket", "[Socket]\nListenStream=192.0.2.10:2222\nAccept=yes\n"),
+                       ("rpcbind.socket", "[Socket]\nListenStream=0.0.0.0:111\n"
+                                          "ListenDatagram=0.0.0.0:111\n")):
+        w(root, "/lib/systemd/system/" + unit, "[Unit]\nDescription=x\n" + body)
+        link(root, "/etc/systemd/system/sockets.target.wants/" + unit, "/lib/systemd/system/" + unit)
+    for proto, port in (("tcp", 2222), ("tcp", 111), ("udp", 111)):
+        addr = "192.0.2.10" if port == 2222 else "0.0.0.0"
+        h.inode += 1
+        table = h.sockets[proto]
+        st = "0A" if proto == "tcp" else "07"
+        table.append("%4d: %s:%04X 00000000:0000 %s 00000000:00000000 00:00000000 "
+                     "00000000     0        0 %d 1 0000000000000000 100 0 0 10 0"
+                     % (len(table), hexaddr(addr), port, st, h.inode))
+        link(root, "/proc/1/fd/%d" % (h.inode - 40000), "socket:[%d]" % h.inode)
 
 
 def fx_hostile_bytes(root, h):
