@@ -401,6 +401,48 @@ static void add_domcfg(struct xg_host *h, const struct xg_rootfs *r, const char 
     grown[h->domcfg_count++] = c;
 }
 
+/* XAPI: /etc/xapi.conf (+ .d), the inventory, and https_only of the database's host row. */
+static bool probe_xapi(const struct xg_rootfs *r, struct xg_host *h)
+{
+    struct xg_err e;
+    size_t len, n;
+    char *t, **names;
+    bool xapi = false;
+    if ((t = read_ev(r, h, "/etc/xapi.conf", &len))) {
+        xapi = true;
+        if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
+            set_error(h, XG_SEC_XAPI, e.msg);
+        free(t);
+    }
+    if (list_ev(r, h, "/etc/xapi.conf.d", &names, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char rel[600];
+            snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
+            if ((t = read_ev(r, h, rel, &len))) {
+                if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
+                    set_error(h, XG_SEC_XAPI, e.msg);
+                free(t);
+            }
+        }
+        xg_strv_free(names, n);
+    }
+    if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
+        xapi = true;
+    if ((t = read_ev(r, h, "/var/lib/xcp/state.db", &len))) {
+        /* the host row of the XAPI database carries https_only="true|false" */
+        const char *p = strstr(t, "https_only=\"");
+        if (p) {
+            p += strlen("https_only=\"");
+            char v[8] = "";
+            snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\""), p);
+            xg_kv_add(&h->xapi, "db:https_only", v, "/var/lib/xcp/state.db", 0);
+        }
+        free(t);
+        xapi = true;
+    }
+    return xapi;
+}
+
 static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
 {
     struct xg_err e;
@@ -460,40 +502,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
             set_error(h, XG_SEC_XENDOMAINS, e.msg);
         free(t);
     }
-    /* XAPI */
-    bool xapi = false;
-    if ((t = read_ev(r, h, "/etc/xapi.conf", &len))) {
-        xapi = true;
-        if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
-            set_error(h, XG_SEC_XAPI, e.msg);
-        free(t);
-    }
-    if (list_ev(r, h, "/etc/xapi.conf.d", &names, &n) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            char rel[600];
-            snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
-            if ((t = read_ev(r, h, rel, &len))) {
-                if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
-                    set_error(h, XG_SEC_XAPI, e.msg);
-                free(t);
-            }
-        }
-        xg_strv_free(names, n);
-    }
-    if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
-        xapi = true;
-    if ((t = read_ev(r, h, "/var/lib/xcp/state.db", &len))) {
-        /* the host row of the XAPI database carries https_only="true|false" */
-        const char *p = strstr(t, "https_only=\"");
-        if (p) {
-            p += strlen("https_only=\"");
-            char v[8] = "";
-            snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\""), p);
-            xg_kv_add(&h->xapi, "db:https_only", v, "/var/lib/xcp/state.db", 0);
-        }
-        free(t);
-        xapi = true;
-    }
+    bool xapi = probe_xapi(r, h);
     h->xapi_present = xapi;
 
     /* which toolstack runs */
