@@ -171,6 +171,15 @@ bool xg_need_readable(struct xg_result *r, const struct xg_host *h, const char *
     return u != NULL;
 }
 
+void xg_need_socket_tables(struct xg_result *r, const struct xg_host *h, unsigned want)
+{
+    static const char *const names[] = {"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
+                                        "/proc/net/udp6"};
+    for (unsigned i = 0; i < 4; i++)
+        if ((want & (1u << i)) && !(h->socket_tables & (1u << i)))
+            xg_partial(r, "no %s: its sockets are unknown", names[i]);
+}
+
 bool xg_need_file(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
                   const char *path)
 {
@@ -270,7 +279,11 @@ void xg_socket_describe(const struct xg_socket *s, char *out, size_t size)
 {
     char a[XG_PREFIX_STRLEN];
     xg_prefix_format(&s->addr, true, a);
+    char who[200];
+    if (s->unit[0])
+        snprintf(who, sizeof(who), "%s for %s, opened by systemd", s->unit, s->service);
+    else
+        snprintf(who, sizeof(who), "%s", s->process[0] ? s->process : "process unknown");
     snprintf(out, size, "%s %s%s%s:%u (%s)", s->proto == IPPROTO_TCP ? "tcp" : "udp",
-             s->family == 6 ? "[" : "", a, s->family == 6 ? "]" : "", s->port,
-             s->process[0] ? s->process : "process unknown");
+             s->family == 6 ? "[" : "", a, s->family == 6 ? "]" : "", s->port, who);
 }

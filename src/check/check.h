@@ -104,6 +104,9 @@ bool xg_need_readable(struct xg_result *r, const struct xg_host *h, const char *
  * The reason says "permission denied" when the file exists but could not be read. */
 bool xg_need(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
              const char *what);
+/* xg_partial() for each IPv4 socket table of `want` (XG_SOCKTAB_*) that was not read
+ * (the IPv6 ones are absent when IPv6 is off, and then hold nothing). */
+void xg_need_socket_tables(struct xg_result *r, const struct xg_host *h, unsigned want);
 /* xg_need() for a file: "no evidence: no PATH", or "no evidence: PATH: Permission denied". */
 bool xg_need_file(struct xg_result *r, const struct xg_host *h, bool present, enum xg_section sec,
                   const char *path);
@@ -125,6 +128,14 @@ bool xg_addr_is_wildcard(const struct xg_prefix *a);
 bool xg_addr_is_loopback(const struct xg_prefix *a);
 /* Is NAME one of the policy's admin users (false without a policy)? */
 bool xg_policy_is_admin(const struct xg_policy *p, const char *name);
+/*
+ * True, with the evidence, when the policy migrates over ssh or not at all and
+ * the socket tables show nothing listening on its migration port beyond
+ * loopback: the port serves nothing, so whether the firewall opens it is
+ * XG-FW-001's question, not a migration finding (XG-MIG-002 calls it first).
+ */
+bool xg_migration_port_unused(const struct xg_host *h, const struct xg_policy *p,
+                              struct xg_result *r);
 /* "tcp 0.0.0.0:22 (sshd)" */
 void xg_socket_describe(const struct xg_socket *s, char *out, size_t size);
 

@@ -268,6 +268,10 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
     struct fw fw;
     if (!fw_need(h, r, &fw))
         return;
+    if (xg_migration_port_unused(h, p, r)) {
+        fw_done(&fw);
+        return;
+    }
     uint16_t port = p && p->migration_port ? p->migration_port : 8002;
     for (size_t i = 0; i < h->iface_count && r->status != XG_STATUS_ERROR; i++) {
         if (!strcmp(h->ifaces[i].name, "lo"))

@@ -48,10 +48,11 @@ const struct xg_check_def xg_checks_host[] = {
      "Detects Domain-0 from control_d in /proc/xen/capabilities (or the XENFEAT dom0 bit), the "
      "toolstack (xend, xl, XAPI) and the Xen version. Xen-specific checks are n/a elsewhere.",
      "Run xenguard audit in Domain-0, or audit a root captured there with xenguard capture.",
-     check_dom0},
+     check_dom0, "/proc/xen/capabilities /sys/hypervisor /xenguard/xl-list.json"},
     {"XG-HOST-002", XG_PRACTICE_HOST, XG_SEV_INFO, "XSM/FLASK is enforcing",
      "Reads flask= from the Xen command line. FLASK confines what each domain, Domain-0 "
      "included, may ask of the hypervisor.",
-     "Build Xen with XSM/FLASK, load a policy and boot with flask=enforcing.", check_xsm},
+     "Build Xen with XSM/FLASK, load a policy and boot with flask=enforcing.", check_xsm,
+     "/xenguard/xl-info.txt"},
 };
 const size_t xg_checks_host_count = sizeof(xg_checks_host) / sizeof(xg_checks_host[0]);

@@ -45,14 +45,33 @@ static uint16_t mig_port(const struct xg_policy *p)
     return p && p->migration_port ? p->migration_port : 8002;
 }
 
+bool xg_migration_port_unused(const struct xg_host *h, const struct xg_policy *p,
+                              struct xg_result *r)
+{
+    if (!p || (p->transport != XG_TRANSPORT_SSH && p->transport != XG_TRANSPORT_OFF) ||
+        !(h->socket_tables & XG_SOCKTAB_TCP) || h->errors[XG_SEC_SOCKETS])
+        return false;
+    uint16_t port = mig_port(p);
+    for (size_t i = 0; i < h->socket_count; i++) {
+        const struct xg_socket *s = &h->sockets[i];
+        if (s->proto == IPPROTO_TCP && s->port == port && !xg_addr_is_loopback(&s->addr))
+            return false;
+    }
+    xg_evidence(r,
+                "policy transport %s: no migration listener; /proc/net/tcp%s: nothing listens "
+                "on TCP %u beyond loopback",
+                xg_transport_name(p->transport),
+                h->socket_tables & XG_SOCKTAB_TCP6 ? ", /proc/net/tcp6" : "", port);
+    return true;
+}
+
 static void check_bound(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     if (!h->sockets_present && !h->xend_present) {
         xg_na(r, "no evidence: neither socket tables nor xend-config.sxp");
         return;
     }
-    if (!h->sockets_present)
-        xg_partial(r, "no /proc/net/tcp{,6}: listeners on TCP %u unknown", mig_port(p));
+    xg_need_socket_tables(r, h, XG_SOCKTAB_TCP);
     if (h->errors[XG_SEC_SOCKETS] || h->errors[XG_SEC_XEND]) {
         xg_error(r, "%s",
                  h->errors[XG_SEC_SOCKETS] ? h->errors[XG_SEC_SOCKETS] : h->errors[XG_SEC_XEND]);
@@ -105,12 +124,13 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
         return;
     }
     enum xg_scenario sc = p ? p->scenario : XG_SCENARIO_UNTRUSTED;
-    if (sc == XG_SCENARIO_UNTRUSTED && !h->sockets_present)
-        xg_partial(r, "no /proc/net/tcp{,6}: listeners on the migration port unknown");
+    if (sc == XG_SCENARIO_UNTRUSTED)
+        xg_need_socket_tables(r, h, XG_SOCKTAB_TCP);
     if (sc != XG_SCENARIO_UNTRUSTED) {
-        xg_evidence(r, "scenario %s: migration among peers is allowed",
-                    sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management"
-                                                          : "firewalled-subnet");
+        xg_na(r,
+              "the policy's scenario is %s, not untrusted: migration among the peers may be "
+              "clear text",
+              sc == XG_SCENARIO_ISOLATED_MANAGEMENT ? "isolated-management" : "firewalled-subnet");
         return;
     }
     xg_evidence(r, "scenario %s", p ? "untrusted" : "untrusted (no policy: strictest reading)");
@@ -332,34 +352,37 @@ const struct xg_check_def xg_checks_migration[] = {
      "xend-relocation-address must be set (empty binds every interface).",
      "Set (xend-relocation-address 'MANAGEMENT-ADDRESS') in xend-config.sxp, or use xl (no "
      "relocation daemon) and migrate over ssh or the xenguard tunnel.",
-     check_bound},
+     check_bound, "/proc/net/tcp /proc/net/tcp6 /etc/xen/xend-config.sxp /xenguard/ip-addr.json"},
     {"XG-MIG-003", XG_PRACTICE_MIGRATION, XG_SEV_CRITICAL,
      "No clear-text migration on an untrusted subnet",
-     "In the untrusted scenario (or without a policy) migration must go through an "
+     "In the untrusted scenario (or without a policy; n/a in the other scenarios, where the "
+     "peers may migrate in clear text) migration must go through an "
      "authenticated, encrypted tunnel or be off: no xend relocation server (plain or SSL, "
      "which authenticates nobody), no other listener on the migration port, no xm-based "
      "XENDOMAINS_MIGRATE.",
      "Turn the relocation server off ((xend-relocation-server no)), migrate with "
      "xl migrate over ssh or xenguard tunnel, or disable migration.",
-     check_cleartext},
+     check_cleartext,
+     "/proc/net/tcp /proc/net/tcp6 /etc/xen/xend-config.sxp /etc/default/xendomains "
+     "/etc/sysconfig/xendomains"},
     {"XG-NET-001", XG_PRACTICE_MIGRATION, XG_SEV_HIGH, "Strict reverse-path filtering",
      "Spoofed sources are dropped by the kernel when the effective rp_filter (the maximum of "
      "conf/all and conf/IFACE) is 1 on every interface, and conf/default is 1 so that new vifs "
      "inherit it.",
      "sysctl -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 and persist "
      "it in /etc/sysctl.d/.",
-     check_rp_filter},
+     check_rp_filter, "/proc/sys/net/ipv4/conf /xenguard/ip-addr.json"},
     {"XG-NET-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH, "Source-routed packets are refused",
      "accept_source_route is 0 for IPv4 and IPv6, for all, default and every interface.",
      "net.ipv4.conf.all.accept_source_route=0, net.ipv4.conf.default.accept_source_route=0, "
      "net.ipv6.conf.all.accept_source_route=0 (and default) in /etc/sysctl.d/.",
-     check_source_route},
+     check_source_route, "/proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf /xenguard/ip-addr.json"},
     {"XG-NET-003", XG_PRACTICE_MIGRATION, XG_SEV_MEDIUM, "ICMP redirects are ignored",
      "accept_redirects is 0 for IPv4 and IPv6, for all, default and every interface: a "
      "redirect lets anyone on the link reroute Domain-0's traffic.",
      "net.ipv4.conf.all.accept_redirects=0 (and default), net.ipv6.conf.all.accept_redirects=0 "
      "(and default) in /etc/sysctl.d/.",
-     check_redirects},
+     check_redirects, "/proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf /xenguard/ip-addr.json"},
 };
 const size_t xg_checks_migration_count =
     sizeof(xg_checks_migration) / sizeof(xg_checks_migration[0]);

@@ -33,20 +33,36 @@ static bool in_list(const char **l, const char *name)
     return false;
 }
 
+/* The daemon a socket belongs to: its process, or for a socket systemd opened
+ * (socket activation) the service it activates ("rpcbind.service" -> rpcbind;
+ * Debian's ssh.service and sshd@.service -> sshd). */
+static void daemon_name(const struct xg_socket *s, char *out, size_t size)
+{
+    if (!s->unit[0]) {
+        snprintf(out, size, "%s", s->process);
+        return;
+    }
+    snprintf(out, size, "%.*s", (int)strcspn(s->service, ".@"), s->service);
+    if (!strcmp(out, "ssh"))
+        snprintf(out, size, "sshd");
+}
+
 static bool allowed(const struct xg_host *h, const struct xg_socket *s)
 {
-    if (!s->process[0]) /* no process evidence: only the well-known ports of the allowlist */
+    char name[64];
+    daemon_name(s, name, sizeof(name));
+    if (!name[0]) /* no process evidence: only the well-known ports of the allowlist */
         return (s->proto == IPPROTO_TCP && s->port == 22) ||
                (s->proto == IPPROTO_UDP && (s->port == 123 || s->port == 68 || s->port == 546));
-    if (in_list(common_ok, s->process))
+    if (in_list(common_ok, name))
         return true;
     switch (h->toolstack) {
     case XG_TOOLSTACK_XL:
-        return in_list(xl_ok, s->process);
+        return in_list(xl_ok, name);
     case XG_TOOLSTACK_XEND:
-        return in_list(xend_ok, s->process);
+        return in_list(xend_ok, name);
     case XG_TOOLSTACK_XAPI:
-        return in_list(xapi_ok, s->process);
+        return in_list(xapi_ok, name);
     case XG_TOOLSTACK_NONE:
         break;
     }
@@ -93,6 +109,7 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
     xg_need_readable(r, h, "/proc/net");
+    xg_need_socket_tables(r, h, XG_SOCKTAB_TCP | XG_SOCKTAB_UDP);
     size_t ok = 0, unknown = 0;
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
@@ -104,6 +121,9 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
             unknown++; /* allowed by its port alone: a guess, not evidence */
         else if (allowed(h, s))
             ok++;
+        else if (s->unit[0])
+            xg_failf(r, "not in the %s allowlist: %s: systemctl disable --now %s %s",
+                     xg_toolstack_name(h->toolstack), d, s->unit, s->service);
         else
             xg_failf(r, "not in the %s allowlist: %s", xg_toolstack_name(h->toolstack), d);
     }
@@ -135,13 +155,16 @@ static void check_wildcard(const struct xg_host *h, const struct xg_policy *p, s
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no /proc/net/{tcp,tcp6,udp,udp6}"))
         return;
     xg_need_readable(r, h, "/proc/net");
+    xg_need_socket_tables(r, h, XG_SOCKTAB_TCP | XG_SOCKTAB_UDP);
     size_t n = 0;
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
         char d[160];
         xg_socket_describe(s, d, sizeof(d));
         bool dhcp = s->proto == IPPROTO_UDP && (s->port == 68 || s->port == 546);
-        bool ssh = !strcmp(s->process, "sshd") || (!s->process[0] && s->port == 22);
+        char name[64];
+        daemon_name(s, name, sizeof(name));
+        bool ssh = !strcmp(name, "sshd") || (!name[0] && s->port == 22);
         if (xg_addr_is_loopback(&s->addr) || dhcp || ssh)
             continue;
         n++;
@@ -239,17 +262,20 @@ const struct xg_check_def xg_checks_services[] = {
      "(xenstored, xenconsoled, qemu for xl; xapi, stunnel, xcp-rrdd... for XAPI; sshd, time "
      "sync and DHCP clients everywhere).",
      "Stop and disable the service (systemctl disable --now UNIT), or move it to a guest.",
-     check_allowlist},
+     check_allowlist,
+     "/proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/PID/fd /proc/PID/comm"},
     {"XG-SVC-002", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM,
      "No service is bound to a wildcard or public address",
      "A socket bound to 0.0.0.0 or :: answers on every interface, the public one included. "
      "sshd (see XG-SSH-003) and DHCP clients are judged elsewhere. With an isolated-management "
      "policy, an address of the public interface fails too.",
      "Bind the service to the management address (or loopback) in its configuration.",
-     check_wildcard},
+     check_wildcard,
+     "/proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /xenguard/ip-addr.json"},
     {"XG-SVC-003", XG_PRACTICE_SERVICES, XG_SEV_MEDIUM, "No enabled unit that a Dom0 does not need",
      "Units enabled in /etc/systemd/system/*.wants are compared with a list of services that "
      "have no place in Domain-0 (web, mail, print, file sharing, databases, containers...).",
-     "systemctl disable --now UNIT (and remove the package), or run it in a guest.", check_units},
+     "systemctl disable --now UNIT (and remove the package), or run it in a guest.", check_units,
+     "/etc/systemd/system"},
 };
 const size_t xg_checks_services_count = sizeof(xg_checks_services) / sizeof(xg_checks_services[0]);

@@ -410,43 +410,45 @@ const struct xg_check_def xg_checks_users[] = {
      "xen-qemuuser-* and the admins declared in the policy ([admin] users).",
      "Lock or remove the account (usermod -L -s /usr/sbin/nologin NAME, or userdel), or declare "
      "it as an admin in the policy.",
-     check_ordinary},
+     check_ordinary, "/etc/passwd /etc/shadow"},
     {"XG-USR-002", XG_PRACTICE_USERS, XG_SEV_CRITICAL, "No empty password and no second uid 0",
      "An empty password field lets anyone log in; an account other than root with uid 0 is a "
      "hidden root.",
      "passwd -l NAME for empty passwords; remove or renumber extra uid 0 accounts.",
-     check_empty_uid0},
+     check_empty_uid0, "/etc/passwd /etc/shadow"},
     {"XG-USR-003", XG_PRACTICE_USERS, XG_SEV_HIGH, "Only declared admins hold sudo rights",
      "Members of the sudo, wheel and admin groups and users named in sudoers (and "
      "sudoers.d) must be root or declared admins.",
      "gpasswd -d NAME sudo; remove the rule from sudoers with visudo; or declare the admin.",
-     check_sudo},
+     check_sudo, "/etc/group /etc/passwd /etc/sudoers /etc/sudoers.d"},
     {"XG-SSH-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd refuses password logins as root",
      "Effective PermitRootLogin (first value wins, Include'd drop-ins in place), and in every "
      "Match block. 'yes' lets root log in with a password.",
      "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/xenguard.conf, and "
      "no 'PermitRootLogin yes' inside a Match block.",
-     check_root_login},
+     check_root_login, "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},
     {"XG-SSH-002", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd accepts keys only",
      "Effective PasswordAuthentication and KbdInteractiveAuthentication must be 'no' (both "
      "default to yes), and PermitEmptyPasswords must not be 'yes'; no Match block may turn "
      "them back on.",
      "PasswordAuthentication no and KbdInteractiveAuthentication no in a drop-in, none of them "
      "turned back on inside a Match block, then systemctl reload ssh.",
-     check_passwords},
+     check_passwords, "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},
     {"XG-SSH-003", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd listens on the management address only",
      "ListenAddress must be set, not a wildcard; with a policy, each address must belong to the "
      "management interface.",
-     "ListenAddress MANAGEMENT-ADDRESS in /etc/ssh/sshd_config.d/xenguard.conf.", check_listen},
+     "ListenAddress MANAGEMENT-ADDRESS in /etc/ssh/sshd_config.d/xenguard.conf.", check_listen,
+     "/etc/ssh/sshd_config /etc/ssh/sshd_config.d /xenguard/ip-addr.json"},
     {"XG-SSH-004", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd admits only the admins",
      "AllowUsers or AllowGroups must restrict who may log in; with a policy, every AllowUsers "
      "entry must be a declared admin, and no wildcard pattern.",
-     "AllowUsers ADMIN... in /etc/ssh/sshd_config.d/xenguard.conf.", check_allow_users},
+     "AllowUsers ADMIN... in /etc/ssh/sshd_config.d/xenguard.conf.", check_allow_users,
+     "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},
     {"XG-USR-004", XG_PRACTICE_USERS, XG_SEV_HIGH, "Xen control paths are writable by root only",
      "/etc/xen (two levels), /var/run/xenstored and /dev/xen/* must be owned by root and not "
      "writable by other users (or a non-root group).",
      "chown -R root:root /etc/xen && chmod -R go-w /etc/xen; fix the device node modes "
      "(udev rule) for /dev/xen.",
-     check_perms},
+     check_perms, "/etc/xen /var/run/xenstored /run/xenstored /dev/xen"},
 };
 const size_t xg_checks_users_count = sizeof(xg_checks_users) / sizeof(xg_checks_users[0]);

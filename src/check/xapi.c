@@ -66,9 +66,13 @@ const struct xg_check_def xg_checks_xapi[] = {
     {"XG-XAPI-001", XG_PRACTICE_XAPI, XG_SEV_HIGH, "XAPI answers HTTPS only",
      "host https-only must be true, otherwise xapi serves its management API in clear text on "
      "port 80.",
-     "xe host-param-set uuid=HOST https-only=true", check_https_only},
+     "xe host-param-set uuid=HOST https-only=true", check_https_only,
+     "/etc/xapi.conf /etc/xapi.conf.d /var/lib/xcp/state.db /etc/xensource-inventory "
+     "/etc/xensource"},
     {"XG-XAPI-002", XG_PRACTICE_XAPI, XG_SEV_HIGH, "XAPI migrates over HTTPS only",
      "migration-https-only in /etc/xapi.conf must not be false.",
-     "migration-https-only = true in /etc/xapi.conf, restart xapi.", check_migration_https},
+     "migration-https-only = true in /etc/xapi.conf, restart xapi.", check_migration_https,
+     "/etc/xapi.conf /etc/xapi.conf.d /var/lib/xcp/state.db /etc/xensource-inventory "
+     "/etc/xensource"},
 };
 const size_t xg_checks_xapi_count = sizeof(xg_checks_xapi) / sizeof(xg_checks_xapi[0]);

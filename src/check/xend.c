@@ -258,10 +258,11 @@ const struct xg_check_def xg_checks_xend[] = {
      "(xend-relocation-server yes) accepts whole domains over clear-text TCP 8002; only a policy "
      "with transport = xend justifies it.",
      "(xend-relocation-server no) in /etc/xen/xend-config.sxp, then restart xend.",
-     check_reloc_server},
+     check_reloc_server, "/etc/xen/xend-config.sxp"},
     {"XG-XEND-002", XG_PRACTICE_XEND, XG_SEV_HIGH, "xend relocation has an address",
      "With relocation on, an empty xend-relocation-address binds every interface.",
-     "(xend-relocation-address 'MANAGEMENT-ADDRESS').", check_reloc_address},
+     "(xend-relocation-address 'MANAGEMENT-ADDRESS').", check_reloc_address,
+     "/etc/xen/xend-config.sxp"},
     {"XG-XEND-003", XG_PRACTICE_XEND, XG_SEV_HIGH, "xend hosts-allow admits the peers only",
      "xend-relocation-hosts-allow must not be empty; each space-separated regex must be "
      "anchored (^...$), escape its dots and name an address rather than a host name (xend "
@@ -269,21 +270,24 @@ const struct xg_check_def xg_checks_xend[] = {
      "no empty pattern (doubled space); with a policy, each names a peer and one at least "
      "does.",
      "(xend-relocation-hosts-allow '^192\\\\.0\\\\.2\\\\.11$ ^192\\\\.0\\\\.2\\\\.12$').",
-     check_hosts_allow},
+     check_hosts_allow, "/etc/xen/xend-config.sxp"},
     {"XG-XEND-004", XG_PRACTICE_XEND, XG_SEV_HIGH, "No xend SSL relocation listener",
      "xend's SSL relocation server encrypts but verifies no client certificate: it "
      "authenticates nobody.",
-     "(xend-relocation-ssl-server no); use an authenticated tunnel (xenguard tunnel).", check_ssl},
+     "(xend-relocation-ssl-server no); use an authenticated tunnel (xenguard tunnel).", check_ssl,
+     "/etc/xen/xend-config.sxp"},
     {"XG-XEND-005", XG_PRACTICE_XEND, XG_SEV_CRITICAL, "No unauthenticated xend TCP listener",
      "xend-http-server, xend-tcp-xmlrpc-server and xen-api-server entries with a TCP port and "
      "auth 'none' give full control of Domain-0 to whoever connects.",
      "(xend-http-server no), (xend-tcp-xmlrpc-server no), xen-api-server on unix or with pam.",
-     check_unauth},
+     check_unauth, "/etc/xen/xend-config.sxp"},
     {"XG-XEND-006", XG_PRACTICE_XEND, XG_SEV_MEDIUM, "xend guest consoles on loopback",
      "vnc-listen 0.0.0.0 or :: exposes every HVM guest's console on every interface.",
-     "(vnc-listen '127.0.0.1'), reach consoles through an ssh tunnel.", check_vnc_listen},
+     "(vnc-listen '127.0.0.1'), reach consoles through an ssh tunnel.", check_vnc_listen,
+     "/etc/xen/xend-config.sxp"},
     {"XG-XEND-007", XG_PRACTICE_XEND, XG_SEV_MEDIUM, "xend guest consoles have a password",
      "An empty vncpasswd (the default) leaves consoles open to anyone who reaches them.",
-     "(vncpasswd 'SECRET'), or per-domain vncpasswd.", check_vnc_passwd},
+     "(vncpasswd 'SECRET'), or per-domain vncpasswd.", check_vnc_passwd,
+     "/etc/xen/xend-config.sxp"},
 };
 const size_t xg_checks_xend_count = sizeof(xg_checks_xend) / sizeof(xg_checks_xend[0]);

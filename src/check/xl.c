@@ -193,20 +193,21 @@ const struct xg_check_def xg_checks_xl[] = {
      "vnclisten, vfb vnclisten= and spicehost of each domain configuration in /etc/xen and "
      "/etc/xen/auto must not be 0.0.0.0, :: or empty.",
      "vnclisten = \"127.0.0.1\" (or the management address), reach it through ssh.",
-     check_console_listen},
+     check_console_listen, "/etc/xen"},
     {"XG-XL-002", XG_PRACTICE_XL, XG_SEV_HIGH, "Guest consoles have a password",
      "Each enabled VNC console needs vncpasswd, each SPICE console spicepasswd without "
      "spicedisable_ticketing.",
      "vncpasswd = \"SECRET\" / spicepasswd = \"SECRET\" in the domain configuration.",
-     check_console_passwd},
+     check_console_passwd, "/etc/xen"},
     {"XG-XL-003", XG_PRACTICE_XL, XG_SEV_MEDIUM, "pygrub runs restricted",
      "A domain with bootloader = \"pygrub\" must set bootloader_restrict = 1 (XSA-443): pygrub "
      "otherwise parses guest-controlled data as root in Domain-0.",
      "bootloader_restrict = 1 (and bootloader_user), or boot the guest with PVH/pvgrub.",
-     check_pygrub},
+     check_pygrub, "/etc/xen"},
     {"XG-XL-004", XG_PRACTICE_XL, XG_SEV_MEDIUM, "XENDOMAINS_MIGRATE fits the toolstack and policy",
      "XENDOMAINS_MIGRATE in /etc/default/xendomains migrates every domain at shutdown: in clear "
      "text with xend, and against a policy that turns migration off.",
-     "Empty XENDOMAINS_MIGRATE, or migrate with xl over ssh per the policy.", check_xendomains},
+     "Empty XENDOMAINS_MIGRATE, or migrate with xl over ssh per the policy.", check_xendomains,
+     "/etc/default/xendomains /etc/sysconfig/xendomains"},
 };
 const size_t xg_checks_xl_count = sizeof(xg_checks_xl) / sizeof(xg_checks_xl[0]);

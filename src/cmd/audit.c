@@ -61,8 +61,9 @@ static int list_checks(bool verbose)
     for (size_t i = 0; i < n; i++) {
         printf("%-12s %-8s %s\n", t[i].id, xg_severity_name(t[i].severity), t[i].title);
         if (verbose)
-            printf("    practice: %s\n    %s\n    fix: %s\n", xg_practice_name(t[i].practice),
-                   t[i].description, t[i].remediation);
+            printf("    practice: %s\n    %s\n    fix: %s\n    reads: %s\n",
+                   xg_practice_name(t[i].practice), t[i].description, t[i].remediation,
+                   t[i].reads ? t[i].reads : "(not declared)");
     }
     return 0;
 }

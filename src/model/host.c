@@ -177,6 +177,7 @@ void xg_host_free(struct xg_host *h)
     free(h->hypervisor_type);
     free(h->xen_version);
     free(h->toolstack_why);
+    free_strv(h->unreadable, h->unreadable_count);
     free(h->kernel_cmdline);
     free(h->xen_cmdline);
     for (size_t i = 0; i < h->domain_count; i++)
@@ -222,6 +223,5 @@ void xg_host_free(struct xg_host *h)
     free(h->nft_json);
     free(h->ip_addr_json);
     free_strv(h->notes, h->note_count);
-    free_strv(h->unreadable, h->unreadable_count);
     memset(h, 0, sizeof(*h));
 }

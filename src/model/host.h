@@ -56,6 +56,9 @@ struct xg_process {
     char name[64]; /* /proc/PID/comm */
 };
 
+/* Bits of struct xg_host.socket_tables: which of /proc/net/{tcp,tcp6,udp,udp6} were read. */
+enum { XG_SOCKTAB_TCP = 1, XG_SOCKTAB_TCP6 = 2, XG_SOCKTAB_UDP = 4, XG_SOCKTAB_UDP6 = 8 };
+
 /* A listening (TCP) or bound (UDP) socket from /proc/net/{tcp,tcp6,udp,udp6}. */
 struct xg_socket {
     uint8_t family;        /* 4 or 6 */
@@ -65,6 +68,10 @@ struct xg_socket {
     unsigned long inode;
     char process[64]; /* "" when no /proc/PID/fd link names the inode */
     pid_t pid;
+    /* when only systemd (pid 1) holds it: the enabled .socket unit that listens
+     * there and the service it activates, e.g. "rpcbind.socket", "rpcbind.service" */
+    char unit[64];
+    char service[64];
 };
 
 /* Password state of an account, from shadow (or passwd when shadow lacks it). */
@@ -188,8 +195,9 @@ struct xg_host {
     size_t domain_count;
 
     /* sockets */
-    bool sockets_present; /* at least one of /proc/net/{tcp,...} */
-    bool procs_present;   /* /proc/PID/fd links were readable */
+    bool sockets_present;   /* at least one of /proc/net/{tcp,...} */
+    unsigned socket_tables; /* XG_SOCKTAB_* of the tables that were read */
+    bool procs_present;     /* /proc/PID/fd links were readable */
     struct xg_socket *sockets;
     size_t socket_count;
     /* every process, from /proc/PID/comm (daemons that do not listen, e.g. xenconsoled) */

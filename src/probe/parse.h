@@ -100,4 +100,15 @@ int xg_ipaddr_parse(const char *text, size_t len, const char *path, struct xg_if
 int xg_xllist_parse(const char *text, size_t len, const char *path, struct xg_domain **out,
                     size_t *count, struct xg_err *err);
 
+/* ---- systemd socket units ---- */
+
+/*
+ * Does this .socket unit listen on proto/port (ListenStream= for TCP,
+ * ListenDatagram= for UDP: "111", "0.0.0.0:111", "[::]:111")? Then `service`
+ * receives the unit it activates: Service=, else NAME.service, or
+ * NAME@.service with Accept=yes.
+ */
+bool xg_socket_unit_matches(const char *text, const char *name, uint8_t proto, uint16_t port,
+                            char *service, size_t service_size);
+
 #endif

@@ -219,6 +219,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
         if (!t)
             continue;
         h->sockets_present = true;
+        h->socket_tables |= 1u << i; /* the order of tables[] is XG_SOCKTAB_*'s */
         struct xg_err e;
         if (xg_procnet_parse(t, len, tables[i].file, tables[i].family, tables[i].proto, &h->sockets,
                              &h->socket_count, &e) < 0)
@@ -254,7 +255,10 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
                 continue;
             for (size_t k = 0; k < h->socket_count; k++) {
                 struct xg_socket *s = &h->sockets[k];
-                if (s->inode != ino || s->process[0])
+                /* systemd (pid 1) holds activated sockets; the service that inherited
+                 * one holds it too and is the better name */
+                bool open = !s->process[0] || s->pid == 1;
+                if (s->inode != ino || !open)
                     continue;
                 if (!comm[0]) {
                     char crel[300];
@@ -265,7 +269,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
                 }
                 snprintf(s->process, sizeof(s->process), "%s", comm);
                 s->pid = (pid_t)atoi(pids[i]);
-                unresolved--;
+                unresolved -= s->pid != 1;
             }
         }
         xg_strv_free(fds, nfds);
@@ -418,6 +422,48 @@ static void add_domcfg(struct xg_host *h, const struct xg_rootfs *r, const char 
     grown[h->domcfg_count++] = c;
 }
 
+/* XAPI: /etc/xapi.conf (+ .d), the inventory, and https_only of the database's host row. */
+static bool probe_xapi(const struct xg_rootfs *r, struct xg_host *h)
+{
+    struct xg_err e;
+    size_t len, n;
+    char *t, **names;
+    bool xapi = false;
+    if ((t = read_ev(r, h, "/etc/xapi.conf", &len))) {
+        xapi = true;
+        if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
+            set_error(h, XG_SEC_XAPI, e.msg);
+        free(t);
+    }
+    if (list_ev(r, h, "/etc/xapi.conf.d", &names, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char rel[600];
+            snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
+            if ((t = read_ev(r, h, rel, &len))) {
+                if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
+                    set_error(h, XG_SEC_XAPI, e.msg);
+                free(t);
+            }
+        }
+        xg_strv_free(names, n);
+    }
+    if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
+        xapi = true;
+    if ((t = read_ev(r, h, "/var/lib/xcp/state.db", &len))) {
+        /* the host row of the XAPI database carries https_only="true|false" */
+        const char *p = strstr(t, "https_only=\"");
+        if (p) {
+            p += strlen("https_only=\"");
+            char v[8] = "";
+            snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\""), p);
+            xg_kv_add(&h->xapi, "db:https_only", v, "/var/lib/xcp/state.db", 0);
+        }
+        free(t);
+        xapi = true;
+    }
+    return xapi;
+}
+
 static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
 {
     struct xg_err e;
@@ -477,40 +523,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
             set_error(h, XG_SEC_XENDOMAINS, e.msg);
         free(t);
     }
-    /* XAPI */
-    bool xapi = false;
-    if ((t = read_ev(r, h, "/etc/xapi.conf", &len))) {
-        xapi = true;
-        if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
-            set_error(h, XG_SEC_XAPI, e.msg);
-        free(t);
-    }
-    if (list_ev(r, h, "/etc/xapi.conf.d", &names, &n) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            char rel[600];
-            snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
-            if ((t = read_ev(r, h, rel, &len))) {
-                if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
-                    set_error(h, XG_SEC_XAPI, e.msg);
-                free(t);
-            }
-        }
-        xg_strv_free(names, n);
-    }
-    if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
-        xapi = true;
-    if ((t = read_ev(r, h, "/var/lib/xcp/state.db", &len))) {
-        /* the host row of the XAPI database carries https_only="true|false" */
-        const char *p = strstr(t, "https_only=\"");
-        if (p) {
-            p += strlen("https_only=\"");
-            char v[8] = "";
-            snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\""), p);
-            xg_kv_add(&h->xapi, "db:https_only", v, "/var/lib/xcp/state.db", 0);
-        }
-        free(t);
-        xapi = true;
-    }
+    bool xapi = probe_xapi(r, h);
     h->xapi_present = xapi;
 
     /* which toolstack runs */
@@ -582,6 +595,30 @@ static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
         xg_strv_free(units, nu);
     }
     xg_strv_free(wants, n);
+}
+
+/* Sockets only systemd holds: the enabled .socket unit listening there. */
+static void probe_socket_units(const struct xg_rootfs *r, struct xg_host *h)
+{
+    static const char *const dirs[] = {"/etc/systemd/system", "/lib/systemd/system",
+                                       "/usr/lib/systemd/system"};
+    for (size_t k = 0; k < h->socket_count; k++) {
+        struct xg_socket *s = &h->sockets[k];
+        for (size_t u = 0; s->pid == 1 && !s->unit[0] && u < h->unit_count; u++) {
+            size_t l = strlen(h->units[u]);
+            if (l < 8 || strcmp(h->units[u] + l - 7, ".socket"))
+                continue;
+            for (size_t d = 0; d < 3 && !s->unit[0]; d++) {
+                char rel[600];
+                snprintf(rel, sizeof(rel), "%s/%s", dirs[d], h->units[u]);
+                char *t = xg_rootfs_read(r, rel, NULL);
+                if (t && xg_socket_unit_matches(t, h->units[u], s->proto, s->port, s->service,
+                                                sizeof(s->service)))
+                    snprintf(s->unit, sizeof(s->unit), "%s", h->units[u]);
+                free(t);
+            }
+        }
+    }
 }
 
 static void add_sysctl(struct xg_host *h, uint8_t family, const char *iface, const char *name,
@@ -717,6 +754,7 @@ int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err)
     probe_sshd(&r, h);
     probe_xen_config(&r, h);
     probe_units(&r, h);
+    probe_socket_units(&r, h);
     probe_sysctls(&r, h);
     probe_perms(&r, h);
     probe_firewall(&r, h);

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,4 +232,43 @@ int xg_xllist_parse(const char *text, size_t len, const char *path, struct xg_do
     }
     json_decref(root);
     return 0;
+}
+
+/* ---- systemd socket units ---- */
+
+static bool listen_port(const char *v, uint16_t port)
+{
+    const char *colon = strrchr(v, ':');
+    const char *num = colon ? colon + 1 : v;
+    char *end;
+    unsigned long n = strtoul(num, &end, 10);
+    return end != num && (!*end || isspace((unsigned char)*end)) && n == port;
+}
+
+bool xg_socket_unit_matches(const char *text, const char *name, uint8_t proto, uint16_t port,
+                            char *service, size_t service_size)
+{
+    const char *want = proto == IPPROTO_TCP ? "ListenStream=" : "ListenDatagram=";
+    bool hit = false, accept = false;
+    char svc[256] = "";
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        while (*l == ' ' || *l == '\t')
+            l++;
+        size_t n = strcspn(l, "\n");
+        if (!strncmp(l, want, strlen(want)))
+            hit |= listen_port(l + strlen(want), port);
+        else if (!strncmp(l, "Service=", 8) && n > 8)
+            snprintf(svc, sizeof(svc), "%.*s", (int)(n - 8), l + 8);
+        else if (!strncmp(l, "Accept=", 7))
+            accept = !strncmp(l + 7, "yes", 3) || !strncmp(l + 7, "true", 4);
+    }
+    if (!hit)
+        return false;
+    if (!svc[0]) {
+        const char *dot = strrchr(name, '.');
+        snprintf(svc, sizeof(svc), "%.*s%s.service", dot ? (int)(dot - name) : (int)strlen(name),
+                 name, accept ? "@" : "");
+    }
+    snprintf(service, service_size, "%s", svc);
+    return true;
 }

@@ -140,12 +140,14 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
                       "%sUNPRIVILEGED RUN%s (uid %u): files only root may read are unknown; the "
                       "checks that need them are n/a\n",
                       bold, reset, (unsigned)geteuid());
-    xg_buf_printf(out, "host: %s; toolstack: %s; Xen: %s\n", host_kind(h),
-                  xg_toolstack_name(h->toolstack), h->xen_version ? h->xen_version : "-");
-    xg_buf_printf(out, "policy: %s\n",
-                  a->policy_path ? a->policy_path
-                                 : "none (strictest reading: untrusted subnet, "
-                                   "no declared admins or peers)");
+    xg_buf_printf(out, "host: %s; toolstack: %s; Xen: ", host_kind(h),
+                  xg_toolstack_name(h->toolstack));
+    put_clean(out, h->xen_version ? h->xen_version : "-");
+    xg_buf_puts(out, "\npolicy: ");
+    put_clean(out, a->policy_path ? a->policy_path
+                                  : "none (strictest reading: untrusted subnet, "
+                                    "no declared admins or peers)");
+    xg_buf_puts(out, "\n");
     for (size_t i = 0; i < h->note_count; i++) {
         xg_buf_puts(out, "note: ");
         put_clean(out, h->notes[i]);

@@ -49,7 +49,6 @@ XG-USR-004 xl-isolated xl-insecure
 XG-MIG-001 xl-firewalled xend-legacy
 XG-MIG-001 xl-untrusted xl-insecure
 XG-MIG-003 xl-untrusted xl-insecure
-XG-MIG-003 xend-hardened xend-legacy
 XG-NET-001 xl-isolated xl-insecure
 XG-NET-002 xl-isolated xl-insecure
 XG-NET-003 xl-isolated xl-insecure

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 
@@ -23,6 +24,7 @@ static void add_socket(struct xg_host *h, uint8_t proto, const char *addr, uint1
                        const char *proc)
 {
     h->sockets_present = true;
+    h->socket_tables = XG_SOCKTAB_TCP | XG_SOCKTAB_TCP6 | XG_SOCKTAB_UDP | XG_SOCKTAB_UDP6;
     h->procs_present = true;
     h->sockets = realloc(h->sockets, (h->socket_count + 1) * sizeof(*h->sockets));
     struct xg_socket *s = &h->sockets[h->socket_count++];
@@ -195,7 +197,7 @@ static void cleartext_migration_per_scenario(void **state)
     struct xg_host h = {0};
     h.xend_present = true;
     xg_kv_add(&h.xend, "xend-relocation-server", "yes", "x.sxp", 1);
-    assert_int_equal(STATUS("XG-MIG-003", &h, &p), XG_STATUS_PASS);   /* isolated: allowed */
+    assert_int_equal(STATUS("XG-MIG-003", &h, &p), XG_STATUS_NA);     /* isolated: not judged */
     assert_int_equal(STATUS("XG-MIG-003", &h, NULL), XG_STATUS_FAIL); /* no policy: untrusted */
     p.scenario = XG_SCENARIO_UNTRUSTED;
     p.transport = XG_TRANSPORT_TUNNEL;
@@ -434,6 +436,178 @@ static void waivers_and_exit(void **state)
     }
 }
 
+/* ---- the evidence rule (issue 15) ---- */
+
+static void run_nothing(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+}
+
+static void run_partial_pass(const struct xg_host *h, const struct xg_policy *p,
+                             struct xg_result *r)
+{
+    xg_evidence(r, "something read");
+    xg_partial(r, "cannot read /x: Permission denied");
+    xg_partial(r, "a second gap");
+}
+
+static void run_partial_fail(const struct xg_host *h, const struct xg_policy *p,
+                             struct xg_result *r)
+{
+    xg_failf(r, "found it");
+    xg_partial(r, "cannot read /x: Permission denied");
+}
+
+static void pass_needs_evidence(void **state)
+{
+    struct xg_host h = {0};
+    struct xg_check_def d = {"XG-TEST-001", XG_PRACTICE_HOST, XG_SEV_LOW, "t", "d",
+                             "f",           run_nothing};
+    struct xg_result r;
+    xg_check_run(&d, &h, NULL, &r);
+    assert_int_equal(r.status, XG_STATUS_NA);
+    assert_string_equal(r.reason, "no evidence read");
+    xg_result_free(&r);
+    d.run = run_partial_pass;
+    xg_check_run(&d, &h, NULL, &r);
+    assert_int_equal(r.status, XG_STATUS_NA);
+    assert_string_equal(r.reason, "cannot read /x: Permission denied"); /* the first gap */
+    xg_result_free(&r);
+    d.run = run_partial_fail;
+    xg_check_run(&d, &h, NULL, &r);
+    assert_int_equal(r.status, XG_STATUS_FAIL);
+    assert_int_equal(r.evidence_count, 2);
+    assert_string_equal(r.evidence[1], "incomplete evidence: cannot read /x: Permission denied");
+    xg_result_free(&r);
+}
+
+static void add_account(struct xg_host *h, const char *name, uid_t uid, enum xg_pw_state pw)
+{
+    h->passwd_present = true;
+    h->accounts = realloc(h->accounts, (h->account_count + 1) * sizeof(*h->accounts));
+    h->accounts[h->account_count++] = (struct xg_account){
+        strdup(name), uid, uid, strdup("/"), strdup("/usr/sbin/nologin"), pw, 1};
+}
+
+static void unreadable_shadow_is_not_a_pass(void **state)
+{
+    struct xg_host h = {0};
+    add_account(&h, "root", 0, XG_PW_UNKNOWN);
+    add_account(&h, "daemon", 1, XG_PW_UNKNOWN);
+    xg_host_unreadable_add(&h, "/etc/shadow", EACCES);
+    char ev[512];
+    const struct xg_check_def *d = xg_check_find("XG-USR-002");
+    struct xg_result r;
+    xg_check_run(d, &h, NULL, &r);
+    assert_int_equal(r.status, XG_STATUS_NA);
+    assert_non_null(strstr(r.reason, "cannot read /etc/shadow: Permission denied"));
+    xg_result_free(&r);
+    assert_int_equal(STATUS("XG-USR-001", &h, NULL), XG_STATUS_NA);
+    /* what passwd alone shows still fails */
+    add_account(&h, "toor", 0, XG_PW_UNKNOWN);
+    assert_int_equal(run("XG-USR-002", &h, NULL, ev, sizeof(ev)), XG_STATUS_FAIL);
+    assert_non_null(strstr(ev, "toor has uid 0"));
+    assert_non_null(strstr(ev, "incomplete evidence"));
+    /* with shadow read, the same accounts are judged */
+    h.accounts[2].uid = 1003; /* no second root any more */
+    h.shadow_present = true;
+    assert_int_equal(STATUS("XG-USR-002", &h, NULL), XG_STATUS_PASS);
+    xg_host_free(&h);
+}
+
+static void sysctls_need_every_value(void **state)
+{
+    struct xg_host h = {0};
+    add_sysctl(&h, 4, "all", "rp_filter", 1); /* and nothing else */
+    assert_int_equal(STATUS("XG-NET-001", &h, NULL), XG_STATUS_NA);
+    assert_int_equal(STATUS("XG-NET-002", &h, NULL), XG_STATUS_NA);
+    assert_int_equal(STATUS("XG-NET-003", &h, NULL), XG_STATUS_NA);
+    add_sysctl(&h, 4, "default", "rp_filter", 1);
+    add_sysctl(&h, 4, "eth0", "rp_filter", 1);
+    assert_int_equal(STATUS("XG-NET-001", &h, NULL), XG_STATUS_PASS);
+    /* ip -j addr names an interface conf/ has no value for */
+    add_iface(&h, "eth0", "192.0.2.10");
+    add_iface(&h, "eth1", "198.51.100.10");
+    assert_int_equal(STATUS("XG-NET-001", &h, NULL), XG_STATUS_NA);
+    xg_host_free(&h);
+}
+
+static void loopback_only_dom0_is_na(void **state)
+{
+    struct xg_host h = {0};
+    static const char *const names[] = {"rp_filter", "accept_source_route", "accept_redirects"};
+    for (size_t i = 0; i < 3; i++) {
+        add_sysctl(&h, 4, "all", names[i], i ? 1 : 0); /* every value wrong */
+        add_sysctl(&h, 4, "default", names[i], i ? 1 : 0);
+        add_sysctl(&h, 4, "lo", names[i], i ? 1 : 0);
+    }
+    assert_int_equal(STATUS("XG-NET-001", &h, NULL), XG_STATUS_NA);
+    add_iface(&h, "lo", "127.0.0.1");
+    char ev[256];
+    for (size_t i = 0; i < 3; i++) {
+        const char *id = i == 0 ? "XG-NET-001" : i == 1 ? "XG-NET-002" : "XG-NET-003";
+        struct xg_result r;
+        xg_check_run(xg_check_find(id), &h, NULL, &r);
+        assert_int_equal(r.status, XG_STATUS_NA);
+        assert_non_null(strstr(r.reason, "only loopback"));
+        xg_result_free(&r);
+    }
+    add_iface(&h, "eth0", "192.0.2.10"); /* a network after all: judged, and wrong */
+    add_sysctl(&h, 4, "eth0", "rp_filter", 0);
+    assert_int_equal(run("XG-NET-001", &h, NULL, ev, sizeof(ev)), XG_STATUS_FAIL);
+    xg_host_free(&h);
+}
+
+static void report_keeps_any_bytes(void **state)
+{
+    static const struct {
+        const char *in;
+        enum xg_clean_for mode;
+        const char *out;
+    } cases[] = {
+        {"plain \xc3\xa9t\xc3\xa9", XG_CLEAN_JSON, "plain \xc3\xa9t\xc3\xa9"},
+        {"a\xff"
+         "b",
+         XG_CLEAN_JSON, "a\\xFFb"},
+        {"\xc3\x28", XG_CLEAN_JSON, "\\xC3("},
+        {"\xed\xa0\x80", XG_CLEAN_JSON, "\\xED\\xA0\\x80"},          /* a surrogate */
+        {"\xc0\xaf", XG_CLEAN_JSON, "\\xC0\\xAF"},                   /* overlong '/' */
+        {"\xf4\x90\x80\x80", XG_CLEAN_JSON, "\\xF4\\x90\\x80\\x80"}, /* > U+10FFFF */
+        {"\x01"
+         "x",
+         XG_CLEAN_JSON,
+         "\x01"
+         "x"}, /* JSON escapes it itself */
+        {"\x01\tx\xef\xbf\xbf", XG_CLEAN_XML, "\\x01\tx\\xEF\\xBF\\xBF"},
+        {"\x1b[2J\x07\xc2\x9b", XG_CLEAN_TEXT, "\\x1B[2J\\x07\\xC2\\x9B"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *c = xg_report_clean(cases[i].in, cases[i].mode);
+        assert_non_null(c);
+        if (strcmp(c, cases[i].out))
+            fail_msg("case %zu: got '%s', want '%s'", i, c, cases[i].out);
+        free(c);
+    }
+    /* a finding with invalid UTF-8 stays in the JSON */
+    struct xg_host h = {0};
+    h.hostname = "host\xff";
+    struct xg_result r = {0};
+    r.def = xg_check_find("XG-USR-001");
+    r.status = XG_STATUS_FAIL;
+    xg_evidence(&r, "/etc/passwd:9: ev\xffil can log in");
+    struct xg_audit a = {&h, NULL, XG_SEV_HIGH, false, &r, 1};
+    char *json = xg_report_json(&a);
+    assert_non_null(json);
+    json_error_t je;
+    json_t *doc = json_loads(json, 0, &je);
+    assert_non_null(doc);
+    json_t *ev = json_object_get(json_array_get(json_object_get(doc, "checks"), 0), "evidence");
+    assert_string_equal(json_string_value(json_array_get(ev, 0)),
+                        "/etc/passwd:9: ev\\xFFil can log in");
+    json_decref(doc);
+    free(json);
+    xg_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +622,11 @@ int main(void)
         cmocka_unit_test(xendomains_against_transport),
         cmocka_unit_test(sysctl_semantics),
         cmocka_unit_test(waivers_and_exit),
+        cmocka_unit_test(pass_needs_evidence),
+        cmocka_unit_test(unreadable_shadow_is_not_a_pass),
+        cmocka_unit_test(sysctls_need_every_value),
+        cmocka_unit_test(loopback_only_dom0_is_na),
+        cmocka_unit_test(report_keeps_any_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

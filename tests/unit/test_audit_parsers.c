@@ -376,9 +376,28 @@ static void keyval_ipaddr_xllist(void **state)
     free(d);
 }
 
+static void socket_units(void **state)
+{
+    char svc[64];
+    const char *rpc = "[Socket]\nListenStream=0.0.0.0:111\n  ListenDatagram=[::]:111\n";
+    assert_true(xg_socket_unit_matches(rpc, "rpcbind.socket", IPPROTO_TCP, 111, svc, sizeof(svc)));
+    assert_string_equal(svc, "rpcbind.service");
+    assert_true(xg_socket_unit_matches(rpc, "rpcbind.socket", IPPROTO_UDP, 111, svc, sizeof(svc)));
+    assert_false(xg_socket_unit_matches(rpc, "rpcbind.socket", IPPROTO_TCP, 1111, svc, 64));
+    assert_false(xg_socket_unit_matches(rpc, "rpcbind.socket", IPPROTO_TCP, 11, svc, 64));
+    const char *ssh = "[Socket]\nListenStream=22\nAccept=yes\n";
+    assert_true(xg_socket_unit_matches(ssh, "ssh.socket", IPPROTO_TCP, 22, svc, sizeof(svc)));
+    assert_string_equal(svc, "ssh@.service");
+    assert_false(xg_socket_unit_matches(ssh, "ssh.socket", IPPROTO_UDP, 22, svc, sizeof(svc)));
+    const char *named = "ListenStream=/run/x.sock\nListenStream=8080\nService=web.service\n";
+    assert_true(xg_socket_unit_matches(named, "x.socket", IPPROTO_TCP, 8080, svc, sizeof(svc)));
+    assert_string_equal(svc, "web.service");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(socket_units),
         cmocka_unit_test(sxp_parses_and_prints),
         cmocka_unit_test(sxp_errors_have_locations),
         cmocka_unit_test(xend_first_value_wins),

@@ -12,6 +12,15 @@ Fixtures (each a host as `xenguard capture` would have saved it):
   xcpng-hardened XCP-ng host hardened
   domu           a Xen guest (no control_d)
   empty          nothing at all (every check must be n/a)
+  rp-all-only    nothing but /proc/sys/net/ipv4/conf/all/rp_filter = 1
+  rp-only        every interface's rp_filter, and no other sysctl at all
+  qubes-dom0     an xl Dom0 with loopback only (its network lives in a guest), bad sysctls
+  xend-names     xend-hardened whose hosts-allow adds the name ^localhost$
+  xend-spaces    xend-hardened whose hosts-allow has a doubled space (an empty pattern)
+  xl-mig-ssh     xl-firewalled (transport ssh), an accept-all firewall, nothing on 8002
+  xl-mig-socat   xl-mig-ssh plus a socat listening on 0.0.0.0:8002
+  hostile-bytes  xl-isolated with an account whose name holds invalid UTF-8 and escapes
+  xl-activated   xl-isolated where systemd holds ssh.socket (allowed) and rpcbind.socket
 A policy, when the fixture has one, is written to DIR/etc/xenguard/xenguard.conf.
 Addresses are TEST-NET only. Files are owned by the caller (root in the tests).
 """
@@ -419,6 +428,75 @@ def fx_domu(root, h):
 
 def fx_empty(root, h):
     os.makedirs(root, exist_ok=True)
+
+
+def fx_rp_all_only(root, h):
+    w(root, "/proc/sys/net/ipv4/conf/all/rp_filter", "1\n")
+
+
+def fx_rp_only(root, h):
+    for i in ("all", "default", "lo", "eth0"):
+        w(root, "/proc/sys/net/ipv4/conf/%s/rp_filter" % i, "1\n")
+
+
+def fx_qubes_dom0(root, h):
+    debian_xl(root, h, None)
+    sysctls(root, [], 0, 1, 1)
+    ip_addr(root, [("lo", ["127.0.0.1", "::1"])])
+
+
+def fx_xend_names(root, h):
+    fx_xend_hardened(root, h)
+    sxp = XEND_HARDENED.replace("^192\\\\.0\\\\.2\\\\.12$')", "^localhost$')")
+    assert sxp != XEND_HARDENED
+    w(root, "/etc/xen/xend-config.sxp", sxp)
+
+
+def fx_xend_spaces(root, h):
+    fx_xend_hardened(root, h)
+    sxp = XEND_HARDENED.replace("$ ^192", "$  ^192")
+    assert sxp != XEND_HARDENED
+    w(root, "/etc/xen/xend-config.sxp", sxp)
+
+
+ACCEPT_ALL = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+
+
+def fx_xl_mig_ssh(root, h):
+    fx_xl_firewalled(root, h)
+    w(root, "/xenguard/iptables-save.txt", ACCEPT_ALL, 0o600)
+    w(root, "/xenguard/ip6tables-save.txt", ACCEPT_ALL, 0o600)
+
+
+def fx_xl_mig_socat(root, h):
+    fx_xl_mig_ssh(root, h)
+    h.listen("tcp", "0.0.0.0", 8002, "socat")
+
+
+def fx_xl_activated(root, h):
+    fx_xl_isolated(root, h)
+    w(root, "/proc/1/comm", "systemd\n")
+    for unit, body in (("ssh.socket", "[Socket]\nListenStream=192.0.2.10:2222\nAccept=yes\n"),
+                       ("rpcbind.socket", "[Socket]\nListenStream=0.0.0.0:111\n"
+                                          "ListenDatagram=0.0.0.0:111\n")):
+        w(root, "/lib/systemd/system/" + unit, "[Unit]\nDescription=x\n" + body)
+        link(root, "/etc/systemd/system/sockets.target.wants/" + unit, "/lib/systemd/system/" + unit)
+    for proto, port in (("tcp", 2222), ("tcp", 111), ("udp", 111)):
+        addr = "192.0.2.10" if port == 2222 else "0.0.0.0"
+        h.inode += 1
+        table = h.sockets[proto]
+        st = "0A" if proto == "tcp" else "07"
+        table.append("%4d: %s:%04X 00000000:0000 %s 00000000:00000000 00:00000000 "
+                     "00000000     0        0 %d 1 0000000000000000 100 0 0 10 0"
+                     % (len(table), hexaddr(addr), port, st, h.inode))
+        link(root, "/proc/1/fd/%d" % (h.inode - 40000), "socket:[%d]" % h.inode)
+
+
+def fx_hostile_bytes(root, h):
+    fx_xl_isolated(root, h)
+    name = b"ev\xffil\xc3\x28\x1b[2J\x07\xed\xa0\x80"  # bad byte, bad pair, ESC, BEL, surrogate
+    with open(os.path.join(root, "etc/passwd"), "ab") as f:
+        f.write(name + b":x:1003:1003::/home/x:/bin/bash\n")
 
 
 def main():
