@@ -260,7 +260,8 @@ const struct xg_check_def xg_checks_services[] = {
      "Every listening TCP socket and bound UDP socket (IPv4 and IPv6) is matched to its process "
      "through /proc/PID/fd and compared with the allowlist of the detected toolstack "
      "(xenstored, xenconsoled, qemu for xl; xapi, stunnel, xcp-rrdd... for XAPI; sshd, time "
-     "sync and DHCP clients everywhere).",
+     "sync and DHCP clients everywhere). A socket only systemd holds (socket activation) is "
+     "judged by the service its enabled .socket unit activates, and the finding names both.",
      "Stop and disable the service (systemctl disable --now UNIT), or move it to a guest.",
      check_allowlist,
      "/proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/PID/fd /proc/PID/comm"},
