@@ -68,7 +68,30 @@ static int list_checks(bool verbose)
     return 0;
 }
 
-int cmd_audit(int argc, char **argv)
+struct audit_opts {
+    const char *config, *root, *format, *waivers_path, *color_when;
+    enum xg_severity fail_on;
+    bool verbose, list;
+    char *skips[128];
+    size_t skip_count;
+};
+
+/* --skip ID[,ID]: 0, or -1 (message printed) for an unknown check. */
+static int add_skips(struct audit_opts *o, char *list)
+{
+    for (char *save = NULL, *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        if (!xg_check_find(id)) {
+            fprintf(stderr, "xenguard audit: --skip: unknown check '%s' (see --list)\n", id);
+            return -1;
+        }
+        if (o->skip_count < sizeof(o->skips) / sizeof(o->skips[0]))
+            o->skips[o->skip_count++] = id;
+    }
+    return 0;
+}
+
+/* 0: go on; 1: done, exit 0 (--help); 2: usage error (message printed). */
+static int parse_opts(int argc, char **argv, struct audit_opts *o)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -83,135 +106,171 @@ int cmd_audit(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *root = "/", *format = "text", *waivers_path = NULL;
-    const char *color_when = "auto";
-    enum xg_severity fail_on = XG_SEV_HIGH;
-    bool verbose = false, list = false;
-    char *skips[128];
-    size_t skip_count = 0;
-    int rc = 2, c;
-    struct xg_err err = {{0}};
-    struct xg_policy policy;
-    bool have_policy = false;
-    struct xg_waivers waivers = {0};
-    struct xg_host host;
-    bool have_host = false;
-    struct xg_result *results = NULL;
-    size_t n = 0;
-
+    int c;
+    *o = (struct audit_opts){
+        .root = "/", .format = "text", .color_when = "auto", .fail_on = XG_SEV_HIGH};
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:r:f:s:w:vlh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            config = optarg;
+            o->config = optarg;
             break;
         case 'r':
-            root = optarg;
+            o->root = optarg;
             break;
         case 'f':
-            format = optarg;
+            o->format = optarg;
+            break;
+        case 'w':
+            o->waivers_path = optarg;
+            break;
+        case 'C':
+            o->color_when = optarg;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'l':
+            o->list = true;
             break;
         case 'F':
-            if (xg_severity_parse(optarg, &fail_on) < 0) {
+            if (xg_severity_parse(optarg, &o->fail_on) < 0) {
                 fprintf(stderr, "xenguard audit: --fail-on: unknown severity '%s'\n", optarg);
-                goto out;
+                return 2;
             }
             break;
         case 's':
-            for (char *save = NULL, *id = strtok_r(optarg, ",", &save); id;
-                 id = strtok_r(NULL, ",", &save)) {
-                if (!xg_check_find(id)) {
-                    fprintf(stderr, "xenguard audit: --skip: unknown check '%s' (see --list)\n",
-                            id);
-                    goto out;
-                }
-                if (skip_count < 128)
-                    skips[skip_count++] = id;
-            }
-            break;
-        case 'w':
-            waivers_path = optarg;
-            break;
-        case 'C':
-            color_when = optarg;
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        case 'l':
-            list = true;
+            if (add_skips(o, optarg) < 0)
+                return 2;
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            return 1;
         default:
             usage(stderr);
             return 2;
         }
     }
-    if (list)
-        return list_checks(verbose);
+    if (o->list)
+        return 0;
     if (optind < argc) {
         fprintf(stderr, "xenguard audit: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit")) {
+    if (strcmp(o->format, "text") && strcmp(o->format, "json") && strcmp(o->format, "junit")) {
         fprintf(stderr, "xenguard audit: --format: expected text, json or junit\n");
         return 2;
     }
-    if (strcmp(color_when, "auto") && strcmp(color_when, "always") && strcmp(color_when, "never")) {
+    if (strcmp(o->color_when, "auto") && strcmp(o->color_when, "always") &&
+        strcmp(o->color_when, "never")) {
         fprintf(stderr, "xenguard audit: --color: expected auto, always or never\n");
         return 2;
     }
+    return 0;
+}
 
-    if (config) {
+/* The policy (-c) and the waivers (-w), when given. */
+static int load_inputs(const struct audit_opts *o, struct xg_policy *policy, bool *have_policy,
+                       struct xg_waivers *waivers, struct xg_err *err)
+{
+    if (o->config) {
         struct xg_warnings warn = {0};
-        if (xg_policy_load(config, &policy, &warn, &err) < 0) {
-            xg_err_print(stderr, "xenguard audit", &err);
-            xg_warnings_free(&warn);
-            goto out;
-        }
-        for (size_t i = 0; i < warn.count; i++)
+        int lrc = xg_policy_load(o->config, policy, &warn, err);
+        for (size_t i = 0; lrc == 0 && i < warn.count; i++)
             fprintf(stderr, "xenguard audit: warning: %s\n", warn.lines[i]);
         xg_warnings_free(&warn);
-        have_policy = true;
+        if (lrc < 0)
+            return -1;
+        *have_policy = true;
     }
-    if (waivers_path) {
+    if (o->waivers_path) {
         size_t len;
         char *text;
-        if (xg_file_read(waivers_path, false, &text, &len, &err) < 0) {
-            xg_err_print(stderr, "xenguard audit", &err);
-            goto out;
-        }
-        int w = xg_waivers_parse(text, len, waivers_path, &waivers, &err);
+        if (xg_file_read(o->waivers_path, false, &text, &len, err) < 0)
+            return -1;
+        int w = xg_waivers_parse(text, len, o->waivers_path, waivers, err);
         free(text);
-        if (w < 0) {
-            xg_err_print(stderr, "xenguard audit", &err);
-            goto out;
-        }
+        if (w < 0)
+            return -1;
     }
-    if (xg_probe_host(root, &host, &err) < 0) {
-        xg_err_print(stderr, "xenguard audit", &err);
-        goto out;
-    }
-    have_host = true;
+    return 0;
+}
 
-    const struct xg_check_def *defs = xg_checks(&n);
-    results = calloc(n, sizeof(*results));
-    if (!results) {
-        fprintf(stderr, "xenguard audit: out of memory\n");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (skipped(skips, skip_count, defs[i].id)) {
+/* Every check, or n/a for those --skip names. */
+static struct xg_result *run_checks(const struct audit_opts *o, const struct xg_host *host,
+                                    const struct xg_policy *policy, size_t *n)
+{
+    const struct xg_check_def *defs = xg_checks(n);
+    struct xg_result *results = calloc(*n, sizeof(*results));
+    if (!results)
+        return NULL;
+    for (size_t i = 0; i < *n; i++) {
+        if (skipped((char **)o->skips, o->skip_count, defs[i].id)) {
             results[i].def = &defs[i];
             xg_na(&results[i], "skipped (--skip %s)", defs[i].id);
             continue;
         }
-        xg_check_run(&defs[i], &host, have_policy ? &policy : NULL, &results[i]);
+        xg_check_run(&defs[i], host, policy, &results[i]);
     }
-    struct xg_audit audit = {&host, have_policy ? config : NULL, fail_on, verbose, results, n};
-    if (waivers_path) {
+    return results;
+}
+
+/* The report in the chosen format on stdout: 0, or -1 when out of memory. */
+static int render(const struct audit_opts *o, const struct xg_audit *audit)
+{
+    if (!strcmp(o->format, "json")) {
+        char *text = xg_report_json(audit);
+        if (!text)
+            return -1;
+        printf("%s\n", text);
+        free(text);
+        return 0;
+    }
+    struct xg_buf b = {0};
+    if (!strcmp(o->format, "junit"))
+        xg_report_junit(audit, &b);
+    else
+        xg_report_text(audit,
+                       !strcmp(o->color_when, "always") ||
+                           (!strcmp(o->color_when, "auto") && isatty(1) && !getenv("NO_COLOR")),
+                       &b);
+    int rc = xg_buf_failed(&b) ? -1 : 0;
+    if (!rc)
+        fputs(xg_buf_str(&b), stdout);
+    xg_buf_free(&b);
+    return rc;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    struct audit_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    if (o.list)
+        return list_checks(o.verbose);
+
+    struct xg_err err = {{0}};
+    struct xg_policy policy;
+    bool have_policy = false, have_host = false;
+    struct xg_waivers waivers = {0};
+    struct xg_host host;
+    struct xg_result *results = NULL;
+    size_t n = 0;
+    rc = 2;
+    if (load_inputs(&o, &policy, &have_policy, &waivers, &err) < 0 ||
+        xg_probe_host(o.root, &host, &err) < 0) {
+        xg_err_print(stderr, "xenguard audit", &err);
+        goto out;
+    }
+    have_host = true;
+    if (!(results = run_checks(&o, &host, have_policy ? &policy : NULL, &n))) {
+        fprintf(stderr, "xenguard audit: out of memory\n");
+        goto out;
+    }
+    struct xg_audit audit = {&host, have_policy ? o.config : NULL, o.fail_on, o.verbose, results,
+                             n};
+    if (o.waivers_path) {
         char today[16];
         time_t now = time(NULL);
         struct tm tm;
@@ -219,30 +278,9 @@ int cmd_audit(int argc, char **argv)
         strftime(today, sizeof(today), "%Y-%m-%d", &tm);
         xg_audit_apply_waivers(&audit, &waivers, today);
     }
-    if (!strcmp(format, "json")) {
-        char *text = xg_report_json(&audit);
-        if (!text) {
-            fprintf(stderr, "xenguard audit: out of memory\n");
-            goto out;
-        }
-        printf("%s\n", text);
-        free(text);
-    } else {
-        struct xg_buf b = {0};
-        if (!strcmp(format, "junit"))
-            xg_report_junit(&audit, &b);
-        else
-            xg_report_text(&audit,
-                           !strcmp(color_when, "always") ||
-                               (!strcmp(color_when, "auto") && isatty(1) && !getenv("NO_COLOR")),
-                           &b);
-        if (xg_buf_failed(&b)) {
-            xg_buf_free(&b);
-            fprintf(stderr, "xenguard audit: out of memory\n");
-            goto out;
-        }
-        fputs(xg_buf_str(&b), stdout);
-        xg_buf_free(&b);
+    if (render(&o, &audit) < 0) {
+        fprintf(stderr, "xenguard audit: out of memory\n");
+        goto out;
     }
     rc = xg_audit_exit_code(&audit);
     if (fflush(stdout) != 0)
