@@ -113,6 +113,42 @@ int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs,
                        uint8_t family, struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
 
+/* --- diff (diff.c): what two rulesets let in differently --- */
+
+/* One question: a packet query, the label its interface is reported under
+ * ("*" = any other), and the last port of the class q.dport..hi it stands for. */
+struct xg_diff_question {
+    struct xg_packet_query q;
+    const char *label;
+    uint16_t hi;
+};
+
+/* A question the two sides answer differently. */
+struct xg_reach_change {
+    const char *label; /* the question's (not owned) */
+    uint8_t family, proto;
+    uint16_t lo, hi;
+    struct xg_reach old, new;           /* both answers */
+    struct xg_prefix_list gained, lost; /* may bound: new minus old, old minus new */
+    bool must_changed;
+};
+
+struct xg_reach_diff {
+    struct xg_reach_change *items;
+    size_t count;
+    size_t asked; /* questions answered */
+};
+
+/* Ask every question of both rulesets; `merge` joins adjacent port classes that changed alike. */
+int xg_reach_diff(const struct xg_ruleset *old, const struct xg_ruleset *new,
+                  const struct xg_diff_question *qs, size_t n, bool merge,
+                  struct xg_reach_diff *out, struct xg_err *err);
+void xg_reach_diff_free(struct xg_reach_diff *d);
+
+/* a minus b (one family), as a minimal prefix list appended to `out`. */
+int xg_prefix_list_minus(const struct xg_prefix_list *a, const struct xg_prefix_list *b,
+                         uint8_t family, struct xg_prefix_list *out);
+
 /* Destination port classes: ranges no rule can tell apart, for `proto`. */
 int xg_ruleset_port_classes(const struct xg_ruleset *rs, struct xg_port_range **out, size_t *count);
 

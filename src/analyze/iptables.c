@@ -23,17 +23,8 @@
 #include <string.h>
 
 #include "analyze/space.h"
+#include "ir/iptsave.h"
 #include "ir/names.h"
-
-struct word {
-    char *s;
-    unsigned col;
-};
-
-struct line {
-    struct word *w;
-    size_t n;
-};
 
 struct ctx {
     const char *path;
@@ -44,58 +35,15 @@ struct ctx {
     struct xg_err *err;
 };
 
-static void line_free(struct line *l)
+/* One line into words by the shared tokenizer (src/ir/iptsave.c). */
+static int split_words(struct ctx *c, const char *s, size_t len, struct xg_ipt_line *out)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->w[i].s);
-    free(l->w);
-    memset(l, 0, sizeof(*l));
-}
-
-static int split_words(struct ctx *c, const char *s, size_t len, struct line *out)
-{
-    size_t i = 0;
-    memset(out, 0, sizeof(*out));
-    while (i < len) {
-        char *buf;
-        size_t bl = 0;
-        unsigned col;
-        bool quoted = false;
-        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-            i++;
-        if (i >= len)
-            break;
-        col = (unsigned)i + 1;
-        buf = malloc(len - i + 1);
-        if (!buf)
-            return xg_fail(c->err, "out of memory");
-        while (i < len && (quoted || (s[i] != ' ' && s[i] != '\t' && s[i] != '\r'))) {
-            if (s[i] == '"') {
-                quoted = !quoted;
-                i++;
-            } else if (s[i] == '\\' && i + 1 < len) {
-                buf[bl++] = s[i + 1];
-                i += 2;
-            } else {
-                buf[bl++] = s[i++];
-            }
-        }
-        buf[bl] = '\0';
-        if (quoted) {
-            free(buf);
-            return xg_fail_at(c->err, c->path, c->lineno, col, "unterminated quote");
-        }
-        struct word *g = realloc(out->w, (out->n + 1) * sizeof(*g));
-        if (!g) {
-            free(buf);
-            return xg_fail(c->err, "out of memory");
-        }
-        out->w = g;
-        out->w[out->n].s = buf;
-        out->w[out->n].col = col;
-        out->n++;
-    }
-    return 0;
+    unsigned col;
+    if (xg_ipt_split(s, len, out, &col) == 0)
+        return 0;
+    if (!col)
+        return xg_fail(c->err, "out of memory");
+    return xg_fail_at(c->err, c->path, c->lineno, col, "unterminated quote");
 }
 
 /* --- built-in chains --- */
@@ -346,7 +294,7 @@ static int parse_ct_states(const char *text, uint32_t *out)
 
 struct rule_state {
     struct ctx *c;
-    struct line *l;
+    struct xg_ipt_line *l;
     size_t i;          /* next word */
     struct xg_rule *r; /* being filled */
     bool neg;          /* a pending "!" */
@@ -548,7 +496,7 @@ static int parse_module(struct rule_state *st, const char *mod, unsigned col)
     }
 
     while (st->i < st->l->n) {
-        struct word *w = &st->l->w[st->i];
+        struct xg_ipt_word *w = &st->l->w[st->i];
         const char *o = w->s, *v;
         if (!strcmp(o, "!")) {
             if (st->i + 1 < st->l->n && !is_generic(st->l->w[st->i + 1].s)) {
@@ -711,10 +659,10 @@ static int parse_target(struct rule_state *st, const char *target, bool is_goto)
     return 0;
 }
 
-static int parse_rule(struct ctx *c, struct line *l, size_t start)
+static int parse_rule(struct ctx *c, struct xg_ipt_line *l, size_t start)
 {
     struct rule_state st = {.c = c, .l = l, .i = start + 1, .proto = -1};
-    struct word *cmd = &l->w[start];
+    struct xg_ipt_word *cmd = &l->w[start];
     struct xg_chain *ch;
     bool insert = !strcmp(cmd->s, "-I") || !strcmp(cmd->s, "--insert");
     const char *name;
@@ -738,7 +686,7 @@ static int parse_rule(struct ctx *c, struct line *l, size_t start)
     st.r->src_line = c->lineno;
 
     while (st.i < l->n) {
-        struct word *w = &l->w[st.i++];
+        struct xg_ipt_word *w = &l->w[st.i++];
         const char *o = w->s, *v;
         if (!strcmp(o, "!")) {
             st.neg = !st.neg;
@@ -831,9 +779,9 @@ static void resolve_jumps(struct xg_table *t)
         }
 }
 
-static int parse_line(struct ctx *c, struct line *l)
+static int parse_line(struct ctx *c, struct xg_ipt_line *l)
 {
-    struct word *w0;
+    struct xg_ipt_word *w0;
     size_t start = 0;
     if (!l->n || l->w[0].s[0] == '#')
         return 0;
@@ -916,19 +864,19 @@ int xg_parse_iptables_save(const char *text, size_t len, const char *path, uint8
     while (pos < len) {
         const char *eol = memchr(text + pos, '\n', len - pos);
         size_t ll = eol ? (size_t)(eol - (text + pos)) : len - pos;
-        struct line l;
+        struct xg_ipt_line l;
         c.lineno++;
         if (memchr(text + pos, '\0', ll))
             return xg_fail_at(err, c.path, c.lineno, 0, "NUL byte in text");
         if (split_words(&c, text + pos, ll, &l) < 0) {
-            line_free(&l);
+            xg_ipt_line_free(&l);
             return -1;
         }
         if (parse_line(&c, &l) < 0) {
-            line_free(&l);
+            xg_ipt_line_free(&l);
             return -1;
         }
-        line_free(&l);
+        xg_ipt_line_free(&l);
         pos += ll + 1;
     }
     if (c.table)

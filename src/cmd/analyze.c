@@ -31,8 +31,11 @@ struct service {
 };
 
 struct opts {
-    const char *iptables[8], *ip6tables[8], *nftjson[8];
-    size_t n4, n6, nj;
+    struct {
+        enum xg_fw_kind kind;
+        const char *path;
+    } files[24]; /* --iptables, --ip6tables, --nft-json in the order given */
+    size_t nfiles;
     enum xg_hook path;
     const char *from, *to, *iface, *oface, *ifmap;
     struct service to_port;
@@ -115,18 +118,21 @@ static const char *proto_name(uint8_t p)
 
 static int load_inputs(const struct opts *o, struct xg_ruleset *rs, struct xg_err *err)
 {
-    if (!o->n4 && !o->n6 && !o->nj)
+    struct xg_fw_evidence ev = {0};
+    char *texts[XG_FW_MAX_VIEWS] = {NULL};
+    size_t len;
+    int rc = 0;
+    if (!o->nfiles)
         return xg_load_live_ruleset(rs, err);
-    for (size_t i = 0; i < o->n4; i++)
-        if (xg_load_ruleset_file("iptables", o->iptables[i], rs, err) < 0)
-            return -1;
-    for (size_t i = 0; i < o->n6; i++)
-        if (xg_load_ruleset_file("ip6tables", o->ip6tables[i], rs, err) < 0)
-            return -1;
-    for (size_t i = 0; i < o->nj; i++)
-        if (xg_load_ruleset_file("nft-json", o->nftjson[i], rs, err) < 0)
-            return -1;
-    return 0;
+    for (size_t i = 0; i < o->nfiles && rc == 0; i++, ev.count++) {
+        rc = xg_read_file(o->files[i].path, &texts[i], &len, err);
+        ev.views[i] = (struct xg_fw_view){o->files[i].kind, texts[i], o->files[i].path};
+    }
+    if (rc == 0)
+        rc = xg_ruleset_from_evidence(&ev, rs, err);
+    for (size_t i = 0; i < ev.count; i++)
+        free(texts[i]);
+    return rc;
 }
 
 static int load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *err)
@@ -195,16 +201,6 @@ static void print_prefixes(const struct xg_prefix_list *l, const char *indent)
         xg_prefix_list_free(&comp);
     }
     print_list(l, indent, 0);
-}
-
-static bool lists_equal(const struct xg_prefix_list *a, const struct xg_prefix_list *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (!xg_prefix_equal(&a->items[i], &b->items[i]))
-            return false;
-    return true;
 }
 
 static void print_json(json_t *j)
@@ -367,7 +363,7 @@ static int do_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg
                 goto out;
             }
             xg_prefix_list_free(&rpf);
-            bool exact = lists_equal(&r.may, &r.must);
+            bool exact = xg_prefix_list_equal(&r.may, &r.must);
             all_exact &= exact;
             json_object_set_new(jf, "bound", json_string(exact ? "exact" : "may/must"));
             json_object_set_new(jf, "may", prefixes_json(&r.may));
@@ -643,21 +639,6 @@ out:
 
 /* --- spoofing --- */
 
-static int list_and_not(const struct xg_prefix_list *a, const struct xg_prefix_list *notb,
-                        uint8_t family, struct xg_prefix_list *out)
-{
-    struct xg_ivlist ia = {0}, ib = {0}, r = {0};
-    int rc = -1;
-    if (xg_ivlist_from_prefixes(&ia, a, family) == 0 &&
-        xg_ivlist_from_prefixes(&ib, notb, family) == 0 &&
-        xg_ivlist_subtract(&ia, &ib, family, &r) == 0)
-        rc = xg_ivlist_to_prefixes(&r, family, out);
-    xg_ivlist_free(&ia);
-    xg_ivlist_free(&ib);
-    xg_ivlist_free(&r);
-    return rc;
-}
-
 static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
     struct xg_ifmap map = {0};
@@ -734,8 +715,8 @@ static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct
                         json_decref(ji);
                         goto out;
                     }
-                    list_and_not(&r.may, &e->prefixes, family, &out_may);
-                    list_and_not(&r.must, &e->prefixes, family, &out_must);
+                    xg_prefix_list_minus(&r.may, &e->prefixes, family, &out_may);
+                    xg_prefix_list_minus(&r.must, &e->prefixes, family, &out_must);
                     if ((out_may.count && !may_spoof) || (out_must.count && !must_spoof)) {
                         const struct xg_prefix_list *l = out_must.count ? &out_must : &out_may;
                         char a[XG_PREFIX_STRLEN];
@@ -796,22 +777,74 @@ out:
 
 /* --- diff --- */
 
-struct change {
-    char iface[XG_IFNAMSIZ + 2];
-    uint8_t family, proto;
-    uint16_t lo, hi;
-    struct xg_prefix_list gained, lost; /* may bound */
-    bool must_changed;
-};
+/* Every interface class x family x protocol x port class of both rulesets. */
+static int diff_questions(const struct opts *o, const struct ifclass *ifs, size_t nifs,
+                          const struct xg_port_range *ports, size_t nports,
+                          struct xg_diff_question **out, size_t *n)
+{
+    static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
+    struct xg_diff_question *qs = calloc(nifs * 4 * nports + 1, sizeof(*qs));
+    size_t k = 0;
+    if (!qs)
+        return -1;
+    for (size_t i = 0; i < nifs; i++)
+        for (int f = 0; f < 2; f++)
+            for (size_t p = 0; p < 2; p++)
+                for (size_t c = 0; c < nports; c++, k++) {
+                    qs[k].q.family = f ? 6 : 4;
+                    qs[k].q.proto = protos[p];
+                    qs[k].q.dport = ports[c].lo;
+                    qs[k].q.iifname = ifs[i].rep;
+                    qs[k].q.oifname = o->oface;
+                    qs[k].q.path = o->path;
+                    qs[k].label = ifs[i].label;
+                    qs[k].hi = ports[c].hi;
+                }
+    *out = qs;
+    *n = k;
+    return 0;
+}
+
+static void print_change(const struct opts *o, const struct xg_reach_change *c, json_t *jc)
+{
+    char svc[32];
+    if (c->lo == c->hi)
+        snprintf(svc, sizeof(svc), "%s/%u", proto_name(c->proto), c->lo);
+    else
+        snprintf(svc, sizeof(svc), "%s/%u-%u", proto_name(c->proto), c->lo, c->hi);
+    if (o->json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "iface", json_string(c->label));
+        json_object_set_new(j, "family", json_integer(c->family));
+        json_object_set_new(j, "service", json_string(svc));
+        json_object_set_new(j, "gained", prefixes_json(&c->gained));
+        json_object_set_new(j, "lost", prefixes_json(&c->lost));
+        json_object_set_new(j, "must_changed", json_boolean(c->must_changed));
+        json_array_append_new(jc, j);
+        return;
+    }
+    printf("%s on %s, IPv%u:\n", svc, !strcmp(c->label, "*") ? "any other interface" : c->label,
+           c->family);
+    if (c->gained.count) {
+        printf("  now reachable from:   ");
+        print_prefixes(&c->gained, "                        ");
+    }
+    if (c->lost.count) {
+        printf("  no longer reachable from: ");
+        print_prefixes(&c->lost, "                            ");
+    }
+    if (!c->gained.count && !c->lost.count)
+        printf("  only the lower (must) bound changed\n");
+}
 
 static int do_diff(const struct opts *o, struct xg_err *err)
 {
     struct xg_ruleset old = {0}, new = {0}, both = {0};
-    struct xg_analysis *ao = NULL, *anw = NULL;
     struct xg_port_range *ports = NULL;
-    size_t nports = 0, nifs = 0, nchanges = 0;
+    size_t nports = 0, nifs = 0, nq = 0;
     struct ifclass *ifs = NULL;
-    struct change *ch = NULL;
+    struct xg_diff_question *qs = NULL;
+    struct xg_reach_diff d = {0};
     json_t *jc = json_array();
     int rc = -1;
 
@@ -827,126 +860,35 @@ static int do_diff(const struct opts *o, struct xg_err *err)
     memcpy(both.tables, old.tables, old.table_count * sizeof(*both.tables));
     memcpy(both.tables + old.table_count, new.tables, new.table_count * sizeof(*both.tables));
     if (if_classes(&both, o->iface, &ifs, &nifs) < 0 ||
-        xg_ruleset_port_classes(&both, &ports, &nports) < 0) {
+        xg_ruleset_port_classes(&both, &ports, &nports) < 0 ||
+        diff_questions(o, ifs, nifs, ports, nports, &qs, &nq) < 0) {
         xg_fail(err, "out of memory");
         goto out;
     }
-    if (!(ao = xg_analysis_new(&old, NULL, err)) || !(anw = xg_analysis_new(&new, NULL, err)))
+    if (xg_reach_diff(&old, &new, qs, nq, true, &d, err) < 0)
         goto out;
-    static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
-    for (size_t i = 0; i < nifs; i++)
-        for (int f = 0; f < 2; f++)
-            for (size_t p = 0; p < 2; p++)
-                for (size_t k = 0; k < nports; k++) {
-                    struct xg_packet_query q = {0};
-                    struct xg_reach ro, rn;
-                    struct change c = {0};
-                    q.family = f ? 6 : 4;
-                    q.proto = protos[p];
-                    q.dport = ports[k].lo;
-                    q.iifname = ifs[i].rep;
-                    q.oifname = o->oface;
-                    q.path = o->path;
-                    if (xg_analysis_reach(ao, &q, &ro, err) < 0)
-                        goto out;
-                    if (xg_analysis_reach(anw, &q, &rn, err) < 0) {
-                        xg_reach_free(&ro);
-                        goto out;
-                    }
-                    if (lists_equal(&ro.may, &rn.may) && lists_equal(&ro.must, &rn.must)) {
-                        xg_reach_free(&ro);
-                        xg_reach_free(&rn);
-                        continue;
-                    }
-                    snprintf(c.iface, sizeof(c.iface), "%s", ifs[i].label);
-                    c.family = q.family;
-                    c.proto = q.proto;
-                    c.lo = ports[k].lo;
-                    c.hi = ports[k].hi;
-                    list_and_not(&rn.may, &ro.may, q.family, &c.gained);
-                    list_and_not(&ro.may, &rn.may, q.family, &c.lost);
-                    c.must_changed = !lists_equal(&ro.must, &rn.must);
-                    xg_reach_free(&ro);
-                    xg_reach_free(&rn);
-                    /* merge with the previous class when it says the same */
-                    if (nchanges) {
-                        struct change *pc = &ch[nchanges - 1];
-                        if (!strcmp(pc->iface, c.iface) && pc->family == c.family &&
-                            pc->proto == c.proto && (uint32_t)pc->hi + 1 == c.lo &&
-                            lists_equal(&pc->gained, &c.gained) &&
-                            lists_equal(&pc->lost, &c.lost) && pc->must_changed == c.must_changed) {
-                            pc->hi = c.hi;
-                            xg_prefix_list_free(&c.gained);
-                            xg_prefix_list_free(&c.lost);
-                            continue;
-                        }
-                    }
-                    struct change *g = realloc(ch, (nchanges + 1) * sizeof(*g));
-                    if (!g) {
-                        xg_prefix_list_free(&c.gained);
-                        xg_prefix_list_free(&c.lost);
-                        xg_fail(err, "out of memory");
-                        goto out;
-                    }
-                    ch = g;
-                    ch[nchanges++] = c;
-                }
-    for (size_t i = 0; i < nchanges; i++) {
-        const struct change *c = &ch[i];
-        char svc[32];
-        if (c->lo == c->hi)
-            snprintf(svc, sizeof(svc), "%s/%u", proto_name(c->proto), c->lo);
-        else
-            snprintf(svc, sizeof(svc), "%s/%u-%u", proto_name(c->proto), c->lo, c->hi);
-        if (o->json) {
-            json_t *j = json_object();
-            json_object_set_new(j, "iface", json_string(c->iface));
-            json_object_set_new(j, "family", json_integer(c->family));
-            json_object_set_new(j, "service", json_string(svc));
-            json_object_set_new(j, "gained", prefixes_json(&c->gained));
-            json_object_set_new(j, "lost", prefixes_json(&c->lost));
-            json_object_set_new(j, "must_changed", json_boolean(c->must_changed));
-            json_array_append_new(jc, j);
-        } else {
-            printf("%s on %s, IPv%u:\n", svc,
-                   !strcmp(c->iface, "*") ? "any other interface" : c->iface, c->family);
-            if (c->gained.count) {
-                printf("  now reachable from:   ");
-                print_prefixes(&c->gained, "                        ");
-            }
-            if (c->lost.count) {
-                printf("  no longer reachable from: ");
-                print_prefixes(&c->lost, "                            ");
-            }
-            if (!c->gained.count && !c->lost.count)
-                printf("  only the lower (must) bound changed\n");
-        }
-    }
+    for (size_t i = 0; i < d.count; i++)
+        print_change(o, &d.items[i], jc);
     if (o->json) {
         json_t *j = json_object();
         json_object_set_new(j, "query", json_string("diff"));
         json_object_set_new(j, "old", json_string(o->diff_old));
         json_object_set_new(j, "new", json_string(o->diff_new));
-        json_object_set_new(j, "changed", json_boolean(nchanges > 0));
+        json_object_set_new(j, "changed", json_boolean(d.count > 0));
         json_object_set_new(j, "changes", jc);
         jc = NULL;
         print_json(j);
-    } else if (!nchanges) {
+    } else if (!d.count) {
         printf("no reachability changes (%s path)\n", path_name(o->path));
     }
     rc = 0;
 out:
-    for (size_t i = 0; i < nchanges; i++) {
-        xg_prefix_list_free(&ch[i].gained);
-        xg_prefix_list_free(&ch[i].lost);
-    }
-    free(ch);
+    xg_reach_diff_free(&d);
+    free(qs);
     json_decref(jc);
     free(ifs);
     free(ports);
     free(both.tables);
-    xg_analysis_free(ao);
-    xg_analysis_free(anw);
     xg_ruleset_free(&old);
     xg_ruleset_free(&new);
     return rc;
@@ -985,13 +927,14 @@ int cmd_analyze(int argc, char **argv)
         case '4':
         case '6':
         case 'j': {
-            const char **arr = c == '4' ? o.iptables : c == '6' ? o.ip6tables : o.nftjson;
-            size_t *n = c == '4' ? &o.n4 : c == '6' ? &o.n6 : &o.nj;
-            if (*n >= 8) {
-                fprintf(stderr, "xenguard analyze: at most 8 files of each kind\n");
+            if (o.nfiles >= 24) {
+                fprintf(stderr, "xenguard analyze: at most 24 input files\n");
                 return 2;
             }
-            arr[(*n)++] = optarg;
+            o.files[o.nfiles].kind = c == '4'   ? XG_FW_SAVE4
+                                     : c == '6' ? XG_FW_SAVE6
+                                                : XG_FW_NFT_JSON;
+            o.files[o.nfiles++].path = optarg;
             break;
         }
         case 'c':
