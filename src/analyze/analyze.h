@@ -99,6 +99,48 @@ void xg_ruleset_other_ifname(const struct xg_ruleset *rs, char out[XG_IFNAMSIZ])
  * completed so that it equals no exact name. */
 void xg_ifclass_representative(const struct xg_ruleset *rs, const char *cls, char out[XG_IFNAMSIZ]);
 
+/* An interface class to ask about: its label ("eth0", "vlan+", "*" = any other), the
+ * name evaluated for it, and its kind ("name", "wildcard", "other"). */
+struct xg_ifclass {
+    char label[XG_IFNAMSIZ + 2];
+    char rep[XG_IFNAMSIZ];
+    const char *kind;
+};
+/* Every class of the ruleset's interface matches plus "any other"; or just `only`. */
+int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclass **out,
+                 size_t *count);
+
+/* --- per-interface questions (query.c) --- */
+
+struct xg_ifmap;
+
+/* One service on each interface class, both families (IPv4 = [0]). */
+struct xg_iface_reach {
+    bool asked[2]; /* false: the family does not apply (tmpl->daddr of the other family) */
+    struct xg_reach r[2];
+};
+/* `tmpl` gives service, path, oifname, daddr; `map` (or NULL) decides reverse-path matches. */
+int xg_reach_by_iface(const struct xg_ruleset *rs, const struct xg_packet_query *tmpl,
+                      const struct xg_ifclass *ifs, size_t nifs, const struct xg_ifmap *map,
+                      struct xg_iface_reach *out, struct xg_err *err);
+void xg_iface_reach_free(struct xg_iface_reach *v, size_t n);
+
+/* Spoofing per interface of a map: can a source outside its prefixes get in? */
+enum xg_spoof_verdict { XG_SPOOF_UNCHECKED, XG_SPOOF_NO, XG_SPOOF_MAYBE, XG_SPOOF_YES };
+struct xg_spoof_family {
+    enum xg_spoof_verdict verdict; /* UNCHECKED: the map has no prefix of this family */
+    bool has_example;
+    struct xg_prefix example; /* a source that gets in */
+    uint8_t proto;
+    uint16_t lo, hi; /* the port class it gets in to */
+};
+struct xg_spoof_answer {
+    struct xg_spoof_family fam[2]; /* [0] IPv4, [1] IPv6 */
+};
+/* One answer per map entry, in the map's order (out has map->count entries). */
+int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg_hook path,
+                const char *oifname, struct xg_spoof_answer *out, struct xg_err *err);
+
 /* Service matrix: classes of sources with the same may/must access to every
  * service. `sig` holds, per query, bit 2q = may and bit 2q+1 = must. */
 struct xg_matrix_class {

@@ -169,3 +169,43 @@ int xg_ruleset_port_classes(const struct xg_ruleset *rs, struct xg_port_range **
     *out = v;
     return 0;
 }
+
+int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclass **out,
+                 size_t *count)
+{
+    char **names = NULL;
+    size_t n = 0;
+    struct xg_ifclass *v;
+    if (only) {
+        *out = calloc(1, sizeof(**out));
+        if (!*out)
+            return -1;
+        snprintf((*out)[0].label, sizeof((*out)[0].label), "%s", only);
+        snprintf((*out)[0].rep, sizeof((*out)[0].rep), "%s", only);
+        (*out)[0].kind = "name";
+        *count = 1;
+        return 0;
+    }
+    if (xg_ruleset_ifnames(rs, &names, &n) < 0)
+        return -1;
+    v = calloc(n + 1, sizeof(*v));
+    if (!v) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(v[i].label, sizeof(v[i].label), "%s", names[i]);
+        xg_ifclass_representative(rs, names[i], v[i].rep);
+        v[i].kind = names[i][strlen(names[i]) - 1] == '+' ? "wildcard" : "name";
+        free(names[i]);
+    }
+    free(names);
+    snprintf(v[n].label, sizeof(v[n].label), "*");
+    xg_ruleset_other_ifname(rs, v[n].rep);
+    v[n].kind = "other";
+    *out = v;
+    *count = n + 1;
+    return 0;
+}

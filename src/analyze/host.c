@@ -360,6 +360,28 @@ out:
     return rc;
 }
 
+int xg_ifmap_load(const char *path, struct xg_ifmap *out, struct xg_err *err)
+{
+    char *text;
+    size_t len;
+    int rc;
+    if (!path)
+        return xg_ifmap_from_host(out, err);
+    if (xg_read_file(path, &text, &len, err) < 0)
+        return -1;
+    rc = xg_ifmap_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int xg_ifmap_all_prefixes(const struct xg_ifmap *m, struct xg_prefix_list *out)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (xg_prefix_list_copy(out, &m->entries[i].prefixes) < 0)
+            return -1;
+    return 0;
+}
+
 void xg_ifmap_free(struct xg_ifmap *m)
 {
     for (size_t i = 0; i < m->count; i++)

@@ -81,6 +81,10 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
 /* From `ip -j addr` and `ip -j route` (live host, read-only). */
 int xg_ifmap_from_host(struct xg_ifmap *out, struct xg_err *err);
 void xg_ifmap_free(struct xg_ifmap *m);
+/* A map file (NULL: the live host's addresses and routes). */
+int xg_ifmap_load(const char *path, struct xg_ifmap *out, struct xg_err *err);
+/* Every prefix of the map, appended to `out` (cut points for an analysis). */
+int xg_ifmap_all_prefixes(const struct xg_ifmap *m, struct xg_prefix_list *out);
 
 /* Sources whose route back (longest prefix match over the map) leaves via
  * `ifname`: what a strict reverse-path check accepts on it. */

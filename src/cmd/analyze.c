@@ -20,6 +20,7 @@
 #include "analyze/analyze.h"
 #include "analyze/host.h"
 #include "analyze/space.h"
+#include "util/buf.h"
 #include "verbs.h"
 
 #define MAX_SERVICES 32
@@ -217,53 +218,6 @@ static const char *path_name(enum xg_hook p)
     return p == XG_HOOK_FORWARD ? "forward" : "input";
 }
 
-/* Interface classes: named ones (exact, wildcard) and "any other". */
-struct ifclass {
-    char label[XG_IFNAMSIZ + 2]; /* as shown: "eth0", "vlan+", "*" */
-    char rep[XG_IFNAMSIZ];       /* the name evaluated */
-    const char *kind;            /* "name", "wildcard", "other" */
-};
-
-static int if_classes(const struct xg_ruleset *rs, const char *only, struct ifclass **out,
-                      size_t *count)
-{
-    char **names = NULL;
-    size_t n = 0;
-    struct ifclass *v;
-    if (only) {
-        *out = calloc(1, sizeof(**out));
-        if (!*out)
-            return -1;
-        snprintf((*out)[0].label, sizeof((*out)[0].label), "%s", only);
-        snprintf((*out)[0].rep, sizeof((*out)[0].rep), "%s", only);
-        (*out)[0].kind = "name";
-        *count = 1;
-        return 0;
-    }
-    if (xg_ruleset_ifnames(rs, &names, &n) < 0)
-        return -1;
-    v = calloc(n + 1, sizeof(*v));
-    if (!v) {
-        for (size_t i = 0; i < n; i++)
-            free(names[i]);
-        free(names);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        snprintf(v[i].label, sizeof(v[i].label), "%s", names[i]);
-        xg_ifclass_representative(rs, names[i], v[i].rep);
-        v[i].kind = names[i][strlen(names[i]) - 1] == '+' ? "wildcard" : "name";
-        free(names[i]);
-    }
-    free(names);
-    snprintf(v[n].label, sizeof(v[n].label), "*");
-    xg_ruleset_other_ifname(rs, v[n].rep);
-    v[n].kind = "other";
-    *out = v;
-    *count = n + 1;
-    return 0;
-}
-
 static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
                        const struct service *s, const char *iface)
 {
@@ -274,20 +228,6 @@ static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t 
     q->iifname = iface;
     q->path = o->path;
     q->oifname = o->oface;
-}
-
-static int load_ifmap(const struct opts *o, struct xg_ifmap *map, struct xg_err *err)
-{
-    char *text;
-    size_t len;
-    int rc;
-    if (!o->ifmap)
-        return xg_ifmap_from_host(map, err);
-    if (xg_read_file(o->ifmap, &text, &len, err) < 0)
-        return -1;
-    rc = xg_ifmap_parse(text, len, o->ifmap, map, err);
-    free(text);
-    return rc;
 }
 
 /* With --ifmap, reverse-path (fib/rpfilter) matches are evaluated. */
@@ -302,90 +242,84 @@ static int with_rpf(const struct opts *o, const struct xg_ifmap *map, struct xg_
     return 0;
 }
 
-static int ifmap_extra(const struct xg_ifmap *map, struct xg_prefix_list *extra)
+/* --- --reach --- */
+
+static void print_reach_text(const struct xg_ifclass *ic, const struct xg_iface_reach *ir)
 {
-    for (size_t i = 0; i < map->count; i++)
-        if (xg_prefix_list_copy(extra, &map->entries[i].prefixes) < 0)
-            return -1;
-    return 0;
+    const char *ind = "                          ";
+    printf("  %-16s", !strcmp(ic->kind, "other") ? "(any other)" : ic->label);
+    for (int f = 0; f < 2; f++) {
+        const struct xg_reach *r = &ir->r[f];
+        if (!ir->asked[f])
+            continue;
+        if (f)
+            printf("  %-16s", "");
+        if (xg_prefix_list_equal(&r->may, &r->must)) {
+            printf("IPv%d:      ", f ? 6 : 4);
+            print_prefixes(&r->may, ind);
+        } else {
+            printf("IPv%d may:  ", f ? 6 : 4);
+            print_prefixes(&r->may, ind);
+            printf("  %-16sIPv%d must: ", "", f ? 6 : 4);
+            print_prefixes(&r->must, ind);
+        }
+    }
 }
 
-/* --- --reach --- */
+static json_t *reach_json(const struct xg_ifclass *ic, const struct xg_iface_reach *ir, bool *exact)
+{
+    json_t *ji = json_object();
+    json_object_set_new(ji, "iface", json_string(ic->label));
+    json_object_set_new(ji, "class", json_string(ic->kind));
+    for (int f = 0; f < 2; f++) {
+        const struct xg_reach *r = &ir->r[f];
+        json_t *jf;
+        if (!ir->asked[f])
+            continue;
+        bool ex = xg_prefix_list_equal(&r->may, &r->must);
+        *exact &= ex;
+        jf = json_object();
+        json_object_set_new(jf, "bound", json_string(ex ? "exact" : "may/must"));
+        json_object_set_new(jf, "may", prefixes_json(&r->may));
+        json_object_set_new(jf, "must", prefixes_json(&r->must));
+        json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
+    }
+    return ji;
+}
 
 static int do_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
-    struct xg_analysis *an = NULL;
-    struct ifclass *ifs = NULL;
+    struct xg_ifclass *ifs = NULL;
+    struct xg_iface_reach *ir = NULL;
     size_t nifs = 0;
     json_t *jifs = json_array();
     bool all_exact = true;
     int rc = -1;
     struct xg_prefix to;
     struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0};
+    struct xg_packet_query q;
 
-    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
-        goto out;
-    if (!(an = xg_analysis_new(rs, &extra, err)))
+    if (o->ifmap && xg_ifmap_load(o->ifmap, &map, err) < 0)
         goto out;
     if (o->to && xg_addr_parse(o->to, &to) < 0) {
         xg_fail(err, "--to: '%s' is not an address", o->to);
         goto out;
     }
-    if (if_classes(rs, o->iface, &ifs, &nifs) < 0) {
+    if (xg_ifclasses(rs, o->iface, &ifs, &nifs) < 0 || !(ir = calloc(nifs, sizeof(*ir)))) {
         xg_fail(err, "out of memory");
         goto out;
     }
+    base_query(o, &q, 4, &o->reach, NULL);
+    q.daddr = o->to ? &to : NULL;
+    if (xg_reach_by_iface(rs, &q, ifs, nifs, o->ifmap ? &map : NULL, ir, err) < 0)
+        goto out;
     if (!o->json)
         printf("%s: sources that can open a new connection (%s path)\n", o->reach.text,
                path_name(o->path));
     for (size_t i = 0; i < nifs; i++) {
-        json_t *ji = json_object();
-        json_object_set_new(ji, "iface", json_string(ifs[i].label));
-        json_object_set_new(ji, "class", json_string(ifs[i].kind));
+        json_array_append_new(jifs, reach_json(&ifs[i], &ir[i], &all_exact));
         if (!o->json)
-            printf("  %-16s", !strcmp(ifs[i].kind, "other") ? "(any other)" : ifs[i].label);
-        for (int f = 0; f < 2; f++) {
-            uint8_t family = f ? 6 : 4;
-            struct xg_packet_query q;
-            struct xg_reach r;
-            struct xg_prefix_list rpf = {0};
-            json_t *jf;
-            if (o->to && to.family != family)
-                continue;
-            jf = json_object();
-            base_query(o, &q, family, &o->reach, ifs[i].rep);
-            q.daddr = o->to ? &to : NULL;
-            if (with_rpf(o, &map, &q, &rpf) < 0 || xg_analysis_reach(an, &q, &r, err) < 0) {
-                xg_prefix_list_free(&rpf);
-                json_decref(ji);
-                json_decref(jf);
-                goto out;
-            }
-            xg_prefix_list_free(&rpf);
-            bool exact = xg_prefix_list_equal(&r.may, &r.must);
-            all_exact &= exact;
-            json_object_set_new(jf, "bound", json_string(exact ? "exact" : "may/must"));
-            json_object_set_new(jf, "may", prefixes_json(&r.may));
-            json_object_set_new(jf, "must", prefixes_json(&r.must));
-            json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
-            if (!o->json) {
-                const char *ind = "                          ";
-                if (f)
-                    printf("  %-16s", "");
-                if (exact) {
-                    printf("IPv%d:      ", family);
-                    print_prefixes(&r.may, ind);
-                } else {
-                    printf("IPv%d may:  ", family);
-                    print_prefixes(&r.may, ind);
-                    printf("  %-16sIPv%d must: ", "", family);
-                    print_prefixes(&r.must, ind);
-                }
-            }
-            xg_reach_free(&r);
-        }
-        json_array_append_new(jifs, ji);
+            print_reach_text(&ifs[i], &ir[i]);
     }
     if (o->json) {
         json_t *j = json_object();
@@ -402,11 +336,12 @@ static int do_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg
     }
     rc = 0;
 out:
+    if (ir)
+        xg_iface_reach_free(ir, nifs);
+    free(ir);
     json_decref(jifs);
     free(ifs);
-    xg_analysis_free(an);
     xg_ifmap_free(&map);
-    xg_prefix_list_free(&extra);
     return rc;
 }
 
@@ -455,7 +390,8 @@ static int do_packet(const struct opts *o, const struct xg_ruleset *rs, struct x
     }
     if (xg_prefix_list_add(&extra, &src) < 0)
         return xg_fail(err, "out of memory");
-    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
+    if (o->ifmap &&
+        (xg_ifmap_load(o->ifmap, &map, err) < 0 || xg_ifmap_all_prefixes(&map, &extra) < 0))
         goto out;
     if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
@@ -542,17 +478,18 @@ out:
 static int do_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
     struct xg_analysis *an = NULL;
-    struct ifclass *ifs = NULL;
+    struct xg_ifclass *ifs = NULL;
     size_t nifs = 0;
     json_t *jifs = json_array();
     int rc = -1;
     struct xg_ifmap map = {0};
     struct xg_prefix_list extra = {0}, rpf = {0};
-    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
+    if (o->ifmap &&
+        (xg_ifmap_load(o->ifmap, &map, err) < 0 || xg_ifmap_all_prefixes(&map, &extra) < 0))
         goto out;
     if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
-    if (if_classes(rs, o->iface, &ifs, &nifs) < 0) {
+    if (xg_ifclasses(rs, o->iface, &ifs, &nifs) < 0) {
         xg_fail(err, "out of memory");
         goto out;
     }
@@ -639,119 +576,71 @@ out:
 
 /* --- spoofing --- */
 
+static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_family *sf,
+                                uint8_t family)
+{
+    static const char *const names[] = {"unchecked", "no", "maybe", "yes"};
+    char example[XG_PREFIX_STRLEN + 32] = "", a[XG_PREFIX_STRLEN];
+    json_t *jf = json_object();
+    json_object_set_new(jf, "spoofable", json_string(names[sf->verdict]));
+    if (sf->verdict == XG_SPOOF_UNCHECKED) {
+        if (!o->json)
+            printf("  IPv%d: not checked (no IPv%d prefixes in the map)\n", family, family);
+        return jf;
+    }
+    if (sf->has_example) {
+        xg_prefix_format(&sf->example, true, a);
+        if (sf->lo == sf->hi)
+            snprintf(example, sizeof(example), "%s -> %s/%u", a, proto_name(sf->proto), sf->lo);
+        else
+            snprintf(example, sizeof(example), "%s -> %s/%u-%u", a, proto_name(sf->proto), sf->lo,
+                     sf->hi);
+    }
+    json_object_set_new(jf, "bound",
+                        json_string(sf->verdict != XG_SPOOF_MAYBE ? "exact" : "may/must"));
+    json_object_set_new(jf, "example", example[0] ? json_string(example) : json_null());
+    if (!o->json)
+        printf("  IPv%d: %s%s\n", family,
+               sf->verdict == XG_SPOOF_YES
+                   ? "SPOOFABLE: a source outside its prefixes gets in, e.g. "
+               : sf->verdict == XG_SPOOF_MAYBE
+                   ? "MAYBE SPOOFABLE (only through unmodelled rules), e.g. "
+                   : "protected: sources outside its prefixes cannot get in",
+               example);
+    return jf;
+}
+
 static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
     struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0};
-    struct xg_analysis *an = NULL;
-    struct xg_port_range *ports = NULL;
-    size_t nports = 0;
+    struct xg_spoof_answer *ans = NULL;
     json_t *jifs = json_array();
     int rc = -1;
     size_t bad = 0;
 
-    if (load_ifmap(o, &map, err) < 0)
+    if (xg_ifmap_load(o->ifmap, &map, err) < 0)
         goto out;
-    for (size_t i = 0; i < map.count; i++)
-        if (xg_prefix_list_copy(&extra, &map.entries[i].prefixes) < 0) {
-            xg_fail(err, "out of memory");
-            goto out;
-        }
-    if (!(an = xg_analysis_new(rs, &extra, err)))
-        goto out;
-    if (xg_ruleset_port_classes(rs, &ports, &nports) < 0) {
+    if (!(ans = calloc(map.count + 1, sizeof(*ans)))) {
         xg_fail(err, "out of memory");
         goto out;
     }
+    if (xg_spoofing(rs, &map, o->path, o->oface, ans, err) < 0)
+        goto out;
     for (size_t i = 0; i < map.count; i++) {
         const struct xg_ifmap_entry *e = &map.entries[i];
         json_t *ji = json_object();
         json_object_set_new(ji, "iface", json_string(e->ifname));
         json_object_set_new(ji, "prefixes", prefixes_json(&e->prefixes));
         if (!o->json) {
-            printf("%s (", e->ifname);
-            for (size_t k = 0; k < e->prefixes.count; k++) {
-                char buf[XG_PREFIX_STRLEN];
-                xg_prefix_format(&e->prefixes.items[k], false, buf);
-                printf("%s%s", k ? " " : "", buf);
-            }
-            printf("):\n");
+            struct xg_buf b = {0};
+            xg_prefix_list_print(&b, &e->prefixes, " ", false, "");
+            printf("%s (%s):\n", e->ifname, xg_buf_str(&b));
+            xg_buf_free(&b);
         }
         for (int f = 0; f < 2; f++) {
-            uint8_t family = f ? 6 : 4;
-            struct xg_prefix_list rpf = {0};
-            bool may_spoof = false, must_spoof = false;
-            char example[XG_PREFIX_STRLEN + 32] = "";
-            json_t *jf = json_object();
-            if (!xg_prefix_list_count_family(&e->prefixes, family)) {
-                json_object_set_new(jf, "spoofable", json_string("unchecked"));
-                json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
-                if (!o->json)
-                    printf("  IPv%d: not checked (no IPv%d prefixes in the map)\n", family, family);
-                continue;
-            }
-            if (xg_ifmap_rpf(&map, e->ifname, family, &rpf) < 0) {
-                json_decref(jf);
-                json_decref(ji);
-                xg_fail(err, "out of memory");
-                goto out;
-            }
-            static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
-            for (size_t p = 0; p < 2 && !must_spoof; p++)
-                for (size_t k = 0; k < nports && !must_spoof; k++) {
-                    struct xg_packet_query q = {0};
-                    struct xg_reach r;
-                    struct xg_prefix_list out_may = {0}, out_must = {0};
-                    q.family = family;
-                    q.proto = protos[p];
-                    q.dport = ports[k].lo;
-                    q.iifname = e->ifname;
-                    q.oifname = o->oface;
-                    q.path = o->path;
-                    q.rpf_ok = &rpf;
-                    if (xg_analysis_reach(an, &q, &r, err) < 0) {
-                        xg_prefix_list_free(&rpf);
-                        json_decref(jf);
-                        json_decref(ji);
-                        goto out;
-                    }
-                    xg_prefix_list_minus(&r.may, &e->prefixes, family, &out_may);
-                    xg_prefix_list_minus(&r.must, &e->prefixes, family, &out_must);
-                    if ((out_may.count && !may_spoof) || (out_must.count && !must_spoof)) {
-                        const struct xg_prefix_list *l = out_must.count ? &out_must : &out_may;
-                        char a[XG_PREFIX_STRLEN];
-                        struct xg_prefix first = l->items[0];
-                        first.len = (uint8_t)xg_family_bits(family);
-                        xg_prefix_format(&first, true, a);
-                        if (ports[k].lo == ports[k].hi)
-                            snprintf(example, sizeof(example), "%s -> %s/%u", a,
-                                     proto_name(protos[p]), ports[k].lo);
-                        else
-                            snprintf(example, sizeof(example), "%s -> %s/%u-%u", a,
-                                     proto_name(protos[p]), ports[k].lo, ports[k].hi);
-                    }
-                    may_spoof |= out_may.count > 0;
-                    must_spoof |= out_must.count > 0;
-                    xg_prefix_list_free(&out_may);
-                    xg_prefix_list_free(&out_must);
-                    xg_reach_free(&r);
-                }
-            xg_prefix_list_free(&rpf);
-            bad += may_spoof;
-            json_object_set_new(jf, "spoofable",
-                                json_string(must_spoof  ? "yes"
-                                            : may_spoof ? "maybe"
-                                                        : "no"));
-            json_object_set_new(jf, "bound",
-                                json_string(must_spoof == may_spoof ? "exact" : "may/must"));
-            json_object_set_new(jf, "example", example[0] ? json_string(example) : json_null());
-            json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
-            if (!o->json)
-                printf("  IPv%d: %s%s%s\n", family,
-                       must_spoof  ? "SPOOFABLE: a source outside its prefixes gets in, e.g. "
-                       : may_spoof ? "MAYBE SPOOFABLE (only through unmodelled rules), e.g. "
-                                   : "protected: sources outside its prefixes cannot get in",
-                       example, "");
+            bad += ans[i].fam[f].verdict >= XG_SPOOF_MAYBE;
+            json_object_set_new(ji, f ? "ipv6" : "ipv4",
+                                spoof_family_out(o, &ans[i].fam[f], f ? 6 : 4));
         }
         json_array_append_new(jifs, ji);
     }
@@ -767,18 +656,16 @@ static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct
     }
     rc = 0;
 out:
+    free(ans);
     json_decref(jifs);
-    free(ports);
-    xg_prefix_list_free(&extra);
     xg_ifmap_free(&map);
-    xg_analysis_free(an);
     return rc;
 }
 
 /* --- diff --- */
 
 /* Every interface class x family x protocol x port class of both rulesets. */
-static int diff_questions(const struct opts *o, const struct ifclass *ifs, size_t nifs,
+static int diff_questions(const struct opts *o, const struct xg_ifclass *ifs, size_t nifs,
                           const struct xg_port_range *ports, size_t nports,
                           struct xg_diff_question **out, size_t *n)
 {
@@ -842,7 +729,7 @@ static int do_diff(const struct opts *o, struct xg_err *err)
     struct xg_ruleset old = {0}, new = {0}, both = {0};
     struct xg_port_range *ports = NULL;
     size_t nports = 0, nifs = 0, nq = 0;
-    struct ifclass *ifs = NULL;
+    struct xg_ifclass *ifs = NULL;
     struct xg_diff_question *qs = NULL;
     struct xg_reach_diff d = {0};
     json_t *jc = json_array();
@@ -859,7 +746,7 @@ static int do_diff(const struct opts *o, struct xg_err *err)
     }
     memcpy(both.tables, old.tables, old.table_count * sizeof(*both.tables));
     memcpy(both.tables + old.table_count, new.tables, new.table_count * sizeof(*both.tables));
-    if (if_classes(&both, o->iface, &ifs, &nifs) < 0 ||
+    if (xg_ifclasses(&both, o->iface, &ifs, &nifs) < 0 ||
         xg_ruleset_port_classes(&both, &ports, &nports) < 0 ||
         diff_questions(o, ifs, nifs, ports, nports, &qs, &nq) < 0) {
         xg_fail(err, "out of memory");
