@@ -781,6 +781,113 @@ out:
     return rc;
 }
 
+/* One option into `o`: -1 to go on, or the exit status (help printed: 0; usage: 2). */
+static int parse_opt(struct opts *o, int c, int argc, char **argv)
+{
+    switch (c) {
+    case 'h':
+        usage(stdout);
+        return 0;
+    case '4':
+    case '6':
+    case 'j': {
+        if (o->nfiles >= 24) {
+            fprintf(stderr, "xenguard analyze: at most 24 input files\n");
+            return 2;
+        }
+        o->files[o->nfiles].kind = c == '4' ? XG_FW_SAVE4 : c == '6' ? XG_FW_SAVE6 : XG_FW_NFT_JSON;
+        o->files[o->nfiles++].path = optarg;
+        break;
+    }
+    case 'c':
+        if (!strcmp(optarg, "input"))
+            o->path = XG_HOOK_INPUT;
+        else if (!strcmp(optarg, "forward"))
+            o->path = XG_HOOK_FORWARD;
+        else {
+            fprintf(stderr, "xenguard analyze: --chain must be input or forward\n");
+            return 2;
+        }
+        break;
+    case 'f':
+        o->from = optarg;
+        break;
+    case 't':
+        o->to = optarg;
+        break;
+    case 'p':
+        if (parse_service(optarg, &o->to_port) < 0) {
+            fprintf(stderr, "xenguard analyze: --to-port: '%s' is not PROTO/PORT\n", optarg);
+            return 2;
+        }
+        o->have_to_port = true;
+        break;
+    case 'i':
+        if (strlen(optarg) >= XG_IFNAMSIZ) {
+            fprintf(stderr, "xenguard analyze: --iface: name too long\n");
+            return 2;
+        }
+        o->iface = optarg;
+        break;
+    case 'r':
+        if (parse_service(optarg, &o->reach) < 0) {
+            fprintf(stderr, "xenguard analyze: --reach: '%s' is not PROTO/PORT\n", optarg);
+            return 2;
+        }
+        o->have_reach = true;
+        break;
+    case 'm': {
+        char *dup = strdup(optarg), *save = NULL;
+        if (!dup)
+            return 1;
+        for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
+                fprintf(stderr, "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n",
+                        t, MAX_SERVICES);
+                free(dup);
+                return 2;
+            }
+            o->nmatrix++;
+        }
+        free(dup);
+        break;
+    }
+    case 's':
+        o->spoofing = true;
+        break;
+    case 'M':
+        o->ifmap = optarg;
+        break;
+    case 'O':
+        if (strlen(optarg) >= XG_IFNAMSIZ) {
+            fprintf(stderr, "xenguard analyze: --oface: name too long\n");
+            return 2;
+        }
+        o->oface = optarg;
+        break;
+    case 'd':
+        if (optind >= argc) {
+            fprintf(stderr, "xenguard analyze: --diff needs OLD and NEW\n");
+            return 2;
+        }
+        o->diff_old = optarg;
+        o->diff_new = argv[optind++];
+        break;
+    case 'F':
+        if (!strcmp(optarg, "json"))
+            o->json = true;
+        else if (strcmp(optarg, "text")) {
+            fprintf(stderr, "xenguard analyze: --format must be text or json\n");
+            return 2;
+        }
+        break;
+    default:
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
@@ -806,112 +913,9 @@ int cmd_analyze(int argc, char **argv)
     int c, nq, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case '4':
-        case '6':
-        case 'j': {
-            if (o.nfiles >= 24) {
-                fprintf(stderr, "xenguard analyze: at most 24 input files\n");
-                return 2;
-            }
-            o.files[o.nfiles].kind = c == '4'   ? XG_FW_SAVE4
-                                     : c == '6' ? XG_FW_SAVE6
-                                                : XG_FW_NFT_JSON;
-            o.files[o.nfiles++].path = optarg;
-            break;
-        }
-        case 'c':
-            if (!strcmp(optarg, "input"))
-                o.path = XG_HOOK_INPUT;
-            else if (!strcmp(optarg, "forward"))
-                o.path = XG_HOOK_FORWARD;
-            else {
-                fprintf(stderr, "xenguard analyze: --chain must be input or forward\n");
-                return 2;
-            }
-            break;
-        case 'f':
-            o.from = optarg;
-            break;
-        case 't':
-            o.to = optarg;
-            break;
-        case 'p':
-            if (parse_service(optarg, &o.to_port) < 0) {
-                fprintf(stderr, "xenguard analyze: --to-port: '%s' is not PROTO/PORT\n", optarg);
-                return 2;
-            }
-            o.have_to_port = true;
-            break;
-        case 'i':
-            if (strlen(optarg) >= XG_IFNAMSIZ) {
-                fprintf(stderr, "xenguard analyze: --iface: name too long\n");
-                return 2;
-            }
-            o.iface = optarg;
-            break;
-        case 'r':
-            if (parse_service(optarg, &o.reach) < 0) {
-                fprintf(stderr, "xenguard analyze: --reach: '%s' is not PROTO/PORT\n", optarg);
-                return 2;
-            }
-            o.have_reach = true;
-            break;
-        case 'm': {
-            char *dup = strdup(optarg), *save = NULL;
-            if (!dup)
-                return 1;
-            for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (o.nmatrix >= MAX_SERVICES || parse_service(t, &o.matrix[o.nmatrix]) < 0) {
-                    fprintf(stderr,
-                            "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n", t,
-                            MAX_SERVICES);
-                    free(dup);
-                    return 2;
-                }
-                o.nmatrix++;
-            }
-            free(dup);
-            break;
-        }
-        case 's':
-            o.spoofing = true;
-            break;
-        case 'M':
-            o.ifmap = optarg;
-            break;
-        case 'O':
-            if (strlen(optarg) >= XG_IFNAMSIZ) {
-                fprintf(stderr, "xenguard analyze: --oface: name too long\n");
-                return 2;
-            }
-            o.oface = optarg;
-            break;
-        case 'd':
-            if (optind >= argc) {
-                fprintf(stderr, "xenguard analyze: --diff needs OLD and NEW\n");
-                return 2;
-            }
-            o.diff_old = optarg;
-            o.diff_new = argv[optind++];
-            break;
-        case 'F':
-            if (!strcmp(optarg, "json"))
-                o.json = true;
-            else if (strcmp(optarg, "text")) {
-                fprintf(stderr, "xenguard analyze: --format must be text or json\n");
-                return 2;
-            }
-            break;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+        if ((rc = parse_opt(&o, c, argc, argv)) >= 0)
+            return rc;
     if (optind < argc) {
         fprintf(stderr, "xenguard analyze: unexpected argument '%s'\n", argv[optind]);
         return 2;
