@@ -29,11 +29,7 @@ ifeq ($(SAN),1)
   OPT := -O1 -g $(SAN_FLAGS)
 endif
 
-# The audit's firewall checks (src/check/firewall.c) and apply's lockout guard
-# (src/apply/guard.c) need the analyzer's sources.
-XG_HAVE_ANALYZER := $(if $(wildcard src/analyze/*.c),1,0)
-
-CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"' -DXG_HAVE_ANALYZER=$(XG_HAVE_ANALYZER)
+CPPFLAGS += -Isrc -D_GNU_SOURCE -DXG_VERSION='"$(VERSION)"'
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers $(OPT) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
@@ -56,10 +52,6 @@ all: $(BUILD)/xenguard
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
-
-# firewall.c and guard.c change meaning when the analyzer's sources appear (XG_HAVE_ANALYZER).
-$(BUILD)/src/check/firewall.o: $(wildcard src/analyze/*.c)
-$(BUILD)/src/apply/guard.o: $(wildcard src/analyze/*.c)
 
 $(BUILD)/libxenguard.a: $(LIB_OBJ)
 	@rm -f $@

@@ -99,6 +99,48 @@ void xg_ruleset_other_ifname(const struct xg_ruleset *rs, char out[XG_IFNAMSIZ])
  * completed so that it equals no exact name. */
 void xg_ifclass_representative(const struct xg_ruleset *rs, const char *cls, char out[XG_IFNAMSIZ]);
 
+/* An interface class to ask about: its label ("eth0", "vlan+", "*" = any other), the
+ * name evaluated for it, and its kind ("name", "wildcard", "other"). */
+struct xg_ifclass {
+    char label[XG_IFNAMSIZ + 2];
+    char rep[XG_IFNAMSIZ];
+    const char *kind;
+};
+/* Every class of the ruleset's interface matches plus "any other"; or just `only`. */
+int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclass **out,
+                 size_t *count);
+
+/* --- per-interface questions (query.c) --- */
+
+struct xg_ifmap;
+
+/* One service on each interface class, both families (IPv4 = [0]). */
+struct xg_iface_reach {
+    bool asked[2]; /* false: the family does not apply (tmpl->daddr of the other family) */
+    struct xg_reach r[2];
+};
+/* `tmpl` gives service, path, oifname, daddr; `map` (or NULL) decides reverse-path matches. */
+int xg_reach_by_iface(const struct xg_ruleset *rs, const struct xg_packet_query *tmpl,
+                      const struct xg_ifclass *ifs, size_t nifs, const struct xg_ifmap *map,
+                      struct xg_iface_reach *out, struct xg_err *err);
+void xg_iface_reach_free(struct xg_iface_reach *v, size_t n);
+
+/* Spoofing per interface of a map: can a source outside its prefixes get in? */
+enum xg_spoof_verdict { XG_SPOOF_UNCHECKED, XG_SPOOF_NO, XG_SPOOF_MAYBE, XG_SPOOF_YES };
+struct xg_spoof_family {
+    enum xg_spoof_verdict verdict; /* UNCHECKED: the map has no prefix of this family */
+    bool has_example;
+    struct xg_prefix example; /* a source that gets in */
+    uint8_t proto;
+    uint16_t lo, hi; /* the port class it gets in to */
+};
+struct xg_spoof_answer {
+    struct xg_spoof_family fam[2]; /* [0] IPv4, [1] IPv6 */
+};
+/* One answer per map entry, in the map's order (out has map->count entries). */
+int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg_hook path,
+                const char *oifname, struct xg_spoof_answer *out, struct xg_err *err);
+
 /* Service matrix: classes of sources with the same may/must access to every
  * service. `sig` holds, per query, bit 2q = may and bit 2q+1 = must. */
 struct xg_matrix_class {
@@ -112,6 +154,42 @@ struct xg_matrix {
 int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs, size_t nq,
                        uint8_t family, struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
+
+/* --- diff (diff.c): what two rulesets let in differently --- */
+
+/* One question: a packet query, the label its interface is reported under
+ * ("*" = any other), and the last port of the class q.dport..hi it stands for. */
+struct xg_diff_question {
+    struct xg_packet_query q;
+    const char *label;
+    uint16_t hi;
+};
+
+/* A question the two sides answer differently. */
+struct xg_reach_change {
+    const char *label; /* the question's (not owned) */
+    uint8_t family, proto;
+    uint16_t lo, hi;
+    struct xg_reach old, new;           /* both answers */
+    struct xg_prefix_list gained, lost; /* may bound: new minus old, old minus new */
+    bool must_changed;
+};
+
+struct xg_reach_diff {
+    struct xg_reach_change *items;
+    size_t count;
+    size_t asked; /* questions answered */
+};
+
+/* Ask every question of both rulesets; `merge` joins adjacent port classes that changed alike. */
+int xg_reach_diff(const struct xg_ruleset *old, const struct xg_ruleset *new,
+                  const struct xg_diff_question *qs, size_t n, bool merge,
+                  struct xg_reach_diff *out, struct xg_err *err);
+void xg_reach_diff_free(struct xg_reach_diff *d);
+
+/* a minus b (one family), as a minimal prefix list appended to `out`. */
+int xg_prefix_list_minus(const struct xg_prefix_list *a, const struct xg_prefix_list *b,
+                         uint8_t family, struct xg_prefix_list *out);
 
 /* Destination port classes: ranges no rule can tell apart, for `proto`. */
 int xg_ruleset_port_classes(const struct xg_ruleset *rs, struct xg_port_range **out, size_t *count);

@@ -18,6 +18,11 @@
  * (or an unmodelled target) sends the matched part both ways, so each atom
  * collects the set of outcomes it can have: `may` = accept possible, `must`
  * = drop impossible. Without unknowns the two coincide and are exact.
+ *
+ * This file holds the analysis (atoms, compiled address matches), the
+ * symbolic walk and the service matrix; the matches fixed by the query and
+ * the base-chain path are in path.c, one packet's trace in trace.c, the
+ * interface and port classes in classes.c.
  */
 #include "analyze/analyze.h"
 
@@ -26,11 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/path.h"
 #include "analyze/space.h"
-
-#define MAX_DEPTH 128
-
-enum tri { TRI_F, TRI_T, TRI_U };
 
 /* A rule's address matches compiled to atom ranges for one family. */
 struct crule {
@@ -64,31 +66,6 @@ static int fam_index(uint8_t family)
     return family == XG_FAMILY_IPV6;
 }
 
-static bool table_has_family(const struct xg_table *t, uint8_t family)
-{
-    switch (t->family) {
-    case XG_TABLE_INET:
-        return true;
-    case XG_TABLE_IP:
-        return family == XG_FAMILY_IPV4;
-    case XG_TABLE_IP6:
-        return family == XG_FAMILY_IPV6;
-    default:
-        return false;
-    }
-}
-
-/* The prefixes an address match stands for (its own, or its set's). */
-static const struct xg_prefix_list *addr_prefixes(const struct xg_table *t,
-                                                  const struct xg_match *m)
-{
-    if (m->u.addrs.set_name) {
-        const struct xg_set *s = xg_table_find_set(t, m->u.addrs.set_name);
-        return s ? &s->elements : NULL;
-    }
-    return &m->u.addrs.prefixes;
-}
-
 static int cut_list(struct xg_atoms *a, const struct xg_prefix_list *l)
 {
     for (size_t i = 0; i < l->count; i++)
@@ -114,7 +91,7 @@ static int compile_rule(const struct xg_table *t, const struct xg_rule *r, uint8
         struct xg_ivlist iv = {0}, tmp = {0};
         if (m->kind != XG_MATCH_SADDR)
             continue;
-        pl = addr_prefixes(t, m);
+        pl = xg_addr_prefixes(t, m);
         if (!pl)
             continue; /* a missing set: the rule is kept as unknown elsewhere */
         if (xg_ivlist_from_prefixes(&iv, pl, family) < 0)
@@ -244,7 +221,7 @@ struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg
                 cf->chains[n] = calloc(ch->rule_count ? ch->rule_count : 1, sizeof(struct crule));
                 if (!cf->chains[n])
                     goto oom;
-                if (!table_has_family(tb, family))
+                if (!xg_table_has_family(tb, family))
                     continue;
                 for (size_t r = 0; r < ch->rule_count; r++)
                     if (compile_rule(tb, &ch->rules[r], family, &cf->atoms, &cf->chains[n][r]) < 0)
@@ -259,95 +236,6 @@ oom:
     return NULL;
 }
 
-/* --- matching the fixed dimensions --- */
-
-static bool ifname_matches(const char *pattern, const char *name)
-{
-    size_t n = strlen(pattern);
-    if (n && (pattern[n - 1] == '+' || pattern[n - 1] == '*'))
-        return strncmp(pattern, name, n - 1) == 0;
-    return strcmp(pattern, name) == 0;
-}
-
-static enum tri neg(enum tri v, bool negate)
-{
-    if (!negate || v == TRI_U)
-        return v;
-    return v == TRI_T ? TRI_F : TRI_T;
-}
-
-static enum tri addr_in(const struct xg_table *t, const struct xg_match *m,
-                        const struct xg_prefix *a)
-{
-    const struct xg_prefix_list *pl = addr_prefixes(t, m);
-    if (!pl)
-        return TRI_U;
-    return xg_prefix_list_covers(pl, a) ? TRI_T : TRI_F;
-}
-
-/* One match other than the source address, for the query's fixed packet. */
-static enum tri match_fixed(const struct xg_table *t, const struct xg_match *m,
-                            const struct xg_packet_query *q, uint32_t ct)
-{
-    switch (m->kind) {
-    case XG_MATCH_IIFNAME:
-        if (!q->iifname)
-            return TRI_U;
-        return neg(ifname_matches(m->u.ifname, q->iifname) ? TRI_T : TRI_F, m->negate);
-    case XG_MATCH_OIFNAME:
-        if (q->path == XG_HOOK_INPUT || q->path == XG_HOOK_NONE)
-            return neg(m->u.ifname[0] == '\0' ? TRI_T : TRI_F, m->negate);
-        if (!q->oifname)
-            return TRI_U;
-        return neg(ifname_matches(m->u.ifname, q->oifname) ? TRI_T : TRI_F, m->negate);
-    case XG_MATCH_NFPROTO:
-        return neg(m->u.family == q->family ? TRI_T : TRI_F, m->negate);
-    case XG_MATCH_SADDR:
-        return addr_prefixes(t, m) ? TRI_T : TRI_U; /* handled by atoms */
-    case XG_MATCH_DADDR:
-        if (!q->daddr)
-            return TRI_U;
-        return neg(addr_in(t, m, q->daddr), m->negate);
-    case XG_MATCH_L4PROTO:
-        return neg(m->u.proto == q->proto ? TRI_T : TRI_F, m->negate);
-    case XG_MATCH_DPORT:
-        if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP && q->proto != IPPROTO_SCTP)
-            return TRI_F;
-        for (size_t i = 0; i < m->u.ports.count; i++)
-            if (q->dport >= m->u.ports.ranges[i].lo && q->dport <= m->u.ports.ranges[i].hi)
-                return neg(TRI_T, m->negate);
-        return neg(TRI_F, m->negate);
-    case XG_MATCH_CTSTATE:
-        return neg((m->u.ct_states & ct) ? TRI_T : TRI_F, m->negate);
-    case XG_MATCH_ICMP_TYPE:
-        return q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6 ? TRI_U : TRI_F;
-    case XG_MATCH_RPF_OK:
-        return q->rpf_ok ? TRI_T : TRI_U; /* with a map: handled by atoms */
-    case XG_MATCH_SPORT:
-    case XG_MATCH_LIMIT:
-    case XG_MATCH_UNKNOWN:
-    default:
-        return TRI_U;
-    }
-}
-
-static enum tri rule_fixed(const struct xg_table *t, const struct xg_rule *r,
-                           const struct xg_packet_query *q, uint32_t ct, bool *has_rpf)
-{
-    enum tri all = TRI_T;
-    *has_rpf = false;
-    for (size_t i = 0; i < r->match_count; i++) {
-        enum tri v = match_fixed(t, &r->matches[i], q, ct);
-        if (v == TRI_F)
-            return TRI_F;
-        if (v == TRI_U)
-            all = TRI_U;
-        if (r->matches[i].kind == XG_MATCH_RPF_OK && q->rpf_ok)
-            *has_rpf = true;
-    }
-    return all;
-}
-
 /* --- symbolic evaluation --- */
 
 struct ev {
@@ -360,18 +248,6 @@ struct ev {
     uint32_t ct;                 /* the conntrack state the current base chain sees */
     struct xg_err *err;
 };
-
-/*
- * What `ct state` says in a base chain: conntrack itself sits on prerouting
- * at priority -200, so chains before it (raw) see no conntrack entry, which
- * both iptables and nft report as INVALID; later chains see NEW.
- */
-static uint32_t ct_state_at(const struct xg_chain *base)
-{
-    if ((base->hook == XG_HOOK_PREROUTING || base->hook == XG_HOOK_OUTPUT) && base->priority < -200)
-        return XG_CT_INVALID;
-    return XG_CT_NEW;
-}
 
 static size_t chain_number(const struct xg_analysis *an, const struct xg_chain *c)
 {
@@ -456,9 +332,9 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
     int rc = -1;
     bool live = false;
 
-    if (depth > MAX_DEPTH)
+    if (depth > XG_MAX_JUMP_DEPTH)
         return xg_fail(e->err, "chain '%s' of table '%s': jumps nest deeper than %d (a loop?)",
-                       c->name, t->name, MAX_DEPTH);
+                       c->name, t->name, XG_MAX_JUMP_DEPTH);
     u = malloc(nw * sizeof(*u));
     m = malloc(nw * sizeof(*m));
     sub = malloc(nw * sizeof(*sub));
@@ -474,11 +350,11 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
         const struct xg_rule *r = &c->rules[i];
         const struct crule *cr = &crs[i];
         bool has_rpf;
-        enum tri fixed;
+        enum xg_tri fixed;
 
         if (!cr->family_ok)
             continue;
-        fixed = rule_fixed(t, r, e->q, e->ct, &has_rpf);
+        fixed = xg_rule_fixed(t, r, e->q, e->ct, &has_rpf);
         if (fixed == TRI_F)
             continue;
         if (!restrict_addr(cr, u, m, nw))
@@ -544,70 +420,6 @@ out:
     return rc;
 }
 
-struct base_ref {
-    const struct xg_table *t;
-    const struct xg_chain *c;
-    int hook_order;
-};
-
-static int cmp_base(const void *a, const void *b)
-{
-    const struct base_ref *x = a, *y = b;
-    if (x->hook_order != y->hook_order)
-        return x->hook_order - y->hook_order;
-    if (x->c->priority != y->c->priority)
-        return x->c->priority < y->c->priority ? -1 : 1;
-    return 0;
-}
-
-static int hook_order(enum xg_hook h, enum xg_hook path)
-{
-    if (h == XG_HOOK_PREROUTING)
-        return 1;
-    if (h == path)
-        return 2;
-    if (path == XG_HOOK_FORWARD && h == XG_HOOK_POSTROUTING)
-        return 3;
-    return 0;
-}
-
-/* The base chains a packet of `q` traverses, in order. */
-static int path_chains(const struct xg_ruleset *rs, const struct xg_packet_query *q,
-                       struct base_ref **out, size_t *count)
-{
-    size_t n = 0, cap = 0;
-    struct base_ref *v = NULL;
-    enum xg_hook path = q->path == XG_HOOK_FORWARD ? XG_HOOK_FORWARD : XG_HOOK_INPUT;
-    for (size_t t = 0; t < rs->table_count; t++) {
-        const struct xg_table *tb = rs->tables[t];
-        if (!table_has_family(tb, q->family))
-            continue;
-        for (size_t c = 0; c < tb->chain_count; c++) {
-            int ho = hook_order(tb->chains[c]->hook, path);
-            if (!ho)
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                struct base_ref *g = realloc(v, cap * sizeof(*g));
-                if (!g) {
-                    free(v);
-                    return -1;
-                }
-                v = g;
-            }
-            v[n].t = tb;
-            v[n].c = tb->chains[c];
-            v[n].hook_order = ho;
-            n++;
-        }
-    }
-    if (n)
-        qsort(v, n, sizeof(*v), cmp_base);
-    *out = v;
-    *count = n;
-    return 0;
-}
-
 static int build_rpf(struct ev *e)
 {
     struct xg_ivlist iv = {0};
@@ -628,7 +440,7 @@ static int reach_bits(struct xg_analysis *an, const struct xg_packet_query *q, s
                       struct xg_bits *must, struct xg_err *err)
 {
     struct ev e = {.an = an, .q = q, .err = err};
-    struct base_ref *bases = NULL;
+    struct xg_base_ref *bases = NULL;
     size_t nbases = 0;
     struct xg_bits cur = {0}, dropped = {0}, ret = {0};
     int rc = -1;
@@ -651,12 +463,12 @@ static int reach_bits(struct xg_analysis *an, const struct xg_packet_query *q, s
         goto out;
     }
     xg_bits_set_range(&cur, 0, natoms - 1);
-    if (path_chains(an->rs, q, &bases, &nbases) < 0) {
+    if (xg_path_chains(an->rs, q, &bases, &nbases) < 0) {
         xg_fail(err, "out of memory");
         goto out;
     }
     for (size_t b = 0; b < nbases; b++) {
-        e.ct = ct_state_at(bases[b].c);
+        e.ct = xg_ct_state_at(bases[b].c);
         memset(e.accept.w, 0, e.nw * 8);
         memset(e.drop.w, 0, e.nw * 8);
         memset(ret.w, 0, e.nw * 8);
@@ -818,283 +630,4 @@ void xg_matrix_free(struct xg_matrix *m)
     free(m->classes);
     m->classes = NULL;
     m->count = 0;
-}
-
-/* --- one packet, with the deciding rule --- */
-
-struct walk {
-    uint32_t ct;
-    const struct xg_packet_query *q;
-    const struct xg_prefix *saddr;
-    const struct xg_rule *unknown;
-    struct xg_err *err;
-};
-
-/* 1 = decided (verdict/rule/chain set), 0 = fell off or returned. */
-static int walk_chain(struct walk *w, const struct xg_table *t, const struct xg_chain *c, int depth,
-                      struct xg_trace_step *st)
-{
-    if (depth > MAX_DEPTH)
-        return xg_fail(w->err, "chain '%s': jumps nest deeper than %d", c->name, MAX_DEPTH);
-    for (size_t i = 0; i < c->rule_count; i++) {
-        const struct xg_rule *r = &c->rules[i];
-        uint8_t rf = xg_rule_family(t, r);
-        enum tri all = TRI_T;
-        if (rf && rf != w->q->family)
-            continue;
-        for (size_t k = 0; k < r->match_count && all != TRI_F; k++) {
-            const struct xg_match *m = &r->matches[k];
-            enum tri v;
-            if (m->kind == XG_MATCH_SADDR)
-                v = neg(addr_in(t, m, w->saddr), m->negate);
-            else if (m->kind == XG_MATCH_RPF_OK && w->q->rpf_ok)
-                v = neg(xg_prefix_list_covers(w->q->rpf_ok, w->saddr) ? TRI_T : TRI_F, m->negate);
-            else
-                v = match_fixed(t, m, w->q, w->ct);
-            if (v == TRI_F)
-                all = TRI_F;
-            else if (v == TRI_U)
-                all = TRI_U;
-        }
-        if (all == TRI_F)
-            continue;
-        if (all == TRI_U || r->verdict == XG_VERDICT_UNKNOWN) {
-            if (!w->unknown)
-                w->unknown = r;
-            if (all == TRI_U)
-                continue; /* unknowns are taken as not matching */
-        }
-        switch (r->verdict) {
-        case XG_VERDICT_CONTINUE:
-        case XG_VERDICT_UNKNOWN:
-            continue;
-        case XG_VERDICT_ACCEPT:
-        case XG_VERDICT_DROP:
-        case XG_VERDICT_REJECT:
-            st->verdict = r->verdict;
-            st->rule = r;
-            st->chain = c;
-            return 1;
-        case XG_VERDICT_RETURN:
-            return 0;
-        case XG_VERDICT_JUMP:
-        case XG_VERDICT_GOTO: {
-            const struct xg_chain *target = r->target ? xg_table_find_chain(t, r->target) : NULL;
-            int rc = target ? walk_chain(w, t, target, depth + 1, st) : 0;
-            if (rc != 0)
-                return rc;
-            if (r->verdict == XG_VERDICT_GOTO)
-                return 0;
-            continue;
-        }
-        }
-    }
-    return 0;
-}
-
-int xg_packet_trace(const struct xg_ruleset *rs, const struct xg_packet_query *q,
-                    const struct xg_prefix *saddr, struct xg_trace *out, struct xg_err *err)
-{
-    struct base_ref *bases = NULL;
-    size_t nbases = 0;
-    memset(out, 0, sizeof(*out));
-    if (path_chains(rs, q, &bases, &nbases) < 0)
-        return xg_fail(err, "out of memory");
-    out->steps = calloc(nbases ? nbases : 1, sizeof(*out->steps));
-    if (!out->steps) {
-        free(bases);
-        return xg_fail(err, "out of memory");
-    }
-    for (size_t b = 0; b < nbases; b++) {
-        struct walk w = {.q = q, .saddr = saddr, .err = err, .ct = ct_state_at(bases[b].c)};
-        struct xg_trace_step *st = &out->steps[out->count++];
-        int rc;
-        st->table = bases[b].t;
-        st->base = bases[b].c;
-        rc = walk_chain(&w, bases[b].t, bases[b].c, 0, st);
-        if (rc < 0) {
-            free(bases);
-            xg_trace_free(out);
-            return -1;
-        }
-        if (rc == 0) {
-            st->verdict =
-                bases[b].c->policy == XG_VERDICT_DROP ? XG_VERDICT_DROP : XG_VERDICT_ACCEPT;
-            st->rule = NULL;
-            st->chain = bases[b].c;
-        }
-        st->unknown = w.unknown;
-        if (st->verdict != XG_VERDICT_ACCEPT)
-            break;
-    }
-    free(bases);
-    return 0;
-}
-
-void xg_trace_free(struct xg_trace *t)
-{
-    free(t->steps);
-    t->steps = NULL;
-    t->count = 0;
-}
-
-/* --- interface and port classes --- */
-
-static bool has_name(char **names, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(names[i], s))
-            return true;
-    return false;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int xg_ruleset_ifnames(const struct xg_ruleset *rs, char ***names, size_t *count)
-{
-    char **v = NULL;
-    size_t n = 0;
-    for (size_t t = 0; t < rs->table_count; t++)
-        for (size_t c = 0; c < rs->tables[t]->chain_count; c++) {
-            const struct xg_chain *ch = rs->tables[t]->chains[c];
-            for (size_t r = 0; r < ch->rule_count; r++)
-                for (size_t m = 0; m < ch->rules[r].match_count; m++) {
-                    const struct xg_match *mm = &ch->rules[r].matches[m];
-                    char name[XG_IFNAMSIZ];
-                    size_t len;
-                    if (mm->kind != XG_MATCH_IIFNAME || !mm->u.ifname[0])
-                        continue;
-                    snprintf(name, sizeof(name), "%s", mm->u.ifname);
-                    len = strlen(name);
-                    if (name[len - 1] == '*')
-                        name[len - 1] = '+';
-                    if (has_name(v, n, name))
-                        continue;
-                    char **g = realloc(v, (n + 1) * sizeof(*g));
-                    if (!g || !(g[n] = strdup(name))) {
-                        if (g)
-                            v = g;
-                        for (size_t i = 0; i < n; i++)
-                            free(v[i]);
-                        free(v);
-                        return -1;
-                    }
-                    v = g;
-                    n++;
-                }
-        }
-    if (n)
-        qsort(v, n, sizeof(*v), cmp_str);
-    *names = v;
-    *count = n;
-    return 0;
-}
-
-static bool any_pattern_matches(const struct xg_ruleset *rs, const char *name)
-{
-    for (size_t t = 0; t < rs->table_count; t++)
-        for (size_t c = 0; c < rs->tables[t]->chain_count; c++) {
-            const struct xg_chain *ch = rs->tables[t]->chains[c];
-            for (size_t r = 0; r < ch->rule_count; r++)
-                for (size_t m = 0; m < ch->rules[r].match_count; m++) {
-                    const struct xg_match *mm = &ch->rules[r].matches[m];
-                    if ((mm->kind == XG_MATCH_IIFNAME) && ifname_matches(mm->u.ifname, name))
-                        return true;
-                }
-        }
-    return false;
-}
-
-void xg_ruleset_other_ifname(const struct xg_ruleset *rs, char out[XG_IFNAMSIZ])
-{
-    static const char *const tries[] = {"xg-other", "~other", "0other", "Zother"};
-    for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-        if (!any_pattern_matches(rs, tries[i])) {
-            snprintf(out, XG_IFNAMSIZ, "%s", tries[i]);
-            return;
-        }
-    }
-    snprintf(out, XG_IFNAMSIZ, "%s", tries[0]);
-}
-
-void xg_ifclass_representative(const struct xg_ruleset *rs, const char *cls, char out[XG_IFNAMSIZ])
-{
-    size_t len = strlen(cls);
-    (void)rs;
-    if (!len || cls[len - 1] != '+') {
-        snprintf(out, XG_IFNAMSIZ, "%s", cls);
-        return;
-    }
-    /* the stem followed by a character no exact name in practice uses next */
-    snprintf(out, XG_IFNAMSIZ, "%.*s~", (int)(len - 1), cls);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-int xg_ruleset_port_classes(const struct xg_ruleset *rs, struct xg_port_range **out, size_t *count)
-{
-    uint32_t *cuts = NULL;
-    size_t n = 0, cap = 0;
-    struct xg_port_range *v;
-
-#define PUSH(x)                                                                                    \
-    do {                                                                                           \
-        if (n == cap) {                                                                            \
-            cap = cap ? cap * 2 : 64;                                                              \
-            uint32_t *g_ = realloc(cuts, cap * sizeof(*g_));                                       \
-            if (!g_) {                                                                             \
-                free(cuts);                                                                        \
-                return -1;                                                                         \
-            }                                                                                      \
-            cuts = g_;                                                                             \
-        }                                                                                          \
-        cuts[n++] = (x);                                                                           \
-    } while (0)
-
-    PUSH(0);
-    for (size_t t = 0; t < rs->table_count; t++)
-        for (size_t c = 0; c < rs->tables[t]->chain_count; c++) {
-            const struct xg_chain *ch = rs->tables[t]->chains[c];
-            for (size_t r = 0; r < ch->rule_count; r++)
-                for (size_t m = 0; m < ch->rules[r].match_count; m++) {
-                    const struct xg_match *mm = &ch->rules[r].matches[m];
-                    if (mm->kind != XG_MATCH_DPORT)
-                        continue;
-                    for (size_t k = 0; k < mm->u.ports.count; k++) {
-                        PUSH(mm->u.ports.ranges[k].lo);
-                        PUSH((uint32_t)mm->u.ports.ranges[k].hi + 1);
-                    }
-                }
-        }
-#undef PUSH
-    qsort(cuts, n, sizeof(*cuts), cmp_u32);
-    v = calloc(n, sizeof(*v));
-    if (!v) {
-        free(cuts);
-        return -1;
-    }
-    *count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (cuts[i] > 65535 || (i && cuts[i] == cuts[i - 1]))
-            continue;
-        uint32_t next = 65536;
-        for (size_t j = i + 1; j < n; j++)
-            if (cuts[j] != cuts[i]) {
-                next = cuts[j];
-                break;
-            }
-        v[*count].lo = (uint16_t)cuts[i];
-        v[*count].hi = (uint16_t)((next > 65536 ? 65536 : next) - 1);
-        (*count)++;
-    }
-    free(cuts);
-    *out = v;
-    return 0;
 }

@@ -3,12 +3,9 @@
  *
  * The live ruleset: libnftables gives the whole nf_tables ruleset as JSON,
  * the same text `nft -j list ruleset` prints, so one parser serves files and
- * the host. Tables that iptables-nft made (ip/ip6 "filter", "nat", ...) hold
- * xtables expressions nft can only show as `xt`; for those, the
- * iptables-nft-save view is parsed instead and replaces them, so that
- * iptables rules on a modern host are understood rather than left unknown.
- * Legacy (x_tables) rules live outside nf_tables and are read with
- * iptables-legacy-save when that tool exists. Interface prefixes come from
+ * the host; iptables-nft-save and iptables-legacy-save (both families, when
+ * installed) give the iptables views, and xg_ruleset_from_evidence()
+ * (evidence.c) combines them by the one rule. Interface prefixes come from
  * iproute2's JSON output. Only read commands are ever run.
  */
 #include "analyze/host.h"
@@ -24,6 +21,7 @@
 #include "analyze/analyze.h"
 #include "analyze/space.h"
 #include "util/file.h"
+#include "util/proc.h"
 
 static uint8_t guess_ipt_family(const char *text)
 {
@@ -42,59 +40,66 @@ static uint8_t guess_ipt_family(const char *text)
     return 4;
 }
 
+enum xg_fw_kind xg_fw_kind_guess(const char *text)
+{
+    size_t i = strspn(text, " \n\t\r");
+    return text[i] == '{'                ? XG_FW_NFT_JSON
+           : guess_ipt_family(text) == 6 ? XG_FW_SAVE6
+                                         : XG_FW_SAVE4;
+}
+
+int xg_fw_kind_parse(const char *kind, enum xg_fw_kind *out)
+{
+    if (!strcmp(kind, "nft-json"))
+        *out = XG_FW_NFT_JSON;
+    else if (!strcmp(kind, "iptables"))
+        *out = XG_FW_SAVE4;
+    else if (!strcmp(kind, "ip6tables"))
+        *out = XG_FW_SAVE6;
+    else
+        return -1;
+    return 0;
+}
+
 int xg_load_ruleset_file(const char *kind, const char *path, struct xg_ruleset *rs,
                          struct xg_err *err)
 {
+    struct xg_fw_evidence ev = {.count = 1};
     char *text;
-    size_t len, i = 0;
+    size_t len;
     int rc;
     if (xg_file_read(path, false, &text, &len, err) < 0)
         return -1;
-    while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))
-        i++;
+    ev.views[0].text = text;
+    ev.views[0].name = path;
     if (!kind)
-        kind = (i < len && text[i] == '{')   ? "nft-json"
-               : guess_ipt_family(text) == 6 ? "ip6tables"
-                                             : "iptables";
-    if (!strcmp(kind, "nft-json"))
-        rc = xg_parse_nft_json(text, len, path, rs, err);
-    else
-        rc = xg_parse_iptables_save(text, len, path, !strcmp(kind, "ip6tables") ? 6 : 4, rs, err);
+        ev.views[0].kind = xg_fw_kind_guess(text);
+    else if (xg_fw_kind_parse(kind, &ev.views[0].kind) < 0) {
+        free(text);
+        return xg_fail(err, "%s: unknown ruleset kind '%s'", path, kind);
+    }
+    rc = xg_ruleset_from_evidence(&ev, rs, err);
     free(text);
     return rc;
 }
 
-/* Output of a read-only command, or NULL when it is not there or fails. */
-static char *run_read(const char *cmd, size_t *len)
+/* Output of a read-only command (argv, through the one process runner), or
+ * NULL when it is not there, fails or takes longer than 30 s. */
+static char *run_read(char *const argv[], size_t *len)
 {
-    FILE *p = popen(cmd, "r");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (!p)
+    struct xg_proc_opts o = {.timeout_ms = 30000};
+    struct xg_proc p;
+    struct xg_err err;
+    if (xg_proc_run(argv, &o, &p, &err) < 0)
         return NULL;
-    for (;;) {
-        if (cap - n < 4096) {
-            char *g;
-            cap = cap ? cap * 2 : 65536;
-            if (!(g = realloc(buf, cap + 1))) {
-                free(buf);
-                pclose(p);
-                return NULL;
-            }
-            buf = g;
-        }
-        size_t got = fread(buf + n, 1, cap - n, p);
-        n += got;
-        if (!got)
-            break;
+    char *out = NULL;
+    if (xg_proc_ok(&p)) {
+        out = p.out;
+        *len = p.out_len;
+        p.out = NULL;
     }
-    if (pclose(p) != 0 || !buf) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    xg_proc_free(&p);
+    return out;
 }
 
 static bool tool_exists(const char *name)
@@ -109,99 +114,21 @@ static bool tool_exists(const char *name)
     return false;
 }
 
-static void table_remove(struct xg_ruleset *rs, size_t i)
+/* The output of a read-only tool, or NULL when it is not installed or fails. */
+static char *tool_output(const char *tool)
 {
-    xg_table_free(rs->tables[i]);
-    memmove(&rs->tables[i], &rs->tables[i + 1], (rs->table_count - i - 1) * sizeof(*rs->tables));
-    rs->table_count--;
-}
-
-/* A table iptables-nft made: its base chains carry iptables' built-in names
- * (nft users name theirs freely, and may reuse a table name like "raw"). */
-static bool made_by_iptables(const struct xg_table *t)
-{
-    size_t bases = 0;
-    for (size_t c = 0; c < t->chain_count; c++) {
-        if (t->chains[c]->hook == XG_HOOK_NONE)
-            continue;
-        bases++;
-        if (xg_builtin_chain_parse(t->chains[c]->name) == XG_HOOK_NONE)
-            return false;
-    }
-    return bases > 0;
-}
-
-/* iptables-nft tables seen through their xtables view. */
-static int replace_xt_tables(struct xg_ruleset *rs, const char *tool, uint8_t family,
-                             struct xg_err *err)
-{
-    struct xg_ruleset ipt = {0};
+    char *argv[] = {(char *)tool, NULL};
     size_t len;
-    char cmd[128];
-    char *text;
-    enum xg_table_family tf = family == 6 ? XG_TABLE_IP6 : XG_TABLE_IP;
     if (!tool_exists(tool))
-        return 0;
-    snprintf(cmd, sizeof(cmd), "%s 2>/dev/null", tool);
-    if (!(text = run_read(cmd, &len)))
-        return 0;
-    if (xg_parse_iptables_save(text, len, tool, family, &ipt, err) < 0) {
-        free(text);
-        xg_ruleset_free(&ipt);
-        return -1;
-    }
-    free(text);
-    for (size_t i = 0; i < ipt.table_count; i++) {
-        bool replaced = false;
-        for (size_t j = 0; j < rs->table_count; j++)
-            if (rs->tables[j]->family == tf && !strcmp(rs->tables[j]->name, ipt.tables[i]->name) &&
-                made_by_iptables(rs->tables[j])) {
-                table_remove(rs, j);
-                replaced = true;
-                break;
-            }
-        if (!replaced) {
-            /* an nft-made table of that name: nft's view is the right one */
-            xg_table_free(ipt.tables[i]);
-            ipt.tables[i] = NULL;
-            continue;
-        }
-        struct xg_table **g = realloc(rs->tables, (rs->table_count + 1) * sizeof(*g));
-        if (!g) {
-            for (size_t k = i; k < ipt.table_count; k++)
-                xg_table_free(ipt.tables[k]);
-            free(ipt.tables);
-            return xg_fail(err, "out of memory");
-        }
-        rs->tables = g;
-        rs->tables[rs->table_count++] = ipt.tables[i];
-        ipt.tables[i] = NULL;
-    }
-    free(ipt.tables);
-    return 0;
+        return NULL;
+    return run_read(argv, &len);
 }
 
-static int add_legacy(struct xg_ruleset *rs, const char *tool, uint8_t family, struct xg_err *err)
-{
-    size_t len;
-    char cmd[128];
-    char *text;
-    int rc;
-    if (!tool_exists(tool))
-        return 0;
-    snprintf(cmd, sizeof(cmd), "%s 2>/dev/null", tool);
-    if (!(text = run_read(cmd, &len)))
-        return 0;
-    rc = xg_parse_iptables_save(text, len, tool, family, rs, err);
-    free(text);
-    return rc;
-}
-
-int xg_load_live_ruleset(struct xg_ruleset *rs, struct xg_err *err)
+/* `nft -j list ruleset` through libnftables, as a string of our own ("" when empty). */
+static int nft_listing(char **out, struct xg_err *err)
 {
     struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-    const char *out;
-    int rc;
+    const char *text;
     if (!nft)
         return xg_fail(err, "libnftables: cannot create a context");
     nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
@@ -215,17 +142,37 @@ int xg_load_live_ruleset(struct xg_ruleset *rs, struct xg_err *err)
         nft_ctx_free(nft);
         return -1;
     }
-    out = nft_ctx_get_output_buffer(nft);
-    rc = out && *out ? xg_parse_nft_json(out, strlen(out), "nft list ruleset", rs, err) : 0;
+    text = nft_ctx_get_output_buffer(nft);
+    *out = strdup(text ? text : "");
     nft_ctx_free(nft);
-    if (rc < 0)
+    return *out ? 0 : xg_fail(err, "out of memory");
+}
+
+int xg_load_live_ruleset(struct xg_ruleset *rs, struct xg_err *err)
+{
+    static const struct {
+        const char *tool;
+        enum xg_fw_kind kind;
+    } tools[] = {{"iptables-nft-save", XG_FW_SAVE4},
+                 {"ip6tables-nft-save", XG_FW_SAVE6},
+                 {"iptables-legacy-save", XG_FW_SAVE4},
+                 {"ip6tables-legacy-save", XG_FW_SAVE6}};
+    struct xg_fw_evidence ev = {.count = 5};
+    char *nft = NULL, *texts[4] = {NULL};
+    int rc;
+    memset(rs, 0, sizeof(*rs));
+    if (nft_listing(&nft, err) < 0)
         return -1;
-    if (replace_xt_tables(rs, "iptables-nft-save", 4, err) < 0 ||
-        replace_xt_tables(rs, "ip6tables-nft-save", 6, err) < 0 ||
-        add_legacy(rs, "iptables-legacy-save", 4, err) < 0 ||
-        add_legacy(rs, "ip6tables-legacy-save", 6, err) < 0)
-        return -1;
-    return 0;
+    ev.views[0] = (struct xg_fw_view){XG_FW_NFT_JSON, *nft ? nft : NULL, "nft list ruleset"};
+    for (size_t i = 0; i < 4; i++) {
+        texts[i] = tool_output(tools[i].tool);
+        ev.views[i + 1] = (struct xg_fw_view){tools[i].kind, texts[i], tools[i].tool};
+    }
+    rc = xg_ruleset_from_evidence(&ev, rs, err);
+    free(nft);
+    for (size_t i = 0; i < 4; i++)
+        free(texts[i]);
+    return rc;
 }
 
 /* --- interface maps --- */
@@ -294,10 +241,10 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
     return 0;
 }
 
-static int ip_json(const char *cmd, json_t **out, struct xg_err *err)
+static int ip_json(char *const argv[], const char *cmd, json_t **out, struct xg_err *err)
 {
     size_t len;
-    char *text = run_read(cmd, &len);
+    char *text = run_read(argv, &len);
     json_error_t jerr;
     if (!text)
         return xg_fail(err, "'%s' failed (is iproute2 installed?)", cmd);
@@ -315,9 +262,12 @@ int xg_ifmap_from_host(struct xg_ifmap *out, struct xg_err *err)
     json_t *addrs = NULL, *routes4 = NULL, *routes6 = NULL, *x;
     size_t i, j;
     int rc = -1;
-    if (ip_json("ip -j addr show 2>/dev/null", &addrs, err) < 0 ||
-        ip_json("ip -4 -j route show table main 2>/dev/null", &routes4, err) < 0 ||
-        ip_json("ip -6 -j route show table main 2>/dev/null", &routes6, err) < 0)
+    static char *const addr_argv[] = {"ip", "-j", "addr", "show", NULL};
+    static char *const route4_argv[] = {"ip", "-4", "-j", "route", "show", "table", "main", NULL};
+    static char *const route6_argv[] = {"ip", "-6", "-j", "route", "show", "table", "main", NULL};
+    if (ip_json(addr_argv, "ip -j addr show", &addrs, err) < 0 ||
+        ip_json(route4_argv, "ip -4 -j route show table main", &routes4, err) < 0 ||
+        ip_json(route6_argv, "ip -6 -j route show table main", &routes6, err) < 0)
         goto out;
     json_array_foreach(addrs, i, x)
     {
@@ -363,6 +313,28 @@ out:
     json_decref(routes4);
     json_decref(routes6);
     return rc;
+}
+
+int xg_ifmap_load(const char *path, struct xg_ifmap *out, struct xg_err *err)
+{
+    char *text;
+    size_t len;
+    int rc;
+    if (!path)
+        return xg_ifmap_from_host(out, err);
+    if (xg_file_read(path, false, &text, &len, err) < 0)
+        return -1;
+    rc = xg_ifmap_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int xg_ifmap_all_prefixes(const struct xg_ifmap *m, struct xg_prefix_list *out)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (xg_prefix_list_copy(out, &m->entries[i].prefixes) < 0)
+            return -1;
+    return 0;
 }
 
 void xg_ifmap_free(struct xg_ifmap *m)

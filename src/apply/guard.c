@@ -26,7 +26,6 @@
 #include "analyze/analyze.h"
 #include "analyze/host.h"
 #include "backend/backend.h"
-#include "policy/policy.h"
 #include "util/buf.h"
 
 static int parse_port(const char *text, uint16_t *out)
@@ -290,119 +289,5 @@ int xg_guard_check_json(const char *json, const char *name, const struct xg_sess
     if (rc == 0)
         rc = xg_guard_check(&rs, s, map, out, err);
     xg_ruleset_free(&rs);
-    return rc;
-}
-
-static bool lists_equal(const struct xg_prefix_list *a, const struct xg_prefix_list *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (!xg_prefix_equal(&a->items[i], &b->items[i]))
-            return false;
-    return true;
-}
-
-static void print_list(struct xg_buf *out, const struct xg_prefix_list *l)
-{
-    if (!l->count)
-        xg_buf_puts(out, "nothing");
-    for (size_t i = 0; i < l->count; i++) {
-        char text[XG_PREFIX_STRLEN];
-        xg_prefix_format(&l->items[i], false, text);
-        xg_buf_printf(out, "%s%s", i ? " " : "", text);
-    }
-}
-
-struct service_port {
-    uint8_t proto;
-    uint16_t port;
-};
-
-static size_t policy_ports(const struct xg_policy *p, struct service_port *out, size_t max)
-{
-    size_t n = 0;
-    out[n++] = (struct service_port){IPPROTO_TCP, p->ssh_port ? p->ssh_port : 22};
-    if (xg_policy_has_migration_port(p) && n < max)
-        out[n++] = (struct service_port){IPPROTO_TCP, p->migration_port};
-    for (size_t i = 0; i < p->service_count; i++)
-        for (size_t j = 0; j < p->services[i].port_count && n < max; j++)
-            out[n++] = (struct service_port){p->services[i].proto, p->services[i].ports[j].lo};
-    return n;
-}
-
-/* The comparison itself, on the running ruleset as parsed (nft or iptables). */
-static int reach_diff(const struct xg_ruleset *have, const char *wanted_json,
-                      const struct xg_policy *p, struct xg_buf *report, size_t *differences,
-                      size_t *queries, struct xg_err *err)
-{
-    struct xg_ruleset want = {0};
-    struct service_port ports[64];
-    const char *ifaces[2] = {p->public_if, p->management_if};
-    size_t nports = policy_ports(p, ports, 64);
-    int rc = -1;
-    *differences = *queries = 0;
-    if (xg_parse_nft_json(wanted_json, strlen(wanted_json), "policy", &want, err) < 0)
-        goto out;
-    for (int f = 0; f < 2; f++) {
-        for (size_t i = 0; i < 2; i++) {
-            if (!ifaces[i][0] || (i == 1 && !strcmp(ifaces[0], ifaces[1])))
-                continue;
-            for (size_t k = 0; k < nports; k++) {
-                struct xg_packet_query q = {.family = f ? 6 : 4,
-                                            .proto = ports[k].proto,
-                                            .dport = ports[k].port,
-                                            .iifname = ifaces[i],
-                                            .path = XG_HOOK_INPUT};
-                struct xg_reach a = {0}, b = {0};
-                if (xg_reach_compute(have, &q, &a, err) < 0 ||
-                    xg_reach_compute(&want, &q, &b, err) < 0) {
-                    xg_reach_free(&a);
-                    xg_reach_free(&b);
-                    goto out;
-                }
-                (*queries)++;
-                if (!lists_equal(&a.may, &b.may) || !lists_equal(&a.must, &b.must)) {
-                    (*differences)++;
-                    xg_buf_printf(report, "  %s/%u IPv%d on %s: running lets in ",
-                                  q.proto == IPPROTO_UDP ? "udp" : "tcp", q.dport, q.family,
-                                  q.iifname);
-                    print_list(report, &a.may);
-                    xg_buf_puts(report, "; the policy ");
-                    print_list(report, &b.may);
-                    xg_buf_puts(report, "\n");
-                }
-                xg_reach_free(&a);
-                xg_reach_free(&b);
-            }
-        }
-    }
-    rc = 0;
-out:
-    xg_ruleset_free(&want);
-    return rc;
-}
-
-int xg_reach_diff(const char *running_json, const char *wanted_json, const struct xg_policy *p,
-                  struct xg_buf *report, size_t *differences, size_t *queries, struct xg_err *err)
-{
-    struct xg_ruleset have = {0};
-    int rc = -1;
-    if (xg_parse_nft_json(running_json, strlen(running_json), "running ruleset", &have, err) == 0)
-        rc = reach_diff(&have, wanted_json, p, report, differences, queries, err);
-    xg_ruleset_free(&have);
-    return rc;
-}
-
-int xg_reach_diff_iptables(const char *save4, const char *save6, const char *wanted_json,
-                           const struct xg_policy *p, struct xg_buf *report, size_t *differences,
-                           size_t *queries, struct xg_err *err)
-{
-    struct xg_ruleset have = {0};
-    int rc = -1;
-    if (xg_parse_iptables_save(save4, strlen(save4), "iptables-save", 4, &have, err) == 0 &&
-        xg_parse_iptables_save(save6, strlen(save6), "ip6tables-save", 6, &have, err) == 0)
-        rc = reach_diff(&have, wanted_json, p, report, differences, queries, err);
-    xg_ruleset_free(&have);
     return rc;
 }

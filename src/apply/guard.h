@@ -80,23 +80,6 @@ int xg_guard_check_json(const char *json, const char *name, const struct xg_sess
                         const struct xg_ifmap *map, struct xg_guard_verdict *out,
                         struct xg_err *err);
 
-/*
- * status: compare what two rulesets (`nft -j` listings) let in, by the
- * analyzer's reachability, for every service the policy declares (sshd, the
- * migration port, [allow]) on each of its interfaces and both IP families.
- * Appends one line per difference to `report`; *differences counts them and
- * *queries the questions asked.
- */
-struct xg_policy;
-struct xg_buf;
-int xg_reach_diff(const char *running_json, const char *wanted_json, const struct xg_policy *p,
-                  struct xg_buf *report, size_t *differences, size_t *queries, struct xg_err *err);
-
-/* The same with the running side given as iptables-save and ip6tables-save output. */
-int xg_reach_diff_iptables(const char *save4, const char *save6, const char *wanted_json,
-                           const struct xg_policy *p, struct xg_buf *report, size_t *differences,
-                           size_t *queries, struct xg_err *err);
-
 /* One line for the user: "new ssh connections from 192.0.2.10 to port 22 on eth0". */
 void xg_session_describe(const struct xg_session *s, char *out, size_t size);
 

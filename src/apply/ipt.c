@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ir/names.h"
+#include "ir/iptsave.h"
 #include "util/buf.h"
 #include "util/proc.h"
 
@@ -95,19 +96,25 @@ static bool is_ours_chain(const char *s)
     return !strncmp(s, XG_IPT_CHAIN_PREFIX, strlen(XG_IPT_CHAIN_PREFIX));
 }
 
-/* The chain a rule line ("-A CHAIN ...", "-I CHAIN ...") is in; "" for any other line,
- * a bare "-A" included (never past the end of the line). */
-static const char *rule_chain(const char *line)
-{
-    if (line[0] == '-' && (line[1] == 'A' || line[1] == 'I') && line[2] == ' ')
-        return line + 3;
-    return "";
-}
+/* A rule line's words by the shared tokenizer (src/ir/iptsave.c): what its chain is and
+ * where it jumps, with quoted comments as single words. */
+struct rule_words {
+    bool ours;    /* its chain is one of ours */
+    bool jump_us; /* it jumps or goes to one of ours */
+};
 
-/* A rule line "-A CHAIN ... -j XENGUARD-..." or "-I CHAIN [N] ... -j XENGUARD-...". */
-static bool is_jump_to_ours(const char *line)
+static struct rule_words rule_words(const char *line)
 {
-    return strstr(line, " -j " XG_IPT_CHAIN_PREFIX) || strstr(line, " -g " XG_IPT_CHAIN_PREFIX);
+    struct xg_ipt_line l;
+    struct rule_words r = {false, false};
+    unsigned col;
+    if (xg_ipt_split(line, strlen(line), &l, &col) < 0)
+        return r;
+    const char *chain = xg_ipt_rule_chain(&l), *target = xg_ipt_rule_target(&l);
+    r.ours = chain && is_ours_chain(chain);
+    r.jump_us = target && is_ours_chain(target);
+    xg_ipt_line_free(&l);
+    return r;
 }
 
 bool xg_ipt_hooked(const char *save_text)
@@ -116,7 +123,8 @@ bool xg_ipt_hooked(const char *save_text)
         size_t len = strcspn(l, "\n");
         char line[4096];
         snprintf(line, sizeof(line), "%.*s", (int)len, l);
-        if (!strncmp(line, "-A ", 3) && !is_ours_chain(rule_chain(line)) && is_jump_to_ours(line))
+        struct rule_words w = rule_words(line);
+        if (!strncmp(line, "-A ", 3) && !w.ours && w.jump_us)
             return true;
         l += len + (l[len] == '\n');
     }
@@ -200,7 +208,8 @@ static int split(const char *text, bool from_saved, struct table_parts *t, size_
                 xg_buf_printf(&cur->decls_other, "%s\n", line);
             }
         } else if (line[0] == '-' && (line[1] == 'A' || line[1] == 'I')) {
-            bool ours = is_ours_chain(rule_chain(line)), jump = is_jump_to_ours(line);
+            struct rule_words w = rule_words(line);
+            bool ours = w.ours, jump = w.jump_us;
             if (from_saved && ours) {
                 xg_buf_printf(&cur->rules_ours, "%s\n", line);
             } else if (from_saved && jump) {
@@ -264,7 +273,7 @@ int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err)
             table = tname;
         } else if (line[0] == ':' && is_ours_chain(line + 1)) {
             xg_buf_printf(&b, "%s :%.*s\n", table, (int)strcspn(line + 1, " "), line + 1);
-        } else if (line[0] == '-' && (is_ours_chain(rule_chain(line)) || is_jump_to_ours(line))) {
+        } else if (line[0] == '-' && (rule_words(line).ours || rule_words(line).jump_us)) {
             xg_buf_printf(&b, "%s ", table);
             as_append(line, &b);
         }

@@ -2,129 +2,58 @@
  * firewall.c — practice 2 and the firewall half of practice 4: what the
  * host's real ruleset lets through, computed by the analyzer.
  *
- * INTEGRATION POINT. These checks are written against src/analyze/
- * analyze.h (xg_parse_iptables_save, xg_parse_nft_json, xg_reach_compute),
- * implemented by the analyzer (issue 3) on its own branch. The Makefile
- * defines XG_HAVE_ANALYZER=1 as soon as src/analyze/ holds its sources;
- * until then every check here answers "n/a: firewall analyzer not
- * available in this build" — never a verdict it did not compute.
- *
- * The ruleset is read the way the kernel holds it: iptables-save and
- * ip6tables-save for the iptables tables (legacy or iptables-nft), plus
- * the tables of `nft -j list ruleset` that iptables did not already show
- * (native nftables tables). Reachability is asked per interface of
- * `ip -j addr` (loopback aside), for a new connection on the INPUT path.
+ * The ruleset is the probe's h->firewall: iptables-save, ip6tables-save and
+ * `nft -j list ruleset` combined once by the analyzer's one rule (the
+ * tables the kernel evaluates; src/analyze/evidence.c says how). The checks
+ * only ask it questions: reachability per interface of `ip -j addr`
+ * (loopback aside), for a new connection on the INPUT path.
  */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check/check.h"
-
-#ifndef XG_HAVE_ANALYZER
-#define XG_HAVE_ANALYZER 0
-#endif
-
-#if XG_HAVE_ANALYZER
 #include "analyze/analyze.h"
+#include "check/check.h"
 #include "ir/ir.h"
+#include "net/addr.h"
+#include "util/buf.h"
 
 /* Port that no sane policy opens: probes what happens to "anything else". */
 #define CANARY_PORT 65533
 
-static bool iptables_table_shown(const char *save, const char *name)
-{
-    char tag[32];
-    snprintf(tag, sizeof(tag), "*%s\n", name);
-    return save && strstr(save, tag);
-}
-
-/* Build the host's ruleset; 0, or -1 with the reason in why. */
-static int load_ruleset(const struct xg_host *h, struct xg_ruleset *rs, char *why, size_t why_size)
-{
-    struct xg_err e;
-    memset(rs, 0, sizeof(*rs));
-    if (h->iptables_save && xg_parse_iptables_save(h->iptables_save, strlen(h->iptables_save),
-                                                   "iptables-save", 4, rs, &e) < 0)
-        goto fail;
-    if (h->ip6tables_save && xg_parse_iptables_save(h->ip6tables_save, strlen(h->ip6tables_save),
-                                                    "ip6tables-save", 6, rs, &e) < 0)
-        goto fail;
-    if (h->nft_json) {
-        struct xg_ruleset nft = {0}, dup = {0};
-        if (xg_parse_nft_json(h->nft_json, strlen(h->nft_json), "nft -j list ruleset", &nft, &e) <
-            0) {
-            xg_ruleset_free(&nft);
-            goto fail;
-        }
-        for (size_t i = 0; i < nft.table_count; i++) {
-            struct xg_table *t = nft.tables[i];
-            const char *save = t->family == XG_TABLE_IP    ? h->iptables_save
-                               : t->family == XG_TABLE_IP6 ? h->ip6tables_save
-                                                           : NULL;
-            struct xg_ruleset *dst = iptables_table_shown(save, t->name) ? &dup : rs;
-            struct xg_table **grown = realloc(dst->tables, (dst->table_count + 1) * sizeof(*grown));
-            if (!grown) {
-                xg_ruleset_free(&dup);
-                nft.table_count = i; /* tables before i were moved */
-                xg_ruleset_free(&nft);
-                snprintf(why, why_size, "out of memory");
-                return -1;
-            }
-            dst->tables = grown;
-            grown[dst->table_count++] = t;
-        }
-        free(nft.tables);
-        xg_ruleset_free(&dup);
-    }
-    return 0;
-fail:
-    snprintf(why, why_size, "%s", e.msg);
-    xg_ruleset_free(rs);
-    return -1;
-}
-
 struct fw {
-    struct xg_ruleset rs;
-    bool ok;
+    const struct xg_ruleset *rs;
 };
 
 static bool fw_need(const struct xg_host *h, struct xg_result *r, struct fw *fw)
 {
-    fw->ok = false;
-    if (!h->iptables_save && !h->ip6tables_save && !h->nft_json) {
+    if (!h->firewall_present) {
         xg_na(r, "no firewall evidence (iptables-save, ip6tables-save, nft -j list ruleset)");
         return false;
     }
     if (!xg_need(r, h, h->ifaces_present, XG_SEC_IFACES, "no interface list (ip -j addr)"))
         return false;
-    char why[XG_ERR_MAX];
-    if (load_ruleset(h, &fw->rs, why, sizeof(why)) < 0) {
-        xg_error(r, "%s", why);
+    if (h->errors[XG_SEC_FIREWALL]) {
+        xg_error(r, "%s", h->errors[XG_SEC_FIREWALL]);
         return false;
     }
-    fw->ok = true;
+    fw->rs = &h->firewall;
     return true;
 }
 
 static void fw_done(struct fw *fw)
 {
-    if (fw->ok)
-        xg_ruleset_free(&fw->rs);
+    fw->rs = NULL;
 }
 
+/* A source list for a finding, by the one prefix-list printer (cut to `size`). */
 static void fmt_list(const struct xg_prefix_list *l, char *out, size_t size)
 {
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < l->count && o + 80 < size; i++) {
-        char p[XG_PREFIX_STRLEN];
-        xg_prefix_format(&l->items[i], true, p);
-        o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "", p);
-    }
-    if (!l->count)
-        snprintf(out, size, "nobody");
+    struct xg_buf b = {0};
+    xg_prefix_list_print(&b, l, ", ", true, "nobody");
+    snprintf(out, size, "%s", xg_buf_str(&b));
+    xg_buf_free(&b);
 }
 
 static int reach(const struct fw *fw, uint8_t family, uint8_t proto, uint16_t port,
@@ -134,7 +63,7 @@ static int reach(const struct fw *fw, uint8_t family, uint8_t proto, uint16_t po
         .family = family, .proto = proto, .dport = port, .iifname = iface, .path = XG_HOOK_INPUT};
     struct xg_err e;
     memset(out, 0, sizeof(*out));
-    if (xg_reach_compute(&fw->rs, &q, out, &e) < 0) {
+    if (xg_reach_compute(fw->rs, &q, out, &e) < 0) {
         xg_error(r, "%s", e.msg);
         return -1;
     }
@@ -380,24 +309,6 @@ static void check_xapi_firewalled(const struct xg_host *h, const struct xg_polic
         xg_evidence(r, "xapi's wildcard listeners are not open to everyone");
     fw_done(&fw);
 }
-
-#else /* !XG_HAVE_ANALYZER */
-
-static void not_built(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
-{
-    (void)h;
-    (void)p;
-    xg_na(r, "firewall analyzer not available in this build");
-}
-
-#define check_default_reject4 not_built
-#define check_default_reject6 not_built
-#define check_open_ports      not_built
-#define check_migration_peers not_built
-#define check_spoofing        not_built
-#define check_xapi_firewalled not_built
-
-#endif
 
 const struct xg_check_def xg_checks_firewall[] = {
     {"XG-FW-001", XG_PRACTICE_FIREWALL, XG_SEV_CRITICAL, "IPv4 default-reject on every interface",

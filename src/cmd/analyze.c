@@ -9,43 +9,19 @@
  * and carries its bound: "exact" when may == must, otherwise both bounds.
  * Text for people, JSON (jansson) for machines; the JSON layout is
  * documented in xenguard-analyze(8) and only ever grows.
+ *
+ * This file: usage, options, inputs and dispatch; each answer is rendered
+ * in analyze_show.c (shared parts: cmd/analyze.h).
  */
 #include <getopt.h>
-#include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/analyze.h"
-#include "analyze/host.h"
-#include "analyze/space.h"
+#include "cmd/analyze.h"
 #include "util/file.h"
 #include "verbs.h"
-
-#define MAX_SERVICES 32
-
-struct service {
-    uint8_t proto;
-    uint16_t port;
-    char text[24];
-};
-
-struct opts {
-    const char *iptables[8], *ip6tables[8], *nftjson[8];
-    size_t n4, n6, nj;
-    enum xg_hook path;
-    const char *from, *to, *iface, *oface, *ifmap;
-    struct service to_port;
-    bool have_to_port;
-    struct service reach;
-    bool have_reach;
-    struct service matrix[MAX_SERVICES];
-    size_t nmatrix;
-    bool spoofing;
-    const char *diff_old, *diff_new;
-    bool json;
-};
 
 static void usage(FILE *out)
 {
@@ -109,28 +85,31 @@ static int parse_service(const char *text, struct service *s)
     return 0;
 }
 
-static const char *proto_name(uint8_t p)
+const char *analyze_proto_name(uint8_t p)
 {
     return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "sctp";
 }
 
 static int load_inputs(const struct opts *o, struct xg_ruleset *rs, struct xg_err *err)
 {
-    if (!o->n4 && !o->n6 && !o->nj)
+    struct xg_fw_evidence ev = {0};
+    char *texts[XG_FW_MAX_VIEWS] = {NULL};
+    size_t len;
+    int rc = 0;
+    if (!o->nfiles)
         return xg_load_live_ruleset(rs, err);
-    for (size_t i = 0; i < o->n4; i++)
-        if (xg_load_ruleset_file("iptables", o->iptables[i], rs, err) < 0)
-            return -1;
-    for (size_t i = 0; i < o->n6; i++)
-        if (xg_load_ruleset_file("ip6tables", o->ip6tables[i], rs, err) < 0)
-            return -1;
-    for (size_t i = 0; i < o->nj; i++)
-        if (xg_load_ruleset_file("nft-json", o->nftjson[i], rs, err) < 0)
-            return -1;
-    return 0;
+    for (size_t i = 0; i < o->nfiles && rc == 0; i++, ev.count++) {
+        rc = xg_file_read_input(o->files[i].path, 0, &texts[i], &len, err);
+        ev.views[i] = (struct xg_fw_view){o->files[i].kind, texts[i], o->files[i].path};
+    }
+    if (rc == 0)
+        rc = xg_ruleset_from_evidence(&ev, rs, err);
+    for (size_t i = 0; i < ev.count; i++)
+        free(texts[i]);
+    return rc;
 }
 
-static int load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *err)
+int analyze_load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *err)
 {
     static const char *const kinds[] = {"iptables", "ip6tables", "nft-json"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -141,816 +120,111 @@ static int load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *err
     return xg_load_ruleset_file(NULL, spec, rs, err);
 }
 
-/* --- printing helpers --- */
-
-static json_t *prefixes_json(const struct xg_prefix_list *l)
+/* One option into `o`: -1 to go on, or the exit status (help printed: 0; usage: 2). */
+static int parse_opt(struct opts *o, int c, int argc, char **argv)
 {
-    json_t *a = json_array();
-    char buf[XG_PREFIX_STRLEN];
-    for (size_t i = 0; i < l->count; i++) {
-        xg_prefix_format(&l->items[i], false, buf);
-        json_array_append_new(a, json_string(buf));
-    }
-    return a;
-}
-
-static void print_list(const struct xg_prefix_list *l, const char *indent, size_t col)
-{
-    char buf[XG_PREFIX_STRLEN];
-    for (size_t i = 0; i < l->count; i++) {
-        xg_prefix_format(&l->items[i], false, buf);
-        if (col && col + strlen(buf) > 60) {
-            printf("\n%s", indent);
-            col = 0;
-        }
-        printf("%s%s", col ? " " : "", buf);
-        col += strlen(buf) + 1;
-    }
-    printf("\n");
-}
-
-/* Text: a minimal CIDR list, or "all except ..." when that is much shorter
- * (the JSON output always has the plain list). */
-static void print_prefixes(const struct xg_prefix_list *l, const char *indent)
-{
-    struct xg_ivlist iv = {0}, rest = {0};
-    struct xg_prefix_list comp = {0};
-    if (!l->count) {
-        printf("(none)\n");
-        return;
-    }
-    if (l->count > 6) {
-        uint8_t family = l->items[0].family;
-        if (xg_ivlist_from_prefixes(&iv, l, family) == 0 &&
-            xg_ivlist_complement(&iv, family, &rest) == 0 &&
-            xg_ivlist_to_prefixes(&rest, family, &comp) == 0 && comp.count * 3 < l->count) {
-            printf("all except");
-            print_list(&comp, indent, 11);
-            xg_ivlist_free(&iv);
-            xg_ivlist_free(&rest);
-            xg_prefix_list_free(&comp);
-            return;
-        }
-        xg_ivlist_free(&iv);
-        xg_ivlist_free(&rest);
-        xg_prefix_list_free(&comp);
-    }
-    print_list(l, indent, 0);
-}
-
-static bool lists_equal(const struct xg_prefix_list *a, const struct xg_prefix_list *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (!xg_prefix_equal(&a->items[i], &b->items[i]))
-            return false;
-    return true;
-}
-
-static void print_json(json_t *j)
-{
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (s)
-        printf("%s\n", s);
-    free(s);
-    json_decref(j);
-}
-
-static const char *path_name(enum xg_hook p)
-{
-    return p == XG_HOOK_FORWARD ? "forward" : "input";
-}
-
-/* Interface classes: named ones (exact, wildcard) and "any other". */
-struct ifclass {
-    char label[XG_IFNAMSIZ + 2]; /* as shown: "eth0", "vlan+", "*" */
-    char rep[XG_IFNAMSIZ];       /* the name evaluated */
-    const char *kind;            /* "name", "wildcard", "other" */
-};
-
-static int if_classes(const struct xg_ruleset *rs, const char *only, struct ifclass **out,
-                      size_t *count)
-{
-    char **names = NULL;
-    size_t n = 0;
-    struct ifclass *v;
-    if (only) {
-        *out = calloc(1, sizeof(**out));
-        if (!*out)
-            return -1;
-        snprintf((*out)[0].label, sizeof((*out)[0].label), "%s", only);
-        snprintf((*out)[0].rep, sizeof((*out)[0].rep), "%s", only);
-        (*out)[0].kind = "name";
-        *count = 1;
+    switch (c) {
+    case 'h':
+        usage(stdout);
         return 0;
-    }
-    if (xg_ruleset_ifnames(rs, &names, &n) < 0)
-        return -1;
-    v = calloc(n + 1, sizeof(*v));
-    if (!v) {
-        for (size_t i = 0; i < n; i++)
-            free(names[i]);
-        free(names);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        snprintf(v[i].label, sizeof(v[i].label), "%s", names[i]);
-        xg_ifclass_representative(rs, names[i], v[i].rep);
-        v[i].kind = names[i][strlen(names[i]) - 1] == '+' ? "wildcard" : "name";
-        free(names[i]);
-    }
-    free(names);
-    snprintf(v[n].label, sizeof(v[n].label), "*");
-    xg_ruleset_other_ifname(rs, v[n].rep);
-    v[n].kind = "other";
-    *out = v;
-    *count = n + 1;
-    return 0;
-}
-
-static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
-                       const struct service *s, const char *iface)
-{
-    memset(q, 0, sizeof(*q));
-    q->family = family;
-    q->proto = s->proto;
-    q->dport = s->port;
-    q->iifname = iface;
-    q->path = o->path;
-    q->oifname = o->oface;
-}
-
-static int load_ifmap(const struct opts *o, struct xg_ifmap *map, struct xg_err *err)
-{
-    char *text;
-    size_t len;
-    int rc;
-    if (!o->ifmap)
-        return xg_ifmap_from_host(map, err);
-    if (xg_file_read(o->ifmap, false, &text, &len, err) < 0)
-        return -1;
-    rc = xg_ifmap_parse(text, len, o->ifmap, map, err);
-    free(text);
-    return rc;
-}
-
-/* With --ifmap, reverse-path (fib/rpfilter) matches are evaluated. */
-static int with_rpf(const struct opts *o, const struct xg_ifmap *map, struct xg_packet_query *q,
-                    struct xg_prefix_list *rpf)
-{
-    if (!o->ifmap)
-        return 0;
-    if (xg_ifmap_rpf(map, q->iifname, q->family, rpf) < 0)
-        return -1;
-    q->rpf_ok = rpf;
-    return 0;
-}
-
-static int ifmap_extra(const struct xg_ifmap *map, struct xg_prefix_list *extra)
-{
-    for (size_t i = 0; i < map->count; i++)
-        if (xg_prefix_list_copy(extra, &map->entries[i].prefixes) < 0)
-            return -1;
-    return 0;
-}
-
-/* --- --reach --- */
-
-static int do_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
-{
-    struct xg_analysis *an = NULL;
-    struct ifclass *ifs = NULL;
-    size_t nifs = 0;
-    json_t *jifs = json_array();
-    bool all_exact = true;
-    int rc = -1;
-    struct xg_prefix to;
-    struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0};
-
-    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
-        goto out;
-    if (!(an = xg_analysis_new(rs, &extra, err)))
-        goto out;
-    if (o->to && xg_addr_parse(o->to, &to) < 0) {
-        xg_fail(err, "--to: '%s' is not an address", o->to);
-        goto out;
-    }
-    if (if_classes(rs, o->iface, &ifs, &nifs) < 0) {
-        xg_fail(err, "out of memory");
-        goto out;
-    }
-    if (!o->json)
-        printf("%s: sources that can open a new connection (%s path)\n", o->reach.text,
-               path_name(o->path));
-    for (size_t i = 0; i < nifs; i++) {
-        json_t *ji = json_object();
-        json_object_set_new(ji, "iface", json_string(ifs[i].label));
-        json_object_set_new(ji, "class", json_string(ifs[i].kind));
-        if (!o->json)
-            printf("  %-16s", !strcmp(ifs[i].kind, "other") ? "(any other)" : ifs[i].label);
-        for (int f = 0; f < 2; f++) {
-            uint8_t family = f ? 6 : 4;
-            struct xg_packet_query q;
-            struct xg_reach r;
-            struct xg_prefix_list rpf = {0};
-            json_t *jf;
-            if (o->to && to.family != family)
-                continue;
-            jf = json_object();
-            base_query(o, &q, family, &o->reach, ifs[i].rep);
-            q.daddr = o->to ? &to : NULL;
-            if (with_rpf(o, &map, &q, &rpf) < 0 || xg_analysis_reach(an, &q, &r, err) < 0) {
-                xg_prefix_list_free(&rpf);
-                json_decref(ji);
-                json_decref(jf);
-                goto out;
-            }
-            xg_prefix_list_free(&rpf);
-            bool exact = lists_equal(&r.may, &r.must);
-            all_exact &= exact;
-            json_object_set_new(jf, "bound", json_string(exact ? "exact" : "may/must"));
-            json_object_set_new(jf, "may", prefixes_json(&r.may));
-            json_object_set_new(jf, "must", prefixes_json(&r.must));
-            json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
-            if (!o->json) {
-                const char *ind = "                          ";
-                if (f)
-                    printf("  %-16s", "");
-                if (exact) {
-                    printf("IPv%d:      ", family);
-                    print_prefixes(&r.may, ind);
-                } else {
-                    printf("IPv%d may:  ", family);
-                    print_prefixes(&r.may, ind);
-                    printf("  %-16sIPv%d must: ", "", family);
-                    print_prefixes(&r.must, ind);
-                }
-            }
-            xg_reach_free(&r);
+    case '4':
+    case '6':
+    case 'j': {
+        if (o->nfiles >= 24) {
+            fprintf(stderr, "xenguard analyze: at most 24 input files\n");
+            return 2;
         }
-        json_array_append_new(jifs, ji);
+        o->files[o->nfiles].kind = c == '4' ? XG_FW_SAVE4 : c == '6' ? XG_FW_SAVE6 : XG_FW_NFT_JSON;
+        o->files[o->nfiles++].path = optarg;
+        break;
     }
-    if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("reach"));
-        json_object_set_new(j, "service", json_string(o->reach.text));
-        json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "exact", json_boolean(all_exact));
-        json_object_set_new(j, "interfaces", jifs);
-        jifs = NULL;
-        print_json(j);
-    } else {
-        printf("bounds: %s\n", all_exact ? "exact (every match on the path is modelled)"
-                                         : "may/must differ where unmodelled rules matter");
-    }
-    rc = 0;
-out:
-    json_decref(jifs);
-    free(ifs);
-    xg_analysis_free(an);
-    xg_ifmap_free(&map);
-    xg_prefix_list_free(&extra);
-    return rc;
-}
-
-/* --- one packet --- */
-
-static json_t *rule_ref_json(const struct xg_rule *r)
-{
-    json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(r->src_file ? r->src_file : ""));
-    if (r->src_line)
-        json_object_set_new(j, "line", json_integer(r->src_line));
-    if (r->src_handle)
-        json_object_set_new(j, "handle", json_integer(r->src_handle));
-    return j;
-}
-
-static void rule_ref_text(const struct xg_rule *r, char *buf, size_t n)
-{
-    if (r->src_line)
-        snprintf(buf, n, "%s:%u", r->src_file ? r->src_file : "?", r->src_line);
-    else
-        snprintf(buf, n, "%s (handle %u)", r->src_file ? r->src_file : "?", r->src_handle);
-}
-
-static int do_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
-{
-    struct xg_prefix src, to;
-    struct xg_prefix_list extra = {0};
-    struct xg_analysis *an = NULL;
-    struct xg_packet_query q;
-    struct xg_reach r = {0};
-    struct xg_trace tr = {0};
-    char other[XG_IFNAMSIZ];
-    const char *iface = o->iface;
-    int rc = -1;
-    struct xg_ifmap map = {0};
-    struct xg_prefix_list rpf = {0};
-
-    if (xg_addr_parse(o->from, &src) < 0)
-        return xg_fail(err, "--from: '%s' is not an address", o->from);
-    if (o->to && (xg_addr_parse(o->to, &to) < 0 || to.family != src.family))
-        return xg_fail(err, "--to: '%s' is not an address of the family of --from", o->to);
-    if (!iface) {
-        xg_ruleset_other_ifname(rs, other);
-        iface = other;
-    }
-    if (xg_prefix_list_add(&extra, &src) < 0)
-        return xg_fail(err, "out of memory");
-    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
-        goto out;
-    if (!(an = xg_analysis_new(rs, &extra, err)))
-        goto out;
-    base_query(o, &q, src.family, &o->to_port, iface);
-    q.daddr = o->to ? &to : NULL;
-    if (with_rpf(o, &map, &q, &rpf) < 0) {
-        xg_fail(err, "out of memory");
-        goto out;
-    }
-    if (xg_analysis_reach(an, &q, &r, err) < 0 || xg_packet_trace(rs, &q, &src, &tr, err) < 0)
-        goto out;
-    bool may = xg_prefix_list_covers(&r.may, &src), must = xg_prefix_list_covers(&r.must, &src);
-    const char *verdict = must ? "accept" : !may ? "drop" : "unknown";
-    const char *bound = may == must ? "exact" : "may";
-    if (o->json) {
-        json_t *j = json_object(), *steps = json_array();
-        json_object_set_new(j, "query", json_string("packet"));
-        json_object_set_new(j, "from", json_string(o->from));
-        if (o->to)
-            json_object_set_new(j, "to", json_string(o->to));
-        json_object_set_new(j, "service", json_string(o->to_port.text));
-        json_object_set_new(j, "iface", o->iface ? json_string(o->iface) : json_string("*"));
-        json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "verdict", json_string(verdict));
-        json_object_set_new(j, "bound", json_string(bound));
-        for (size_t i = 0; i < tr.count; i++) {
-            const struct xg_trace_step *st = &tr.steps[i];
-            json_t *js = json_object();
-            json_object_set_new(js, "table", json_string(st->table->name));
-            json_object_set_new(js, "chain", json_string(st->base->name));
-            json_object_set_new(js, "hook", json_string(xg_hook_name(st->base->hook)));
-            json_object_set_new(js, "priority", json_integer(st->base->priority));
-            json_object_set_new(js, "verdict", json_string(xg_verdict_name(st->verdict)));
-            json_object_set_new(js, "rule", st->rule ? rule_ref_json(st->rule) : json_null());
-            if (st->rule)
-                json_object_set_new(js, "in_chain", json_string(st->chain->name));
-            if (st->unknown)
-                json_object_set_new(js, "unmodelled", rule_ref_json(st->unknown));
-            json_array_append_new(steps, js);
+    case 'c':
+        if (!strcmp(optarg, "input"))
+            o->path = XG_HOOK_INPUT;
+        else if (!strcmp(optarg, "forward"))
+            o->path = XG_HOOK_FORWARD;
+        else {
+            fprintf(stderr, "xenguard analyze: --chain must be input or forward\n");
+            return 2;
         }
-        json_object_set_new(j, "steps", steps);
-        print_json(j);
-    } else {
-        printf("%s -> %s%s%s on %s%s (%s path): %s%s\n", o->from, o->to ? o->to : "",
-               o->to ? " " : "", o->to_port.text, o->iface ? o->iface : "any other interface", "",
-               path_name(o->path),
-               must   ? "ACCEPT"
-               : !may ? "DROP"
-                      : "UNKNOWN (may be accepted)",
-               may == must ? " (exact)" : "");
-        for (size_t i = 0; i < tr.count; i++) {
-            const struct xg_trace_step *st = &tr.steps[i];
-            char ref[300];
-            printf("  %-10s %-12s %s %d: %s", st->table->name, st->base->name,
-                   xg_hook_name(st->base->hook), st->base->priority, xg_verdict_name(st->verdict));
-            if (st->rule) {
-                rule_ref_text(st->rule, ref, sizeof(ref));
-                printf(" by rule %s (chain %s)\n", ref, st->chain->name);
-            } else {
-                printf(" by the chain's policy\n");
-            }
-            if (st->unknown) {
-                rule_ref_text(st->unknown, ref, sizeof(ref));
-                printf("             unmodelled rule on the way: %s (taken as not matching)\n",
-                       ref);
-            }
+        break;
+    case 'f':
+        o->from = optarg;
+        break;
+    case 't':
+        o->to = optarg;
+        break;
+    case 'p':
+        if (parse_service(optarg, &o->to_port) < 0) {
+            fprintf(stderr, "xenguard analyze: --to-port: '%s' is not PROTO/PORT\n", optarg);
+            return 2;
         }
-        if (!tr.count)
-            printf("  no base chain on the path: accepted by default\n");
-    }
-    rc = 0;
-out:
-    xg_reach_free(&r);
-    xg_trace_free(&tr);
-    xg_prefix_list_free(&extra);
-    xg_prefix_list_free(&rpf);
-    xg_ifmap_free(&map);
-    xg_analysis_free(an);
-    return rc;
-}
-
-/* --- matrix --- */
-
-static int do_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
-{
-    struct xg_analysis *an = NULL;
-    struct ifclass *ifs = NULL;
-    size_t nifs = 0;
-    json_t *jifs = json_array();
-    int rc = -1;
-    struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0}, rpf = {0};
-    if (o->ifmap && (load_ifmap(o, &map, err) < 0 || ifmap_extra(&map, &extra) < 0))
-        goto out;
-    if (!(an = xg_analysis_new(rs, &extra, err)))
-        goto out;
-    if (if_classes(rs, o->iface, &ifs, &nifs) < 0) {
-        xg_fail(err, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < nifs; i++) {
-        json_t *ji = json_object();
-        json_object_set_new(ji, "iface", json_string(ifs[i].label));
-        json_object_set_new(ji, "class", json_string(ifs[i].kind));
-        for (int f = 0; f < 2; f++) {
-            uint8_t family = f ? 6 : 4;
-            struct xg_packet_query qs[MAX_SERVICES];
-            struct xg_matrix m;
-            json_t *jc = json_array();
-            xg_prefix_list_free(&rpf);
-            for (size_t k = 0; k < o->nmatrix; k++) {
-                base_query(o, &qs[k], family, &o->matrix[k], ifs[i].rep);
-                if (o->ifmap && k == 0 && with_rpf(o, &map, &qs[0], &rpf) < 0) {
-                    json_decref(jc);
-                    json_decref(ji);
-                    xg_fail(err, "out of memory");
-                    goto out;
-                }
-                qs[k].rpf_ok = qs[0].rpf_ok;
-            }
-            if (xg_analysis_matrix(an, qs, o->nmatrix, family, &m, err) < 0) {
-                json_decref(jc);
-                json_decref(ji);
-                goto out;
-            }
-            if (!o->json)
-                printf("%s, IPv%d:\n",
-                       !strcmp(ifs[i].kind, "other") ? "any other interface" : ifs[i].label,
-                       family);
-            for (size_t c = 0; c < m.count; c++) {
-                json_t *cl = json_object(), *may = json_array(), *must = json_array();
-                char line[1024];
-                size_t used = 0;
-                line[0] = '\0';
-                for (size_t k = 0; k < o->nmatrix; k++) {
-                    bool ma = (m.classes[c].sig >> (2 * k)) & 1,
-                         mu = (m.classes[c].sig >> (2 * k + 1)) & 1;
-                    if (ma)
-                        json_array_append_new(may, json_string(o->matrix[k].text));
-                    if (mu)
-                        json_array_append_new(must, json_string(o->matrix[k].text));
-                    if (ma && used < sizeof(line))
-                        used += (size_t)snprintf(line + used, sizeof(line) - used, " %s%s",
-                                                 o->matrix[k].text, mu ? "" : "(may)");
-                }
-                json_object_set_new(cl, "sources", prefixes_json(&m.classes[c].sources));
-                json_object_set_new(cl, "may", may);
-                json_object_set_new(cl, "must", must);
-                json_array_append_new(jc, cl);
-                if (!o->json) {
-                    printf("  reaches:%s\n    from: ", used ? line : " nothing");
-                    print_prefixes(&m.classes[c].sources, "          ");
-                }
-            }
-            json_object_set_new(ji, f ? "ipv6" : "ipv4", jc);
-            xg_matrix_free(&m);
+        o->have_to_port = true;
+        break;
+    case 'i':
+        if (strlen(optarg) >= XG_IFNAMSIZ) {
+            fprintf(stderr, "xenguard analyze: --iface: name too long\n");
+            return 2;
         }
-        json_array_append_new(jifs, ji);
-    }
-    if (o->json) {
-        json_t *j = json_object(), *svc = json_array();
-        for (size_t k = 0; k < o->nmatrix; k++)
-            json_array_append_new(svc, json_string(o->matrix[k].text));
-        json_object_set_new(j, "query", json_string("matrix"));
-        json_object_set_new(j, "services", svc);
-        json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "interfaces", jifs);
-        jifs = NULL;
-        print_json(j);
-    }
-    rc = 0;
-out:
-    json_decref(jifs);
-    free(ifs);
-    xg_analysis_free(an);
-    xg_ifmap_free(&map);
-    xg_prefix_list_free(&extra);
-    xg_prefix_list_free(&rpf);
-    return rc;
-}
-
-/* --- spoofing --- */
-
-static int list_and_not(const struct xg_prefix_list *a, const struct xg_prefix_list *notb,
-                        uint8_t family, struct xg_prefix_list *out)
-{
-    struct xg_ivlist ia = {0}, ib = {0}, r = {0};
-    int rc = -1;
-    if (xg_ivlist_from_prefixes(&ia, a, family) == 0 &&
-        xg_ivlist_from_prefixes(&ib, notb, family) == 0 &&
-        xg_ivlist_subtract(&ia, &ib, family, &r) == 0)
-        rc = xg_ivlist_to_prefixes(&r, family, out);
-    xg_ivlist_free(&ia);
-    xg_ivlist_free(&ib);
-    xg_ivlist_free(&r);
-    return rc;
-}
-
-static int do_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
-{
-    struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0};
-    struct xg_analysis *an = NULL;
-    struct xg_port_range *ports = NULL;
-    size_t nports = 0;
-    json_t *jifs = json_array();
-    int rc = -1;
-    size_t bad = 0;
-
-    if (load_ifmap(o, &map, err) < 0)
-        goto out;
-    for (size_t i = 0; i < map.count; i++)
-        if (xg_prefix_list_copy(&extra, &map.entries[i].prefixes) < 0) {
-            xg_fail(err, "out of memory");
-            goto out;
+        o->iface = optarg;
+        break;
+    case 'r':
+        if (parse_service(optarg, &o->reach) < 0) {
+            fprintf(stderr, "xenguard analyze: --reach: '%s' is not PROTO/PORT\n", optarg);
+            return 2;
         }
-    if (!(an = xg_analysis_new(rs, &extra, err)))
-        goto out;
-    if (xg_ruleset_port_classes(rs, &ports, &nports) < 0) {
-        xg_fail(err, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < map.count; i++) {
-        const struct xg_ifmap_entry *e = &map.entries[i];
-        json_t *ji = json_object();
-        json_object_set_new(ji, "iface", json_string(e->ifname));
-        json_object_set_new(ji, "prefixes", prefixes_json(&e->prefixes));
-        if (!o->json) {
-            printf("%s (", e->ifname);
-            for (size_t k = 0; k < e->prefixes.count; k++) {
-                char buf[XG_PREFIX_STRLEN];
-                xg_prefix_format(&e->prefixes.items[k], false, buf);
-                printf("%s%s", k ? " " : "", buf);
+        o->have_reach = true;
+        break;
+    case 'm': {
+        char *dup = strdup(optarg), *save = NULL;
+        if (!dup)
+            return 1;
+        for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
+                fprintf(stderr, "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n",
+                        t, MAX_SERVICES);
+                free(dup);
+                return 2;
             }
-            printf("):\n");
+            o->nmatrix++;
         }
-        for (int f = 0; f < 2; f++) {
-            uint8_t family = f ? 6 : 4;
-            struct xg_prefix_list rpf = {0};
-            bool may_spoof = false, must_spoof = false;
-            char example[XG_PREFIX_STRLEN + 32] = "";
-            json_t *jf = json_object();
-            if (!xg_prefix_list_count_family(&e->prefixes, family)) {
-                json_object_set_new(jf, "spoofable", json_string("unchecked"));
-                json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
-                if (!o->json)
-                    printf("  IPv%d: not checked (no IPv%d prefixes in the map)\n", family, family);
-                continue;
-            }
-            if (xg_ifmap_rpf(&map, e->ifname, family, &rpf) < 0) {
-                json_decref(jf);
-                json_decref(ji);
-                xg_fail(err, "out of memory");
-                goto out;
-            }
-            static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
-            for (size_t p = 0; p < 2 && !must_spoof; p++)
-                for (size_t k = 0; k < nports && !must_spoof; k++) {
-                    struct xg_packet_query q = {0};
-                    struct xg_reach r;
-                    struct xg_prefix_list out_may = {0}, out_must = {0};
-                    q.family = family;
-                    q.proto = protos[p];
-                    q.dport = ports[k].lo;
-                    q.iifname = e->ifname;
-                    q.oifname = o->oface;
-                    q.path = o->path;
-                    q.rpf_ok = &rpf;
-                    if (xg_analysis_reach(an, &q, &r, err) < 0) {
-                        xg_prefix_list_free(&rpf);
-                        json_decref(jf);
-                        json_decref(ji);
-                        goto out;
-                    }
-                    list_and_not(&r.may, &e->prefixes, family, &out_may);
-                    list_and_not(&r.must, &e->prefixes, family, &out_must);
-                    if ((out_may.count && !may_spoof) || (out_must.count && !must_spoof)) {
-                        const struct xg_prefix_list *l = out_must.count ? &out_must : &out_may;
-                        char a[XG_PREFIX_STRLEN];
-                        struct xg_prefix first = l->items[0];
-                        first.len = (uint8_t)xg_family_bits(family);
-                        xg_prefix_format(&first, true, a);
-                        if (ports[k].lo == ports[k].hi)
-                            snprintf(example, sizeof(example), "%s -> %s/%u", a,
-                                     proto_name(protos[p]), ports[k].lo);
-                        else
-                            snprintf(example, sizeof(example), "%s -> %s/%u-%u", a,
-                                     proto_name(protos[p]), ports[k].lo, ports[k].hi);
-                    }
-                    may_spoof |= out_may.count > 0;
-                    must_spoof |= out_must.count > 0;
-                    xg_prefix_list_free(&out_may);
-                    xg_prefix_list_free(&out_must);
-                    xg_reach_free(&r);
-                }
-            xg_prefix_list_free(&rpf);
-            bad += may_spoof;
-            json_object_set_new(jf, "spoofable",
-                                json_string(must_spoof  ? "yes"
-                                            : may_spoof ? "maybe"
-                                                        : "no"));
-            json_object_set_new(jf, "bound",
-                                json_string(must_spoof == may_spoof ? "exact" : "may/must"));
-            json_object_set_new(jf, "example", example[0] ? json_string(example) : json_null());
-            json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
-            if (!o->json)
-                printf("  IPv%d: %s%s%s\n", family,
-                       must_spoof  ? "SPOOFABLE: a source outside its prefixes gets in, e.g. "
-                       : may_spoof ? "MAYBE SPOOFABLE (only through unmodelled rules), e.g. "
-                                   : "protected: sources outside its prefixes cannot get in",
-                       example, "");
+        free(dup);
+        break;
+    }
+    case 's':
+        o->spoofing = true;
+        break;
+    case 'M':
+        o->ifmap = optarg;
+        break;
+    case 'O':
+        if (strlen(optarg) >= XG_IFNAMSIZ) {
+            fprintf(stderr, "xenguard analyze: --oface: name too long\n");
+            return 2;
         }
-        json_array_append_new(jifs, ji);
-    }
-    if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("spoofing"));
-        json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "interfaces", jifs);
-        jifs = NULL;
-        print_json(j);
-    } else {
-        printf("%zu interface/family pair(s) let spoofed sources in\n", bad);
-    }
-    rc = 0;
-out:
-    json_decref(jifs);
-    free(ports);
-    xg_prefix_list_free(&extra);
-    xg_ifmap_free(&map);
-    xg_analysis_free(an);
-    return rc;
-}
-
-/* --- diff --- */
-
-struct change {
-    char iface[XG_IFNAMSIZ + 2];
-    uint8_t family, proto;
-    uint16_t lo, hi;
-    struct xg_prefix_list gained, lost; /* may bound */
-    bool must_changed;
-};
-
-static int do_diff(const struct opts *o, struct xg_err *err)
-{
-    struct xg_ruleset old = {0}, new = {0}, both = {0};
-    struct xg_analysis *ao = NULL, *anw = NULL;
-    struct xg_port_range *ports = NULL;
-    size_t nports = 0, nifs = 0, nchanges = 0;
-    struct ifclass *ifs = NULL;
-    struct change *ch = NULL;
-    json_t *jc = json_array();
-    int rc = -1;
-
-    if (load_spec(o->diff_old, &old, err) < 0 || load_spec(o->diff_new, &new, err) < 0)
-        goto out;
-    /* shallow union, for interface and port classes */
-    both.table_count = old.table_count + new.table_count;
-    both.tables = calloc(both.table_count + 1, sizeof(*both.tables));
-    if (!both.tables) {
-        xg_fail(err, "out of memory");
-        goto out;
-    }
-    memcpy(both.tables, old.tables, old.table_count * sizeof(*both.tables));
-    memcpy(both.tables + old.table_count, new.tables, new.table_count * sizeof(*both.tables));
-    if (if_classes(&both, o->iface, &ifs, &nifs) < 0 ||
-        xg_ruleset_port_classes(&both, &ports, &nports) < 0) {
-        xg_fail(err, "out of memory");
-        goto out;
-    }
-    if (!(ao = xg_analysis_new(&old, NULL, err)) || !(anw = xg_analysis_new(&new, NULL, err)))
-        goto out;
-    static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
-    for (size_t i = 0; i < nifs; i++)
-        for (int f = 0; f < 2; f++)
-            for (size_t p = 0; p < 2; p++)
-                for (size_t k = 0; k < nports; k++) {
-                    struct xg_packet_query q = {0};
-                    struct xg_reach ro, rn;
-                    struct change c = {0};
-                    q.family = f ? 6 : 4;
-                    q.proto = protos[p];
-                    q.dport = ports[k].lo;
-                    q.iifname = ifs[i].rep;
-                    q.oifname = o->oface;
-                    q.path = o->path;
-                    if (xg_analysis_reach(ao, &q, &ro, err) < 0)
-                        goto out;
-                    if (xg_analysis_reach(anw, &q, &rn, err) < 0) {
-                        xg_reach_free(&ro);
-                        goto out;
-                    }
-                    if (lists_equal(&ro.may, &rn.may) && lists_equal(&ro.must, &rn.must)) {
-                        xg_reach_free(&ro);
-                        xg_reach_free(&rn);
-                        continue;
-                    }
-                    snprintf(c.iface, sizeof(c.iface), "%s", ifs[i].label);
-                    c.family = q.family;
-                    c.proto = q.proto;
-                    c.lo = ports[k].lo;
-                    c.hi = ports[k].hi;
-                    list_and_not(&rn.may, &ro.may, q.family, &c.gained);
-                    list_and_not(&ro.may, &rn.may, q.family, &c.lost);
-                    c.must_changed = !lists_equal(&ro.must, &rn.must);
-                    xg_reach_free(&ro);
-                    xg_reach_free(&rn);
-                    /* merge with the previous class when it says the same */
-                    if (nchanges) {
-                        struct change *pc = &ch[nchanges - 1];
-                        if (!strcmp(pc->iface, c.iface) && pc->family == c.family &&
-                            pc->proto == c.proto && (uint32_t)pc->hi + 1 == c.lo &&
-                            lists_equal(&pc->gained, &c.gained) &&
-                            lists_equal(&pc->lost, &c.lost) && pc->must_changed == c.must_changed) {
-                            pc->hi = c.hi;
-                            xg_prefix_list_free(&c.gained);
-                            xg_prefix_list_free(&c.lost);
-                            continue;
-                        }
-                    }
-                    struct change *g = realloc(ch, (nchanges + 1) * sizeof(*g));
-                    if (!g) {
-                        xg_prefix_list_free(&c.gained);
-                        xg_prefix_list_free(&c.lost);
-                        xg_fail(err, "out of memory");
-                        goto out;
-                    }
-                    ch = g;
-                    ch[nchanges++] = c;
-                }
-    for (size_t i = 0; i < nchanges; i++) {
-        const struct change *c = &ch[i];
-        char svc[32];
-        if (c->lo == c->hi)
-            snprintf(svc, sizeof(svc), "%s/%u", proto_name(c->proto), c->lo);
-        else
-            snprintf(svc, sizeof(svc), "%s/%u-%u", proto_name(c->proto), c->lo, c->hi);
-        if (o->json) {
-            json_t *j = json_object();
-            json_object_set_new(j, "iface", json_string(c->iface));
-            json_object_set_new(j, "family", json_integer(c->family));
-            json_object_set_new(j, "service", json_string(svc));
-            json_object_set_new(j, "gained", prefixes_json(&c->gained));
-            json_object_set_new(j, "lost", prefixes_json(&c->lost));
-            json_object_set_new(j, "must_changed", json_boolean(c->must_changed));
-            json_array_append_new(jc, j);
-        } else {
-            printf("%s on %s, IPv%u:\n", svc,
-                   !strcmp(c->iface, "*") ? "any other interface" : c->iface, c->family);
-            if (c->gained.count) {
-                printf("  now reachable from:   ");
-                print_prefixes(&c->gained, "                        ");
-            }
-            if (c->lost.count) {
-                printf("  no longer reachable from: ");
-                print_prefixes(&c->lost, "                            ");
-            }
-            if (!c->gained.count && !c->lost.count)
-                printf("  only the lower (must) bound changed\n");
+        o->oface = optarg;
+        break;
+    case 'd':
+        if (optind >= argc) {
+            fprintf(stderr, "xenguard analyze: --diff needs OLD and NEW\n");
+            return 2;
         }
+        o->diff_old = optarg;
+        o->diff_new = argv[optind++];
+        break;
+    case 'F':
+        if (!strcmp(optarg, "json"))
+            o->json = true;
+        else if (strcmp(optarg, "text")) {
+            fprintf(stderr, "xenguard analyze: --format must be text or json\n");
+            return 2;
+        }
+        break;
+    default:
+        usage(stderr);
+        return 2;
     }
-    if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("diff"));
-        json_object_set_new(j, "old", json_string(o->diff_old));
-        json_object_set_new(j, "new", json_string(o->diff_new));
-        json_object_set_new(j, "changed", json_boolean(nchanges > 0));
-        json_object_set_new(j, "changes", jc);
-        jc = NULL;
-        print_json(j);
-    } else if (!nchanges) {
-        printf("no reachability changes (%s path)\n", path_name(o->path));
-    }
-    rc = 0;
-out:
-    for (size_t i = 0; i < nchanges; i++) {
-        xg_prefix_list_free(&ch[i].gained);
-        xg_prefix_list_free(&ch[i].lost);
-    }
-    free(ch);
-    json_decref(jc);
-    free(ifs);
-    free(ports);
-    free(both.tables);
-    xg_analysis_free(ao);
-    xg_analysis_free(anw);
-    xg_ruleset_free(&old);
-    xg_ruleset_free(&new);
-    return rc;
+    return -1;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -978,111 +252,9 @@ int cmd_analyze(int argc, char **argv)
     int c, nq, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case '4':
-        case '6':
-        case 'j': {
-            const char **arr = c == '4' ? o.iptables : c == '6' ? o.ip6tables : o.nftjson;
-            size_t *n = c == '4' ? &o.n4 : c == '6' ? &o.n6 : &o.nj;
-            if (*n >= 8) {
-                fprintf(stderr, "xenguard analyze: at most 8 files of each kind\n");
-                return 2;
-            }
-            arr[(*n)++] = optarg;
-            break;
-        }
-        case 'c':
-            if (!strcmp(optarg, "input"))
-                o.path = XG_HOOK_INPUT;
-            else if (!strcmp(optarg, "forward"))
-                o.path = XG_HOOK_FORWARD;
-            else {
-                fprintf(stderr, "xenguard analyze: --chain must be input or forward\n");
-                return 2;
-            }
-            break;
-        case 'f':
-            o.from = optarg;
-            break;
-        case 't':
-            o.to = optarg;
-            break;
-        case 'p':
-            if (parse_service(optarg, &o.to_port) < 0) {
-                fprintf(stderr, "xenguard analyze: --to-port: '%s' is not PROTO/PORT\n", optarg);
-                return 2;
-            }
-            o.have_to_port = true;
-            break;
-        case 'i':
-            if (strlen(optarg) >= XG_IFNAMSIZ) {
-                fprintf(stderr, "xenguard analyze: --iface: name too long\n");
-                return 2;
-            }
-            o.iface = optarg;
-            break;
-        case 'r':
-            if (parse_service(optarg, &o.reach) < 0) {
-                fprintf(stderr, "xenguard analyze: --reach: '%s' is not PROTO/PORT\n", optarg);
-                return 2;
-            }
-            o.have_reach = true;
-            break;
-        case 'm': {
-            char *dup = strdup(optarg), *save = NULL;
-            if (!dup)
-                return 1;
-            for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (o.nmatrix >= MAX_SERVICES || parse_service(t, &o.matrix[o.nmatrix]) < 0) {
-                    fprintf(stderr,
-                            "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n", t,
-                            MAX_SERVICES);
-                    free(dup);
-                    return 2;
-                }
-                o.nmatrix++;
-            }
-            free(dup);
-            break;
-        }
-        case 's':
-            o.spoofing = true;
-            break;
-        case 'M':
-            o.ifmap = optarg;
-            break;
-        case 'O':
-            if (strlen(optarg) >= XG_IFNAMSIZ) {
-                fprintf(stderr, "xenguard analyze: --oface: name too long\n");
-                return 2;
-            }
-            o.oface = optarg;
-            break;
-        case 'd':
-            if (optind >= argc) {
-                fprintf(stderr, "xenguard analyze: --diff needs OLD and NEW\n");
-                return 2;
-            }
-            o.diff_old = optarg;
-            o.diff_new = argv[optind++];
-            break;
-        case 'F':
-            if (!strcmp(optarg, "json"))
-                o.json = true;
-            else if (strcmp(optarg, "text")) {
-                fprintf(stderr, "xenguard analyze: --format must be text or json\n");
-                return 2;
-            }
-            break;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+        if ((rc = parse_opt(&o, c, argc, argv)) >= 0)
+            return rc;
     if (optind < argc) {
         fprintf(stderr, "xenguard analyze: unexpected argument '%s'\n", argv[optind]);
         return 2;
@@ -1099,17 +271,17 @@ int cmd_analyze(int argc, char **argv)
         return 2;
     }
     if (o.diff_old)
-        rc = do_diff(&o, &err);
+        rc = analyze_diff(&o, &err);
     else if (load_inputs(&o, &rs, &err) < 0)
         rc = -1;
     else if (o.from)
-        rc = do_packet(&o, &rs, &err);
+        rc = analyze_packet(&o, &rs, &err);
     else if (o.have_reach)
-        rc = do_reach(&o, &rs, &err);
+        rc = analyze_reach(&o, &rs, &err);
     else if (o.nmatrix)
-        rc = do_matrix(&o, &rs, &err);
+        rc = analyze_matrix(&o, &rs, &err);
     else
-        rc = do_spoofing(&o, &rs, &err);
+        rc = analyze_spoofing(&o, &rs, &err);
     xg_ruleset_free(&rs);
     if (rc < 0) {
         xg_err_print(stderr, "xenguard analyze", &err);

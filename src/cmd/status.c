@@ -5,9 +5,9 @@
  * candidate as the kernel stores it after loading it into a scratch network
  * namespace. They are compared in normalized `nft -j` form (handles,
  * counters and metainfo removed, keys sorted), object by object, and the
- * objects present on one side only are printed. A comparison of the
- * analyzer's reachability is the better test once the analyzer is linked;
- * the output says which comparison was made.
+ * objects present on one side only are printed. With a policy (-c), the
+ * analyzer's reachability is compared instead (xg_reach_diff, for every
+ * service the policy declares); the output says which comparison was made.
  *
  * On an iptables host (`--backend iptables`, or auto: iptables-legacy in
  * use, as apply decides) the running side is iptables-save and
@@ -16,16 +16,21 @@
  */
 #include <getopt.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "analyze/analyze.h"
+#include "analyze/host.h"
 #include "apply/apply.h"
 #include "apply/guard.h"
 #include "apply/ipt.h"
 #include "apply/nft.h"
 #include "apply/source.h"
+#include "policy/policy.h"
+#include "util/buf.h"
 #include "verbs.h"
 
 static void usage(FILE *out)
@@ -67,65 +72,133 @@ static size_t print_missing(json_t *a, json_t *b, const char *mark)
     return n;
 }
 
-/*
- * The analyzer's verdict: what was compared (`of` names it for the iptables
- * backend), an optional line about it, then whether the running side (`who`)
- * lets in exactly what the policy asks. 0 when it does.
- */
-static int print_reach(const char *of, const char *extra, const char *who, const char *name,
-                       const struct xg_buf *report, size_t differences, size_t queries)
+/* Every service the policy declares (sshd, the migration port, [allow]) on each of its
+ * interfaces, both families: the questions put to both sides. */
+static size_t policy_questions(const struct xg_policy *p, struct xg_diff_question *qs, size_t max)
 {
+    struct {
+        uint8_t proto;
+        uint16_t port;
+    } ports[64];
+    const char *ifaces[2] = {p->public_if, p->management_if};
+    size_t np = 0, n = 0;
+    ports[np].proto = IPPROTO_TCP;
+    ports[np++].port = p->ssh_port ? p->ssh_port : 22;
+    if (xg_policy_has_migration_port(p)) {
+        ports[np].proto = IPPROTO_TCP;
+        ports[np++].port = p->migration_port;
+    }
+    for (size_t i = 0; i < p->service_count; i++)
+        for (size_t j = 0; j < p->services[i].port_count && np < 64; j++) {
+            ports[np].proto = p->services[i].proto;
+            ports[np++].port = p->services[i].ports[j].lo;
+        }
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < 2; i++) {
+            if (!ifaces[i][0] || (i == 1 && !strcmp(ifaces[0], ifaces[1])))
+                continue;
+            for (size_t k = 0; k < np && n < max; k++, n++) {
+                memset(&qs[n], 0, sizeof(qs[n]));
+                qs[n].q = (struct xg_packet_query){.family = f ? 6 : 4,
+                                                   .proto = ports[k].proto,
+                                                   .dport = ports[k].port,
+                                                   .iifname = ifaces[i],
+                                                   .path = XG_HOOK_INPUT};
+                qs[n].label = ifaces[i];
+                qs[n].hi = ports[k].port;
+            }
+        }
+    return n;
+}
+
+/*
+ * The analyzer's verdict on `have` (the running side) against the policy's
+ * listing: what was compared (`of` names it for the iptables backend), an
+ * optional line about it, then whether the running side (`who`) lets in
+ * exactly what the policy asks. 0 when it does, 1 when not, -1 on error.
+ */
+static int print_reach(const struct xg_source *src, const struct xg_ruleset *have,
+                       const char *want_json, const char *of, const char *extra, const char *who,
+                       struct xg_err *err)
+{
+    struct xg_ruleset want = {0};
+    struct xg_diff_question qs[256];
+    struct xg_reach_diff d = {0};
+    size_t nq = policy_questions(&src->policy, qs, 256);
+    if (xg_parse_nft_json(want_json, strlen(want_json), "policy", &want, err) < 0 ||
+        xg_reach_diff(have, &want, qs, nq, false, &d, err) < 0) {
+        xg_ruleset_free(&want);
+        return -1;
+    }
     printf("compared: analyzer reachability%s (%zu service/interface/family questions)\n", of,
-           queries);
+           d.asked);
     if (extra)
         printf("%s\n", extra);
-    if (differences) {
-        printf("running: %slets in other sources than %s:\n%s", who, name, xg_buf_str(report));
-        return 1;
+    if (d.count)
+        printf("running: %slets in other sources than %s:\n", who, src->name);
+    else
+        printf("running: %slets in exactly what %s asks\n", who, src->name);
+    for (size_t i = 0; i < d.count; i++) {
+        const struct xg_reach_change *c = &d.items[i];
+        struct xg_buf line = {0};
+        xg_buf_printf(&line, "  %s/%u IPv%d on %s: running lets in ",
+                      c->proto == IPPROTO_UDP ? "udp" : "tcp", c->lo, c->family, c->label);
+        xg_prefix_list_print(&line, &c->old.may, " ", false, "nothing");
+        xg_buf_puts(&line, "; the policy ");
+        xg_prefix_list_print(&line, &c->new.may, " ", false, "nothing");
+        printf("%s\n", xg_buf_str(&line));
+        xg_buf_free(&line);
     }
-    printf("running: %slets in exactly what %s asks\n", who, name);
-    return 0;
+    int differs = d.count ? 1 : 0;
+    xg_reach_diff_free(&d);
+    xg_ruleset_free(&want);
+    return differs;
 }
 
 /* The nft backend with a policy: table inet xenguard against it, by the analyzer. */
 static int status_nft_reach(const struct xg_source *src, const char *running, const char *want_json)
 {
     struct xg_err err = {{0}};
-    struct xg_buf report = {0};
-    size_t differences = 0, queries = 0;
-    int rc = 1;
-    if (xg_reach_diff(running, want_json, &src->policy, &report, &differences, &queries, &err) < 0)
+    struct xg_ruleset have;
+    struct xg_fw_evidence ev = {.views = {{XG_FW_NFT_JSON, running, "running ruleset"}},
+                                .count = 1};
+    int rc = xg_ruleset_from_evidence(&ev, &have, &err);
+    if (rc == 0) {
+        rc = print_reach(src, &have, want_json, "", NULL, "", &err);
+        xg_ruleset_free(&have);
+    }
+    if (rc < 0)
         xg_err_print(stderr, "xenguard status", &err);
-    else
-        rc = print_reach("", NULL, "", src->name, &report, differences, queries);
-    xg_buf_free(&report);
-    return rc;
+    return rc < 0 ? 1 : rc;
 }
 
 /* The iptables backend: both families' save output against the policy, by the analyzer. */
 static int status_iptables(const struct xg_source *src, const char *want_json)
 {
     struct xg_err err = {{0}};
-    struct xg_buf report = {0};
+    struct xg_ruleset have = {0};
     char *save4 = NULL, *save6 = NULL;
-    size_t differences = 0, queries = 0;
-    int rc = 1;
-    if (xg_ipt_save(4, &save4, &err) < 0 || xg_ipt_save(6, &save6, &err) < 0 ||
-        xg_reach_diff_iptables(save4, save6, want_json, &src->policy, &report, &differences,
-                               &queries, &err) < 0)
-        xg_err_print(stderr, "xenguard status", &err);
-    else {
+    int rc = -1;
+    if (xg_ipt_save(4, &save4, &err) == 0 && xg_ipt_save(6, &save6, &err) == 0) {
+        struct xg_fw_evidence ev = {.views = {{XG_FW_SAVE4, save4, "iptables-save"},
+                                              {XG_FW_SAVE6, save6, "ip6tables-save"}},
+                                    .count = 2};
+        rc = xg_ruleset_from_evidence(&ev, &have, &err);
+    }
+    if (rc == 0) {
         char hook[128];
         snprintf(hook, sizeof(hook), "hook: INPUT %s to XENGUARD-INPUT (IPv4), %s (IPv6)",
                  xg_ipt_hooked(save4) ? "jumps" : "does NOT jump",
                  xg_ipt_hooked(save6) ? "jumps" : "does NOT jump");
-        rc = print_reach(" of iptables-save + ip6tables-save", hook, "iptables ", src->name,
-                         &report, differences, queries);
+        rc = print_reach(src, &have, want_json, " of iptables-save + ip6tables-save", hook,
+                         "iptables ", &err);
+        xg_ruleset_free(&have);
     }
-    xg_buf_free(&report);
+    if (rc < 0)
+        xg_err_print(stderr, "xenguard status", &err);
     free(save4);
     free(save6);
-    return rc;
+    return rc < 0 ? 1 : rc;
 }
 
 /* Without a policy (--ruleset): the normalized nft listings, object by object. */

@@ -218,9 +218,7 @@ void xg_host_free(struct xg_host *h)
     for (size_t i = 0; i < h->iface_count; i++)
         xg_prefix_list_free(&h->ifaces[i].addrs);
     free(h->ifaces);
-    free(h->iptables_save);
-    free(h->ip6tables_save);
-    free(h->nft_json);
+    xg_ruleset_free(&h->firewall);
     free(h->ip_addr_json);
     free_strv(h->notes, h->note_count);
     memset(h, 0, sizeof(*h));

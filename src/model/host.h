@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ir/ir.h"
 #include "net/addr.h"
 
 /* One setting with where it was written. */
@@ -166,6 +167,7 @@ enum xg_section {
     XG_SEC_XAPI,
     XG_SEC_IFACES,
     XG_SEC_DOMAINS,
+    XG_SEC_FIREWALL,
     XG_SEC_COUNT
 };
 
@@ -256,10 +258,11 @@ struct xg_host {
     struct xg_iface *ifaces;
     size_t iface_count;
 
-    /* firewall evidence: raw text, NULL when not available */
-    char *iptables_save;
-    char *ip6tables_save;
-    char *nft_json;
+    /* the firewall as the kernel evaluates it: iptables-save, ip6tables-save and
+     * `nft -j list ruleset` parsed once by the probe and combined by the analyzer's one rule
+     * (xg_ruleset_from_evidence); present when any of the three was there */
+    bool firewall_present;
+    struct xg_ruleset firewall;
     char *ip_addr_json;
 
     /* warnings met while probing (unparsable lines...), for the report */

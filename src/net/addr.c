@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 unsigned xg_family_bits(uint8_t family)
 {
     return family == XG_FAMILY_IPV4 ? 32 : 128;
@@ -201,4 +203,26 @@ void xg_prefix_list_free(struct xg_prefix_list *l)
     free(l->items);
     l->items = NULL;
     l->count = l->cap = 0;
+}
+
+bool xg_prefix_list_equal(const struct xg_prefix_list *a, const struct xg_prefix_list *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (!xg_prefix_equal(&a->items[i], &b->items[i]))
+            return false;
+    return true;
+}
+
+void xg_prefix_list_print(struct xg_buf *out, const struct xg_prefix_list *l, const char *sep,
+                          bool bare_host, const char *empty)
+{
+    if (!l->count)
+        xg_buf_puts(out, empty);
+    for (size_t i = 0; i < l->count; i++) {
+        char text[XG_PREFIX_STRLEN];
+        xg_prefix_format(&l->items[i], bare_host, text);
+        xg_buf_printf(out, "%s%s", i ? sep : "", text);
+    }
 }

@@ -76,5 +76,12 @@ size_t xg_prefix_list_count_family(const struct xg_prefix_list *l, uint8_t famil
 /* Is `p` inside some prefix of the list? */
 bool xg_prefix_list_covers(const struct xg_prefix_list *l, const struct xg_prefix *p);
 void xg_prefix_list_free(struct xg_prefix_list *l);
+/* Same prefixes in the same order (lists from the analyzer are sorted and minimal). */
+bool xg_prefix_list_equal(const struct xg_prefix_list *a, const struct xg_prefix_list *b);
+/* The one printer of a prefix list: prefixes joined by `sep` (hosts without /32 or /128 when
+ * bare_host), or `empty` when there are none; appended to `out`. */
+struct xg_buf;
+void xg_prefix_list_print(struct xg_buf *out, const struct xg_prefix_list *l, const char *sep,
+                          bool bare_host, const char *empty);
 
 #endif

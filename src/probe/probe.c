@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyze/host.h"
 #include "probe/parse.h"
 #include "probe/rootfs.h"
 
@@ -720,9 +721,20 @@ static void probe_firewall(const struct xg_rootfs *r, struct xg_host *h)
     char *ip6t[] = {"ip6tables-save", NULL};
     char *nft[] = {"nft", "-j", "list", "ruleset", NULL};
     char *ipaddr[] = {"ip", "-j", "addr", NULL};
-    h->iptables_save = evidence(r, "iptables-save.txt", ipt);
-    h->ip6tables_save = evidence(r, "ip6tables-save.txt", ip6t);
-    h->nft_json = evidence(r, "nft-ruleset.json", nft);
+    char *save4 = evidence(r, "iptables-save.txt", ipt);
+    char *save6 = evidence(r, "ip6tables-save.txt", ip6t);
+    char *nft_json = evidence(r, "nft-ruleset.json", nft);
+    struct xg_fw_evidence ev = {.views = {{XG_FW_NFT_JSON, nft_json, "nft -j list ruleset"},
+                                          {XG_FW_SAVE4, save4, "iptables-save"},
+                                          {XG_FW_SAVE6, save6, "ip6tables-save"}},
+                                .count = 3};
+    struct xg_err fe;
+    h->firewall_present = save4 || save6 || nft_json;
+    if (h->firewall_present && xg_ruleset_from_evidence(&ev, &h->firewall, &fe) < 0)
+        set_error(h, XG_SEC_FIREWALL, fe.msg);
+    free(save4);
+    free(save6);
+    free(nft_json);
     h->ip_addr_json = evidence(r, "ip-addr.json", ipaddr);
     if (h->ip_addr_json) {
         struct xg_err e;

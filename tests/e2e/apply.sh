@@ -168,7 +168,7 @@ check "rollback of a pending apply exits 0" xg rollback
 check "rollback disarmed the pending apply" test ! -e "$ST/pending"
 check "after rollback, the ruleset equals the one before apply" [ "$(snap)" = "$before" ]
 check "others survive apply and rollback" [ "$(table ip docker-like)$(table ip filter)" = "$others_before" ]
-xg apply --ruleset "$FIX/v2.nft" --yes >/dev/null 2>&1
+xg apply --ruleset "$FIX/v2.nft" --yes </dev/null >/dev/null 2>&1
 check "--yes keeps v2 at once" xg status --ruleset "$FIX/v2.nft"
 check "--yes leaves nothing pending" test ! -e "$ST/pending"
 in_ns nft delete table inet xenguard

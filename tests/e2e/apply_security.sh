@@ -9,12 +9,12 @@
 set -u
 XG=${XG:-build/xenguard}
 XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
 FIX="$XG_ROOT/tests/fixtures/apply"
 POL="$XG_ROOT/examples/isolated-management.conf"
 NS="xgsec$$"
 W=$(mktemp -d)
 RUNDIR=$(mktemp -d /run/xenguard-e2e-sec.XXXXXX) # root-owned, not /tmp
-n=0 fails=0
 decoy_pid=
 
 cleanup() {
@@ -27,9 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else notok "$what"; fi; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
 xg() { in_ns env -u SSH_CONNECTION "$XG" "$@"; }
@@ -45,7 +42,7 @@ table ip other {
 EOF
 }
 
-ip netns add "$NS" || { echo "not ok 1 - ip netns add"; exit 1; }
+ip netns add "$NS" || bail_out "ip netns add"
 other_table
 
 # --- 2: a state directory owned by someone else -------------------------------
@@ -196,5 +193,4 @@ out=$(timeout 10 "$XG" harden sysctl --root "$R" 2>&1); rc=$?
 check "harden --root with a FIFO in place of the file fails at once (no hang, exit 1)" \
     [ $rc = 1 -a -n "$(echo "$out" | grep 'not a regular file')" ]
 
-echo "1..$n"
-[ $fails = 0 ]
+done_testing

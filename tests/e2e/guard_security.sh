@@ -15,26 +15,22 @@
 set -u
 XG=${XG:-build/xenguard}
 XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$XG_ROOT/tests/e2e/lib/tap.sh"
 EX="$XG_ROOT/examples"
 NS="xggs$$"
 WORK=$(mktemp -d)
-ST="$WORK/state"
-n=0
-fails=0
+ST=$(mktemp -d /run/xenguard-e2e.XXXXXX)  # root-owned path: /tmp is refused
 
 cleanup() {
     local rc=$?
     for pid in $(pgrep -f -- "--state-dir $ST " 2>/dev/null); do kill "$pid" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
-    rm -rf "$WORK"
+    rm -rf "$WORK" "$ST"
     exit $rc
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
 # check DESC CMD...: ok when CMD succeeds; on failure the last output is shown.
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else notok "$what"; echo "$out" | sed 's/^/# /'; fi; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
 # apply as a session from CLIENT to SERVER (SSH_CONNECTION in the environment)
@@ -46,7 +42,7 @@ apply_as() { # CLIENT SERVER POLICY [ARGS...]
 table() { in_ns nft list table inet xenguard 2>/dev/null; }
 undo() { in_ns env -u SSH_CONNECTION "$XG" rollback --state-dir "$ST" >/dev/null 2>&1; }
 
-ip netns add "$NS" || { echo "not ok 1 - ip netns add $NS"; exit 1; }
+ip netns add "$NS" || bail_out "ip netns add $NS"
 in_ns ip link set lo up
 # veth pairs with their peers in the namespace (no dummy driver needed)
 in_ns ip link add eth0 type veth peer name eth0p
@@ -115,4 +111,4 @@ out=$(in_ns env -u SSH_CONNECTION "$XG" apply -c "$EX/isolated-management.conf" 
 check "--yes without a terminal keeps the ruleset at once (unchanged)" \
     bash -c "[ $rc = 0 ] && echo \"\$1\" | grep -q 'kept it'" _ "$out"
 
-[ $fails = 0 ]
+done_testing

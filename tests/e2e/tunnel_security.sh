@@ -17,11 +17,8 @@
 set -u
 . "$XG_ROOT/tests/tools/tunnel_lib.sh"
 trap tl_cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; fails=$((fails + 1)); }
 
-make_keys || { echo "not ok 1 - tunnel-keys"; exit 1; }
+make_keys || bail_out "tunnel-keys"
 
 # certificates tunnel-keys would never make, from the same CA
 odd_cert() { # odd_cert NAME SUBJECT [SAN]
@@ -33,7 +30,7 @@ odd_cert() { # odd_cert NAME SUBJECT [SAN]
             -CAcreateserial -days 2 -copy_extensions copy -out "$T/pki/$1.pem" 2>/dev/null
 }
 odd_cert inject '/CN=x" result=ok peer=a.test reason="' &&
-    odd_cert cnsan '/CN=a.test' 'DNS:evil.test' || { echo "not ok 1 - openssl certificates"; exit 1; }
+    odd_cert cnsan '/CN=a.test' 'DNS:evil.test' || bail_out "openssl certificates"
 
 SRV="--ca $T/pki/ca.pem --cert $T/pki/127.0.0.1.pem --key $T/pki/127.0.0.1.key"
 export XG_RECV_MARKER="$T/marker"
@@ -59,7 +56,7 @@ time.sleep(600)' "$@" &
 
 # --- 1: strangers cannot hold the slots --------------------------------------
 start_tunneld "$T/d1.log" "$XG" tunneld $SRV --listen 127.0.0.1 --port 0 --allow a.test \
-    --receive-command "$XG_TOOLS/xg_stream recv" || { echo "not ok 1 - tunneld starts"; exit 1; }
+    --receive-command "$XG_TOOLS/xg_stream recv" || bail_out "tunneld starts"
 D1=$TUNNELD_PID
 hold_idle 16 "$PORT" "$T/held"
 sleep 0.5
@@ -319,5 +316,4 @@ check "12: ... b.test still gets in" test $? = 0
 check "12: the unit reloads with SIGHUP" \
     grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$XG_ROOT/systemd/xenguard-tunneld.service"
 
-echo "1..$n"
-[ $fails = 0 ]
+done_testing

@@ -1,0 +1,211 @@
+/*
+ * classes.c — the interface and port classes of a ruleset: every name and
+ * port boundary its rules can tell apart, so per-interface and per-port
+ * answers need one question per class instead of one per value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/path.h"
+
+/* --- interface and port classes --- */
+
+static bool has_name(char **names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], s))
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xg_ruleset_ifnames(const struct xg_ruleset *rs, char ***names, size_t *count)
+{
+    char **v = NULL;
+    size_t n = 0;
+    for (size_t t = 0; t < rs->table_count; t++)
+        for (size_t c = 0; c < rs->tables[t]->chain_count; c++) {
+            const struct xg_chain *ch = rs->tables[t]->chains[c];
+            for (size_t r = 0; r < ch->rule_count; r++)
+                for (size_t m = 0; m < ch->rules[r].match_count; m++) {
+                    const struct xg_match *mm = &ch->rules[r].matches[m];
+                    char name[XG_IFNAMSIZ];
+                    size_t len;
+                    if (mm->kind != XG_MATCH_IIFNAME || !mm->u.ifname[0])
+                        continue;
+                    snprintf(name, sizeof(name), "%s", mm->u.ifname);
+                    len = strlen(name);
+                    if (name[len - 1] == '*')
+                        name[len - 1] = '+';
+                    if (has_name(v, n, name))
+                        continue;
+                    char **g = realloc(v, (n + 1) * sizeof(*g));
+                    if (!g || !(g[n] = strdup(name))) {
+                        if (g)
+                            v = g;
+                        for (size_t i = 0; i < n; i++)
+                            free(v[i]);
+                        free(v);
+                        return -1;
+                    }
+                    v = g;
+                    n++;
+                }
+        }
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_str);
+    *names = v;
+    *count = n;
+    return 0;
+}
+
+static bool any_pattern_matches(const struct xg_ruleset *rs, const char *name)
+{
+    for (size_t t = 0; t < rs->table_count; t++)
+        for (size_t c = 0; c < rs->tables[t]->chain_count; c++) {
+            const struct xg_chain *ch = rs->tables[t]->chains[c];
+            for (size_t r = 0; r < ch->rule_count; r++)
+                for (size_t m = 0; m < ch->rules[r].match_count; m++) {
+                    const struct xg_match *mm = &ch->rules[r].matches[m];
+                    if ((mm->kind == XG_MATCH_IIFNAME) && xg_ifname_matches(mm->u.ifname, name))
+                        return true;
+                }
+        }
+    return false;
+}
+
+void xg_ruleset_other_ifname(const struct xg_ruleset *rs, char out[XG_IFNAMSIZ])
+{
+    static const char *const tries[] = {"xg-other", "~other", "0other", "Zother"};
+    for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+        if (!any_pattern_matches(rs, tries[i])) {
+            snprintf(out, XG_IFNAMSIZ, "%s", tries[i]);
+            return;
+        }
+    }
+    snprintf(out, XG_IFNAMSIZ, "%s", tries[0]);
+}
+
+void xg_ifclass_representative(const struct xg_ruleset *rs, const char *cls, char out[XG_IFNAMSIZ])
+{
+    size_t len = strlen(cls);
+    (void)rs;
+    if (!len || cls[len - 1] != '+') {
+        snprintf(out, XG_IFNAMSIZ, "%s", cls);
+        return;
+    }
+    /* the stem followed by a character no exact name in practice uses next */
+    snprintf(out, XG_IFNAMSIZ, "%.*s~", (int)(len - 1), cls);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int xg_ruleset_port_classes(const struct xg_ruleset *rs, struct xg_port_range **out, size_t *count)
+{
+    uint32_t *cuts = NULL;
+    size_t n = 0, cap = 0;
+    struct xg_port_range *v;
+
+#define PUSH(x)                                                                                    \
+    do {                                                                                           \
+        if (n == cap) {                                                                            \
+            cap = cap ? cap * 2 : 64;                                                              \
+            uint32_t *g_ = realloc(cuts, cap * sizeof(*g_));                                       \
+            if (!g_) {                                                                             \
+                free(cuts);                                                                        \
+                return -1;                                                                         \
+            }                                                                                      \
+            cuts = g_;                                                                             \
+        }                                                                                          \
+        cuts[n++] = (x);                                                                           \
+    } while (0)
+
+    PUSH(0);
+    for (size_t t = 0; t < rs->table_count; t++)
+        for (size_t c = 0; c < rs->tables[t]->chain_count; c++) {
+            const struct xg_chain *ch = rs->tables[t]->chains[c];
+            for (size_t r = 0; r < ch->rule_count; r++)
+                for (size_t m = 0; m < ch->rules[r].match_count; m++) {
+                    const struct xg_match *mm = &ch->rules[r].matches[m];
+                    if (mm->kind != XG_MATCH_DPORT)
+                        continue;
+                    for (size_t k = 0; k < mm->u.ports.count; k++) {
+                        PUSH(mm->u.ports.ranges[k].lo);
+                        PUSH((uint32_t)mm->u.ports.ranges[k].hi + 1);
+                    }
+                }
+        }
+#undef PUSH
+    qsort(cuts, n, sizeof(*cuts), cmp_u32);
+    v = calloc(n, sizeof(*v));
+    if (!v) {
+        free(cuts);
+        return -1;
+    }
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cuts[i] > 65535 || (i && cuts[i] == cuts[i - 1]))
+            continue;
+        uint32_t next = 65536;
+        for (size_t j = i + 1; j < n; j++)
+            if (cuts[j] != cuts[i]) {
+                next = cuts[j];
+                break;
+            }
+        v[*count].lo = (uint16_t)cuts[i];
+        v[*count].hi = (uint16_t)((next > 65536 ? 65536 : next) - 1);
+        (*count)++;
+    }
+    free(cuts);
+    *out = v;
+    return 0;
+}
+
+int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclass **out,
+                 size_t *count)
+{
+    char **names = NULL;
+    size_t n = 0;
+    struct xg_ifclass *v;
+    if (only) {
+        *out = calloc(1, sizeof(**out));
+        if (!*out)
+            return -1;
+        snprintf((*out)[0].label, sizeof((*out)[0].label), "%s", only);
+        snprintf((*out)[0].rep, sizeof((*out)[0].rep), "%s", only);
+        (*out)[0].kind = "name";
+        *count = 1;
+        return 0;
+    }
+    if (xg_ruleset_ifnames(rs, &names, &n) < 0)
+        return -1;
+    v = calloc(n + 1, sizeof(*v));
+    if (!v) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(v[i].label, sizeof(v[i].label), "%s", names[i]);
+        xg_ifclass_representative(rs, names[i], v[i].rep);
+        v[i].kind = names[i][strlen(names[i]) - 1] == '+' ? "wildcard" : "name";
+        free(names[i]);
+    }
+    free(names);
+    snprintf(v[n].label, sizeof(v[n].label), "*");
+    xg_ruleset_other_ifname(rs, v[n].rep);
+    v[n].kind = "other";
+    *out = v;
+    *count = n + 1;
+    return 0;
+}

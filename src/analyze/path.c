@@ -1,0 +1,194 @@
+/*
+ * path.c — where a packet goes and what it is, for the evaluator and the
+ * packet trace (see path.h): the base chains on a packet's path in the
+ * kernel's order, and the matches fixed by the query (interfaces, ports,
+ * protocol, conntrack state) as true / false / unknown.
+ */
+#include "analyze/path.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool xg_table_has_family(const struct xg_table *t, uint8_t family)
+{
+    switch (t->family) {
+    case XG_TABLE_INET:
+        return true;
+    case XG_TABLE_IP:
+        return family == XG_FAMILY_IPV4;
+    case XG_TABLE_IP6:
+        return family == XG_FAMILY_IPV6;
+    default:
+        return false;
+    }
+}
+
+/* The prefixes an address match stands for (its own, or its set's). */
+const struct xg_prefix_list *xg_addr_prefixes(const struct xg_table *t, const struct xg_match *m)
+{
+    if (m->u.addrs.set_name) {
+        const struct xg_set *s = xg_table_find_set(t, m->u.addrs.set_name);
+        return s ? &s->elements : NULL;
+    }
+    return &m->u.addrs.prefixes;
+}
+
+/* --- matching the fixed dimensions --- */
+
+bool xg_ifname_matches(const char *pattern, const char *name)
+{
+    size_t n = strlen(pattern);
+    if (n && (pattern[n - 1] == '+' || pattern[n - 1] == '*'))
+        return strncmp(pattern, name, n - 1) == 0;
+    return strcmp(pattern, name) == 0;
+}
+
+enum xg_tri xg_tri_neg(enum xg_tri v, bool negate)
+{
+    if (!negate || v == TRI_U)
+        return v;
+    return v == TRI_T ? TRI_F : TRI_T;
+}
+
+enum xg_tri xg_addr_in(const struct xg_table *t, const struct xg_match *m,
+                       const struct xg_prefix *a)
+{
+    const struct xg_prefix_list *pl = xg_addr_prefixes(t, m);
+    if (!pl)
+        return TRI_U;
+    return xg_prefix_list_covers(pl, a) ? TRI_T : TRI_F;
+}
+
+/* One match other than the source address, for the query's fixed packet. */
+enum xg_tri xg_match_fixed(const struct xg_table *t, const struct xg_match *m,
+                           const struct xg_packet_query *q, uint32_t ct)
+{
+    switch (m->kind) {
+    case XG_MATCH_IIFNAME:
+        if (!q->iifname)
+            return TRI_U;
+        return xg_tri_neg(xg_ifname_matches(m->u.ifname, q->iifname) ? TRI_T : TRI_F, m->negate);
+    case XG_MATCH_OIFNAME:
+        if (q->path == XG_HOOK_INPUT || q->path == XG_HOOK_NONE)
+            return xg_tri_neg(m->u.ifname[0] == '\0' ? TRI_T : TRI_F, m->negate);
+        if (!q->oifname)
+            return TRI_U;
+        return xg_tri_neg(xg_ifname_matches(m->u.ifname, q->oifname) ? TRI_T : TRI_F, m->negate);
+    case XG_MATCH_NFPROTO:
+        return xg_tri_neg(m->u.family == q->family ? TRI_T : TRI_F, m->negate);
+    case XG_MATCH_SADDR:
+        return xg_addr_prefixes(t, m) ? TRI_T : TRI_U; /* handled by atoms */
+    case XG_MATCH_DADDR:
+        if (!q->daddr)
+            return TRI_U;
+        return xg_tri_neg(xg_addr_in(t, m, q->daddr), m->negate);
+    case XG_MATCH_L4PROTO:
+        return xg_tri_neg(m->u.proto == q->proto ? TRI_T : TRI_F, m->negate);
+    case XG_MATCH_DPORT:
+        if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP && q->proto != IPPROTO_SCTP)
+            return TRI_F;
+        for (size_t i = 0; i < m->u.ports.count; i++)
+            if (q->dport >= m->u.ports.ranges[i].lo && q->dport <= m->u.ports.ranges[i].hi)
+                return xg_tri_neg(TRI_T, m->negate);
+        return xg_tri_neg(TRI_F, m->negate);
+    case XG_MATCH_CTSTATE:
+        return xg_tri_neg((m->u.ct_states & ct) ? TRI_T : TRI_F, m->negate);
+    case XG_MATCH_ICMP_TYPE:
+        return q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6 ? TRI_U : TRI_F;
+    case XG_MATCH_RPF_OK:
+        return q->rpf_ok ? TRI_T : TRI_U; /* with a map: handled by atoms */
+    case XG_MATCH_SPORT:
+    case XG_MATCH_LIMIT:
+    case XG_MATCH_UNKNOWN:
+    default:
+        return TRI_U;
+    }
+}
+
+enum xg_tri xg_rule_fixed(const struct xg_table *t, const struct xg_rule *r,
+                          const struct xg_packet_query *q, uint32_t ct, bool *has_rpf)
+{
+    enum xg_tri all = TRI_T;
+    *has_rpf = false;
+    for (size_t i = 0; i < r->match_count; i++) {
+        enum xg_tri v = xg_match_fixed(t, &r->matches[i], q, ct);
+        if (v == TRI_F)
+            return TRI_F;
+        if (v == TRI_U)
+            all = TRI_U;
+        if (r->matches[i].kind == XG_MATCH_RPF_OK && q->rpf_ok)
+            *has_rpf = true;
+    }
+    return all;
+}
+
+/*
+ * What `ct state` says in a base chain: conntrack itself sits on prerouting
+ * at priority -200, so chains before it (raw) see no conntrack entry, which
+ * both iptables and nft report as INVALID; later chains see NEW.
+ */
+uint32_t xg_ct_state_at(const struct xg_chain *base)
+{
+    if ((base->hook == XG_HOOK_PREROUTING || base->hook == XG_HOOK_OUTPUT) && base->priority < -200)
+        return XG_CT_INVALID;
+    return XG_CT_NEW;
+}
+
+static int cmp_base(const void *a, const void *b)
+{
+    const struct xg_base_ref *x = a, *y = b;
+    if (x->hook_order != y->hook_order)
+        return x->hook_order - y->hook_order;
+    if (x->c->priority != y->c->priority)
+        return x->c->priority < y->c->priority ? -1 : 1;
+    return 0;
+}
+
+static int hook_order(enum xg_hook h, enum xg_hook path)
+{
+    if (h == XG_HOOK_PREROUTING)
+        return 1;
+    if (h == path)
+        return 2;
+    if (path == XG_HOOK_FORWARD && h == XG_HOOK_POSTROUTING)
+        return 3;
+    return 0;
+}
+
+/* The base chains a packet of `q` traverses, in order. */
+int xg_path_chains(const struct xg_ruleset *rs, const struct xg_packet_query *q,
+                   struct xg_base_ref **out, size_t *count)
+{
+    size_t n = 0, cap = 0;
+    struct xg_base_ref *v = NULL;
+    enum xg_hook path = q->path == XG_HOOK_FORWARD ? XG_HOOK_FORWARD : XG_HOOK_INPUT;
+    for (size_t t = 0; t < rs->table_count; t++) {
+        const struct xg_table *tb = rs->tables[t];
+        if (!xg_table_has_family(tb, q->family))
+            continue;
+        for (size_t c = 0; c < tb->chain_count; c++) {
+            int ho = hook_order(tb->chains[c]->hook, path);
+            if (!ho)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                struct xg_base_ref *g = realloc(v, cap * sizeof(*g));
+                if (!g) {
+                    free(v);
+                    return -1;
+                }
+                v = g;
+            }
+            v[n].t = tb;
+            v[n].c = tb->chains[c];
+            v[n].hook_order = ho;
+            n++;
+        }
+    }
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_base);
+    *out = v;
+    *count = n;
+    return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * analyze.h — the analyze verb's own parts (src/cmd/ only): its options,
+ * read by analyze.c (usage, parsing, inputs, dispatch), and the renderers of
+ * each query's answer in analyze_show.c. The answers themselves come from
+ * the analyzer library (src/analyze/).
+ */
+#ifndef XG_CMD_ANALYZE_H
+#define XG_CMD_ANALYZE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analyze/analyze.h"
+#include "analyze/host.h"
+
+#define MAX_SERVICES 32
+
+struct service {
+    uint8_t proto;
+    uint16_t port;
+    char text[24];
+};
+
+struct opts {
+    struct {
+        enum xg_fw_kind kind;
+        const char *path;
+    } files[24]; /* --iptables, --ip6tables, --nft-json in the order given */
+    size_t nfiles;
+    enum xg_hook path;
+    const char *from, *to, *iface, *oface, *ifmap;
+    struct service to_port;
+    bool have_to_port;
+    struct service reach;
+    bool have_reach;
+    struct service matrix[MAX_SERVICES];
+    size_t nmatrix;
+    bool spoofing;
+    const char *diff_old, *diff_new;
+    bool json;
+};
+
+const char *analyze_proto_name(uint8_t p);
+int analyze_load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *err);
+int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
+int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
+int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
+int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
+int analyze_diff(const struct opts *o, struct xg_err *err);
+
+#endif
