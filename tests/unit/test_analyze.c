@@ -240,9 +240,9 @@ static void test_nft_json(void **state)
 
 /* --- combining the views of one host (evidence.c) --- */
 
-#define NFT_TABLE(chain, policy, rules)                                                           \
-    "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"filter\"}},"                    \
-    "{\"chain\": {\"family\": \"ip\", \"table\": \"filter\", \"name\": \"" chain "\", \"type\":"  \
+#define NFT_TABLE(chain, policy, rules)                                                            \
+    "{\"nftables\": [{\"table\": {\"family\": \"ip\", \"name\": \"filter\"}},"                     \
+    "{\"chain\": {\"family\": \"ip\", \"table\": \"filter\", \"name\": \"" chain "\", \"type\":"   \
     " \"filter\", \"hook\": \"input\", \"prio\": 0, \"policy\": \"" policy "\"}}" rules "]}"
 /* iptables-nft's table as nft shows it: its match only as `xt` */
 static const char *nft_made_by_iptables = NFT_TABLE(
@@ -264,9 +264,9 @@ static void reach_of(const char *nft, const char *header, const char *may, const
     struct xg_packet_query q = {
         .family = 4, .proto = IPPROTO_TCP, .dport = 22, .iifname = "eth0", .path = XG_HOOK_INPUT};
     snprintf(save, sizeof(save), "%s%s", header, save_body);
-    struct xg_fw_evidence ev = {.views = {{XG_FW_NFT_JSON, nft, "t.json"},
-                                          {XG_FW_SAVE4, save, "iptables-save"}},
-                                .count = 2};
+    struct xg_fw_evidence ev = {
+        .views = {{XG_FW_NFT_JSON, nft, "t.json"}, {XG_FW_SAVE4, save, "iptables-save"}},
+        .count = 2};
     assert_int_equal(xg_ruleset_from_evidence(&ev, &rs, &err), 0);
     assert_int_equal(rs.table_count, tables);
     assert_int_equal(xg_reach_compute(&rs, &q, &r, &err), 0);
