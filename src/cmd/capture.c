@@ -266,42 +266,31 @@ static void capture_command(struct cap *c, const char *name, char *const argv[])
     free(out);
 }
 
-int cmd_capture(int argc, char **argv)
+/* The capture directory: created, or an existing empty one. 0, or -1 (message printed). */
+static int open_empty_dir(const char *dir)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (ch == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        usage(stderr);
-        return 2;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "xenguard capture: %s: %s\n", dir, strerror(errno));
+        return -1;
     }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return 2;
-    }
-    struct cap c = {argv[optind], 0, 0};
-    if (mkdir(c.dir, 0700) < 0 && errno != EEXIST) {
-        fprintf(stderr, "xenguard capture: %s: %s\n", c.dir, strerror(errno));
-        return 1;
-    }
-    DIR *d = opendir(c.dir);
+    DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "xenguard capture: %s: %s\n", c.dir, strerror(errno));
-        return 1;
+        fprintf(stderr, "xenguard capture: %s: %s\n", dir, strerror(errno));
+        return -1;
     }
     for (struct dirent *e; (e = readdir(d));)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
             closedir(d);
-            fprintf(stderr, "xenguard capture: %s is not empty (refusing to mix captures)\n",
-                    c.dir);
-            return 1;
+            fprintf(stderr, "xenguard capture: %s is not empty (refusing to mix captures)\n", dir);
+            return -1;
         }
     closedir(d);
+    return 0;
+}
 
+/* /proc and /sys: read as streams (they report size 0). */
+static void capture_kernel_files(struct cap *c)
+{
     static const char *proc_files[] = {"/proc/net/tcp",
                                        "/proc/net/tcp6",
                                        "/proc/net/udp",
@@ -315,10 +304,12 @@ int cmd_capture(int argc, char **argv)
                                        "/sys/hypervisor/version/extra",
                                        "/sys/hypervisor/properties/features"};
     for (size_t i = 0; i < sizeof(proc_files) / sizeof(proc_files[0]); i++)
-        copy_proc(&c, proc_files[i]);
-    capture_procs(&c);
-    capture_sysctls(&c);
+        copy_proc(c, proc_files[i]);
+}
 
+/* The configuration files and trees the checks read. */
+static void capture_config(struct cap *c)
+{
     static const struct {
         const char *path;
         int depth;
@@ -348,42 +339,78 @@ int cmd_capture(int argc, char **argv)
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
         if (!strcmp(trees[i].path, "/usr/sbin/xl")) {
             if (access("/usr/sbin/xl", X_OK) == 0)
-                write_data(&c, "/usr/sbin/xl", "", 0, 0755); /* presence only */
+                write_data(c, "/usr/sbin/xl", "", 0, 0755); /* presence only */
             continue;
         }
-        copy_tree(&c, trees[i].path, trees[i].depth);
+        copy_tree(c, trees[i].path, trees[i].depth);
     }
-    /* enabled systemd units: the .wants directories and their links */
-    DIR *sd = opendir("/etc/systemd/system");
-    if (sd) {
-        char root_sd[4096];
-        dst_path(&c, "/etc/systemd/system/", root_sd, sizeof(root_sd));
-        mkparents(root_sd);
-        for (struct dirent *e; (e = readdir(sd));) {
-            size_t l = strlen(e->d_name);
-            if (l > 6 && !strcmp(e->d_name + l - 6, ".wants")) {
-                char rel[600];
-                snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", e->d_name);
-                copy_tree(&c, rel, 1);
-            }
-        }
-        closedir(sd);
-    }
+}
 
+/* Enabled systemd units: the .wants directories and their links. */
+static void capture_units(struct cap *c)
+{
+    DIR *sd = opendir("/etc/systemd/system");
+    if (!sd)
+        return;
+    char root_sd[4096];
+    dst_path(c, "/etc/systemd/system/", root_sd, sizeof(root_sd));
+    mkparents(root_sd);
+    for (struct dirent *e; (e = readdir(sd));) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && !strcmp(e->d_name + l - 6, ".wants")) {
+            char rel[600];
+            snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", e->d_name);
+            copy_tree(c, rel, 1);
+        }
+    }
+    closedir(sd);
+}
+
+/* What the read-only tools print: the firewall views, addresses, the toolstack. */
+static void capture_commands(struct cap *c)
+{
     char *ipt[] = {"iptables-save", NULL};
     char *ip6t[] = {"ip6tables-save", NULL};
     char *nft[] = {"nft", "-j", "list", "ruleset", NULL};
     char *ipaddr[] = {"ip", "-j", "addr", NULL};
     char *xlinfo[] = {"xl", "info", NULL};
     char *xllist[] = {"xl", "list", "-l", NULL};
-    capture_command(&c, "iptables-save.txt", ipt);
-    capture_command(&c, "ip6tables-save.txt", ip6t);
-    capture_command(&c, "nft-ruleset.json", nft);
-    capture_command(&c, "ip-addr.json", ipaddr);
+    capture_command(c, "iptables-save.txt", ipt);
+    capture_command(c, "ip6tables-save.txt", ip6t);
+    capture_command(c, "nft-ruleset.json", nft);
+    capture_command(c, "ip-addr.json", ipaddr);
     if (access("/proc/xen/capabilities", R_OK) == 0) {
-        capture_command(&c, "xl-info.txt", xlinfo);
-        capture_command(&c, "xl-list.json", xllist);
+        capture_command(c, "xl-info.txt", xlinfo);
+        capture_command(c, "xl-list.json", xllist);
     }
+}
+
+int cmd_capture(int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (ch == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        usage(stderr);
+        return 2;
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    struct cap c = {argv[optind], 0, 0};
+    if (open_empty_dir(c.dir) < 0)
+        return 1;
+    capture_kernel_files(&c);
+    capture_procs(&c);
+    capture_sysctls(&c);
+    capture_config(&c);
+    capture_units(&c);
+    capture_commands(&c);
     char stamp[256];
     time_t now = time(NULL);
     struct tm tm;
