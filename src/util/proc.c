@@ -15,6 +15,12 @@
  * for the duration (a child that exits without reading its input gives
  * EPIPE, not a dead xenguard) and put back afterwards. The group is killed
  * before the child is reaped, so its pid cannot have been reused yet.
+ *
+ * Every program xenguard runs to completion goes through here. Two forks
+ * do not, on purpose: tunneld's receive command (src/tunnel/server.c) is a
+ * streaming child that the session's own poll loop feeds for the life of
+ * a migration, and apply's scratch check (src/apply/nft.c) forks without
+ * exec to try a ruleset in a new network namespace through libnftables.
  */
 #include "util/proc.h"
 
