@@ -263,17 +263,11 @@ int ipt_add_unknown(struct rule_state *st, const char *text)
     return 0;
 }
 
-int ipt_add_addr(struct rule_state *st, enum xg_match_kind kind, const char *val, const char *opt)
+/* Add an address match of `kind` holding `pl` (taken over), or free it and say so. */
+static int add_prefix_match(struct rule_state *st, enum xg_match_kind kind,
+                            struct xg_prefix_list pl)
 {
-    struct xg_prefix_list pl = {0};
-    struct xg_match *m;
-    char text[256];
-    if (parse_addr_list(val, st->c->family, &pl) < 0) {
-        xg_prefix_list_free(&pl);
-        snprintf(text, sizeof(text), "%s %s", opt, val);
-        return ipt_add_unknown(st, text);
-    }
-    m = xg_rule_add_match(st->r, kind, st->neg);
+    struct xg_match *m = xg_rule_add_match(st->r, kind, st->neg);
     st->neg = false;
     if (!m) {
         xg_prefix_list_free(&pl);
@@ -283,6 +277,18 @@ int ipt_add_addr(struct rule_state *st, enum xg_match_kind kind, const char *val
     return 0;
 }
 
+int ipt_add_addr(struct rule_state *st, enum xg_match_kind kind, const char *val, const char *opt)
+{
+    struct xg_prefix_list pl = {0};
+    char text[256];
+    if (parse_addr_list(val, st->c->family, &pl) < 0) {
+        xg_prefix_list_free(&pl);
+        snprintf(text, sizeof(text), "%s %s", opt, val);
+        return ipt_add_unknown(st, text);
+    }
+    return add_prefix_match(st, kind, pl);
+}
+
 static int add_range(struct rule_state *st, enum xg_match_kind kind, const char *val,
                      const char *opt)
 {
@@ -290,7 +296,6 @@ static int add_range(struct rule_state *st, enum xg_match_kind kind, const char 
     char *dash;
     struct xg_prefix a, b;
     struct xg_prefix_list pl = {0};
-    struct xg_match *m;
     snprintf(buf, sizeof(buf), "%s", val);
     dash = strchr(buf, '-');
     if (dash)
@@ -303,14 +308,7 @@ static int add_range(struct rule_state *st, enum xg_match_kind kind, const char 
         snprintf(text, sizeof(text), "%s %s", opt, val);
         return ipt_add_unknown(st, text);
     }
-    m = xg_rule_add_match(st->r, kind, st->neg);
-    st->neg = false;
-    if (!m) {
-        xg_prefix_list_free(&pl);
-        return xg_fail(st->c->err, "out of memory");
-    }
-    m->u.addrs.prefixes = pl;
-    return 0;
+    return add_prefix_match(st, kind, pl);
 }
 
 static int add_ports(struct rule_state *st, enum xg_match_kind kind, const char *val,

@@ -193,7 +193,8 @@ static void strip_volatile(json_t *v)
     }
 }
 
-static bool is_ours(json_t *obj)
+/* A JSON ruleset object of table `family` xenguard (the table, or something in it). */
+static bool in_table(json_t *obj, const char *family)
 {
     const char *kind;
     json_t *body;
@@ -202,9 +203,14 @@ static bool is_ours(json_t *obj)
         const char *fam = json_string_value(json_object_get(body, "family"));
         const char *tbl =
             json_string_value(json_object_get(body, strcmp(kind, "table") ? "table" : "name"));
-        return fam && tbl && !strcmp(fam, XG_NFT_FAMILY) && !strcmp(tbl, XG_NFT_TABLE);
+        return fam && tbl && !strcmp(fam, family) && !strcmp(tbl, XG_NFT_TABLE);
     }
     return false;
+}
+
+static bool is_ours(json_t *obj)
+{
+    return in_table(obj, XG_NFT_FAMILY);
 }
 
 int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
@@ -234,16 +240,7 @@ int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
 /* Table bridge xenguard (or something in it): allowed in a ruleset file, for guests. */
 static bool is_ours_bridge(json_t *obj)
 {
-    const char *kind;
-    json_t *body;
-    json_object_foreach(obj, kind, body)
-    {
-        const char *fam = json_string_value(json_object_get(body, "family"));
-        const char *tbl =
-            json_string_value(json_object_get(body, strcmp(kind, "table") ? "table" : "name"));
-        return fam && tbl && !strcmp(fam, "bridge") && !strcmp(tbl, XG_NFT_TABLE);
-    }
-    return false;
+    return in_table(obj, XG_NFT_BRIDGE_FAMILY);
 }
 
 /* Does the listing hold anything but table inet xenguard? Names the first intruder. */
