@@ -103,10 +103,11 @@ run: deps
 	$(BUILD)/xenguard audit || test $$? = 1
 
 # Everything under ASan+UBSan in build/asan; tests/run prints the summary line.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: test-deps
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-tests
-	@$(MAKE) --no-print-directory fuzz
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan SAN=1 check-tests
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	tests/run build/asan
 
 check-tests: $(BUILD)/xenguard $(UNIT_BIN) $(TOOL_BIN)
