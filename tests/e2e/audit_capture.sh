@@ -95,10 +95,13 @@ is "$rc" 0 "capture exits 0"
 check "capture saved nft -j list ruleset with xenguard's table" \
     grep -q xenguard "$T/cap/xenguard/nft-ruleset.json"
 check "capture saved ip -j addr" grep -q '"eth1"' "$T/cap/xenguard/ip-addr.json"
-# the listener we started, by its pid: other python3 processes on the machine are captured too
-comm="$T/cap/proc/$LPID/comm"
+# the listener's socket (TCP 8002 listening, inode from the namespace's /proc/net/tcp) must be
+# among the captured fd links: found by inode, whatever runs python3 here (a pyenv shim is a
+# bash that forks python3, and other python3 processes on the machine are captured too)
+inode=$(in_ns awk '$2 ~ /:1F42$/ && $4 == "0A" {print $10; exit}' /proc/net/tcp)
 check "capture recreated the listener's socket links (proc/PID/fd -> socket:[INODE])" \
-    bash -c '[ -n "$1" ] && find "${1%/comm}/fd" -type l -lname "socket:*" | grep -q .' _ "$comm"
+    bash -c '[ -n "$2" ] && find "$1"/proc/*/fd -maxdepth 1 -type l -lname "socket:\[$2\]" | grep -q .' \
+    _ "$T/cap" "$inode"
 is "$(cat "$T/cap/proc/sys/net/ipv4/conf/eth1/rp_filter")" 1 "capture saved the namespace's sysctls"
 "$XG" audit --root "$T/cap" -c "$T/iso.conf" --format json >"$T/offline.json"; rc=$?
 check "offline audit of the capture runs (rc=$rc)" test "$rc" = 0 -o "$rc" = 1
