@@ -278,6 +278,11 @@ static int match_alts(struct ctx *c, const struct xg_rule *r, const struct xg_ma
         if (m->negate && m->u.macs.count > 1)
             return xg_fail(c->err, "iptables backend: a negated MAC list is not supported");
         return 0;
+    case XG_MATCH_ADDRTYPE:
+    case XG_MATCH_ETHERTYPE:
+    case XG_MATCH_ARP_SPA:
+    case XG_MATCH_ND_TARGET:
+    case XG_MATCH_IFSET:
     case XG_MATCH_UNKNOWN:
         break;
     }
@@ -495,7 +500,8 @@ int xg_backend_iptables_ex(const struct xg_ruleset *rs, uint8_t family, bool hoo
                   family == 4 ? "iptables" : "ip6tables");
     for (size_t i = 0; i < rs->table_count; i++) {
         c.t = rs->tables[i];
-        if (c.t->family == XG_TABLE_OTHER || (c.t->family == XG_TABLE_IP && family != 4) ||
+        if (c.t->family == XG_TABLE_OTHER || c.t->family == XG_TABLE_BRIDGE ||
+            (c.t->family == XG_TABLE_IP && family != 4) ||
             (c.t->family == XG_TABLE_IP6 && family != 6))
             continue;
         for (size_t k = 0; k < table_count; k++) /* table_for() fills raw, mangle, filter */

@@ -206,6 +206,11 @@ static int put_match(struct out *o, const struct xg_rule *r, size_t i, const cha
         if (m->u.macs.count > 1)
             xg_buf_puts(o->b, " }");
         return 0;
+    case XG_MATCH_ADDRTYPE:
+    case XG_MATCH_ETHERTYPE:
+    case XG_MATCH_ARP_SPA:
+    case XG_MATCH_ND_TARGET:
+    case XG_MATCH_IFSET:
     case XG_MATCH_UNKNOWN:
         break;
     }

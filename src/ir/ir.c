@@ -65,6 +65,20 @@ struct xg_set *xg_table_add_set(struct xg_table *t, const char *name, uint8_t fa
     return s;
 }
 
+int xg_set_add_pair(struct xg_set *s, const struct xg_set_pair *p)
+{
+    if (s->pair_count == s->pair_cap) {
+        size_t cap = s->pair_cap ? 2 * s->pair_cap : 8;
+        struct xg_set_pair *grown = realloc(s->pairs, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        s->pairs = grown;
+        s->pair_cap = cap;
+    }
+    s->pairs[s->pair_count++] = *p;
+    return 0;
+}
+
 struct xg_chain *xg_table_add_chain(struct xg_table *t, const char *name, enum xg_hook hook,
                                     int priority, enum xg_verdict_kind policy)
 {
@@ -194,6 +208,35 @@ int xg_rule_match_macs(struct xg_rule *r, const uint8_t (*macs)[6], size_t count
     memcpy(m->u.macs.addrs, macs, count * 6);
     m->u.macs.count = count;
     return 0;
+}
+
+int xg_rule_match_ethertype(struct xg_rule *r, uint16_t ethertype, bool negate)
+{
+    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_ETHERTYPE, negate);
+    if (!m)
+        return -1;
+    m->u.ethertype = ethertype;
+    return 0;
+}
+
+int xg_rule_match_addrtype(struct xg_rule *r, bool dst, uint32_t types, bool negate)
+{
+    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_ADDRTYPE, negate);
+    if (!m)
+        return -1;
+    m->u.addrtype.dst = dst;
+    m->u.addrtype.types = types;
+    return 0;
+}
+
+int xg_rule_match_ifset(struct xg_rule *r, enum xg_ifset_field field, const char *set_name,
+                        bool negate)
+{
+    struct xg_match *m = xg_rule_add_match(r, XG_MATCH_IFSET, negate);
+    if (!m)
+        return -1;
+    m->u.ifset.field = field;
+    return (m->u.ifset.set_name = strdup(set_name)) ? 0 : -1;
 }
 
 int xg_rule_match_limit(struct xg_rule *r, unsigned rate, enum xg_rate_unit unit, unsigned burst)
@@ -330,6 +373,8 @@ static int match_copy(struct xg_match *dst, const struct xg_match *src)
     switch (src->kind) {
     case XG_MATCH_SADDR:
     case XG_MATCH_DADDR:
+    case XG_MATCH_ARP_SPA:
+    case XG_MATCH_ND_TARGET:
         memset(&dst->u.addrs, 0, sizeof(dst->u.addrs));
         if (src->u.addrs.set_name && !(dst->u.addrs.set_name = strdup(src->u.addrs.set_name)))
             return -1;
@@ -343,6 +388,9 @@ static int match_copy(struct xg_match *dst, const struct xg_match *src)
         memcpy(dst->u.ports.ranges, src->u.ports.ranges,
                src->u.ports.count * sizeof(*src->u.ports.ranges));
         return 0;
+    case XG_MATCH_IFSET:
+        dst->u.ifset.set_name = dup_or_null(src->u.ifset.set_name);
+        return src->u.ifset.set_name && !dst->u.ifset.set_name ? -1 : 0;
     case XG_MATCH_UNKNOWN:
         dst->u.text = dup_or_null(src->u.text);
         return src->u.text && !dst->u.text ? -1 : 0;
@@ -393,8 +441,13 @@ void xg_match_clear(struct xg_match *m)
     switch (m->kind) {
     case XG_MATCH_SADDR:
     case XG_MATCH_DADDR:
+    case XG_MATCH_ARP_SPA:
+    case XG_MATCH_ND_TARGET:
         xg_prefix_list_free(&m->u.addrs.prefixes);
         free(m->u.addrs.set_name);
+        break;
+    case XG_MATCH_IFSET:
+        free(m->u.ifset.set_name);
         break;
     case XG_MATCH_SPORT:
     case XG_MATCH_DPORT:
@@ -433,6 +486,7 @@ static void chain_free(struct xg_chain *c)
 static void set_free(struct xg_set *s)
 {
     xg_prefix_list_free(&s->elements);
+    free(s->pairs);
     free(s->name);
     free(s->comment);
     free(s);

@@ -48,8 +48,50 @@ enum xg_match_kind {
                              iptables `-m rpfilter --invert` */
     XG_MATCH_ICMP_TYPE,   /* icmp: family 4 = ICMP, 6 = ICMPv6; type in the list */
     XG_MATCH_LIMIT,       /* limit: rate limit (the analyzer treats it as unknown) */
-    XG_MATCH_ETHER_SADDR, /* macs: link-layer source in the list (the analyzer: unknown) */
+    XG_MATCH_ETHER_SADDR, /* macs: link-layer source in the list */
+    XG_MATCH_ADDRTYPE,    /* addrtype: source or destination address type (iptables -m
+                             addrtype, nft `fib saddr/daddr type`) */
+    XG_MATCH_ETHERTYPE,   /* ethertype: link-layer protocol (bridge family): 0x0800, 0x86dd,
+                             0x0806 (ARP) */
+    XG_MATCH_ARP_SPA,     /* addrs: ARP sender protocol address (IPv4; bridge and arp family) */
+    XG_MATCH_ND_TARGET,   /* addrs: target address of an ICMPv6 neighbour solicitation or
+                             advertisement (nft `icmpv6 taddr`) */
+    XG_MATCH_IFSET,       /* ifset: `iifname . FIELD` (or `iifname` alone) in a named set of the
+                             table whose key is XG_SETKEY_IF* */
     XG_MATCH_UNKNOWN,     /* text: anything not modelled; may or may not match */
+};
+
+/* Address types (netfilter's RTN_* classes), as a bitmask. */
+enum {
+    XG_ADDRTYPE_UNSPEC = 1u << 0,
+    XG_ADDRTYPE_UNICAST = 1u << 1,
+    XG_ADDRTYPE_LOCAL = 1u << 2,
+    XG_ADDRTYPE_BROADCAST = 1u << 3,
+    XG_ADDRTYPE_ANYCAST = 1u << 4,
+    XG_ADDRTYPE_MULTICAST = 1u << 5,
+    XG_ADDRTYPE_BLACKHOLE = 1u << 6,
+    XG_ADDRTYPE_UNREACHABLE = 1u << 7,
+    XG_ADDRTYPE_PROHIBIT = 1u << 8,
+};
+
+struct xg_addrtype_match {
+    bool dst;         /* false: the source address's type */
+    uint32_t types;   /* XG_ADDRTYPE_* mask: matches when the address's type is in it */
+    bool limit_iface; /* iptables --limit-iface-in/out, nft `. iif`: types as seen on that iface */
+};
+
+/* The value an XG_MATCH_IFSET pairs with the packet's input interface. */
+enum xg_ifset_field {
+    XG_IFSET_IFNAME,      /* `iifname @set`: the interface alone (set key XG_SETKEY_IFNAME) */
+    XG_IFSET_SADDR,       /* `iifname . ip(6) saddr @set` (XG_SETKEY_IF_ADDR) */
+    XG_IFSET_ETHER_SADDR, /* `iifname . ether saddr @set` (XG_SETKEY_IF_MAC) */
+    XG_IFSET_ARP_SPA,     /* `iifname . arp saddr ip @set` (XG_SETKEY_IF_ADDR, family 4) */
+    XG_IFSET_ND_TARGET,   /* `iifname . icmpv6 taddr @set` (XG_SETKEY_IF_ADDR, family 6) */
+};
+
+struct xg_ifset_match {
+    enum xg_ifset_field field;
+    char *set_name;
 };
 
 struct xg_addr_match {
@@ -94,6 +136,9 @@ struct xg_match {
         struct xg_icmp_match icmp;
         struct xg_limit_match limit;
         struct xg_mac_match macs;
+        struct xg_addrtype_match addrtype;
+        uint16_t ethertype;
+        struct xg_ifset_match ifset;
         char *text;
     } u;
 };
@@ -146,10 +191,29 @@ struct xg_chain {
     char *comment;
 };
 
+/* What a set's elements are. Address sets (the default) hold prefixes in
+ * `elements`; the others, used by the guests' bridge table, hold pairs. */
+enum xg_set_key {
+    XG_SETKEY_ADDR,    /* ipv4_addr / ipv6_addr (by family), intervals allowed */
+    XG_SETKEY_IFNAME,  /* ifname: pairs[i].ifname */
+    XG_SETKEY_IF_ADDR, /* ifname . ipv4_addr / ipv6_addr (by family): ifname, addr */
+    XG_SETKEY_IF_MAC,  /* ifname . ether_addr: ifname, mac */
+};
+
+struct xg_set_pair {
+    char ifname[XG_IFNAMSIZ];
+    struct xg_prefix addr; /* a host address (/32, /128) for XG_SETKEY_IF_ADDR */
+    uint8_t mac[6];
+};
+
 struct xg_set {
     char *name;
-    uint8_t family; /* 4 or 6: element type ipv4_addr / ipv6_addr */
-    struct xg_prefix_list elements;
+    uint8_t family; /* 4 or 6: ipv4_addr / ipv6_addr (0 for IFNAME and IF_MAC sets) */
+    enum xg_set_key key;
+    struct xg_prefix_list elements; /* XG_SETKEY_ADDR */
+    struct xg_set_pair *pairs;      /* the other keys */
+    size_t pair_count, pair_cap;
+    bool dynamic; /* elements change at run time (`xenguard vif`): a reload keeps them */
     char *comment;
 };
 
@@ -171,7 +235,9 @@ struct xg_ruleset {
 /* --- building (all return NULL / -1 only on allocation failure) --- */
 struct xg_table *xg_ruleset_add_table(struct xg_ruleset *rs, const char *name,
                                       enum xg_table_family family);
+/* An address set (XG_SETKEY_ADDR); set ->key afterwards for the other kinds. */
 struct xg_set *xg_table_add_set(struct xg_table *t, const char *name, uint8_t family);
+int xg_set_add_pair(struct xg_set *s, const struct xg_set_pair *p);
 struct xg_chain *xg_table_add_chain(struct xg_table *t, const char *name, enum xg_hook hook,
                                     int priority, enum xg_verdict_kind policy);
 /* Appends an empty rule with verdict CONTINUE; fill it with the helpers below.
@@ -186,7 +252,7 @@ int xg_rule_match_proto(struct xg_rule *r, uint8_t proto);
 int xg_rule_match_dports(struct xg_rule *r, const struct xg_port_range *ranges, size_t count);
 int xg_rule_match_ct(struct xg_rule *r, uint32_t states);
 int xg_rule_match_icmp(struct xg_rule *r, uint8_t family, const uint8_t *types, size_t count);
-/* General forms: kind is SADDR/DADDR, SPORT/DPORT. */
+/* General forms: kind is SADDR/DADDR/ARP_SPA/ND_TARGET, SPORT/DPORT. */
 int xg_rule_match_addrs(struct xg_rule *r, enum xg_match_kind kind,
                         const struct xg_prefix_list *prefixes, bool negate);
 int xg_rule_match_addr_set(struct xg_rule *r, enum xg_match_kind kind, const char *set_name,
@@ -195,6 +261,10 @@ int xg_rule_match_ports(struct xg_rule *r, enum xg_match_kind kind,
                         const struct xg_port_range *ranges, size_t count);
 int xg_rule_match_rpf(struct xg_rule *r, bool negate);
 int xg_rule_match_macs(struct xg_rule *r, const uint8_t (*macs)[6], size_t count);
+int xg_rule_match_ethertype(struct xg_rule *r, uint16_t ethertype, bool negate);
+int xg_rule_match_addrtype(struct xg_rule *r, bool dst, uint32_t types, bool negate);
+int xg_rule_match_ifset(struct xg_rule *r, enum xg_ifset_field field, const char *set_name,
+                        bool negate);
 int xg_rule_match_limit(struct xg_rule *r, unsigned rate, enum xg_rate_unit unit, unsigned burst);
 int xg_rule_set_comment(struct xg_rule *r, const char *comment);
 int xg_rule_set_log(struct xg_rule *r, const char *prefix, int level);

@@ -15,6 +15,7 @@ static const char *const family_names[] = {
     [XG_TABLE_INET] = "inet",
     [XG_TABLE_IP] = "ip",
     [XG_TABLE_IP6] = "ip6",
+    [XG_TABLE_BRIDGE] = XG_NFT_BRIDGE_FAMILY,
 };
 
 const char *xg_table_family_name(enum xg_table_family family)

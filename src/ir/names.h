@@ -30,15 +30,16 @@
 /* --- table families --- */
 
 enum xg_table_family {
-    XG_TABLE_INET, /* nft inet: both IPv4 and IPv6 */
-    XG_TABLE_IP,   /* nft ip, or an iptables table */
-    XG_TABLE_IP6,  /* nft ip6, or an ip6tables table */
-    XG_TABLE_OTHER /* arp, bridge, netdev: kept, not evaluated */
+    XG_TABLE_INET,   /* nft inet: both IPv4 and IPv6 */
+    XG_TABLE_IP,     /* nft ip, or an iptables table */
+    XG_TABLE_IP6,    /* nft ip6, or an ip6tables table */
+    XG_TABLE_BRIDGE, /* nft bridge: frames crossing a bridge (guest ports); not on IP paths */
+    XG_TABLE_OTHER   /* arp, netdev: kept, not evaluated */
 };
 
-/* "inet", "ip", "ip6"; NULL for XG_TABLE_OTHER. */
+/* "inet", "ip", "ip6", "bridge"; NULL for XG_TABLE_OTHER. */
 const char *xg_table_family_name(enum xg_table_family family);
-/* XG_TABLE_OTHER for anything but inet, ip and ip6. */
+/* XG_TABLE_OTHER for anything but inet, ip, ip6 and bridge. */
 enum xg_table_family xg_table_family_parse(const char *name);
 
 /* --- hooks --- */

@@ -238,7 +238,8 @@ static void test_names_round_trip(void **state)
     for (int f = XG_TABLE_INET; f < XG_TABLE_OTHER; f++)
         assert_int_equal(xg_table_family_parse(xg_table_family_name((enum xg_table_family)f)), f);
     assert_string_equal(xg_table_family_name(XG_TABLE_INET), XG_NFT_FAMILY);
-    assert_int_equal(xg_table_family_parse(XG_NFT_BRIDGE_FAMILY), XG_TABLE_OTHER);
+    assert_int_equal(xg_table_family_parse(XG_NFT_BRIDGE_FAMILY), XG_TABLE_BRIDGE);
+    assert_int_equal(xg_table_family_parse("netdev"), XG_TABLE_OTHER);
     for (size_t i = 0; i < n; i++)
         assert_string_equal(xg_priority_name(prios[i].value), prios[i].name);
     assert_null(xg_priority_name(7));
