@@ -24,6 +24,15 @@
 #define XG_NFT_TABLE         "xenguard"
 #define XG_NFT_FAMILY        "inet"
 #define XG_NFT_BRIDGE_FAMILY "bridge"
+/* The guests' table (`table bridge xenguard`): its dynamic sets, which
+ * `xenguard vif online/offline` fill and empty at run time (apply keeps them
+ * across a reload), and the sets of addresses no guest port may claim. */
+#define XG_BR_SET_DECLARED "vif_declared" /* ifname: ports with declared addresses */
+#define XG_BR_SET_IP4      "vif_ip4"      /* ifname . ipv4_addr */
+#define XG_BR_SET_IP6      "vif_ip6"      /* ifname . ipv6_addr */
+#define XG_BR_SET_MAC      "vif_mac"      /* ifname . ether_addr */
+#define XG_BR_SET_PROTECT4 "protected4"   /* Dom0, peers, ssh-from, management (IPv4) */
+#define XG_BR_SET_PROTECT6 "protected6"   /* the same, IPv6 */
 /* iptables has no tables of its own to give: xenguard's chains are XENGUARD-<NAME>. */
 #define XG_IPT_CHAIN_PREFIX "XENGUARD-"
 
