@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check/check.h"
+#include "fleet/facts.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
 #include "probe/rootfs.h"
@@ -256,6 +257,7 @@ int cmd_audit(int argc, char **argv)
     struct xg_waivers waivers = {0};
     struct xg_host host;
     struct xg_result *results = NULL;
+    struct xg_fleet_facts facts = {0};
     size_t n = 0;
     rc = 2;
     if (load_inputs(&o, &policy, &have_policy, &waivers, &err) < 0 ||
@@ -278,6 +280,15 @@ int cmd_audit(int argc, char **argv)
         strftime(today, sizeof(today), "%Y-%m-%d", &tm);
         xg_audit_apply_waivers(&audit, &waivers, today);
     }
+    /* JSON carries the facts `xenguard fleet` needs (src/fleet/facts.h) */
+    if (!strcmp(o.format, "json")) {
+        if (xg_fleet_facts_from_host(&host, have_policy ? &policy : NULL, &facts, &err) < 0) {
+            xg_err_print(stderr, "xenguard audit", &err);
+            goto out;
+        }
+        xg_fleet_facts_read_certs(&facts, o.root);
+        audit.fleet = &facts;
+    }
     if (render(&o, &audit) < 0) {
         fprintf(stderr, "xenguard audit: out of memory\n");
         goto out;
@@ -286,6 +297,7 @@ int cmd_audit(int argc, char **argv)
     if (fflush(stdout) != 0)
         rc = 2;
 out:
+    xg_fleet_facts_free(&facts);
     for (size_t i = 0; results && i < n; i++)
         xg_result_free(&results[i]);
     free(results);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fleet/facts.h"
 #include "report/report.h"
 
 /* Length of the valid UTF-8 sequence at s and its code point, or 0 when invalid. */
@@ -231,6 +232,89 @@ static json_t *json_host(const struct xg_host *h)
                      strv(h->unreadable, h->unreadable_count));
 }
 
+/* ---- the "fleet" section: what `xenguard fleet` needs of this host (src/fleet/facts.h) ---- */
+
+static json_t *prefixes_json(const struct xg_prefix_list *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->count; i++) {
+        char t[XG_PREFIX_STRLEN];
+        xg_prefix_format(&l->items[i], false, t);
+        if (json_array_append_new(a, json_string(t)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *fleet_addresses(const struct xg_host *h)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < h->iface_count; i++) {
+        if (!strcmp(h->ifaces[i].name, "lo"))
+            continue;
+        for (size_t k = 0; k < h->ifaces[i].addrs.count; k++) {
+            char t[XG_PREFIX_STRLEN];
+            xg_prefix_format(&h->ifaces[i].addrs.items[k], true, t);
+            if (json_array_append_new(a, json_pack("{s:o, s:s}", "interface",
+                                                   jstr(h->ifaces[i].name), "address", t)) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+    }
+    return a;
+}
+
+static json_t *fleet_policy(const struct xg_policy *p)
+{
+    if (!p)
+        return json_null();
+    return json_pack(
+        "{s:s, s:s, s:i, s:i, s:o, s:o, s:o}", "scenario", xg_scenario_name(p->scenario),
+        "transport", xg_transport_name(p->transport), "migration_port", (int)p->migration_port,
+        "ssh_port", (int)(p->ssh_port ? p->ssh_port : 22), "public_interface", jstr(p->public_if),
+        "management_interface", jstr(p->management_if), "peers", prefixes_json(&p->peers));
+}
+
+static json_t *fleet_firewall(const struct xg_fleet_facts *f)
+{
+    json_t *ifs = json_array();
+    for (size_t i = 0; ifs && i < f->reach_count; i++) {
+        const struct xg_fleet_iface_reach *ir = &f->reach[i];
+        if (json_array_append_new(ifs, json_pack("{s:o, s:{s:o, s:o}, s:{s:o, s:o}}", "interface",
+                                                 jstr(ir->iface), "ipv4", "may",
+                                                 prefixes_json(&ir->r[0].may), "must",
+                                                 prefixes_json(&ir->r[0].must), "ipv6", "may",
+                                                 prefixes_json(&ir->r[1].may), "must",
+                                                 prefixes_json(&ir->r[1].must))) < 0) {
+            json_decref(ifs);
+            return NULL;
+        }
+    }
+    return json_pack("{s:b, s:o, s:o, s:{s:s, s:i, s:o}}", "present", f->firewall_present, "error",
+                     jstr(f->firewall_error[0] ? f->firewall_error : NULL), "digest",
+                     jstr(f->firewall_digest[0] ? f->firewall_digest : NULL), "migration", "proto",
+                     "tcp", "port", (int)f->migration_port, "interfaces", ifs);
+}
+
+static json_t *fleet_cert(const struct xg_fleet_cert *c)
+{
+    if (!c->present)
+        return json_pack("{s:o}", "error", jstr(c->error));
+    return json_pack("{s:s, s:s}", "sha256", c->sha256, "not_after", c->not_after);
+}
+
+static json_t *json_fleet(const struct xg_host *h, const struct xg_fleet_facts *f)
+{
+    json_t *tunnel =
+        f->tunnel ? json_pack("{s:o, s:o}", "ca", fleet_cert(&f->ca), "cert", fleet_cert(&f->cert))
+                  : json_null();
+    return json_pack("{s:o, s:o, s:o, s:o}", "addresses", fleet_addresses(h), "policy",
+                     fleet_policy(f->policy), "firewall", fleet_firewall(f), "tunnel", tunnel);
+}
+
 char *xg_report_json(const struct xg_audit *a)
 {
     const struct xg_host *h = a->host;
@@ -258,6 +342,10 @@ char *xg_report_json(const struct xg_audit *a)
                             "xenguard-audit/1", "tool", "name", "xenguard", "version", XG_VERSION,
                             "unprivileged", h->unprivileged, "host", json_host(h), "policy",
                             jstr(a->policy_path), "summary", summary, "checks", checks);
+    if (doc && a->fleet && json_object_set_new(doc, "fleet", json_fleet(a->host, a->fleet)) < 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     if (!doc)
         return NULL;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -33,6 +33,8 @@ int xg_waivers_parse(const char *text, size_t len, const char *path, struct xg_w
                      struct xg_err *err);
 void xg_waivers_free(struct xg_waivers *w);
 
+struct xg_fleet_facts;
+
 struct xg_audit {
     const struct xg_host *host;
     const char *policy_path; /* NULL: no policy */
@@ -40,6 +42,8 @@ struct xg_audit {
     bool verbose; /* text: evidence of passing checks too */
     struct xg_result *results;
     size_t count;
+    /* JSON: the "fleet" section for `xenguard fleet` (src/fleet/facts.h); NULL: none */
+    const struct xg_fleet_facts *fleet;
 };
 
 /*
