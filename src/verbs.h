@@ -15,6 +15,7 @@ int cmd_rollback(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_harden(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);

@@ -19,8 +19,8 @@
 
 #include "fleet/fleet.h"
 
-#define DAY            86400
-#define CERT_MIN_DAYS  30
+#define DAY           86400
+#define CERT_MIN_DAYS 30
 
 void xg_fleet_finding(struct xg_fleet_result *r, const char *fmt, ...)
 {
@@ -114,7 +114,7 @@ static void check_peers(const struct xg_fleet *f, time_t now, struct xg_fleet_re
                 xg_prefix_format(&h->peers.items[p], true, a);
                 host_fail(r, i);
                 xg_fleet_finding(r, "%s lists peer %s, which is no other member's cluster address",
-                        N(f, i), a);
+                                 N(f, i), a);
             }
         }
     }
@@ -144,7 +144,7 @@ static void same_value(const struct xg_fleet *f, struct xg_fleet_result *r, cons
         if (get(&f->hosts[i], v, sizeof(v)) && strcmp(v, ref)) {
             host_fail(r, i);
             xg_fleet_finding(r, "%s: %s %s, but %s (and %zu more) %s", N(f, i), what, v, N(f, best),
-                    best_n - 1, ref);
+                             best_n - 1, ref);
         }
 }
 
@@ -232,8 +232,8 @@ static void check_expiry(const struct xg_fleet *f, time_t now, struct xg_fleet_r
                 strftime(when, sizeof(when), "%Y-%m-%d", &tm);
                 host_fail(r, i);
                 xg_fleet_finding(r, "%s: %s %s on %s (%s)", N(f, i), what,
-                        c[k]->not_after <= now ? "expired" : "expires", when,
-                        c[k]->not_after <= now ? "renew it now" : "within 30 days");
+                                 c[k]->not_after <= now ? "expired" : "expires", when,
+                                 c[k]->not_after <= now ? "renew it now" : "within 30 days");
             }
         }
     }
@@ -287,8 +287,8 @@ static void check_xen(const struct xg_fleet *f, time_t now, struct xg_fleet_resu
         if (!xen_mm(f->hosts[i].xen_version, &a, &b) || (a == hi_maj && b == hi_min))
             continue;
         host_fail(r, i);
-        xg_fleet_finding(r, "%s runs Xen %s: %s (Xen %s) cannot migrate to it (an older target)", N(f, i),
-                f->hosts[i].xen_version, N(f, hi), f->hosts[hi].xen_version);
+        xg_fleet_finding(r, "%s runs Xen %s: %s (Xen %s) cannot migrate to it (an older target)",
+                         N(f, i), f->hosts[i].xen_version, N(f, hi), f->hosts[hi].xen_version);
     }
 }
 
@@ -308,8 +308,7 @@ static const struct xg_fleet_check_def defs[] = {
      "same [tunnel] ca",
      check_ca},
     {"XG-FLEET-005", "no tunnel certificate expires within 30 days",
-     "renew the certificate (xenguard tunnel-keys) and restart xenguard tunneld",
-     check_expiry},
+     "renew the certificate (xenguard tunnel-keys) and restart xenguard tunneld", check_expiry},
     {"XG-FLEET-006",
      "each member's firewall admits every other member on the migration port, and nobody else",
      "make [cluster] peers name exactly the other members and load the policy (xenguard apply), "

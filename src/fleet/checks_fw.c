@@ -60,8 +60,7 @@ static bool answerable(const struct xg_fleet *f, size_t i, struct xg_fleet_resul
     else if (h->fw_error[0])
         xg_fleet_finding(r, "%s: the analyzer could not answer: %s", name, h->fw_error);
     else if (!reach_on(h, h->management_if))
-        xg_fleet_finding(r, "%s: no answer for its cluster interface %s", name,
-                         h->management_if);
+        xg_fleet_finding(r, "%s: no answer for its cluster interface %s", name, h->management_if);
     else
         return true;
     r->per_host[i] = XG_STATUS_FAIL;
@@ -82,9 +81,9 @@ static void admits_members(const struct xg_fleet *f, size_t i, const struct xg_p
             char t[XG_PREFIX_STRLEN];
             xg_prefix_format(a, true, t);
             r->per_host[i] = XG_STATUS_FAIL;
-            xg_fleet_finding(r, "%s does not admit %s (%s) on TCP %u (%s)",
-                             xg_fleet_host_name(h), xg_fleet_host_name(&f->hosts[m]), t,
-                             h->migration_port, h->management_if);
+            xg_fleet_finding(r, "%s does not admit %s (%s) on TCP %u (%s)", xg_fleet_host_name(h),
+                             xg_fleet_host_name(&f->hosts[m]), t, h->migration_port,
+                             h->management_if);
         }
 }
 

@@ -90,8 +90,8 @@ struct xg_fleet {
 
 /* One report: `name` is used in messages. -1 with "NAME:LINE:COL: ..." (syntax) or
  * "NAME: PATH: ..." (a field of the wrong type or size). */
-int xg_fleet_parse_report(const char *text, size_t len, const char *name,
-                          struct xg_fleet_host *out, struct xg_err *err);
+int xg_fleet_parse_report(const char *text, size_t len, const char *name, struct xg_fleet_host *out,
+                          struct xg_err *err);
 /* Read (bounded by XG_FLEET_MAX_REPORT) and parse one report file. */
 int xg_fleet_load_report(const char *path, struct xg_fleet_host *out, struct xg_err *err);
 void xg_fleet_host_free(struct xg_fleet_host *h);
@@ -116,9 +116,9 @@ struct xg_fleet_check_def {
 
 struct xg_fleet_result {
     const struct xg_fleet_check_def *def;
-    enum xg_status status;     /* PASS, FAIL or NA */
-    enum xg_status *per_host;  /* f->count verdicts */
-    char **findings;           /* one line each */
+    enum xg_status status;    /* PASS, FAIL or NA */
+    enum xg_status *per_host; /* f->count verdicts */
+    char **findings;          /* one line each */
     size_t finding_count;
     bool oom;
 };

@@ -56,8 +56,8 @@ static int member(const struct ld *l, json_t *o, const char *path, const char *k
 }
 
 /* A string member copied into out[size] (too long is an error); absent optional: "". */
-static int str_into(const struct ld *l, json_t *o, const char *path, const char *key,
-                    bool optional, char *out, size_t size)
+static int str_into(const struct ld *l, json_t *o, const char *path, const char *key, bool optional,
+                    char *out, size_t size)
 {
     json_t *v;
     out[0] = '\0';
@@ -91,8 +91,7 @@ static int str_dup(const struct ld *l, json_t *o, const char *path, const char *
     return 0;
 }
 
-static int port_of(const struct ld *l, json_t *o, const char *path, const char *key,
-                   uint16_t *out)
+static int port_of(const struct ld *l, json_t *o, const char *path, const char *key, uint16_t *out)
 {
     json_t *v;
     if (member(l, o, path, key, JSON_INTEGER, false, &v) < 0)
@@ -305,8 +304,8 @@ static int load_doc(const struct ld *l, json_t *doc, struct xg_fleet_host *h)
     return 0;
 }
 
-int xg_fleet_parse_report(const char *text, size_t len, const char *name,
-                          struct xg_fleet_host *out, struct xg_err *err)
+int xg_fleet_parse_report(const char *text, size_t len, const char *name, struct xg_fleet_host *out,
+                          struct xg_err *err)
 {
     struct ld l = {name, err};
     json_error_t je;
