@@ -282,11 +282,10 @@ int cmd_audit(int argc, char **argv)
     }
     /* JSON carries the facts `xenguard fleet` needs (src/fleet/facts.h) */
     if (!strcmp(o.format, "json")) {
-        if (xg_fleet_facts_from_host(&host, have_policy ? &policy : NULL, &facts, &err) < 0) {
+        if (xg_fleet_facts_collect(&host, have_policy ? &policy : NULL, o.root, &facts, &err) < 0) {
             xg_err_print(stderr, "xenguard audit", &err);
             goto out;
         }
-        xg_fleet_facts_read_certs(&facts, o.root);
         audit.fleet = &facts;
     }
     if (render(&o, &audit) < 0) {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/host.h"
 #include "fleet/facts.h"
 #include "probe/rootfs.h"
 #include "tunnel/tunnel.h"
@@ -157,7 +158,8 @@ static uint16_t migration_port(const struct xg_policy *p)
     return p->migration_port ? p->migration_port : 8002;
 }
 
-static int reach_ifaces(const struct xg_host *h, struct xg_fleet_facts *f, struct xg_err *err)
+static int reach_ifaces(const struct xg_host *h, const struct xg_ifmap *map,
+                        struct xg_fleet_facts *f, struct xg_err *err)
 {
     f->reach = calloc(h->iface_count ? h->iface_count : 1, sizeof(*f->reach));
     if (!f->reach)
@@ -174,7 +176,15 @@ static int reach_ifaces(const struct xg_host *h, struct xg_fleet_facts *f, struc
                                         .iifname = h->ifaces[i].name,
                                         .path = XG_HOOK_INPUT};
             struct xg_err e = {{0}};
-            if (xg_reach_compute(&h->firewall, &q, &ir->r[fam], &e) < 0) {
+            struct xg_prefix_list rpf = {0};
+            if (map && xg_ifmap_rpf(map, h->ifaces[i].name, q.family, &rpf) < 0) {
+                xg_prefix_list_free(&rpf);
+                return xg_fail(err, "out of memory");
+            }
+            q.rpf_ok = map ? &rpf : NULL;
+            int rc = xg_reach_compute(&h->firewall, &q, &ir->r[fam], &e);
+            xg_prefix_list_free(&rpf);
+            if (rc < 0) {
                 snprintf(f->firewall_error, sizeof(f->firewall_error), "%s", e.msg);
                 return 0;
             }
@@ -184,7 +194,8 @@ static int reach_ifaces(const struct xg_host *h, struct xg_fleet_facts *f, struc
 }
 
 int xg_fleet_facts_from_host(const struct xg_host *h, const struct xg_policy *p,
-                             struct xg_fleet_facts *out, struct xg_err *err)
+                             const struct xg_ifmap *map, struct xg_fleet_facts *out,
+                             struct xg_err *err)
 {
     memset(out, 0, sizeof(*out));
     out->policy = p;
@@ -205,7 +216,7 @@ int xg_fleet_facts_from_host(const struct xg_host *h, const struct xg_policy *p,
     }
     if (xg_ruleset_digest(&h->firewall, out->firewall_digest) < 0)
         return xg_fail(err, "out of memory");
-    return reach_ifaces(h, out, err);
+    return reach_ifaces(h, map, out, err);
 }
 
 /* One PEM certificate under the root: fingerprint and notAfter, or the reason it is not there. */
@@ -232,7 +243,7 @@ static void read_cert(const struct xg_rootfs *root, const char *path, struct xg_
     free(pem);
 }
 
-void xg_fleet_facts_read_certs(struct xg_fleet_facts *f, const char *root)
+static void read_certs(struct xg_fleet_facts *f, const char *root)
 {
     struct xg_rootfs r;
     struct xg_err err = {{0}};
@@ -246,6 +257,20 @@ void xg_fleet_facts_read_certs(struct xg_fleet_facts *f, const char *root)
     read_cert(&r, f->policy->tunnel.ca, &f->ca);
     read_cert(&r, f->policy->tunnel.cert, &f->cert);
     xg_rootfs_close(&r);
+}
+
+int xg_fleet_facts_collect(const struct xg_host *h, const struct xg_policy *p, const char *root,
+                           struct xg_fleet_facts *out, struct xg_err *err)
+{
+    struct xg_ifmap map = {0};
+    struct xg_err ignore = {{0}};
+    /* the live host's routes decide reverse-path matches; a captured root has none */
+    bool have_map = h->live && xg_ifmap_from_host(&map, &ignore) == 0;
+    int rc = xg_fleet_facts_from_host(h, p, have_map ? &map : NULL, out, err);
+    xg_ifmap_free(&map);
+    if (rc == 0)
+        read_certs(out, root);
+    return rc;
 }
 
 void xg_fleet_facts_free(struct xg_fleet_facts *f)

@@ -50,11 +50,16 @@ struct xg_fleet_facts {
     struct xg_fleet_cert ca, cert;
 };
 
-/* The facts of one audited host (no I/O). -1 only when out of memory. */
+struct xg_ifmap;
+/* The facts of one audited host (no I/O); `map` (or NULL: unknown) decides reverse-path
+ * matches. -1 only when out of memory. */
 int xg_fleet_facts_from_host(const struct xg_host *h, const struct xg_policy *p,
-                             struct xg_fleet_facts *out, struct xg_err *err);
-/* The tunnel's CA and host certificate, read under `root` ("/" = the live host). */
-void xg_fleet_facts_read_certs(struct xg_fleet_facts *f, const char *root);
+                             const struct xg_ifmap *map, struct xg_fleet_facts *out,
+                             struct xg_err *err);
+/* The audit's entry: the live host's interface map (ip -j addr / route, read-only), the
+ * facts, and the tunnel's CA and host certificate read under `root` ("/": the live host). */
+int xg_fleet_facts_collect(const struct xg_host *h, const struct xg_policy *p, const char *root,
+                           struct xg_fleet_facts *out, struct xg_err *err);
 void xg_fleet_facts_free(struct xg_fleet_facts *f);
 
 /* sha256 of a canonical text of the ruleset (source lines and handles left out). */
