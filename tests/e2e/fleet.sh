@@ -134,7 +134,7 @@ playbook() { # playbook LOG PLAYBOOK [ARGS...]: ansible-playbook from the contro
         ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_PRIVATE_KEY_FILE="$T/id_ed25519" \
         ANSIBLE_SSH_ARGS="-o UserKnownHostsFile=$T/known_hosts -o StrictHostKeyChecking=no -o ControlMaster=auto -o ControlPersist=60s" \
         ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False \
-        ANSIBLE_CONFIG="$T/ansible.cfg" ANSIBLE_GATHERING=explicit \
+        ANSIBLE_CONFIG="$T/ansible.cfg" ANSIBLE_GATHERING=explicit ANSIBLE_LOG_PATH="$T/ansible.log" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         ansible-playbook -i "$T/inventory" "$XG_ROOT/ansible/$@" >"$LOG_DIR_PREFIX$log" 2>&1
     rc=$?

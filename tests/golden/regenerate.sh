@@ -9,3 +9,5 @@ for f in isolated-management firewalled-subnet untrusted; do
     "$XG" firewall -c "examples/$f.conf" --format iptables >"tests/golden/$f.iptables"
     "$XG" firewall -c "examples/$f.conf" --format ip6tables >"tests/golden/$f.ip6tables"
 done
+# the fleet report of the three hand-written member reports in tests/golden/fleet/
+"$XG" fleet tests/golden/fleet >tests/golden/fleet.txt || test $? = 1
