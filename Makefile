@@ -133,6 +133,7 @@ install: all
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
 	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
 	install -D -m 0644 doc/xenguard-capture.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-capture.8
+	install -D -m 0644 doc/xenguard-fleet.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-fleet.8
 	install -D -m 0644 doc/xenguard-tunnel.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-tunnel.8
 	install -D -m 0644 systemd/xenguard-tunneld.service $(DESTDIR)$(PREFIX)/lib/systemd/system/xenguard-tunneld.service
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
