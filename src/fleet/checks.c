@@ -63,89 +63,137 @@ static void fmt_prefix(const struct xg_prefix *p, char out[XG_PREFIX_STRLEN])
     xg_prefix_format(p, true, out);
 }
 
-struct xg_prefix_list *xg_fleet_all_cluster_addrs(const struct xg_fleet *f)
+static int addr_cmp(const void *a, const void *b)
 {
-    struct xg_prefix_list *a = calloc(f->count + 1, sizeof(*a));
-    for (size_t i = 0; a && i < f->count; i++)
-        if (xg_fleet_cluster_addrs(&f->hosts[i], &a[i]) < 0) {
-            for (size_t k = 0; k <= i; k++)
-                xg_prefix_list_free(&a[k]);
-            free(a);
-            return NULL;
-        }
-    return a;
+    const struct xg_fleet_member_addr *x = a, *y = b;
+    int c = xg_prefix_cmp(&x->addr, &y->addr);
+    return c ? c : (x->host > y->host) - (x->host < y->host);
 }
 
-void xg_fleet_free_addrs(struct xg_prefix_list *a, size_t n)
+int xg_fleet_index_build(const struct xg_fleet *f, struct xg_fleet_index *ix)
 {
-    for (size_t i = 0; a && i < n; i++)
-        xg_prefix_list_free(&a[i]);
-    free(a);
+    size_t cap = 0;
+    memset(ix, 0, sizeof(*ix));
+    for (size_t i = 0; i < f->count; i++)
+        cap += f->hosts[i].addr_count;
+    if (!(ix->e = calloc(cap + 1, sizeof(*ix->e))))
+        return -1;
+    for (size_t i = 0; i < f->count; i++) {
+        struct xg_prefix_list ca = {0};
+        if (xg_fleet_cluster_addrs(&f->hosts[i], &ca) < 0) {
+            xg_prefix_list_free(&ca);
+            xg_fleet_index_free(ix);
+            return -1;
+        }
+        for (size_t k = 0; k < ca.count && ix->n < cap; k++)
+            ix->e[ix->n++] = (struct xg_fleet_member_addr){ca.items[k], i};
+        xg_prefix_list_free(&ca);
+    }
+    qsort(ix->e, ix->n, sizeof(*ix->e), addr_cmp);
+    return 0;
+}
+
+size_t xg_fleet_index_first(const struct xg_fleet_index *ix, const struct xg_prefix *p)
+{
+    struct xg_prefix start = *p;
+    start.len = (uint8_t)xg_family_bits(p->family); /* the network's first address */
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (xg_prefix_cmp(&ix->e[mid].addr, &start) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void xg_fleet_index_free(struct xg_fleet_index *ix)
+{
+    free(ix->e);
+    memset(ix, 0, sizeof(*ix));
+}
+
+/* Host i's peers: mark the member addresses they cover; an entry covering no other member's
+ * address is a finding. */
+static void peers_cover(const struct xg_fleet *f, size_t i, const struct xg_fleet_index *ix,
+                        bool *covered, struct xg_fleet_result *r)
+{
+    const struct xg_prefix_list *peers = &f->hosts[i].peers;
+    for (size_t p = 0; p < peers->count; p++) {
+        bool names_member = false;
+        for (size_t k = xg_fleet_index_first(ix, &peers->items[p]);
+             k < ix->n && xg_prefix_contains(&peers->items[p], &ix->e[k].addr); k++) {
+            covered[k] = true;
+            names_member |= ix->e[k].host != i;
+        }
+        if (!names_member) {
+            char a[XG_PREFIX_STRLEN];
+            xg_prefix_format(&peers->items[p], true, a);
+            host_fail(r, i);
+            xg_fleet_finding(r, "%s lists peer %s, which is no other member's cluster address",
+                             N(f, i), a);
+        }
+    }
 }
 
 /* XG-FLEET-001: each member lists every other member, and no peer entry names nobody. */
 static void check_peers(const struct xg_fleet *f, time_t now, struct xg_fleet_result *r)
 {
     (void)now;
-    struct xg_prefix_list *ca = xg_fleet_all_cluster_addrs(f);
-    if (!ca) {
+    struct xg_fleet_index ix;
+    if (xg_fleet_index_build(f, &ix) < 0) {
         r->oom = true;
         return;
     }
-    for (size_t i = 0; i < f->count; i++) {
-        const struct xg_fleet_host *h = &f->hosts[i];
+    bool *covered = calloc(ix.n + 1, sizeof(*covered));
+    for (size_t i = 0; covered && i < f->count; i++) {
         if (!xg_fleet_need_policy(f, i, r))
             continue;
-        for (size_t m = 0; m < f->count; m++)
-            for (size_t k = 0; m != i && k < ca[m].count; k++)
-                if (!xg_prefix_list_covers(&h->peers, &ca[m].items[k])) {
-                    char a[XG_PREFIX_STRLEN];
-                    fmt_prefix(&ca[m].items[k], a);
-                    host_fail(r, i);
-                    xg_fleet_finding(r, "%s does not list %s (%s) as a peer", N(f, i), N(f, m), a);
-                }
-        for (size_t p = 0; p < h->peers.count; p++) {
-            bool names_member = false;
-            for (size_t m = 0; m < f->count && !names_member; m++)
-                for (size_t k = 0; m != i && k < ca[m].count && !names_member; k++)
-                    names_member = xg_prefix_contains(&h->peers.items[p], &ca[m].items[k]);
-            if (!names_member) {
+        memset(covered, 0, (ix.n + 1) * sizeof(*covered));
+        peers_cover(f, i, &ix, covered, r);
+        for (size_t k = 0; k < ix.n; k++)
+            if (ix.e[k].host != i && !covered[k]) {
                 char a[XG_PREFIX_STRLEN];
-                xg_prefix_format(&h->peers.items[p], true, a);
+                fmt_prefix(&ix.e[k].addr, a);
                 host_fail(r, i);
-                xg_fleet_finding(r, "%s lists peer %s, which is no other member's cluster address",
-                                 N(f, i), a);
+                xg_fleet_finding(r, "%s does not list %s (%s) as a peer", N(f, i),
+                                 N(f, ix.e[k].host), a);
             }
-        }
     }
-    xg_fleet_free_addrs(ca, f->count);
+    r->oom |= !covered;
+    free(covered);
+    xg_fleet_index_free(&ix);
 }
 
 /* Hosts whose value (from `get`) differs from the most common one fail. */
 static void same_value(const struct xg_fleet *f, struct xg_fleet_result *r, const char *what,
                        const char *(*get)(const struct xg_fleet_host *, char *, size_t))
 {
+    typedef char value[96];
+    value *v = calloc(f->count + 1, sizeof(*v));
+    bool *has = calloc(f->count + 1, sizeof(*has));
     size_t best = SIZE_MAX, best_n = 0;
-    char v[96], w[96];
-    for (size_t i = 0; i < f->count; i++) {
-        if (!get(&f->hosts[i], v, sizeof(v)))
-            continue;
+    for (size_t i = 0; v && has && i < f->count; i++)
+        has[i] = get(&f->hosts[i], v[i], sizeof(v[i])) != NULL;
+    for (size_t i = 0; v && has && i < f->count; i++) {
         size_t n = 0;
+        if (!has[i] || (best != SIZE_MAX && !strcmp(v[i], v[best])))
+            continue;
         for (size_t k = 0; k < f->count; k++)
-            n += get(&f->hosts[k], w, sizeof(w)) && !strcmp(v, w);
+            n += has[k] && !strcmp(v[i], v[k]);
         if (n > best_n)
             best = i, best_n = n;
     }
-    if (best == SIZE_MAX)
-        return;
-    char ref[96];
-    get(&f->hosts[best], ref, sizeof(ref));
-    for (size_t i = 0; i < f->count; i++)
-        if (get(&f->hosts[i], v, sizeof(v)) && strcmp(v, ref)) {
+    for (size_t i = 0; best != SIZE_MAX && i < f->count; i++)
+        if (has[i] && strcmp(v[i], v[best])) {
             host_fail(r, i);
-            xg_fleet_finding(r, "%s: %s %s, but %s (and %zu more) %s", N(f, i), what, v, N(f, best),
-                             best_n - 1, ref);
+            xg_fleet_finding(r, "%s: %s %s, but %s (and %zu more) %s", N(f, i), what, v[i],
+                             N(f, best), best_n - 1, v[best]);
         }
+    r->oom |= !v || !has;
+    free(v);
+    free(has);
 }
 
 static const char *get_scenario(const struct xg_fleet_host *h, char *out, size_t size)

@@ -18,24 +18,31 @@
 
 #include "fleet/fleet.h"
 
-/* Is every address of `p` one of the host prefixes in `set`? (A wide prefix never is.) */
-static bool all_members(const struct xg_prefix *p, const struct xg_prefix_list *set)
+/* Is every address of `p` a member's cluster address or one of host i's own? (A wide prefix
+ * never is.) */
+static bool all_members(const struct xg_fleet *f, size_t i, const struct xg_fleet_index *ix,
+                        const struct xg_prefix *p)
 {
     unsigned host_bits = xg_family_bits(p->family) - p->len;
-    if (host_bits == 0)
-        return xg_prefix_list_covers(set, p);
     if (host_bits > 16)
         return false;
     size_t distinct = 0;
-    for (size_t i = 0; i < set->count; i++) {
-        const struct xg_prefix *a = &set->items[i];
-        if (a->family != p->family || a->len != xg_family_bits(a->family) ||
-            !xg_prefix_contains(p, a))
-            continue;
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = xg_prefix_equal(&set->items[k], a);
-        distinct += !seen;
+    const struct xg_prefix *prev = NULL;
+    for (size_t k = xg_fleet_index_first(ix, p); k < ix->n && xg_prefix_contains(p, &ix->e[k].addr);
+         k++) {
+        distinct += !prev || !xg_prefix_equal(prev, &ix->e[k].addr);
+        prev = &ix->e[k].addr;
+    }
+    const struct xg_fleet_host *h = &f->hosts[i];
+    for (size_t a = 0; a < h->addr_count; a++) {
+        const struct xg_prefix *own = &h->addrs[a].addr;
+        size_t k = xg_fleet_index_first(ix, own);
+        bool dup = false;
+        for (size_t b = 0; b < a && !dup; b++)
+            dup = xg_prefix_equal(&h->addrs[b].addr, own);
+        if (!dup && own->family == p->family && xg_prefix_contains(p, own) &&
+            !(k < ix->n && xg_prefix_equal(&ix->e[k].addr, own)))
+            distinct++;
     }
     return distinct == (size_t)1 << host_bits;
 }
@@ -68,70 +75,70 @@ static bool answerable(const struct xg_fleet *f, size_t i, struct xg_fleet_resul
 }
 
 /* Every other member's cluster address is in `must` on the cluster interface. */
-static void admits_members(const struct xg_fleet *f, size_t i, const struct xg_prefix_list *ca,
-                           struct xg_fleet_result *r)
+static void admits_members(const struct xg_fleet *f, size_t i, const struct xg_fleet_index *ix,
+                           bool *covered, struct xg_fleet_result *r)
 {
     const struct xg_fleet_host *h = &f->hosts[i];
     const struct xg_fleet_reach *cr = reach_on(h, h->management_if);
-    for (size_t m = 0; m < f->count; m++)
-        for (size_t k = 0; m != i && k < ca[m].count; k++) {
-            const struct xg_prefix *a = &ca[m].items[k];
-            if (xg_prefix_list_covers(&cr->must[a->family == 6], a))
-                continue;
-            char t[XG_PREFIX_STRLEN];
-            xg_prefix_format(a, true, t);
-            r->per_host[i] = XG_STATUS_FAIL;
-            xg_fleet_finding(r, "%s does not admit %s (%s) on TCP %u (%s)", xg_fleet_host_name(h),
-                             xg_fleet_host_name(&f->hosts[m]), t, h->migration_port,
-                             h->management_if);
+    memset(covered, 0, (ix->n + 1) * sizeof(*covered));
+    for (int fam = 0; fam < 2; fam++)
+        for (size_t m = 0; m < cr->must[fam].count; m++) {
+            const struct xg_prefix *p = &cr->must[fam].items[m];
+            for (size_t k = xg_fleet_index_first(ix, p);
+                 k < ix->n && xg_prefix_contains(p, &ix->e[k].addr); k++)
+                covered[k] = true;
         }
+    for (size_t k = 0; k < ix->n; k++) {
+        if (ix->e[k].host == i || covered[k])
+            continue;
+        char t[XG_PREFIX_STRLEN];
+        xg_prefix_format(&ix->e[k].addr, true, t);
+        r->per_host[i] = XG_STATUS_FAIL;
+        xg_fleet_finding(r, "%s does not admit %s (%s) on TCP %u (%s)", xg_fleet_host_name(h),
+                         xg_fleet_host_name(&f->hosts[ix->e[k].host]), t, h->migration_port,
+                         h->management_if);
+    }
 }
 
-/* Nobody outside `allowed` is in `may`, on any interface. */
-static void nobody_else(const struct xg_fleet *f, size_t i, const struct xg_prefix_list *allowed,
-                        struct xg_fleet_result *r)
+/* Nobody but members (and the host itself) is in `may`, on any interface; with migration
+ * off, nobody at all. */
+static void nobody_else(const struct xg_fleet *f, size_t i, const struct xg_fleet_index *ix,
+                        bool off, struct xg_fleet_result *r)
 {
     const struct xg_fleet_host *h = &f->hosts[i];
     for (size_t e = 0; e < h->reach_count; e++)
         for (int fam = 0; fam < 2; fam++)
             for (size_t k = 0; k < h->reach[e].may[fam].count; k++) {
                 const struct xg_prefix *p = &h->reach[e].may[fam].items[k];
-                if (all_members(p, allowed))
+                if (!off && all_members(f, i, ix, p))
                     continue;
                 char t[XG_PREFIX_STRLEN];
                 xg_prefix_format(p, true, t);
                 r->per_host[i] = XG_STATUS_FAIL;
                 xg_fleet_finding(r, "%s admits %s on TCP %u (%s), which is not %s",
                                  xg_fleet_host_name(h), t, h->migration_port, h->reach[e].iface,
-                                 allowed->count ? "a member" : "allowed: migration is off");
+                                 off ? "allowed: migration is off" : "a member");
             }
 }
 
 int xg_fleet_run_firewall(const struct xg_fleet *f, struct xg_fleet_result *r)
 {
-    struct xg_prefix_list *ca = xg_fleet_all_cluster_addrs(f);
-    if (!ca)
+    struct xg_fleet_index ix;
+    if (xg_fleet_index_build(f, &ix) < 0)
         return -1;
-    int rc = 0;
-    for (size_t i = 0; i < f->count && rc == 0; i++) {
+    bool *covered = calloc(ix.n + 1, sizeof(*covered));
+    for (size_t i = 0; covered && i < f->count; i++) {
         const struct xg_fleet_host *h = &f->hosts[i];
         if (!answerable(f, i, r))
             continue;
         bool off = !strcmp(h->transport, "off"), ssh = !strcmp(h->transport, "ssh");
         if (!off)
-            admits_members(f, i, ca, r);
-        if (ssh)
-            continue;
-        struct xg_prefix_list allowed = {0};
-        for (size_t m = 0; m < f->count && rc == 0 && !off; m++)
-            for (size_t k = 0; k < ca[m].count && rc == 0; k++)
-                rc = xg_prefix_list_add(&allowed, &ca[m].items[k]);
-        for (size_t k = 0; k < h->addr_count && rc == 0 && !off; k++)
-            rc = xg_prefix_list_add(&allowed, &h->addrs[k].addr);
-        if (rc == 0)
-            nobody_else(f, i, &allowed, r);
-        xg_prefix_list_free(&allowed);
+            admits_members(f, i, &ix, covered, r);
+        if (!ssh)
+            nobody_else(f, i, &ix, off, r);
     }
-    xg_fleet_free_addrs(ca, f->count);
+    int rc = covered ? 0 : -1;
+    free(covered);
+    xg_fleet_index_free(&ix);
     return rc;
 }

@@ -132,13 +132,25 @@ struct xg_fleet_report {
 const struct xg_fleet_check_def *xg_fleet_checks(size_t *count);
 
 /* For the check functions (checks.c, checks_fw.c): add a finding line; false (the host
- * fails, with a finding) when host i was audited without a policy; every member's
- * cluster addresses ([i] for host i; NULL when out of memory) and their release. */
+ * fails, with a finding) when host i was audited without a policy. */
 void xg_fleet_finding(struct xg_fleet_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool xg_fleet_need_policy(const struct xg_fleet *f, size_t i, struct xg_fleet_result *r);
-struct xg_prefix_list *xg_fleet_all_cluster_addrs(const struct xg_fleet *f);
-void xg_fleet_free_addrs(struct xg_prefix_list *a, size_t n);
+/* Every member's cluster addresses in one sorted array (address, then host), so that the
+ * addresses inside a prefix are one contiguous run found by binary search: the checks stay
+ * near-linear for a thousand members each listing all the others. */
+struct xg_fleet_member_addr {
+    struct xg_prefix addr;
+    size_t host;
+};
+struct xg_fleet_index {
+    struct xg_fleet_member_addr *e;
+    size_t n;
+};
+int xg_fleet_index_build(const struct xg_fleet *f, struct xg_fleet_index *ix);
+/* The first entry at or after the start of p (entries inside p follow it). */
+size_t xg_fleet_index_first(const struct xg_fleet_index *ix, const struct xg_prefix *p);
+void xg_fleet_index_free(struct xg_fleet_index *ix);
 /* XG-FLEET-006 (checks_fw.c); -1 when out of memory. */
 int xg_fleet_run_firewall(const struct xg_fleet *f, struct xg_fleet_result *r);
 /* Run every check; -1 only when out of memory. */

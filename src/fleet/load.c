@@ -118,12 +118,16 @@ static int prefixes(const struct ld *l, json_t *o, const char *path, const char 
     {
         char p[180], why[200];
         struct xg_prefix pre;
-        snprintf(p, sizeof(p), "%s.%s[%zu]", path, key, i);
+        const char *wrong = NULL;
         if (!json_is_string(v) || json_string_length(v) >= XG_PREFIX_STRLEN ||
             xg_prefix_parse(json_string_value(v), XG_PREFIX_STRICT, &pre, why, sizeof(why)) < 0)
-            return bad(l, p, "expected an address prefix");
-        if (family && pre.family != family)
-            return bad(l, p, family == 4 ? "not an IPv4 prefix" : "not an IPv6 prefix");
+            wrong = "expected an address prefix";
+        else if (family && pre.family != family)
+            wrong = family == 4 ? "not an IPv4 prefix" : "not an IPv6 prefix";
+        if (wrong) {
+            snprintf(p, sizeof(p), "%s.%s[%zu]", path, key, i);
+            return bad(l, p, wrong);
+        }
         if (xg_prefix_list_add(out, &pre) < 0)
             return xg_fail(l->err, "out of memory");
     }
