@@ -3,7 +3,8 @@
  *
  * Read-only: the probes read files (and, for the live host, run
  * iptables-save, ip6tables-save, nft -j list ruleset, ip -j addr and
- * xl info / xl list -l); nothing on the host changes. Exit 0 when nothing
+ * xl info / xl list -l; for JSON also ip -j route, for the fleet section's
+ * reverse-path answers); nothing on the host changes. Exit 0 when nothing
  * at or above --fail-on failed, 1 when something did, 2 when the audit
  * itself could not run (bad option, unreadable root, bad policy or waiver
  * file).

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "fleet/fleet.h"
 #include "util/file.h"
@@ -350,6 +352,36 @@ static void test_text_golden(void **state)
     assert_int_equal(xg_file_read("tests/golden/fleet.txt", false, &golden, &len, &err), 0);
     assert_string_equal(xg_buf_str(&out), golden);
     assert_int_equal(xg_fleet_exit_code(&r), 1);
+
+    /* the same results as JSON and JUnit, both parsed back */
+    struct xg_buf js = {0}, xml = {0};
+    xg_fleet_json(&r, &js);
+    json_t *doc = json_loads(xg_buf_str(&js), 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "schema")), "xenguard-fleet/1");
+    json_t *h0 = json_array_get(json_object_get(doc, "hosts"), 0);
+    assert_string_equal(json_string_value(json_object_get(h0, "hostname")), "dom0-a");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(h0, "checks"), "XG-FLEET-001")), "fail");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "fail")),
+                     3);
+    json_decref(doc);
+    xg_fleet_junit(&r, &xml);
+    xmlDocPtr x = xmlReadMemory(xg_buf_str(&xml), (int)xml.len, "fleet.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(x);
+    xmlNodePtr suite = xmlDocGetRootElement(x)->children;
+    while (suite && suite->type != XML_ELEMENT_NODE)
+        suite = suite->next;
+    assert_non_null(suite);
+    xmlChar *tests = xmlGetProp(suite, BAD_CAST "tests"),
+            *fails = xmlGetProp(suite, BAD_CAST "failures");
+    assert_string_equal((char *)tests, "7");
+    assert_string_equal((char *)fails, "3");
+    xmlFree(tests);
+    xmlFree(fails);
+    xmlFreeDoc(x);
+    xg_buf_free(&js);
+    xg_buf_free(&xml);
     free(golden);
     xg_buf_free(&out);
     done(&f, &r);
