@@ -194,4 +194,13 @@ check "the play names XG-FLEET-001 and the missing member" \
 "$XG" fleet "$T/reports" >"$T/fleet-bad.out" 2>&1
 is "$?" 1 "xenguard fleet exits 1 on the asymmetric cluster"
 
+# --- hostile or unusable reports: a clear one-line error, exit 2 ---
+printf '{\n  "schema": "xenguard-audit/1",\n  "host": {,\n}\n' >"$T/broken.json"
+"$XG" fleet "$T/broken.json" >"$T/broken.out" 2>&1
+is "$?" 2 "a report that is not JSON: exit 2"
+check "... with FILE:LINE:COLUMN" grep -q "^xenguard fleet: $T/broken.json:3:[0-9]*: " "$T/broken.out"
+"$XG" fleet "$T/reports/h1.json" "$T/reports/h1.json" >"$T/twice.out" 2>&1
+is "$?" 2 "the same host's report twice: exit 2"
+check "... naming both reports" grep -q "is also in $T/reports/h1.json: one report per host" "$T/twice.out"
+
 done_testing
