@@ -141,18 +141,52 @@ struct xg_spoof_answer {
 int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg_hook path,
                 const char *oifname, struct xg_spoof_answer *out, struct xg_err *err);
 
-/* Service matrix: classes of sources with the same may/must access to every
- * service. `sig` holds, per query, bit 2q = may and bit 2q+1 = must. */
-struct xg_matrix_class {
-    struct xg_prefix_list sources;
-    uint64_t sig;
+/* --- the service matrix (matrix.c): who reaches whom --- */
+
+/*
+ * One service's matrix for one family, as fffuu's service matrix: the
+ * address space cut into classes whose addresses have identical access as
+ * source and as destination, and the (source class, destination class)
+ * pairs a new connection can go. `svc` gives family, proto, dport, path and
+ * optionally a fixed iifname / oifname (its daddr and rpf_ok are ignored).
+ * With `map`, a packet from interface I has its source in I's prefixes (the
+ * longest prefix decides, as routing does), and on the forward path a
+ * packet to D leaves by D's interface; sources no map entry covers, and
+ * every source without a map and without svc.iifname, may arrive on any
+ * interface class of the ruleset (an edge is exact only if it is one on
+ * all of them). `dsts` (NULL: every address) restricts the destinations,
+ * e.g. to the host's own addresses on the input path. `an` must have been
+ * made with the map's prefixes among its extra cut points.
+ */
+struct xg_matrix_query {
+    struct xg_packet_query svc;
+    const struct xg_ifmap *map;
+    const struct xg_prefix_list *dsts;
 };
+
+struct xg_matrix_class {
+    char name[8]; /* "A", "B", ... "Z", "AA", ... in address order */
+    struct xg_prefix_list addrs;
+};
+
+struct xg_matrix_edge {
+    size_t src, dst; /* class indexes */
+    bool must;       /* false: only through unmodelled matches ("may") */
+};
+
 struct xg_matrix {
+    uint8_t family;
     struct xg_matrix_class *classes;
     size_t count;
+    struct xg_matrix_edge *edges; /* sorted by (src, dst) */
+    size_t nedges;
+    bool exact; /* every edge is a must edge and every non-edge a must-not */
+    /* work done: evaluations, and the classes before merging */
+    size_t evaluations, src_candidates, dst_candidates;
 };
-int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs, size_t nq,
-                       uint8_t family, struct xg_matrix *out, struct xg_err *err);
+
+int xg_service_matrix(struct xg_analysis *an, const struct xg_matrix_query *mq,
+                      struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
 
 /* --- diff (diff.c): what two rulesets let in differently --- */
