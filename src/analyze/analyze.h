@@ -147,20 +147,29 @@ int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg
  * One service's matrix for one family, as fffuu's service matrix: the
  * address space cut into classes whose addresses have identical access as
  * source and as destination, and the (source class, destination class)
- * pairs a new connection can go. `svc` gives family, proto, dport, path and
- * optionally a fixed iifname / oifname (its daddr and rpf_ok are ignored).
- * With `map`, a packet from interface I has its source in I's prefixes (the
- * longest prefix decides, as routing does), and on the forward path a
- * packet to D leaves by D's interface; sources no map entry covers, and
- * every source without a map and without svc.iifname, may arrive on any
- * interface class of the ruleset (an edge is exact only if it is one on
- * all of them). `dsts` (NULL: every address) restricts the destinations,
- * e.g. to the host's own addresses on the input path. `an` must have been
- * made with the map's prefixes among its extra cut points.
+ * pairs a new connection can go.
+ *
+ * A context holds what every matrix of one ruleset shares: the ruleset,
+ * the interface map (or NULL) and the analyses made from them. With a map,
+ * a packet from interface I has its source in I's prefixes (the longest
+ * prefix decides, as routing does; fffuu's interface assumptions), and on
+ * the forward path a packet to D leaves by D's interface. Sources no map
+ * entry covers, and every source without a map, may arrive on any
+ * interface class of the ruleset: such an edge is exact only if it is one
+ * on all of them. `rs` and `map` must outlive the context.
+ *
+ * A query: `svc` gives family, proto, dport, path and optionally a fixed
+ * iifname (every source arrives there) and oifname (daddr and rpf_ok are
+ * ignored); `dsts` (NULL: every address) restricts the destinations, e.g.
+ * to the host's own addresses on the input path.
  */
+struct xg_matrix_ctx;
+struct xg_matrix_ctx *xg_matrix_ctx_new(const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                                        struct xg_err *err);
+void xg_matrix_ctx_free(struct xg_matrix_ctx *cx);
+
 struct xg_matrix_query {
     struct xg_packet_query svc;
-    const struct xg_ifmap *map;
     const struct xg_prefix_list *dsts;
 };
 
@@ -185,7 +194,7 @@ struct xg_matrix {
     size_t evaluations, src_candidates, dst_candidates;
 };
 
-int xg_service_matrix(struct xg_analysis *an, const struct xg_matrix_query *mq,
+int xg_service_matrix(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
                       struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
 

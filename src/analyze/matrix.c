@@ -35,6 +35,7 @@
 
 #include "analyze/analyze.h"
 #include "analyze/host.h"
+#include "analyze/matrix.h"
 #include "analyze/path.h"
 #include "analyze/space.h"
 
@@ -46,6 +47,8 @@ struct setlist {
 
 struct mx {
     struct xg_analysis *an;
+    const struct xg_ifmap *map; /* NULL: none */
+    bool bound;                 /* interface matches rewritten over the map (matrix_bind.c) */
     const struct xg_ruleset *rs;
     const struct xg_matrix_query *mq;
     uint8_t family;
@@ -54,7 +57,7 @@ struct mx {
     const struct xg_atoms *sa; /* source atoms (the analysis's) */
     struct xg_atoms da;        /* destination atoms */
     struct xg_partition sp, dp;
-    int *sgroup;   /* per source atom: map entry, -1 unbound, 0 with a fixed iifname */
+    int *sgroup;   /* per source atom: 0 bound (by the map, or a fixed iifname), -1 unbound */
     int *dgroup;   /* per destination atom: map entry (oif), -1 none */
     bool *dinside; /* per destination atom: in mq->dsts */
     /* candidates: representative atom of each class */
@@ -246,7 +249,7 @@ static int split_by(struct mx *m, struct xg_partition *p, const struct xg_atoms 
 /* Longest-prefix binding of atoms to map entries; refines `p` by every map prefix. */
 static int bind_map(struct mx *m, struct xg_partition *p, const struct xg_atoms *a, int *group)
 {
-    const struct xg_ifmap *map = m->mq->map;
+    const struct xg_ifmap *map = m->map;
     int *best = malloc((a->count ? a->count : 1) * sizeof(*best));
     if (!best)
         return fail_oom(m);
@@ -308,9 +311,11 @@ static int source_candidates(struct mx *m)
             return -1;
     if (svc->iifname) {
         /* one fixed interface: every source is bound to it (group 0) */
-    } else if (m->mq->map) {
+    } else if (m->map) {
         if (bind_map(m, &m->sp, m->sa, m->sgroup) < 0)
             return -1;
+        for (size_t i = 0; i < m->sa->count; i++)
+            m->sgroup[i] = m->sgroup[i] >= 0 ? 0 : -1;
     } else {
         for (size_t i = 0; i < m->sa->count; i++)
             m->sgroup[i] = -1;
@@ -331,7 +336,8 @@ static int cut_ivlist(struct xg_atoms *a, const struct xg_ivlist *iv)
 static int destination_candidates(struct mx *m)
 {
     const struct xg_matrix_query *mq = m->mq;
-    bool bind = mq->map && mq->svc.path == XG_HOOK_FORWARD && !mq->svc.oifname;
+    const struct xg_ifmap *map = m->map;
+    bool bind = map && mq->svc.path == XG_HOOK_FORWARD && !mq->svc.oifname;
     struct xg_ivlist inside = {0};
     size_t n;
     int rc = -1;
@@ -343,9 +349,9 @@ static int destination_candidates(struct mx *m)
                      cut_ivlist(&m->da, &inside) < 0))
         goto oom;
     if (bind)
-        for (size_t e = 0; e < mq->map->count; e++)
-            for (size_t k = 0; k < mq->map->entries[e].prefixes.count; k++) {
-                const struct xg_prefix *pf = &mq->map->entries[e].prefixes.items[k];
+        for (size_t e = 0; e < map->count; e++)
+            for (size_t k = 0; k < map->entries[e].prefixes.count; k++) {
+                const struct xg_prefix *pf = &map->entries[e].prefixes.items[k];
                 if (pf->family == m->family &&
                     xg_atoms_cut(&m->da, xg_prefix_lo(pf), xg_prefix_hi(pf)) < 0)
                     goto oom;
@@ -424,33 +430,32 @@ static void arrivals_free(struct arrivals *v)
 static int arrival_init(struct mx *m, struct arrival *a, const char *name)
 {
     a->name = name;
-    a->has_rpf = m->mq->map != NULL;
-    if (a->has_rpf && xg_ifmap_rpf(m->mq->map, name, m->family, &a->rpf) < 0)
+    a->has_rpf = m->map != NULL && name;
+    if (a->has_rpf && xg_ifmap_rpf(m->map, name, m->family, &a->rpf) < 0)
         return -1;
     return 0;
 }
 
+/* Bound sources arrive together: on the fixed interface, or (rewritten
+ * ruleset) on the one the map binds each to, with no interface left to
+ * name; unbound ones on each interface class in turn. */
 static int arrivals_make(struct mx *m, struct arrivals *v)
 {
     const struct xg_matrix_query *mq = m->mq;
     size_t nsrc = m->sp.count;
-    v->nbound = mq->svc.iifname ? 1 : mq->map ? mq->map->count : 0;
+    v->nbound = mq->svc.iifname || m->bound ? 1 : 0;
     v->bound = calloc(v->nbound + 1, sizeof(*v->bound));
     v->unbound = calloc(nsrc + 1, sizeof(*v->unbound));
     if (!v->bound || !v->unbound)
         return -1;
-    for (size_t b = 0; b < v->nbound; b++) {
-        if (arrival_init(m, &v->bound[b],
-                         mq->svc.iifname ? mq->svc.iifname : mq->map->entries[b].ifname) < 0 ||
-            !(v->bound[b].cls = calloc(nsrc + 1, sizeof(size_t))))
-            return -1;
-    }
+    if (v->nbound && (arrival_init(m, &v->bound[0], mq->svc.iifname) < 0 ||
+                      !(v->bound[0].cls = calloc(nsrc + 1, sizeof(size_t)))))
+        return -1;
     for (size_t i = 0; i < nsrc; i++) {
-        int g = m->sgroup[m->srep[i]];
-        if (g < 0)
+        if (m->sgroup[m->srep[i]] < 0)
             v->unbound[v->nunbound++] = i;
         else
-            v->bound[g].cls[v->bound[g].ncls++] = i;
+            v->bound[0].cls[v->bound[0].ncls++] = i;
     }
     if (!v->nunbound)
         return 0;
@@ -544,9 +549,8 @@ static int fill_rows(struct mx *m, size_t *evals)
         if (!m->dinside[a])
             continue;
         xg_u128_to_addr(m->da.starts[a], m->family, &addr);
-        if (eval_column(m, &v, j, &addr,
-                        g >= 0 ? m->mq->map->entries[g].ifname : m->mq->svc.oifname, umay, umust,
-                        evals) < 0)
+        if (eval_column(m, &v, j, &addr, g >= 0 ? m->map->entries[g].ifname : m->mq->svc.oifname,
+                        umay, umust, evals) < 0)
             goto out;
     }
     rc = 0;
@@ -806,17 +810,20 @@ static void mx_free(struct mx *m)
     free(m->rows);
 }
 
-int xg_service_matrix(struct xg_analysis *an, const struct xg_matrix_query *mq,
+int xg_service_matrix(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
                       struct xg_matrix *out, struct xg_err *err)
 {
-    struct mx m = {
-        .an = an, .rs = xg_analysis_ruleset(an), .mq = mq, .family = mq->svc.family, .err = err};
+    struct mx m = {.map = xg_matrix_map(cx), .mq = mq, .family = mq->svc.family, .err = err};
     struct reduced r = {0};
     int rc = -1;
     memset(out, 0, sizeof(*out));
     out->family = m.family;
     if (m.family != XG_FAMILY_IPV4 && m.family != XG_FAMILY_IPV6)
         return xg_fail(err, "service matrix without an address family");
+    m.bound = m.map && !mq->svc.iifname;
+    if (!(m.an = xg_matrix_analysis(cx, m.family, m.bound, err)))
+        return -1;
+    m.rs = xg_analysis_ruleset(m.an);
     if (collect_rules(&m) < 0 || source_candidates(&m) < 0 || destination_candidates(&m) < 0 ||
         fill_rows(&m, &out->evaluations) < 0 || reduce(&m, &r) < 0 || make_classes(&m, &r, out) < 0)
         goto out;

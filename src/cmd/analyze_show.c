@@ -402,28 +402,26 @@ static int matrix_dsts(const char *text, struct xg_prefix_list *out, struct xg_e
 
 int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
-    struct xg_analysis *an = NULL;
+    struct xg_matrix_ctx *cx = NULL;
     json_t *jm = json_array();
     int rc = -1;
     struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0}, dsts = {0};
-    if (o->ifmap &&
-        (xg_ifmap_load(o->ifmap, &map, err) < 0 || xg_ifmap_all_prefixes(&map, &extra) < 0))
+    struct xg_prefix_list dsts = {0};
+    if (o->ifmap && xg_ifmap_load(o->ifmap, &map, err) < 0)
         goto out;
     if (o->to && matrix_dsts(o->to, &dsts, err) < 0)
         goto out;
-    if (!(an = xg_analysis_new(rs, &extra, err)))
+    if (!(cx = xg_matrix_ctx_new(rs, o->ifmap ? &map : NULL, err)))
         goto out;
     for (size_t k = 0; k < o->nmatrix; k++)
         for (int f = 0; f < 2; f++) {
-            struct xg_matrix_query mq = {.map = o->ifmap ? &map : NULL,
-                                         .dsts = o->to ? &dsts : NULL};
+            struct xg_matrix_query mq = {.dsts = o->to ? &dsts : NULL};
             struct xg_matrix m;
             uint8_t family = f ? 6 : 4;
             if (o->to && !xg_prefix_list_count_family(&dsts, family))
                 continue;
             base_query(o, &mq.svc, family, &o->matrix[k], o->iface);
-            if (xg_service_matrix(an, &mq, &m, err) < 0)
+            if (xg_service_matrix(cx, &mq, &m, err) < 0)
                 goto out;
             json_array_append_new(jm, matrix_json(&o->matrix[k], &m));
             if (!o->json)
@@ -444,9 +442,8 @@ int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_
     rc = 0;
 out:
     json_decref(jm);
-    xg_analysis_free(an);
+    xg_matrix_ctx_free(cx);
     xg_ifmap_free(&map);
-    xg_prefix_list_free(&extra);
     xg_prefix_list_free(&dsts);
     return rc;
 }

@@ -68,15 +68,14 @@ static void check_matrix(const struct setup *s, const char *want)
     struct xg_ruleset rs = {0};
     struct xg_err err = {{0}};
     struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0}, dsts = {0};
-    struct xg_analysis *an;
+    struct xg_prefix_list dsts = {0};
+    struct xg_matrix_ctx *cx;
     struct xg_matrix m;
     char got[4096];
     assert_int_equal(xg_parse_iptables_save(s->rules, strlen(s->rules), "t.rules", 4, &rs, &err),
                      0);
     if (s->ifmap) {
         assert_int_equal(xg_ifmap_parse(s->ifmap, strlen(s->ifmap), "t.ifmap", &map, &err), 0);
-        assert_int_equal(xg_ifmap_all_prefixes(&map, &extra), 0);
     }
     if (s->dsts) {
         struct xg_prefix p;
@@ -84,16 +83,15 @@ static void check_matrix(const struct setup *s, const char *want)
         assert_int_equal(xg_prefix_parse(s->dsts, XG_PREFIX_STRICT, &p, why, sizeof(why)), 0);
         assert_int_equal(xg_prefix_list_add(&dsts, &p), 0);
     }
-    an = xg_analysis_new(&rs, &extra, &err);
-    assert_non_null(an);
+    cx = xg_matrix_ctx_new(&rs, s->ifmap ? &map : NULL, &err);
+    assert_non_null(cx);
     struct xg_matrix_query mq = {.svc = {.family = s->family ? s->family : 4,
                                          .proto = IPPROTO_TCP,
                                          .dport = s->dport ? s->dport : 22,
                                          .path = s->path,
                                          .iifname = s->iface},
-                                 .map = s->ifmap ? &map : NULL,
                                  .dsts = s->dsts ? &dsts : NULL};
-    assert_int_equal(xg_service_matrix(an, &mq, &m, &err), 0);
+    assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
     render(&m, got, sizeof(got));
     assert_string_equal(got, want);
     /* every edge a must edge <=> exact */
@@ -102,9 +100,8 @@ static void check_matrix(const struct setup *s, const char *want)
         all_must &= m.edges[e].must;
     assert_int_equal(m.exact, all_must);
     xg_matrix_free(&m);
-    xg_analysis_free(an);
+    xg_matrix_ctx_free(cx);
     xg_ifmap_free(&map);
-    xg_prefix_list_free(&extra);
     xg_prefix_list_free(&dsts);
     xg_ruleset_free(&rs);
 }
