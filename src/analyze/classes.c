@@ -301,3 +301,60 @@ void xg_partition_split(struct xg_partition *p, const size_t (*ranges)[2], size_
             split_pass(p, next, p->n - 1, move);
     }
 }
+
+/* The first atom of each class, in class order. */
+size_t *xg_partition_reps(const struct xg_partition *p)
+{
+    size_t *rep = malloc((p->count ? p->count : 1) * sizeof(*rep));
+    bool *have = calloc(p->count ? p->count : 1, sizeof(*have));
+    if (!rep || !have) {
+        free(rep);
+        free(have);
+        return NULL;
+    }
+    for (size_t a = 0; a < p->n; a++)
+        if (!have[p->cls[a]]) {
+            have[p->cls[a]] = true;
+            rep[p->cls[a]] = a;
+        }
+    free(have);
+    return rep;
+}
+
+struct vecs {
+    const uint64_t *v;
+    size_t w;
+};
+
+static int cmp_vec(const void *a, const void *b, void *ctx)
+{
+    const struct vecs *vs = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = memcmp(vs->v + x * vs->w, vs->v + y * vs->w, vs->w * sizeof(uint64_t));
+    return c ? c : (x > y) - (x < y);
+}
+
+/* id[i] for n vectors of w words: equal vectors share an id; *rep[id] = a member. */
+int xg_group_equal(const uint64_t *v, size_t n, size_t w, size_t *id, size_t **rep, size_t *count)
+{
+    struct vecs vs = {v, w};
+    size_t *ord = malloc((n ? n : 1) * sizeof(*ord));
+    size_t *r = malloc((n ? n : 1) * sizeof(*r));
+    if (!ord || !r) {
+        free(ord);
+        free(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    qsort_r(ord, n, sizeof(*ord), cmp_vec, &vs);
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!i || memcmp(v + ord[i] * w, v + ord[i - 1] * w, w * sizeof(uint64_t)))
+            r[(*count)++] = ord[i];
+        id[ord[i]] = *count - 1;
+    }
+    free(ord);
+    *rep = r;
+    return 0;
+}

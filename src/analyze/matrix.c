@@ -280,25 +280,6 @@ static int bind_map(struct mx *m, struct xg_partition *p, const struct xg_atoms 
     return 0;
 }
 
-/* The first atom of each class, in class order. */
-static size_t *class_reps(const struct xg_partition *p)
-{
-    size_t *rep = malloc((p->count ? p->count : 1) * sizeof(*rep));
-    bool *have = calloc(p->count ? p->count : 1, sizeof(*have));
-    if (!rep || !have) {
-        free(rep);
-        free(have);
-        return NULL;
-    }
-    for (size_t a = 0; a < p->n; a++)
-        if (!have[p->cls[a]]) {
-            have[p->cls[a]] = true;
-            rep[p->cls[a]] = a;
-        }
-    free(have);
-    return rep;
-}
-
 static int source_candidates(struct mx *m)
 {
     const struct xg_packet_query *svc = &m->mq->svc;
@@ -320,7 +301,7 @@ static int source_candidates(struct mx *m)
         for (size_t i = 0; i < m->sa->count; i++)
             m->sgroup[i] = -1;
     }
-    if (!(m->srep = class_reps(&m->sp)))
+    if (!(m->srep = xg_partition_reps(&m->sp)))
         return fail_oom(m);
     return 0;
 }
@@ -381,7 +362,7 @@ static int destination_candidates(struct mx *m)
     }
     if (bind && bind_map(m, &m->dp, &m->da, m->dgroup) < 0)
         goto out;
-    if (!(m->drep = class_reps(&m->dp)))
+    if (!(m->drep = xg_partition_reps(&m->dp)))
         goto oom;
     rc = 0;
     goto out;
@@ -563,45 +544,6 @@ out:
 
 /* --- 4. merge identical rows, then identical columns --- */
 
-struct vecs {
-    const uint64_t *v;
-    size_t w;
-};
-
-static int cmp_vec(const void *a, const void *b, void *ctx)
-{
-    const struct vecs *vs = ctx;
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = memcmp(vs->v + x * vs->w, vs->v + y * vs->w, vs->w * sizeof(uint64_t));
-    return c ? c : (x > y) - (x < y);
-}
-
-/* id[i] for n vectors of w words: equal vectors share an id; *rep[id] = a member. */
-static int merge_equal(const uint64_t *v, size_t n, size_t w, size_t *id, size_t **rep,
-                       size_t *count)
-{
-    struct vecs vs = {v, w};
-    size_t *ord = malloc((n ? n : 1) * sizeof(*ord));
-    size_t *r = malloc((n ? n : 1) * sizeof(*r));
-    if (!ord || !r) {
-        free(ord);
-        free(r);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        ord[i] = i;
-    qsort_r(ord, n, sizeof(*ord), cmp_vec, &vs);
-    *count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!i || memcmp(v + ord[i] * w, v + ord[i - 1] * w, w * sizeof(uint64_t)))
-            r[(*count)++] = ord[i];
-        id[ord[i]] = *count - 1;
-    }
-    free(ord);
-    *rep = r;
-    return 0;
-}
-
 static bool row_bit(const struct mx *m, size_t row, size_t bit)
 {
     return (m->rows[row * m->rw + bit / 64] >> (bit % 64)) & 1;
@@ -630,7 +572,7 @@ static int reduce(struct mx *m, struct reduced *r)
     int rc = -1;
     if (!(r->sid = malloc((nsrc + 1) * sizeof(size_t))) ||
         !(r->did = malloc((ndst + 1) * sizeof(size_t))) ||
-        merge_equal(m->rows, nsrc, m->rw, r->sid, &r->srow, &r->ns) < 0)
+        xg_group_equal(m->rows, nsrc, m->rw, r->sid, &r->srow, &r->ns) < 0)
         goto out;
     cw = (2 * r->ns + 63) / 64;
     if (!(cols = calloc(ndst * cw + 1, sizeof(*cols))))
@@ -640,7 +582,7 @@ static int reduce(struct mx *m, struct reduced *r)
             for (size_t k = 0; k < 2; k++)
                 if (row_bit(m, r->srow[s], 2 * j + k))
                     cols[j * cw + (2 * s + k) / 64] |= (uint64_t)1 << ((2 * s + k) % 64);
-    if (merge_equal(cols, ndst, cw, r->did, &r->dcol, &r->nd) < 0 ||
+    if (xg_group_equal(cols, ndst, cw, r->did, &r->dcol, &r->nd) < 0 ||
         !(r->f = calloc(r->ns * r->nd + 1, 1)))
         goto out;
     for (size_t s = 0; s < r->ns; s++)

@@ -113,6 +113,10 @@ int xg_partition_init(struct xg_partition *p, size_t n);
 /* Refine by the union of the atom ranges [first, last] (sorted, disjoint). */
 void xg_partition_split(struct xg_partition *p, const size_t (*ranges)[2], size_t nranges);
 void xg_partition_free(struct xg_partition *p);
+/* The first atom of each class, indexed by class (NULL: out of memory). */
+size_t *xg_partition_reps(const struct xg_partition *p);
+/* Group n bit vectors of w words: equal vectors get one id (id[i]); *rep[id] is one of them. */
+int xg_group_equal(const uint64_t *v, size_t n, size_t w, size_t *id, size_t **rep, size_t *count);
 
 /* Sort a prefix list (xg_prefix_cmp order). */
 void xg_prefix_list_sort(struct xg_prefix_list *l);
