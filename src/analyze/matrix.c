@@ -713,16 +713,20 @@ static int make_classes(struct mx *m, const struct reduced *r, struct xg_matrix 
             goto out;
     }
     out->exact = true;
+    size_t cap = 0;
     for (size_t x = 0; x < nc; x++)
         for (size_t y = 0; y < nc; y++) {
             uint8_t f = r->f[(keys[x] / r->nd) * r->nd + keys[y] % r->nd];
             if (!(f & 1))
                 continue;
-            struct xg_matrix_edge *g = realloc(out->edges, (out->nedges + 1) * sizeof(*out->edges));
-            if (!g)
-                goto out;
-            out->edges = g;
-            g[out->nedges++] = (struct xg_matrix_edge){x, y, (f & 2) != 0};
+            if (out->nedges == cap) {
+                cap = cap ? 2 * cap : 64;
+                struct xg_matrix_edge *g = realloc(out->edges, cap * sizeof(*g));
+                if (!g)
+                    goto out;
+                out->edges = g;
+            }
+            out->edges[out->nedges++] = (struct xg_matrix_edge){x, y, (f & 2) != 0};
             out->exact &= (f & 2) != 0;
         }
     rc = 0;

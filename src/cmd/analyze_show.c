@@ -423,8 +423,9 @@ int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_
             base_query(o, &mq.svc, family, &o->matrix[k], o->iface);
             if (xg_service_matrix(cx, &mq, &m, err) < 0)
                 goto out;
-            json_array_append_new(jm, matrix_json(&o->matrix[k], &m));
-            if (!o->json)
+            if (o->json)
+                json_array_append_new(jm, matrix_json(&o->matrix[k], &m));
+            else
                 print_matrix_text(&o->matrix[k], &m, o->path);
             xg_matrix_free(&m);
         }
