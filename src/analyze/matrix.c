@@ -314,6 +314,26 @@ static int cut_ivlist(struct xg_atoms *a, const struct xg_ivlist *iv)
     return 0;
 }
 
+/* Every prefix of the map (interfaces, and whatever else the map names, such
+ * as the host's own addresses) cuts the destinations too: what a rule can
+ * tell about a destination by its interface or its type stays per class. */
+static int map_cuts(struct mx *m, const struct xg_prefix_list *extra)
+{
+    for (size_t i = 0; i < extra->count; i++) {
+        struct xg_prefix_list one = {0};
+        int rc;
+        if (extra->items[i].family != m->family)
+            continue;
+        if (xg_prefix_list_add(&one, &extra->items[i]) < 0)
+            return fail_oom(m);
+        rc = setlist_add(&m->dsts, &one, m->family);
+        xg_prefix_list_free(&one);
+        if (rc < 0)
+            return fail_oom(m);
+    }
+    return 0;
+}
+
 static int destination_candidates(struct mx *m)
 {
     const struct xg_matrix_query *mq = m->mq;
@@ -329,14 +349,6 @@ static int destination_candidates(struct mx *m)
     if (mq->dsts && (xg_ivlist_from_prefixes(&inside, mq->dsts, m->family) < 0 ||
                      cut_ivlist(&m->da, &inside) < 0))
         goto oom;
-    if (bind)
-        for (size_t e = 0; e < map->count; e++)
-            for (size_t k = 0; k < map->entries[e].prefixes.count; k++) {
-                const struct xg_prefix *pf = &map->entries[e].prefixes.items[k];
-                if (pf->family == m->family &&
-                    xg_atoms_cut(&m->da, xg_prefix_lo(pf), xg_prefix_hi(pf)) < 0)
-                    goto oom;
-            }
     if (xg_atoms_finish(&m->da) < 0)
         goto oom;
     n = m->da.count;
@@ -770,7 +782,8 @@ int xg_service_matrix(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq
     if (!(m.an = xg_matrix_analysis(cx, m.family, m.bound, err)))
         return -1;
     m.rs = xg_analysis_ruleset(m.an);
-    if (collect_rules(&m) < 0 || source_candidates(&m) < 0 || destination_candidates(&m) < 0 ||
+    if (collect_rules(&m) < 0 || (m.map && map_cuts(&m, xg_matrix_extra(cx)) < 0) ||
+        source_candidates(&m) < 0 || destination_candidates(&m) < 0 ||
         fill_rows(&m, &out->evaluations) < 0 || reduce(&m, &r) < 0 || make_classes(&m, &r, out) < 0)
         goto out;
     out->src_candidates = m.sp.count;

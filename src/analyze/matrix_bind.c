@@ -80,6 +80,11 @@ const struct xg_ifmap *xg_matrix_map(const struct xg_matrix_ctx *cx)
     return cx->map;
 }
 
+const struct xg_prefix_list *xg_matrix_extra(const struct xg_matrix_ctx *cx)
+{
+    return &cx->extra;
+}
+
 /* Regions per entry and the unbound rest, for one family. */
 static int make_regions(struct xg_matrix_ctx *cx, int f, uint8_t family)
 {

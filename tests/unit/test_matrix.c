@@ -163,6 +163,13 @@ static void test_router_interfaces(void **state)
         &(struct setup){.rules = router_if, .ifmap = router_if_map, .path = XG_HOOK_FORWARD},
         "A=~192.0.2.0/24,198.51.100.0/24 B=192.0.2.0/24 C=" DMZ_BUT_10 " D=198.51.100.10/32 "
         "| A>D B>C B>D");
+    /* no line for the uplink: other sources may arrive on any interface (lan's among them),
+     * and a packet to an address outside the map may leave by any (dmz's among them) */
+    check_matrix(&(struct setup){.rules = router_if,
+                                 .ifmap = "lan 192.0.2.0/24\ndmz 198.51.100.0/24\n",
+                                 .path = XG_HOOK_FORWARD},
+                 "A=~192.0.2.0/24,198.51.100.0/24 B=192.0.2.0/24 C=198.51.100.0/24 "
+                 "| A>A? A>C? B>A? B>C");
     check_matrix(&(struct setup){.rules = router_if, .path = XG_HOOK_FORWARD},
                  "A=0.0.0.0/0 | A>A?");
     /* a fixed input interface and no outgoing one: the -o match stays unknown */
