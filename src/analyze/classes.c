@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/matrix.h"
 #include "analyze/path.h"
 #include "analyze/space.h"
 
@@ -357,4 +358,20 @@ int xg_group_equal(const uint64_t *v, size_t n, size_t w, size_t *id, size_t **r
     free(ord);
     *rep = r;
     return 0;
+}
+
+/* --- the service matrix's class names (matrix.h) --- */
+
+void xg_class_name(size_t i, char out[8])
+{
+    char tmp[8];
+    size_t n = 0;
+    i++;
+    while (i && n < 7) {
+        tmp[n++] = (char)('A' + (i - 1) % 26);
+        i = (i - 1) / 26;
+    }
+    for (size_t k = 0; k < n; k++)
+        out[k] = tmp[n - 1 - k];
+    out[n] = '\0';
 }

@@ -652,20 +652,6 @@ static int cmp_piece_key(const void *a, const void *b)
     return *x < *y ? -1 : *x > *y;
 }
 
-static void class_name(size_t i, char out[8])
-{
-    char tmp[8];
-    size_t n = 0;
-    i++;
-    while (i && n < 7) {
-        tmp[n++] = (char)('A' + (i - 1) % 26);
-        i = (i - 1) / 26;
-    }
-    for (size_t k = 0; k < n; k++)
-        out[k] = tmp[n - 1 - k];
-    out[n] = '\0';
-}
-
 /* Number the classes in address order (pieces are in address order). */
 static int number_classes(struct piece *v, size_t n, uint64_t **keys, size_t *count)
 {
@@ -720,7 +706,7 @@ static int make_classes(struct mx *m, const struct reduced *r, struct xg_matrix 
         if (xg_ivlist_add(&iv[v[i].cls], v[i].lo, v[i].hi) < 0)
             goto out;
     for (size_t c = 0; c < nc; c++) {
-        class_name(c, out->classes[c].name);
+        xg_class_name(c, out->classes[c].name);
         if (xg_ivlist_to_prefixes(&iv[c], m->family, &out->classes[c].addrs) < 0)
             goto out;
     }

@@ -6,6 +6,7 @@
 #define XG_ANALYZE_MATRIX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "analyze/analyze.h"
@@ -17,5 +18,8 @@ struct xg_analysis *xg_matrix_analysis(struct xg_matrix_ctx *cx, uint8_t family,
 const struct xg_ifmap *xg_matrix_map(const struct xg_matrix_ctx *cx);
 /* Every prefix of the map (xg_ifmap_all_prefixes()): cut points of the analyses. */
 const struct xg_prefix_list *xg_matrix_extra(const struct xg_matrix_ctx *cx);
+
+/* The name of class i: "A".."Z", "AA", ... (classes.c). */
+void xg_class_name(size_t i, char out[8]);
 
 #endif
