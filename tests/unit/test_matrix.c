@@ -250,12 +250,207 @@ static void test_ifmap_complement(void **state)
     xg_ifmap_free(&map);
 }
 
+/* --- random routers: the matrix against one evaluation per pair of addresses --- */
+
+static unsigned rnd(unsigned *st)
+{
+    *st = *st * 1103515245u + 12345u;
+    return (*st >> 16) & 0x7fff;
+}
+
+static const char *const pool[] = {
+    "192.0.2.0/24",     "192.0.2.0/25",     "192.0.2.128/26", "192.0.2.7/32",   "198.51.100.0/24",
+    "198.51.100.10/32", "198.51.100.16/28", "203.0.113.0/24", "203.0.113.5/32", "0.0.0.0/1"};
+static const char *const ifaces[] = {"lan", "dmz", "wan", "lan+", "xgq9"};
+
+/* One random match list: interfaces, addresses, port, as iptables-save text. */
+static void random_matches(unsigned *st, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+#define ADD(...) used += (size_t)snprintf(out + used, used < n ? n - used : 0, __VA_ARGS__)
+    if (rnd(st) % 3 == 0)
+        ADD(" %s-i %s", rnd(st) % 4 ? "" : "! ", ifaces[rnd(st) % 5]);
+    if (rnd(st) % 4 == 0)
+        ADD(" -o %s", ifaces[rnd(st) % 3]);
+    if (rnd(st) % 2)
+        ADD(" %s-s %s", rnd(st) % 5 ? "" : "! ", pool[rnd(st) % 10]);
+    if (rnd(st) % 2)
+        ADD(" %s-d %s", rnd(st) % 5 ? "" : "! ", pool[rnd(st) % 10]);
+    if (rnd(st) % 3)
+        ADD(" -p tcp -m tcp --dport %s", rnd(st) % 2 ? "22" : "80");
+    if (rnd(st) % 12 == 0)
+        ADD(" -m limit --limit 1/s");
+#undef ADD
+}
+
+static void random_router(unsigned seed, char *out, size_t n)
+{
+    unsigned st = seed;
+    size_t used = 0;
+    char m[256];
+#define ADD(...) used += (size_t)snprintf(out + used, used < n ? n - used : 0, __VA_ARGS__)
+    ADD("*raw\n:PREROUTING ACCEPT [0:0]\n");
+    if (rnd(&st) % 2)
+        ADD("-A PREROUTING -i wan -s 192.0.2.0/24 -j DROP\n");
+    ADD("COMMIT\n*filter\n:FORWARD %s [0:0]\n:c1 - [0:0]\n:c2 - [0:0]\n",
+        rnd(&st) % 3 ? "DROP" : "ACCEPT");
+    static const char *const targets[] = {"ACCEPT", "DROP", "RETURN", "c2"};
+    for (int chain = 0; chain < 3; chain++)
+        for (unsigned r = 0, nr = 2 + rnd(&st) % 5; r < nr; r++) {
+            const char *t = targets[rnd(&st) % (chain == 1 ? 4 : chain == 2 ? 3 : 2)];
+            random_matches(&st, m, sizeof(m));
+            if (chain == 0 && rnd(&st) % 3 == 0)
+                t = "c1";
+            ADD("-A %s%s -j %s\n", chain == 0 ? "FORWARD" : chain == 1 ? "c1" : "c2", m, t);
+        }
+    ADD("COMMIT\n");
+#undef ADD
+}
+
+/* The interface the map binds an address to, or NULL. */
+static const char *bound(const struct xg_ifmap *map, const struct xg_prefix *a)
+{
+    int best = -1;
+    const char *via = NULL;
+    for (size_t e = 0; e < map->count; e++)
+        for (size_t i = 0; i < map->entries[e].prefixes.count; i++)
+            if (xg_prefix_contains(&map->entries[e].prefixes.items[i], a) &&
+                map->entries[e].prefixes.items[i].len > best) {
+                best = map->entries[e].prefixes.items[i].len;
+                via = map->entries[e].ifname;
+            }
+    return via;
+}
+
+static size_t class_of(const struct xg_matrix *m, const struct xg_prefix *a)
+{
+    for (size_t c = 0; c < m->count; c++)
+        if (xg_prefix_list_covers(&m->classes[c].addrs, a))
+            return c;
+    fail_msg("no class holds an address");
+    return 0;
+}
+
+/* may (bit 0) and must (bit 1) of the edge between the classes of s and d */
+static unsigned edge_of(const struct xg_matrix *m, const struct xg_prefix *s,
+                        const struct xg_prefix *d)
+{
+    size_t x = class_of(m, s), y = class_of(m, d);
+    for (size_t e = 0; e < m->nedges; e++)
+        if (m->edges[e].src == x && m->edges[e].dst == y)
+            return 1u | (m->edges[e].must ? 2u : 0u);
+    return 0;
+}
+
+/* The same pair asked directly: the source's interface from the map, or every class. */
+static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
+                       const struct xg_ifmap *map, uint16_t port, const struct xg_prefix *s,
+                       const struct xg_prefix *d)
+{
+    struct xg_ifclass *ifs = NULL;
+    size_t nifs = 0;
+    const char *iif = bound(map, s);
+    unsigned may = 0, must = 1;
+    struct xg_ifclass one = {.kind = "name"};
+    if (iif) {
+        snprintf(one.rep, sizeof(one.rep), "%s", iif);
+        ifs = &one;
+        nifs = 1;
+    } else {
+        assert_int_equal(xg_ifclasses(rs, NULL, &ifs, &nifs), 0);
+    }
+    for (size_t i = 0; i < nifs; i++) {
+        struct xg_prefix_list rpf = {0};
+        struct xg_reach r;
+        struct xg_err err = {{0}};
+        assert_int_equal(xg_ifmap_rpf(map, ifs[i].rep, 4, &rpf), 0);
+        struct xg_packet_query q = {.family = 4,
+                                    .proto = IPPROTO_TCP,
+                                    .dport = port,
+                                    .path = XG_HOOK_FORWARD,
+                                    .iifname = ifs[i].rep,
+                                    .oifname = bound(map, d),
+                                    .daddr = d,
+                                    .rpf_ok = &rpf};
+        assert_int_equal(xg_analysis_reach(an, &q, &r, &err), 0);
+        may |= xg_prefix_list_covers(&r.may, s);
+        must &= xg_prefix_list_covers(&r.must, s);
+        xg_reach_free(&r);
+        xg_prefix_list_free(&rpf);
+    }
+    if (ifs != &one)
+        free(ifs);
+    return may ? 1u | (must ? 2u : 0u) : 0;
+}
+
+static void test_random_routers(void **state)
+{
+    static const char *const maps[] = {
+        "lan 192.0.2.0/24\ndmz 198.51.100.0/24\nwan !192.0.2.0/24 !198.51.100.0/24\n",
+        "lan 192.0.2.0/24\ndmz 198.51.100.0/24 198.51.100.10/32\n"};
+    (void)state;
+    for (unsigned seed = 1; seed <= 16; seed++) {
+        char text[8192];
+        struct xg_ruleset rs = {0};
+        struct xg_ifmap map = {0};
+        struct xg_prefix_list extra = {0};
+        struct xg_err err = {{0}};
+        const char *mt = maps[seed % 2];
+        random_router(seed, text, sizeof(text));
+        assert_int_equal(xg_parse_iptables_save(text, strlen(text), "r", 4, &rs, &err), 0);
+        assert_int_equal(xg_ifmap_parse(mt, strlen(mt), "m", &map, &err), 0);
+        assert_int_equal(xg_ifmap_all_prefixes(&map, &extra), 0);
+        struct xg_analysis *an = xg_analysis_new(&rs, &extra, &err);
+        struct xg_matrix_ctx *cx = xg_matrix_ctx_new(&rs, &map, &err);
+        assert_non_null(an);
+        assert_non_null(cx);
+        /* every edge of every pool prefix, and one step outside it */
+        struct xg_prefix addrs[64];
+        size_t na = 0;
+        for (size_t i = 0; i < 10; i++) {
+            struct xg_prefix p;
+            char why[160];
+            assert_int_equal(xg_prefix_parse(pool[i], XG_PREFIX_STRICT, &p, why, sizeof(why)), 0);
+            xg_u128 lo = xg_prefix_lo(&p), hi = xg_prefix_hi(&p);
+            xg_u128 v[] = {lo, hi, lo ? lo - 1 : hi + 1, hi < 0xffffffffu ? hi + 1 : lo - 1};
+            for (size_t k = 0; k < 4; k++)
+                xg_u128_to_addr(v[k], 4, &addrs[na++]);
+        }
+        for (uint16_t port = 22; port <= 80; port += 58) {
+            struct xg_matrix m;
+            struct xg_matrix_query mq = {
+                .svc = {.family = 4, .proto = IPPROTO_TCP, .dport = port, .path = XG_HOOK_FORWARD}};
+            assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
+            for (size_t i = 0; i < na; i++)
+                for (size_t j = 0; j < na; j++) {
+                    unsigned want = direct(an, &rs, &map, port, &addrs[i], &addrs[j]);
+                    unsigned got = edge_of(&m, &addrs[i], &addrs[j]);
+                    if (want != got) {
+                        char a[XG_PREFIX_STRLEN], b[XG_PREFIX_STRLEN];
+                        xg_prefix_format(&addrs[i], true, a);
+                        xg_prefix_format(&addrs[j], true, b);
+                        print_error("seed %u tcp/%u %s -> %s: direct %u, matrix %u\n%s", seed, port,
+                                    a, b, want, got, text);
+                    }
+                    assert_int_equal(got, want);
+                }
+            xg_matrix_free(&m);
+        }
+        xg_matrix_ctx_free(cx);
+        xg_analysis_free(an);
+        xg_prefix_list_free(&extra);
+        xg_ifmap_free(&map);
+        xg_ruleset_free(&rs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partition_split),   cmocka_unit_test(test_router_three_rules),
         cmocka_unit_test(test_router_interfaces), cmocka_unit_test(test_input_user_chain),
-        cmocka_unit_test(test_ifmap_complement),
+        cmocka_unit_test(test_ifmap_complement),  cmocka_unit_test(test_random_routers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
