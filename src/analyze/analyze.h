@@ -141,18 +141,61 @@ struct xg_spoof_answer {
 int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg_hook path,
                 const char *oifname, struct xg_spoof_answer *out, struct xg_err *err);
 
-/* Service matrix: classes of sources with the same may/must access to every
- * service. `sig` holds, per query, bit 2q = may and bit 2q+1 = must. */
-struct xg_matrix_class {
-    struct xg_prefix_list sources;
-    uint64_t sig;
+/* --- the service matrix (matrix.c): who reaches whom --- */
+
+/*
+ * One service's matrix for one family, as fffuu's service matrix: the
+ * address space cut into classes whose addresses have identical access as
+ * source and as destination, and the (source class, destination class)
+ * pairs a new connection can go.
+ *
+ * A context holds what every matrix of one ruleset shares: the ruleset,
+ * the interface map (or NULL) and the analyses made from them. With a map,
+ * a packet from interface I has its source in I's prefixes (the longest
+ * prefix decides, as routing does; fffuu's interface assumptions), and on
+ * the forward path a packet to D leaves by D's interface. Sources no map
+ * entry covers, and every source without a map, may arrive on any
+ * interface class of the ruleset: such an edge is exact only if it is one
+ * on all of them. `rs` and `map` must outlive the context.
+ *
+ * A query: `svc` gives family, proto, dport, path and optionally a fixed
+ * iifname (every source arrives there) and oifname (daddr and rpf_ok are
+ * ignored); `dsts` (NULL: every address) restricts the destinations, e.g.
+ * to the host's own addresses on the input path.
+ */
+struct xg_matrix_ctx;
+struct xg_matrix_ctx *xg_matrix_ctx_new(const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                                        struct xg_err *err);
+void xg_matrix_ctx_free(struct xg_matrix_ctx *cx);
+
+struct xg_matrix_query {
+    struct xg_packet_query svc;
+    const struct xg_prefix_list *dsts;
 };
+
+struct xg_matrix_class {
+    char name[8]; /* "A", "B", ... "Z", "AA", ... in address order */
+    struct xg_prefix_list addrs;
+};
+
+struct xg_matrix_edge {
+    size_t src, dst; /* class indexes */
+    bool must;       /* false: only through unmodelled matches ("may") */
+};
+
 struct xg_matrix {
+    uint8_t family;
     struct xg_matrix_class *classes;
     size_t count;
+    struct xg_matrix_edge *edges; /* sorted by (src, dst) */
+    size_t nedges;
+    bool exact; /* every edge is a must edge and every non-edge a must-not */
+    /* work done: evaluations, and the classes before merging */
+    size_t evaluations, src_candidates, dst_candidates;
 };
-int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs, size_t nq,
-                       uint8_t family, struct xg_matrix *out, struct xg_err *err);
+
+int xg_service_matrix(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
+                      struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
 
 /* --- diff (diff.c): what two rulesets let in differently --- */

@@ -1,13 +1,16 @@
 /*
  * classes.c — the interface and port classes of a ruleset: every name and
  * port boundary its rules can tell apart, so per-interface and per-port
- * answers need one question per class instead of one per value.
+ * answers need one question per class instead of one per value; and
+ * partitions of address atoms refined by sets (for the service matrix).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/matrix.h"
 #include "analyze/path.h"
+#include "analyze/space.h"
 
 /* --- interface and port classes --- */
 
@@ -208,4 +211,167 @@ int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclas
     *out = v;
     *count = n + 1;
     return 0;
+}
+
+/* --- partitions of atoms (space.h) --- */
+
+int xg_partition_init(struct xg_partition *p, size_t n)
+{
+    size_t m = n ? n : 1;
+    memset(p, 0, sizeof(*p));
+    p->n = n;
+    p->count = n ? 1 : 0;
+    p->cls = calloc(m, sizeof(*p->cls));
+    p->size = calloc(m, sizeof(*p->size));
+    p->hit = calloc(m, sizeof(*p->hit));
+    p->mark = calloc(m, sizeof(*p->mark));
+    p->fresh = calloc(m, sizeof(*p->fresh));
+    if (!p->cls || !p->size || !p->hit || !p->mark || !p->fresh) {
+        xg_partition_free(p);
+        return -1;
+    }
+    p->size[0] = n;
+    return 0;
+}
+
+void xg_partition_free(struct xg_partition *p)
+{
+    free(p->cls);
+    free(p->size);
+    free(p->hit);
+    free(p->mark);
+    free(p->fresh);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Pass 1 counts the atoms of each class inside the set (mark = 2*round);
+ * pass 2 moves them to a new class unless the whole class is inside
+ * (mark = 2*round+1 once decided; fresh = SIZE_MAX: no split). */
+static void split_pass(struct xg_partition *p, size_t first, size_t last, bool move)
+{
+    for (size_t a = first; a <= last; a++) {
+        size_t c = p->cls[a];
+        if (!move) {
+            if (p->mark[c] != 2 * p->round) {
+                p->mark[c] = 2 * p->round;
+                p->hit[c] = 0;
+            }
+            p->hit[c]++;
+            continue;
+        }
+        if (p->mark[c] != 2 * p->round + 1) {
+            p->mark[c] = 2 * p->round + 1;
+            if (p->hit[c] == p->size[c]) {
+                p->fresh[c] = SIZE_MAX;
+            } else {
+                p->fresh[c] = p->count;
+                p->size[p->count++] = 0;
+            }
+        }
+        if (p->fresh[c] == SIZE_MAX)
+            continue;
+        p->cls[a] = p->fresh[c];
+        p->size[c]--;
+        p->size[p->fresh[c]]++;
+    }
+}
+
+void xg_partition_split(struct xg_partition *p, const size_t (*ranges)[2], size_t nranges)
+{
+    size_t covered = 0;
+    bool comp;
+    if (!p->n || !nranges)
+        return;
+    for (size_t i = 0; i < nranges; i++)
+        covered += ranges[i][1] - ranges[i][0] + 1;
+    if (covered == p->n)
+        return;
+    comp = covered * 2 > p->n; /* walk the complement: the same cut, less work */
+    for (int move = 0; move < 2; move++) {
+        if (!move)
+            p->round++;
+        size_t next = 0;
+        for (size_t i = 0; i < nranges; i++) {
+            if (!comp)
+                split_pass(p, ranges[i][0], ranges[i][1], move);
+            else if (ranges[i][0] > next)
+                split_pass(p, next, ranges[i][0] - 1, move);
+            next = ranges[i][1] + 1;
+        }
+        if (comp && next < p->n)
+            split_pass(p, next, p->n - 1, move);
+    }
+}
+
+/* The first atom of each class, in class order. */
+size_t *xg_partition_reps(const struct xg_partition *p)
+{
+    size_t *rep = malloc((p->count ? p->count : 1) * sizeof(*rep));
+    bool *have = calloc(p->count ? p->count : 1, sizeof(*have));
+    if (!rep || !have) {
+        free(rep);
+        free(have);
+        return NULL;
+    }
+    for (size_t a = 0; a < p->n; a++)
+        if (!have[p->cls[a]]) {
+            have[p->cls[a]] = true;
+            rep[p->cls[a]] = a;
+        }
+    free(have);
+    return rep;
+}
+
+struct vecs {
+    const uint64_t *v;
+    size_t w;
+};
+
+static int cmp_vec(const void *a, const void *b, void *ctx)
+{
+    const struct vecs *vs = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = memcmp(vs->v + x * vs->w, vs->v + y * vs->w, vs->w * sizeof(uint64_t));
+    return c ? c : (x > y) - (x < y);
+}
+
+/* id[i] for n vectors of w words: equal vectors share an id; *rep[id] = a member. */
+int xg_group_equal(const uint64_t *v, size_t n, size_t w, size_t *id, size_t **rep, size_t *count)
+{
+    struct vecs vs = {v, w};
+    size_t *ord = malloc((n ? n : 1) * sizeof(*ord));
+    size_t *r = malloc((n ? n : 1) * sizeof(*r));
+    if (!ord || !r) {
+        free(ord);
+        free(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    qsort_r(ord, n, sizeof(*ord), cmp_vec, &vs);
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!i || memcmp(v + ord[i] * w, v + ord[i - 1] * w, w * sizeof(uint64_t)))
+            r[(*count)++] = ord[i];
+        id[ord[i]] = *count - 1;
+    }
+    free(ord);
+    *rep = r;
+    return 0;
+}
+
+/* --- the service matrix's class names (matrix.h) --- */
+
+void xg_class_name(size_t i, char out[8])
+{
+    char tmp[8];
+    size_t n = 0;
+    i++;
+    while (i && n < 7) {
+        tmp[n++] = (char)('A' + (i - 1) % 26);
+        i = (i - 1) / 26;
+    }
+    for (size_t k = 0; k < n; k++)
+        out[k] = tmp[n - 1 - k];
+    out[n] = '\0';
 }

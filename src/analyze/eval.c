@@ -19,10 +19,10 @@
  * collects the set of outcomes it can have: `may` = accept possible, `must`
  * = drop impossible. Without unknowns the two coincide and are exact.
  *
- * This file holds the analysis (atoms, compiled address matches), the
- * symbolic walk and the service matrix; the matches fixed by the query and
- * the base-chain path are in path.c, one packet's trace in trace.c, the
- * interface and port classes in classes.c.
+ * This file holds the analysis (atoms, compiled address matches) and the
+ * symbolic walk; the matches fixed by the query and the base-chain path are
+ * in path.c, one packet's trace in trace.c, the interface and port classes
+ * in classes.c, the service matrix (sources x destinations) in matrix.c.
  */
 #include "analyze/analyze.h"
 
@@ -500,6 +500,22 @@ out:
     return rc;
 }
 
+int xg_analysis_reach_bits(struct xg_analysis *an, const struct xg_packet_query *q,
+                           struct xg_bits *may, struct xg_bits *must, struct xg_err *err)
+{
+    return reach_bits(an, q, may, must, err);
+}
+
+const struct xg_ruleset *xg_analysis_ruleset(const struct xg_analysis *an)
+{
+    return an->rs;
+}
+
+const struct xg_atoms *xg_analysis_atoms(const struct xg_analysis *an, uint8_t family)
+{
+    return &an->fam[fam_index(family)].atoms;
+}
+
 int xg_analysis_reach(struct xg_analysis *an, const struct xg_packet_query *q, struct xg_reach *out,
                       struct xg_err *err)
 {
@@ -536,98 +552,4 @@ void xg_reach_free(struct xg_reach *r)
 {
     xg_prefix_list_free(&r->may);
     xg_prefix_list_free(&r->must);
-}
-
-/* --- service matrix --- */
-
-struct sig_atom {
-    uint64_t sig;
-    size_t atom;
-};
-
-static int cmp_sig(const void *a, const void *b)
-{
-    const struct sig_atom *x = a, *y = b;
-    if (x->sig != y->sig)
-        return x->sig < y->sig ? -1 : 1;
-    return x->atom < y->atom ? -1 : x->atom > y->atom;
-}
-
-static int cmp_class(const void *a, const void *b)
-{
-    const struct xg_matrix_class *x = a, *y = b;
-    if (!x->sources.count || !y->sources.count)
-        return (int)x->sources.count - (int)y->sources.count;
-    return xg_prefix_cmp(&x->sources.items[0], &y->sources.items[0]);
-}
-
-int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs, size_t nq,
-                       uint8_t family, struct xg_matrix *out, struct xg_err *err)
-{
-    const struct xg_atoms *a = &an->fam[fam_index(family)].atoms;
-    struct sig_atom *sa = NULL;
-    int rc = -1;
-
-    memset(out, 0, sizeof(*out));
-    if (nq > 32)
-        return xg_fail(err, "at most 32 services in a matrix");
-    sa = calloc(a->count, sizeof(*sa));
-    if (!sa)
-        return xg_fail(err, "out of memory");
-    for (size_t i = 0; i < a->count; i++)
-        sa[i].atom = i;
-    for (size_t k = 0; k < nq; k++) {
-        struct xg_bits may = {0}, must = {0};
-        struct xg_packet_query q = qs[k];
-        q.family = family;
-        if (reach_bits(an, &q, &may, &must, err) < 0)
-            goto out;
-        for (size_t i = 0; i < a->count; i++)
-            sa[i].sig |= ((uint64_t)xg_bits_get(&may, i) << (2 * k)) |
-                         ((uint64_t)xg_bits_get(&must, i) << (2 * k + 1));
-        xg_bits_free(&may);
-        xg_bits_free(&must);
-    }
-    qsort(sa, a->count, sizeof(*sa), cmp_sig);
-    for (size_t i = 0; i < a->count;) {
-        size_t j = i;
-        struct xg_bits bits = {0};
-        struct xg_matrix_class *g = realloc(out->classes, (out->count + 1) * sizeof(*out->classes));
-        if (!g || xg_bits_init(&bits, a->count) < 0) {
-            free(g == out->classes ? NULL : NULL);
-            if (g)
-                out->classes = g;
-            xg_fail(err, "out of memory");
-            goto out;
-        }
-        out->classes = g;
-        memset(&g[out->count], 0, sizeof(*g));
-        g[out->count].sig = sa[i].sig;
-        while (j < a->count && sa[j].sig == sa[i].sig)
-            xg_bits_set(&bits, sa[j++].atom);
-        out->count++;
-        if (xg_bits_to_prefixes(&bits, a, &g[out->count - 1].sources) < 0) {
-            xg_bits_free(&bits);
-            xg_fail(err, "out of memory");
-            goto out;
-        }
-        xg_bits_free(&bits);
-        i = j;
-    }
-    qsort(out->classes, out->count, sizeof(*out->classes), cmp_class);
-    rc = 0;
-out:
-    free(sa);
-    if (rc < 0)
-        xg_matrix_free(out);
-    return rc;
-}
-
-void xg_matrix_free(struct xg_matrix *m)
-{
-    for (size_t i = 0; i < m->count; i++)
-        xg_prefix_list_free(&m->classes[i].sources);
-    free(m->classes);
-    m->classes = NULL;
-    m->count = 0;
 }

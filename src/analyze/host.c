@@ -192,6 +192,26 @@ static struct xg_ifmap_entry *ifmap_get(struct xg_ifmap *m, const char *name)
     return &g[m->count++];
 }
 
+/* "IFACE !P..." gives the interface every address of P's family outside the P's. */
+static int ifmap_add_complement(struct xg_ifmap_entry *e, const struct xg_prefix_list * not )
+{
+    for (uint8_t family = 4; family <= 6; family += 2) {
+        struct xg_ivlist iv = {0}, rest = {0};
+        int rc = 0;
+        if (!xg_prefix_list_count_family(not, family))
+            continue;
+        if (xg_ivlist_from_prefixes(&iv, not, family) < 0 ||
+            xg_ivlist_complement(&iv, family, &rest) < 0 ||
+            xg_ivlist_to_prefixes(&rest, family, &e->prefixes) < 0)
+            rc = -1;
+        xg_ivlist_free(&iv);
+        xg_ivlist_free(&rest);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifmap *out,
                    struct xg_err *err)
 {
@@ -203,6 +223,7 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
         size_t ll = eol ? (size_t)(eol - (text + pos)) : len - pos;
         char *line = strndup(text + pos, ll), *save = NULL, *tok, *hash;
         struct xg_ifmap_entry *e = NULL;
+        struct xg_prefix_list not = {0}; /* "!PREFIX": every address but these */
         lineno++;
         pos += ll + 1;
         if (!line)
@@ -226,17 +247,25 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
             }
             struct xg_prefix p;
             char why[160];
-            if (xg_prefix_parse(tok, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0) {
+            bool neg = tok[0] == '!';
+            if (xg_prefix_parse(tok + neg, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0) {
                 unsigned col = (unsigned)(tok - line) + 1, n = (unsigned)strlen(tok);
                 free(line);
+                xg_prefix_list_free(&not );
                 return xg_fail_src(err, &src, lineno, col, n, "%s", why);
             }
-            if (xg_prefix_list_add(&e->prefixes, &p) < 0) {
+            if (xg_prefix_list_add(neg ? &not : &e->prefixes, &p) < 0) {
                 free(line);
+                xg_prefix_list_free(&not );
                 return xg_fail(err, "out of memory");
             }
         }
         free(line);
+        if (e && ifmap_add_complement(e, &not ) < 0) {
+            xg_prefix_list_free(&not );
+            return xg_fail(err, "out of memory");
+        }
+        xg_prefix_list_free(&not );
     }
     return 0;
 }

@@ -72,7 +72,8 @@ struct xg_ifmap {
     size_t count;
 };
 
-/* Lines "IFACE PREFIX...", '#' comments. */
+/* Lines "IFACE PREFIX...", '#' comments; "!PREFIX" adds every address of its family
+ * but the line's "!" prefixes (e.g. "eth0 !10.0.0.0/8": the uplink has the rest). */
 int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifmap *out,
                    struct xg_err *err);
 /* From `ip -j addr` and `ip -j route` (live host, read-only). */

@@ -1,6 +1,7 @@
 /*
  * path.h — the evaluator's shared semantics (path.c), used by eval.c (sets
- * of sources), trace.c (one packet) and classes.c (interface classes).
+ * of sources), trace.c (one packet), classes.c (interface classes) and
+ * matrix.c (sources x destinations).
  * Internal to src/analyze/.
  */
 #ifndef XG_ANALYZE_PATH_H
@@ -40,5 +41,15 @@ struct xg_base_ref {
 /* The base chains a packet of `q` traverses, in order (*out to free). */
 int xg_path_chains(const struct xg_ruleset *rs, const struct xg_packet_query *q,
                    struct xg_base_ref **out, size_t *count);
+
+/* The evaluator over atoms (eval.c), for callers that combine many answers
+ * (the service matrix): may/must as bitsets over the analysis's atoms of
+ * q->family, and those atoms. */
+struct xg_atoms;
+struct xg_bits;
+int xg_analysis_reach_bits(struct xg_analysis *an, const struct xg_packet_query *q,
+                           struct xg_bits *may, struct xg_bits *must, struct xg_err *err);
+const struct xg_atoms *xg_analysis_atoms(const struct xg_analysis *an, uint8_t family);
+const struct xg_ruleset *xg_analysis_ruleset(const struct xg_analysis *an);
 
 #endif

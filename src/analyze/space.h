@@ -94,6 +94,30 @@ bool xg_bits_empty(const struct xg_bits *b);
 int xg_bits_to_prefixes(const struct xg_bits *b, const struct xg_atoms *a,
                         struct xg_prefix_list *out);
 
+/*
+ * A partition of atoms 0..n-1 into classes (classes.c), refined one set at
+ * a time: after xg_partition_split(p, S), S is a union of classes. Each
+ * split costs the size of S or of its complement, whichever is smaller (both
+ * cut the same classes), so a ruleset's address matches refine the atoms in
+ * time proportional to what they cover, never atoms x rules.
+ */
+struct xg_partition {
+    size_t n, count;            /* atoms, classes */
+    size_t *cls;                /* the class of each atom */
+    size_t *size;               /* atoms per class */
+    size_t *hit, *mark, *fresh; /* scratch per class */
+    size_t round;
+};
+
+int xg_partition_init(struct xg_partition *p, size_t n);
+/* Refine by the union of the atom ranges [first, last] (sorted, disjoint). */
+void xg_partition_split(struct xg_partition *p, const size_t (*ranges)[2], size_t nranges);
+void xg_partition_free(struct xg_partition *p);
+/* The first atom of each class, indexed by class (NULL: out of memory). */
+size_t *xg_partition_reps(const struct xg_partition *p);
+/* Group n bit vectors of w words: equal vectors get one id (id[i]); *rep[id] is one of them. */
+int xg_group_equal(const uint64_t *v, size_t n, size_t w, size_t *id, size_t **rep, size_t *count);
+
 /* Sort a prefix list (xg_prefix_cmp order). */
 void xg_prefix_list_sort(struct xg_prefix_list *l);
 

@@ -4,7 +4,7 @@
  * Reads rulesets (files or the live host, read-only), hands them to the
  * evaluator and prints one of five answers: a single packet's fate with the
  * deciding rule, the sources that reach a service per interface, the
- * service matrix, spoofing per interface, and the reachability drift
+ * service matrix (who reaches whom), spoofing per interface, and the reachability drift
  * between two rulesets. Every address answer is a minimal sorted CIDR list
  * and carries its bound: "exact" when may == must, otherwise both bounds.
  * Text for people, JSON (jansson) for machines; the JSON layout is
@@ -40,10 +40,14 @@ static void usage(FILE *out)
                  "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
                  "                        one packet: verdict and the rule that decided it\n"
                  "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
-                 "  --matrix P/N,P/N,...  classes of sources with identical access\n"
+                 "  --matrix P/N,P/N,...  who reaches whom: classes of addresses with identical\n"
+                 "                        access as source and destination, and the edges\n"
+                 "                        between them (--ifmap binds addresses to interfaces;\n"
+                 "                        --to PREFIX,... the destinations)\n"
                  "  --spoofing [--ifmap FILE]\n"
                  "                        per interface: can sources outside its prefixes get in?\n"
-                 "                        (FILE: lines 'IFACE PREFIX...'; default: ip addr/route)\n"
+                 "                        (FILE: lines 'IFACE PREFIX...', '!PREFIX' = all but it;\n"
+                 "                        default: ip addr/route)\n"
                  "  --diff OLD NEW        reachability changes between two rulesets\n"
                  "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
                  "                        guessed from the content)\n"

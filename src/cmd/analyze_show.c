@@ -342,83 +342,93 @@ out:
 
 /* --- matrix --- */
 
+static void print_matrix_text(const struct service *svc, const struct xg_matrix *m,
+                              enum xg_hook path)
+{
+    printf("%s, IPv%u (%s path): %zu class%s, %zu edge%s, %s\n", svc->text, m->family,
+           path_name(path), m->count, m->count == 1 ? "" : "es", m->nedges,
+           m->nedges == 1 ? "" : "s", m->exact ? "exact" : "some only may exist");
+    for (size_t c = 0; c < m->count; c++) {
+        printf("  %-4s ", m->classes[c].name);
+        print_prefixes(&m->classes[c].addrs, "       ");
+    }
+    for (size_t e = 0; e < m->nedges; e++)
+        printf("  %s \u2192 %s%s\n", m->classes[m->edges[e].src].name,
+               m->classes[m->edges[e].dst].name, m->edges[e].must ? "" : " (may)");
+    if (!m->nedges)
+        printf("  (no edges: nobody reaches anybody)\n");
+}
+
+static json_t *matrix_json(const struct service *svc, const struct xg_matrix *m)
+{
+    json_t *j = json_object(), *cls = json_object(), *edges = json_array();
+    json_object_set_new(j, "service", json_string(svc->text));
+    json_object_set_new(j, "family", json_integer(m->family));
+    json_object_set_new(j, "exact", json_boolean(m->exact));
+    for (size_t c = 0; c < m->count; c++)
+        json_object_set_new(cls, m->classes[c].name, prefixes_json(&m->classes[c].addrs));
+    for (size_t e = 0; e < m->nedges; e++) {
+        json_t *pair = json_array();
+        json_array_append_new(pair, json_string(m->classes[m->edges[e].src].name));
+        json_array_append_new(pair, json_string(m->classes[m->edges[e].dst].name));
+        if (!m->edges[e].must)
+            json_array_append_new(pair, json_string("may"));
+        json_array_append_new(edges, pair);
+    }
+    json_object_set_new(j, "classes", cls);
+    json_object_set_new(j, "edges", edges);
+    return j;
+}
+
+/* --to for the matrix: the destinations, a comma-separated list of prefixes. */
+static int matrix_dsts(const char *text, struct xg_prefix_list *out, struct xg_err *err)
+{
+    char *dup = strdup(text), *save = NULL;
+    if (!dup)
+        return xg_fail(err, "out of memory");
+    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        struct xg_prefix p;
+        char why[160];
+        if (xg_prefix_parse(t, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0 ||
+            xg_prefix_list_add(out, &p) < 0) {
+            xg_fail(err, "--to: '%s': %s", t, why);
+            free(dup);
+            return -1;
+        }
+    }
+    free(dup);
+    return 0;
+}
+
 int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
-    struct xg_analysis *an = NULL;
-    struct xg_ifclass *ifs = NULL;
-    size_t nifs = 0;
-    json_t *jifs = json_array();
+    struct xg_matrix_ctx *cx = NULL;
+    json_t *jm = json_array();
     int rc = -1;
     struct xg_ifmap map = {0};
-    struct xg_prefix_list extra = {0}, rpf = {0};
-    if (o->ifmap &&
-        (xg_ifmap_load(o->ifmap, &map, err) < 0 || xg_ifmap_all_prefixes(&map, &extra) < 0))
+    struct xg_prefix_list dsts = {0};
+    if (o->ifmap && xg_ifmap_load(o->ifmap, &map, err) < 0)
         goto out;
-    if (!(an = xg_analysis_new(rs, &extra, err)))
+    if (o->to && matrix_dsts(o->to, &dsts, err) < 0)
         goto out;
-    if (xg_ifclasses(rs, o->iface, &ifs, &nifs) < 0) {
-        xg_fail(err, "out of memory");
+    if (!(cx = xg_matrix_ctx_new(rs, o->ifmap ? &map : NULL, err)))
         goto out;
-    }
-    for (size_t i = 0; i < nifs; i++) {
-        json_t *ji = json_object();
-        json_object_set_new(ji, "iface", json_string(ifs[i].label));
-        json_object_set_new(ji, "class", json_string(ifs[i].kind));
+    for (size_t k = 0; k < o->nmatrix; k++)
         for (int f = 0; f < 2; f++) {
-            uint8_t family = f ? 6 : 4;
-            struct xg_packet_query qs[MAX_SERVICES];
+            struct xg_matrix_query mq = {.dsts = o->to ? &dsts : NULL};
             struct xg_matrix m;
-            json_t *jc = json_array();
-            xg_prefix_list_free(&rpf);
-            for (size_t k = 0; k < o->nmatrix; k++) {
-                base_query(o, &qs[k], family, &o->matrix[k], ifs[i].rep);
-                if (o->ifmap && k == 0 && with_rpf(o, &map, &qs[0], &rpf) < 0) {
-                    json_decref(jc);
-                    json_decref(ji);
-                    xg_fail(err, "out of memory");
-                    goto out;
-                }
-                qs[k].rpf_ok = qs[0].rpf_ok;
-            }
-            if (xg_analysis_matrix(an, qs, o->nmatrix, family, &m, err) < 0) {
-                json_decref(jc);
-                json_decref(ji);
+            uint8_t family = f ? 6 : 4;
+            if (o->to && !xg_prefix_list_count_family(&dsts, family))
+                continue;
+            base_query(o, &mq.svc, family, &o->matrix[k], o->iface);
+            if (xg_service_matrix(cx, &mq, &m, err) < 0)
                 goto out;
-            }
-            if (!o->json)
-                printf("%s, IPv%d:\n",
-                       !strcmp(ifs[i].kind, "other") ? "any other interface" : ifs[i].label,
-                       family);
-            for (size_t c = 0; c < m.count; c++) {
-                json_t *cl = json_object(), *may = json_array(), *must = json_array();
-                char line[1024];
-                size_t used = 0;
-                line[0] = '\0';
-                for (size_t k = 0; k < o->nmatrix; k++) {
-                    bool ma = (m.classes[c].sig >> (2 * k)) & 1,
-                         mu = (m.classes[c].sig >> (2 * k + 1)) & 1;
-                    if (ma)
-                        json_array_append_new(may, json_string(o->matrix[k].text));
-                    if (mu)
-                        json_array_append_new(must, json_string(o->matrix[k].text));
-                    if (ma && used < sizeof(line))
-                        used += (size_t)snprintf(line + used, sizeof(line) - used, " %s%s",
-                                                 o->matrix[k].text, mu ? "" : "(may)");
-                }
-                json_object_set_new(cl, "sources", prefixes_json(&m.classes[c].sources));
-                json_object_set_new(cl, "may", may);
-                json_object_set_new(cl, "must", must);
-                json_array_append_new(jc, cl);
-                if (!o->json) {
-                    printf("  reaches:%s\n    from: ", used ? line : " nothing");
-                    print_prefixes(&m.classes[c].sources, "          ");
-                }
-            }
-            json_object_set_new(ji, f ? "ipv6" : "ipv4", jc);
+            if (o->json)
+                json_array_append_new(jm, matrix_json(&o->matrix[k], &m));
+            else
+                print_matrix_text(&o->matrix[k], &m, o->path);
             xg_matrix_free(&m);
         }
-        json_array_append_new(jifs, ji);
-    }
     if (o->json) {
         json_t *j = json_object(), *svc = json_array();
         for (size_t k = 0; k < o->nmatrix; k++)
@@ -426,18 +436,16 @@ int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_
         json_object_set_new(j, "query", json_string("matrix"));
         json_object_set_new(j, "services", svc);
         json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "interfaces", jifs);
-        jifs = NULL;
+        json_object_set_new(j, "matrices", jm);
+        jm = NULL;
         print_json(j);
     }
     rc = 0;
 out:
-    json_decref(jifs);
-    free(ifs);
-    xg_analysis_free(an);
+    json_decref(jm);
+    xg_matrix_ctx_free(cx);
     xg_ifmap_free(&map);
-    xg_prefix_list_free(&extra);
-    xg_prefix_list_free(&rpf);
+    xg_prefix_list_free(&dsts);
     return rc;
 }
 
