@@ -1,5 +1,6 @@
 /*
- * perimeter.c — `xenguard perimeter`: the cluster router's firewall, text out.
+ * perimeter.c — `xenguard perimeter`: the cluster router's firewall, text out;
+ * and the printer of `xenguard analyze --perimeter` (analyze/perimeter.c asks).
  *
  * policy (parse, [perimeter]) -> IR (compile/perimeter.c) -> text (the same
  * backends as `xenguard firewall`). Rendered completely into memory first, so
@@ -11,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/perimeter.h"
 #include "backend/backend.h"
+#include "cmd/analyze.h"
 #include "compile/perimeter.h"
 #include "policy/policy.h"
 #include "verbs.h"
@@ -147,4 +150,68 @@ int cmd_perimeter(int argc, char **argv)
         return 2;
     }
     return build(path, family, verbose, check);
+}
+
+static void print_json(const struct xg_per_result *r)
+{
+    json_t *reqs = json_array(), *holes = json_array();
+    for (int q = 0; q < 2; q++)
+        json_array_append_new(reqs, json_pack("{s:s,s:s,s:s}", "id", xg_per_id(q), "title",
+                                              xg_per_title(q), "status",
+                                              r->status[q] == XG_PER_HOLDS   ? "pass"
+                                              : r->status[q] == XG_PER_FAILS ? "fail"
+                                                                             : "undecided"));
+    for (size_t i = 0; i < r->count; i++) {
+        const struct xg_per_hole *h = &r->holes[i];
+        char s[XG_PREFIX_STRLEN], d[XG_PREFIX_STRLEN];
+        xg_prefix_format(&h->source, true, s);
+        xg_prefix_format(&h->dest, true, d);
+        json_array_append_new(holes, json_pack("{s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "id",
+                                               xg_per_id(h->req), "certain", h->certain, "iface",
+                                               h->iif, "oface", h->oif, "source", s, "destination",
+                                               d, "proto", analyze_proto_name(h->proto), "port",
+                                               h->port, "rule", h->rule));
+    }
+    json_t *root = json_pack("{s:o,s:o,s:I}", "requirements", reqs, "holes", holes, "asked",
+                             (json_int_t)r->asked);
+    char *text = json_dumps(root, JSON_INDENT(2));
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(root);
+}
+
+int analyze_perimeter(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
+{
+    struct xg_policy policy;
+    struct xg_per_result *r = calloc(1, sizeof(*r));
+    int rc = -1;
+    if (!r)
+        return xg_fail(err, "out of memory");
+    if (xg_policy_load(o->config, &policy, NULL, err) < 0) {
+        free(r);
+        return -1;
+    }
+    if (xg_perimeter_check(rs, &policy, r, err) == 0) {
+        if (o->json) {
+            print_json(r);
+        } else {
+            for (int q = 0; q < 2; q++) {
+                printf("%s %s: %s\n", xg_per_id(q), xg_per_status_name(r->status[q]),
+                       xg_per_title(q));
+                for (size_t i = 0; i < r->count; i++) {
+                    char line[1024];
+                    if (r->holes[i].req != q)
+                        continue;
+                    xg_per_hole_describe(&r->holes[i], line, sizeof(line));
+                    printf("  %s\n", line);
+                }
+            }
+            printf("(%zu questions on the forward path, policy %s)\n", r->asked, policy.path);
+        }
+        rc = r->status[0] == XG_PER_HOLDS && r->status[1] == XG_PER_HOLDS ? 0 : 1;
+    }
+    xg_policy_free(&policy);
+    free(r);
+    return rc;
 }
