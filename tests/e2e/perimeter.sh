@@ -262,6 +262,59 @@ in_ns rtr iptables-save >"$WORK/rtr.v4"
 in_ns rtr ip6tables-save >"$WORK/rtr.v6"
 analyze_loaded iptables --iptables "$WORK/rtr.v4" --ip6tables "$WORK/rtr.v6"
 
+# --- apply --perimeter: rollback unless confirmed, the host's table untouched -----
+for t in iptables ip6tables; do in_ns rtr $t -F; in_ns rtr $t -X; done
+STATE=$(mktemp -d /run/xenguard-e2e.XXXXXX)
+xgr() { in_ns rtr env -u SSH_CONNECTION "$XG" "$@" --state-dir "$STATE"; }
+watchdog_gone() { # wait for the pending apply to be rolled back (the watchdog's pid from `pending`)
+    local i
+    for i in $(seq 1 60); do [ -e "$STATE/pending" ] || return 0; sleep 0.2; done
+    return 1
+}
+kill_watchdog() { local pid; pid=$(awk '{print $2}' "$STATE/pending" 2>/dev/null); [ -z "$pid" ] || kill "$pid" 2>/dev/null; }
+in_ns rtr nft -f - <<'EOF2' || bail_out "cannot create the other table"
+table inet other {
+    chain pass {
+        type filter hook forward priority 10; policy accept;
+        counter
+    }
+}
+EOF2
+has_table() { in_ns rtr nft list tables | grep -qx "table inet $1"; }
+check "apply --perimeter (nft): loads with a 2s rollback timer" \
+    xgr apply --perimeter -c "$WORK/policy.conf" --backend nft --timeout 2 --rollback-via process
+check "apply --perimeter: the pending apply is the perimeter's" grep -q ' perimeter$' "$STATE/pending"
+check "apply --perimeter: table inet xenguard-perimeter is loaded" has_table xenguard-perimeter
+expect out 192.0.2.11 8002 timeout "apply --perimeter (nft, loaded)"
+check "apply --perimeter: unconfirmed, the watchdog rolls it back" watchdog_gone || kill_watchdog
+check "apply --perimeter: after the rollback there is no perimeter table" \
+    sh -c "! ip netns exec $ID-rtr nft list tables | grep -q xenguard-perimeter"
+check "apply --perimeter: the router's other table is untouched" has_table other
+expect out 192.0.2.11 8002 open "apply --perimeter (nft, rolled back)"
+check "apply --perimeter: the host firewall's snapshots are not touched" \
+    sh -c "! ls '$STATE' | grep -q '^previous\.'"
+check "apply --perimeter (nft) + confirm keeps it" \
+    sh -c "ip netns exec $ID-rtr env -u SSH_CONNECTION '$XG' apply --perimeter -c '$WORK/policy.conf' \
+             --backend nft --timeout 60 --rollback-via process --state-dir '$STATE' >/dev/null &&
+           ip netns exec $ID-rtr env -u SSH_CONNECTION '$XG' confirm --state-dir '$STATE' >/dev/null"
+check "apply --perimeter: confirmed, it stays, saved as perimeter-confirmed.nft" \
+    sh -c "test ! -e '$STATE/pending' && test -s '$STATE/perimeter-confirmed.nft'"
+check "apply --perimeter: still loaded after confirm" has_table xenguard-perimeter
+in_ns rtr nft delete table inet xenguard-perimeter
+rm -f "$STATE"/perimeter-*
+ipt_hooks() { in_ns rtr iptables-save | grep -c -- '-A FORWARD -j XENGUARD-PERIMETER-FORWARD'; }
+check "apply --perimeter (iptables): loads with a 2s rollback timer" \
+    xgr apply --perimeter -c "$WORK/policy.conf" --backend iptables --timeout 2 --rollback-via process
+is "$(ipt_hooks)" 1 "apply --perimeter (iptables): FORWARD jumps to XENGUARD-PERIMETER-FORWARD once"
+expect out 2001:db8::11 8002 timeout "apply --perimeter (iptables, loaded)"
+check "apply --perimeter (iptables): unconfirmed, the watchdog rolls it back" watchdog_gone || kill_watchdog
+is "$(ipt_hooks)" 0 "apply --perimeter (iptables): after the rollback no jump is left"
+check "apply --perimeter (iptables): no XENGUARD-PERIMETER chain is left" \
+    sh -c "! ip netns exec $ID-rtr iptables-save | grep -q XENGUARD-PERIMETER"
+expect out 2001:db8::11 8002 open "apply --perimeter (iptables, rolled back)"
+check "apply --perimeter with --ruleset is a usage error" \
+    sh -c "ip netns exec $ID-rtr '$XG' apply --perimeter --ruleset /dev/null --state-dir '$STATE' 2>/dev/null; test \$? = 2"
+
 # --- analyze: a hand-written router with one hole of each kind ---------------
 cat >"$WORK/broken.v4" <<'EOF'
 *filter
