@@ -9,3 +9,7 @@ for f in isolated-management firewalled-subnet untrusted; do
     "$XG" firewall -c "examples/$f.conf" --format iptables >"tests/golden/$f.iptables"
     "$XG" firewall -c "examples/$f.conf" --format ip6tables >"tests/golden/$f.ip6tables"
 done
+# the cluster router's perimeter (xenguard perimeter)
+"$XG" perimeter -c examples/perimeter.conf >tests/golden/perimeter.nft
+"$XG" perimeter -c examples/perimeter.conf --format iptables >tests/golden/perimeter.iptables
+"$XG" perimeter -c examples/perimeter.conf --format ip6tables >tests/golden/perimeter.ip6tables
