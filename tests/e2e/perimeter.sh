@@ -268,7 +268,7 @@ STATE=$(mktemp -d /run/xenguard-e2e.XXXXXX)
 xgr() { in_ns rtr env -u SSH_CONNECTION "$XG" "$@" --state-dir "$STATE"; }
 watchdog_gone() { # wait for the pending apply to be rolled back (the watchdog's pid from `pending`)
     local i
-    for i in $(seq 1 60); do [ -e "$STATE/pending" ] || return 0; sleep 0.2; done
+    for i in $(seq 1 150); do [ -e "$STATE/pending" ] || return 0; sleep 0.2; done
     return 1
 }
 kill_watchdog() { local pid; pid=$(awk '{print $2}' "$STATE/pending" 2>/dev/null); [ -z "$pid" ] || kill "$pid" 2>/dev/null; }
@@ -281,8 +281,8 @@ table inet other {
 }
 EOF2
 has_table() { in_ns rtr nft list tables | grep -qx "table inet $1"; }
-check "apply --perimeter (nft): loads with a 2s rollback timer" \
-    xgr apply --perimeter -c "$WORK/policy.conf" --backend nft --timeout 2 --rollback-via process
+check "apply --perimeter (nft): loads with an 8s rollback timer" \
+    xgr apply --perimeter -c "$WORK/policy.conf" --backend nft --timeout 8 --rollback-via process
 check "apply --perimeter: the pending apply is the perimeter's" grep -q ' perimeter$' "$STATE/pending"
 check "apply --perimeter: table inet xenguard-perimeter is loaded" has_table xenguard-perimeter
 expect out 192.0.2.11 8002 timeout "apply --perimeter (nft, loaded)"
@@ -303,8 +303,8 @@ check "apply --perimeter: still loaded after confirm" has_table xenguard-perimet
 in_ns rtr nft delete table inet xenguard-perimeter
 rm -f "$STATE"/perimeter-*
 ipt_hooks() { in_ns rtr iptables-save | grep -c -- '-A FORWARD -j XENGUARD-PERIMETER-FORWARD'; }
-check "apply --perimeter (iptables): loads with a 2s rollback timer" \
-    xgr apply --perimeter -c "$WORK/policy.conf" --backend iptables --timeout 2 --rollback-via process
+check "apply --perimeter (iptables): loads with an 8s rollback timer" \
+    xgr apply --perimeter -c "$WORK/policy.conf" --backend iptables --timeout 8 --rollback-via process
 is "$(ipt_hooks)" 1 "apply --perimeter (iptables): FORWARD jumps to XENGUARD-PERIMETER-FORWARD once"
 expect out 2001:db8::11 8002 timeout "apply --perimeter (iptables, loaded)"
 check "apply --perimeter (iptables): unconfirmed, the watchdog rolls it back" watchdog_gone || kill_watchdog
@@ -362,5 +362,20 @@ check "analyze --perimeter: the IPv4 spoofing drops are complete (no broken.v4:1
 diag "$(cat "$WORK/broken.out")"
 "$XG" analyze --perimeter -c "$WORK/policy.conf" --iptables /nonexistent >/dev/null 2>&1
 is "$?" 2 "analyze --perimeter: an unreadable input exits 2"
+
+# --- audit: the same answers as checks XG-PER-001/002 -------------------------
+mkdir -p "$WORK/root"
+audit() { "$XG" audit -r "$WORK/root" -c "$WORK/policy.conf" --fail-on critical "$@" 2>&1; }
+audit --perimeter-ruleset "$WORK/broken.v4" --perimeter-ruleset "$WORK/broken.v6" >"$WORK/audit.out"
+check "audit --perimeter-ruleset: XG-PER-001 fails on the broken router" \
+    grep -Eq 'FAIL +XG-PER-001' "$WORK/audit.out"
+check "audit --perimeter-ruleset: XG-PER-002 fails, naming broken.v4:14" \
+    sh -c "grep -E -A3 'FAIL +XG-PER-002' '$WORK/audit.out' | grep -q 'broken.v4:14:'"
+audit --perimeter-ruleset "$WORK/rtr.v4" --perimeter-ruleset "$WORK/rtr.v6" -v >"$WORK/audit.out"
+check "audit --perimeter-ruleset: both pass on the ruleset xenguard loaded" \
+    sh -c "grep -Eq 'PASS +XG-PER-001' '$WORK/audit.out' && grep -Eq 'PASS +XG-PER-002' '$WORK/audit.out'"
+audit >"$WORK/audit.out"
+check "audit without --perimeter-ruleset: both n/a" \
+    sh -c "grep -Eq 'N/A +XG-PER-001' '$WORK/audit.out' && grep -Eq 'N/A +XG-PER-002' '$WORK/audit.out'"
 
 done_testing
