@@ -233,6 +233,46 @@ static int report_pending(const struct xg_apply_opts *o, const struct xg_pending
     return 0;
 }
 
+/* The ruleset to apply: 0, or the exit status (message printed, src freed). */
+static int load_source(struct xg_source *src, const char *config, const char *ruleset)
+{
+    struct xg_err err = {{0}};
+    struct xg_warnings warnings = {0};
+    int rc = ruleset ? xg_source_from_file(src, ruleset, &err)
+                     : xg_source_from_policy(src, config, &warnings, &err);
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
+    xg_warnings_free(&warnings);
+    if (rc < 0) {
+        xg_err_print(stderr, "xenguard apply", &err);
+        xg_source_free(src);
+        return 1;
+    }
+    return 0;
+}
+
+/* --perimeter: the policy's [perimeter] (apply/perimeter.h); never a --ruleset file. */
+static int perimeter_source(struct xg_source *src, const char *config, const char *ruleset)
+{
+    struct xg_err err = {{0}};
+    struct xg_warnings warnings = {0};
+    if (ruleset) {
+        fprintf(stderr, "xenguard apply: --perimeter compiles the policy's [perimeter] (-c); "
+                        "--ruleset is for the host firewall\n");
+        return 2;
+    }
+    int rc = xg_source_from_perimeter(src, config, &warnings, &err);
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
+    xg_warnings_free(&warnings);
+    if (rc < 0) {
+        xg_err_print(stderr, "xenguard apply", &err);
+        xg_source_free(src);
+        return 1;
+    }
+    return 0;
+}
+
 int cmd_apply(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -309,11 +349,6 @@ int cmd_apply(int argc, char **argv)
     o.backend = !strcmp(backend, "iptables") || (!strcmp(backend, "auto") && xg_ipt_legacy_in_use())
                     ? XG_BACKEND_IPTABLES
                     : XG_BACKEND_NFT;
-    if (o.perimeter && ruleset) {
-        fprintf(stderr, "xenguard apply: --perimeter compiles the policy's [perimeter] (-c); "
-                        "--ruleset is for the host firewall\n");
-        return 2;
-    }
     if (o.backend == XG_BACKEND_IPTABLES && ruleset) {
         fprintf(stderr, "xenguard apply: --ruleset is nft text; the iptables backend compiles the "
                         "policy (-c)\n");
@@ -321,18 +356,10 @@ int cmd_apply(int argc, char **argv)
     }
 
     struct xg_source src;
-    struct xg_warnings warnings = {0};
-    int rc = ruleset       ? xg_source_from_file(&src, ruleset, &err)
-             : o.perimeter ? xg_source_from_perimeter(&src, config, &warnings, &err)
-                           : xg_source_from_policy(&src, config, &warnings, &err);
-    for (size_t i = 0; i < warnings.count; i++)
-        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
-    xg_warnings_free(&warnings);
-    if (rc < 0) {
-        xg_err_print(stderr, "xenguard apply", &err);
-        xg_source_free(&src);
-        return 1;
-    }
+    int rc =
+        o.perimeter ? perimeter_source(&src, config, ruleset) : load_source(&src, config, ruleset);
+    if (rc)
+        return rc;
     bool session = false;
     if (guard(&src, force, &session) < 0) {
         xg_source_free(&src);
