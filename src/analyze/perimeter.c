@@ -147,11 +147,17 @@ static int name_rule(struct ctx *c, const struct xg_packet_query *q, const struc
     if (xg_packet_trace(c->rs, q, src, &tr, c->err) < 0)
         return -1;
     snprintf(out, size, "no base chain on the forward path: nothing filters it");
-    const struct xg_trace_step *pick = NULL;
-    for (size_t i = 0; i < tr.count; i++)
-        if (tr.steps[i].verdict != XG_VERDICT_ACCEPT ||
-            (tr.steps[i].base->hook == XG_HOOK_FORWARD && tr.steps[i].rule) || !pick)
+    /* the chain that stopped it (the trace ends there), else the forward chain that let it
+     * through (one with a deciding rule rather than its policy), else the last one */
+    const struct xg_trace_step *pick = NULL, *fwd = NULL;
+    for (size_t i = 0; i < tr.count; i++) {
+        if (tr.steps[i].verdict != XG_VERDICT_ACCEPT)
             pick = &tr.steps[i];
+        if (tr.steps[i].base->hook == XG_HOOK_FORWARD && (!fwd || (!fwd->rule && tr.steps[i].rule)))
+            fwd = &tr.steps[i];
+    }
+    if (!pick)
+        pick = fwd ? fwd : tr.count ? &tr.steps[tr.count - 1] : NULL;
     if (pick && pick->verdict != XG_VERDICT_ACCEPT) {
         const struct xg_trace_step *u = NULL;
         for (size_t i = 0; i < tr.count && !u; i++)
