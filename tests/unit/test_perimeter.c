@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "analyze/perimeter.h"
+#include "apply/ipt.h"
 #include "backend/backend.h"
 #include "compile/perimeter.h"
 #include "policy/policy.h"
@@ -287,6 +288,46 @@ static void test_analyzer_on_compiled(void **state)
     free(r);
 }
 
+/* apply --perimeter and the host's apply restore only their own iptables chains: a host
+ * rollback keeps the perimeter's chains as they run now, and the other way round. */
+static void test_ipt_scopes(void **state)
+{
+    static const char current[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+                                  ":XENGUARD-INPUT - [0:0]\n:XENGUARD-PERIMETER-FORWARD - [0:0]\n"
+                                  "-A INPUT -j XENGUARD-INPUT\n"
+                                  "-A FORWARD -j XENGUARD-PERIMETER-FORWARD\n"
+                                  "-A XENGUARD-INPUT -p tcp --dport 22 -j ACCEPT\n"
+                                  "-A XENGUARD-PERIMETER-FORWARD -s 192.0.2.0/24 -j DROP\n"
+                                  "COMMIT\n";
+    static const char saved[] = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+                                ":XENGUARD-INPUT - [0:0]\n:XENGUARD-PERIMETER-FORWARD - [0:0]\n"
+                                "-A INPUT -j XENGUARD-INPUT\n"
+                                "-A FORWARD -j XENGUARD-PERIMETER-FORWARD\n"
+                                "-A XENGUARD-INPUT -p tcp --dport 2222 -j ACCEPT\n"
+                                "-A XENGUARD-PERIMETER-FORWARD -s 198.51.100.0/24 -j DROP\n"
+                                "COMMIT\n";
+    struct xg_err err = {{0}};
+    char *host = NULL, *per = NULL;
+    (void)state;
+    assert_int_equal(xg_ipt_merge_in(false, current, saved, &host, &err), 0);
+    assert_int_equal(xg_ipt_merge_in(true, current, saved, &per, &err), 0);
+    /* host: its chain from the saved state, the perimeter's as it runs */
+    assert_non_null(strstr(host, "--dport 2222"));
+    assert_null(strstr(host, "--dport 22 "));
+    assert_non_null(strstr(host, "-s 192.0.2.0/24 -j DROP"));
+    assert_null(strstr(host, "198.51.100.0/24"));
+    /* perimeter: the other way round */
+    assert_non_null(strstr(per, "-s 198.51.100.0/24 -j DROP"));
+    assert_null(strstr(per, "192.0.2.0/24"));
+    assert_non_null(strstr(per, "--dport 22 "));
+    assert_null(strstr(per, "--dport 2222"));
+    assert_true(xg_ipt_hooked_in(true, current));
+    assert_false(xg_ipt_hooked_in(true, "*filter\n-A INPUT -j XENGUARD-INPUT\nCOMMIT\n"));
+    assert_false(xg_ipt_hooked("*filter\n-A FORWARD -j XENGUARD-PERIMETER-FORWARD\nCOMMIT\n"));
+    free(host);
+    free(per);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_never_accepts),
         cmocka_unit_test(test_needs_section),
         cmocka_unit_test(test_analyzer_on_compiled),
+        cmocka_unit_test(test_ipt_scopes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
