@@ -138,6 +138,8 @@ install: all
 	install -D -m 0644 systemd/xenguard-tunneld.service $(DESTDIR)$(PREFIX)/lib/systemd/system/xenguard-tunneld.service
 	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
 	install -D -m 0644 doc/xenguard-analyze.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-analyze.8
+	install -D -m 0644 doc/xenguard-perimeter.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-perimeter.8
+	install -D -m 0644 examples/perimeter.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/perimeter.conf
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
 	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf

@@ -23,6 +23,7 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
+    {"perimeter", cmd_perimeter, "compile the cluster router's perimeter firewall (forward path)"},
     {"apply", cmd_apply, "load the policy's firewall atomically, rolled back unless confirmed"},
     {"confirm", cmd_confirm, "keep the ruleset of a pending apply"},
     {"rollback", cmd_rollback, "restore the firewall from before the last apply"},

@@ -21,5 +21,6 @@ int cmd_analyze(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);
 int cmd_tunneld(int argc, char **argv);
 int cmd_tunnel_keys(int argc, char **argv);
+int cmd_perimeter(int argc, char **argv);
 
 #endif

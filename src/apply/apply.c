@@ -25,6 +25,7 @@
 
 #include "apply/ipt.h"
 #include "apply/nft.h"
+#include "apply/perimeter.h"
 #include "apply/statedir.h"
 #include "util/file.h"
 #include "util/proc.h"
@@ -35,7 +36,15 @@
 struct state {
     struct xg_statedir sd;
     const char *dir; /* sd.path */
+    bool perimeter;  /* the router's perimeter ruleset, not the host's (apply --perimeter) */
 };
+
+/* A snapshot's name in the state dir: the perimeter's are perimeter-NAME. */
+static const char *snap(const struct state *st, const char *name, char out[48])
+{
+    snprintf(out, 48, "%s%s", st->perimeter ? "perimeter-" : "", name);
+    return out;
+}
 
 static int state_open(struct state *st, const char *dir, struct xg_err *err)
 {
@@ -74,9 +83,11 @@ static int pending_load(const struct state *st, struct xg_pending *p, struct xg_
         return -1;
     if (!text)
         return 0;
-    int n = sscanf(text, "%32s %ld %ld %15s", p->token, &p->pid, &deadline, p->via);
+    char target[16] = "";
+    int n = sscanf(text, "%32s %ld %ld %15s %15s", p->token, &p->pid, &deadline, p->via, target);
     free(text);
-    if (n != 4)
+    p->perimeter = n == 5 && !strcmp(target, "perimeter");
+    if (n != 4 && !(n == 5 && (p->perimeter || !strcmp(target, "host"))))
         return xg_fail(err, "%s/pending: unreadable (remove it after checking the ruleset)",
                        st->dir);
     p->deadline = (time_t)deadline;
@@ -86,7 +97,8 @@ static int pending_load(const struct state *st, struct xg_pending *p, struct xg_
 static int pending_store(const struct state *st, const struct xg_pending *p, struct xg_err *err)
 {
     char text[128];
-    snprintf(text, sizeof(text), "%s %ld %ld %s\n", p->token, p->pid, (long)p->deadline, p->via);
+    snprintf(text, sizeof(text), "%s %ld %ld %s%s\n", p->token, p->pid, (long)p->deadline, p->via,
+             p->perimeter ? " perimeter" : "");
     return state_write(st, "pending", text, err);
 }
 
@@ -351,10 +363,29 @@ static void disarm(const struct xg_pending *p)
  */
 static const char *const ipt_ext[2] = {"ipt4", "ipt6"};
 
-static int snapshot_save(const struct state *st, enum xg_backend_kind be, const char *name,
+/* The perimeter's nft table, as `nft list table` text (NAME.nft only). */
+static int snapshot_save_perimeter(const struct state *st, const char *name, struct xg_err *err)
+{
+    char file[64], *text = NULL;
+    if (xg_per_nft_table_text(&text, err) < 0)
+        return -1;
+    snprintf(file, sizeof(file), "%s.nft", name);
+    int rc = state_write(st, file, text, err);
+    free(text);
+    for (int f = 0; f < 2 && rc == 0; f++) {
+        snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+        state_remove(st, file);
+    }
+    return rc;
+}
+
+static int snapshot_save(const struct state *st, enum xg_backend_kind be, const char *name_,
                          struct xg_err *err)
 {
-    char file[64];
+    char file[64], pname[48];
+    const char *name = snap(st, name_, pname);
+    if (be == XG_BACKEND_NFT && st->perimeter)
+        return snapshot_save_perimeter(st, name, err);
     if (be == XG_BACKEND_NFT) {
         char *listing = NULL;
         if (xg_nft_table_json(&listing, err) < 0)
@@ -392,15 +423,16 @@ static int snapshot_save(const struct state *st, enum xg_backend_kind be, const 
 }
 
 /* Put the snapshot back; 1 when there is none. */
-static int snapshot_restore(const struct state *st, const char *name, struct xg_err *err)
+static int snapshot_restore(const struct state *st, const char *name_, struct xg_err *err)
 {
-    char file[64], *saved[2] = {NULL, NULL}, *json = NULL;
+    char file[64], pname[48], *saved[2] = {NULL, NULL}, *json = NULL;
+    const char *name = snap(st, name_, pname);
     int rc = -1;
     snprintf(file, sizeof(file), "%s.nft", name);
     if (state_read(st, file, &json, err) < 0)
         return -1;
     if (json) { /* the text listing: restores everything, set comments included */
-        rc = xg_nft_restore_text(json, err);
+        rc = st->perimeter ? xg_per_nft_restore_text(json, err) : xg_nft_restore_text(json, err);
         free(json);
         return rc;
     }
@@ -425,7 +457,7 @@ static int snapshot_restore(const struct state *st, const char *name, struct xg_
         char *current = NULL, *merged = NULL;
         if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
             goto out;
-        int mrc = xg_ipt_merge(current, saved[f], &merged, err);
+        int mrc = xg_ipt_merge_in(st->perimeter, current, saved[f], &merged, err);
         free(current);
         if (mrc < 0)
             goto out;
@@ -441,10 +473,12 @@ out:
     return rc;
 }
 
-static int snapshot_copy(const struct state *st, const char *from, const char *to,
+static int snapshot_copy(const struct state *st, const char *from_, const char *to_,
                          struct xg_err *err)
 {
     static const char *const exts[] = {"json", "nft", "ipt4", "ipt6"};
+    char fbuf[48], tbuf[48];
+    const char *from = snap(st, from_, fbuf), *to = snap(st, to_, tbuf);
     for (size_t i = 0; i < 4; i++) {
         char a[64], b[64], *text = NULL;
         snprintf(a, sizeof(a), "%s.%s", from, exts[i]);
@@ -463,8 +497,8 @@ static int snapshot_copy(const struct state *st, const char *from, const char *t
 
 static int backend_of_snapshot(const struct state *st, const char *name)
 {
-    char file[64];
-    snprintf(file, sizeof(file), "%s.ipt4", name);
+    char file[64], pname[48];
+    snprintf(file, sizeof(file), "%s.ipt4", snap(st, name, pname));
     return xg_statedir_has(&st->sd, file) ? XG_BACKEND_IPTABLES : XG_BACKEND_NFT;
 }
 
@@ -479,7 +513,7 @@ static int load(const struct state *st, const struct xg_apply_opts *o, struct xg
             continue;
         if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
             return -1;
-        bool hooked = xg_ipt_hooked(current);
+        bool hooked = xg_ipt_hooked_in(st->perimeter, current);
         free(current);
         if (xg_ipt_restore(f ? 6 : 4, hooked ? o->ipt_text_nohook[f] : o->ipt_text[f], true,
                            o->name, err) < 0) {
@@ -501,6 +535,7 @@ int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct x
     memset(pending, 0, sizeof(*pending));
     if (state_open(&st, o->state_dir, err) < 0)
         goto out;
+    st.perimeter = pending->perimeter = o->perimeter;
     int has = pending_load(&st, &old, err);
     if (has < 0)
         goto out;
@@ -539,7 +574,8 @@ int xg_apply(const struct xg_apply_opts *o, struct xg_pending *pending, struct x
     }
     struct xg_err ignored;
     if (o->backend == XG_BACKEND_NFT)
-        state_write(&st, "applied.nft", o->applied_text ? o->applied_text : o->nft_text, &ignored);
+        state_write(&st, o->perimeter ? "perimeter-applied.nft" : "applied.nft",
+                    o->applied_text ? o->applied_text : o->nft_text, &ignored);
     if (!o->timeout && snapshot_save(&st, o->backend, "confirmed", err) < 0)
         goto out;
     rc = 0;
@@ -560,6 +596,7 @@ int xg_confirm(const char *state_dir, struct xg_err *err)
         rc = has < 0 ? -1 : 1;
         goto out;
     }
+    st.perimeter = p.perimeter;
     if (snapshot_save(&st, backend_of_snapshot(&st, "previous"), "confirmed", err) < 0)
         goto out;
     state_remove(&st, "pending");
@@ -593,6 +630,7 @@ int xg_rollback(const char *state_dir, const char *token, struct xg_err *err)
     int has = pending_load(&st, &p, err);
     if (has < 0)
         goto out;
+    st.perimeter = has && p.perimeter;
     if (token && (!has || strcmp(p.token, token))) {
         rc = 1;
         goto out;
@@ -621,10 +659,14 @@ out:
 
 int xg_apply_boot(const char *state_dir, struct xg_err *err)
 {
-    struct state st;
-    int rc = -1;
+    struct state st = {0};
+    int rc = -1, per = 1;
     if (state_open(&st, state_dir, err) == 0)
         rc = snapshot_restore(&st, "confirmed", err);
+    if (rc >= 0) { /* and the router's perimeter, when one was confirmed here */
+        st.perimeter = true;
+        per = snapshot_restore(&st, "confirmed", err);
+    }
     state_close(&st);
-    return rc;
+    return rc < 0 || per < 0 ? -1 : rc == 1 && per == 1 ? 1 : 0;
 }

@@ -23,7 +23,8 @@
  *   lock           flock(2) serialising apply / confirm / rollback
  *   previous.json  the table before the last apply (nft -j listing)
  *   applied.nft    the text of the last apply
- *   pending        "token pid deadline via" while unconfirmed
+ *   pending        "token pid deadline via [perimeter]" while unconfirmed
+ *   perimeter-*    the same snapshots of the router's perimeter (apply --perimeter)
  *   confirmed.json the table as last confirmed: what the boot unit loads
  *   rollback.log   one line per automatic rollback
  * With the iptables backend, previous / confirmed are .ipt4 + .ipt6
@@ -63,6 +64,8 @@ struct xg_apply_opts {
     const char *ipt_text[2], *ipt_text_nohook[2];
     unsigned timeout; /* seconds until rollback; 0: keep at once (no watchdog) */
     enum xg_rollback_via via;
+    bool perimeter; /* the router's perimeter (table inet xenguard-perimeter, XENGUARD-PERIMETER-*)
+                       instead of the host firewall: its own snapshots (apply/perimeter.h) */
 };
 
 struct xg_pending {
@@ -70,6 +73,7 @@ struct xg_pending {
     long pid;        /* watchdog process (0 for a systemd timer) */
     time_t deadline; /* when the watchdog rolls back */
     char via[16];    /* "process" or "systemd" */
+    bool perimeter;  /* the pending apply is the perimeter's ("... perimeter" in `pending`) */
 };
 
 /* Steps 1-5 above. On success *pending describes the watchdog (token empty
@@ -87,7 +91,8 @@ int xg_rollback(const char *state_dir, const char *token, struct xg_err *err);
 /* The pending apply, if any: returns 1 and fills *p, or 0 when none. */
 int xg_pending_read(const char *state_dir, struct xg_pending *p, struct xg_err *err);
 
-/* Load confirmed.json (the boot unit's job); 1 when there is none. */
+/* Load confirmed.json and the perimeter's perimeter-confirmed.* (the boot unit's job); 1 when
+ * there is neither. */
 int xg_apply_boot(const char *state_dir, struct xg_err *err);
 
 /* Which mechanism auto picks on this host. */

@@ -91,9 +91,14 @@ int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *n
     return xg_fail(err, "%s (%s): %s", name, cmd, why);
 }
 
-static bool is_ours_chain(const char *s)
+/* Which chains are "ours": the host firewall's are XENGUARD-* but not the perimeter's
+ * XENGUARD-PERIMETER-*, which belong to the router's ruleset (`apply --perimeter`), so that
+ * each is saved, restored and hooked apart. */
+static bool is_ours_chain_in(bool perimeter, const char *s)
 {
-    return !strncmp(s, XG_IPT_CHAIN_PREFIX, strlen(XG_IPT_CHAIN_PREFIX));
+    if (!strncmp(s, XG_IPT_PERIMETER_PREFIX, strlen(XG_IPT_PERIMETER_PREFIX)))
+        return perimeter;
+    return !perimeter && !strncmp(s, XG_IPT_CHAIN_PREFIX, strlen(XG_IPT_CHAIN_PREFIX));
 }
 
 /* A rule line's words by the shared tokenizer (src/ir/iptsave.c): what its chain is and
@@ -103,7 +108,7 @@ struct rule_words {
     bool jump_us; /* it jumps or goes to one of ours */
 };
 
-static struct rule_words rule_words(const char *line)
+static struct rule_words rule_words(const char *line, bool per)
 {
     struct xg_ipt_line l;
     struct rule_words r = {false, false};
@@ -111,19 +116,24 @@ static struct rule_words rule_words(const char *line)
     if (xg_ipt_split(line, strlen(line), &l, &col) < 0)
         return r;
     const char *chain = xg_ipt_rule_chain(&l), *target = xg_ipt_rule_target(&l);
-    r.ours = chain && is_ours_chain(chain);
-    r.jump_us = target && is_ours_chain(target);
+    r.ours = chain && is_ours_chain_in(per, chain);
+    r.jump_us = target && is_ours_chain_in(per, target);
     xg_ipt_line_free(&l);
     return r;
 }
 
 bool xg_ipt_hooked(const char *save_text)
 {
+    return xg_ipt_hooked_in(false, save_text);
+}
+
+bool xg_ipt_hooked_in(bool per, const char *save_text)
+{
     for (const char *l = save_text; *l;) {
         size_t len = strcspn(l, "\n");
         char line[4096];
         snprintf(line, sizeof(line), "%.*s", (int)len, l);
-        struct rule_words w = rule_words(line);
+        struct rule_words w = rule_words(line, per);
         if (!strncmp(line, "-A ", 3) && !w.ours && w.jump_us)
             return true;
         l += len + (l[len] == '\n');
@@ -173,7 +183,7 @@ static void as_append(const char *line, struct xg_buf *out)
     }
 }
 
-static int split(const char *text, bool from_saved, struct table_parts *t, size_t *n,
+static int split(const char *text, bool from_saved, bool per, struct table_parts *t, size_t *n,
                  struct xg_err *err)
 {
     struct table_parts *cur = NULL;
@@ -195,7 +205,7 @@ static int split(const char *text, bool from_saved, struct table_parts *t, size_
         } else if (!cur || line[0] == '#' || !line[0] || !strcmp(line, "COMMIT")) {
             continue;
         } else if (line[0] == ':') {
-            bool ours = is_ours_chain(line + 1);
+            bool ours = is_ours_chain_in(per, line + 1);
             if (ours && from_saved) {
                 xg_buf_printf(&cur->decls_ours, "%s\n", line);
                 cur->any_ours_saved = true;
@@ -208,7 +218,7 @@ static int split(const char *text, bool from_saved, struct table_parts *t, size_
                 xg_buf_printf(&cur->decls_other, "%s\n", line);
             }
         } else if (line[0] == '-' && (line[1] == 'A' || line[1] == 'I')) {
-            struct rule_words w = rule_words(line);
+            struct rule_words w = rule_words(line, per);
             bool ours = w.ours, jump = w.jump_us;
             if (from_saved && ours) {
                 xg_buf_printf(&cur->rules_ours, "%s\n", line);
@@ -227,10 +237,16 @@ static int split(const char *text, bool from_saved, struct table_parts *t, size_
 
 int xg_ipt_merge(const char *current, const char *saved, char **out, struct xg_err *err)
 {
+    return xg_ipt_merge_in(false, current, saved, out, err);
+}
+
+int xg_ipt_merge_in(bool per, const char *current, const char *saved, char **out,
+                    struct xg_err *err)
+{
     struct table_parts t[MAX_TABLES];
     size_t n = 0;
     int rc = 0;
-    if (split(current, false, t, &n, err) < 0 || split(saved, true, t, &n, err) < 0)
+    if (split(current, false, per, t, &n, err) < 0 || split(saved, true, per, t, &n, err) < 0)
         rc = -1;
     struct xg_buf b = {0};
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -271,9 +287,10 @@ int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err)
         if (line[0] == '*') {
             snprintf(tname, sizeof(tname), "%.31s", line + 1);
             table = tname;
-        } else if (line[0] == ':' && is_ours_chain(line + 1)) {
+        } else if (line[0] == ':' && is_ours_chain_in(false, line + 1)) {
             xg_buf_printf(&b, "%s :%.*s\n", table, (int)strcspn(line + 1, " "), line + 1);
-        } else if (line[0] == '-' && (rule_words(line).ours || rule_words(line).jump_us)) {
+        } else if (line[0] == '-' &&
+                   (rule_words(line, false).ours || rule_words(line, false).jump_us)) {
             xg_buf_printf(&b, "%s ", table);
             as_append(line, &b);
         }

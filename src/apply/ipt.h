@@ -40,6 +40,12 @@ int xg_ipt_restore(uint8_t family, const char *text, bool noflush, const char *n
 /* Is some built-in chain already jumping to a XENGUARD-* chain? */
 bool xg_ipt_hooked(const char *save_text);
 
+/* The host firewall's chains are XENGUARD-* but not XENGUARD-PERIMETER-*, the router's
+ * (`apply --perimeter`); the _in variants take which: per = true for the perimeter's. */
+bool xg_ipt_hooked_in(bool per, const char *save_text);
+int xg_ipt_merge_in(bool per, const char *current, const char *saved, char **out,
+                    struct xg_err *err);
+
 /* Restore input: `current` without xenguard's chains and jumps, plus those of
  * `saved` (NULL or "" for none). Tables with nothing of xenguard in either
  * are left out (not touched). */

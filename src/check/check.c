@@ -5,6 +5,7 @@
  * of the chapter; IDs are unique (a unit test asserts it) and never reused.
  */
 #include "check/check.h"
+#include "check/perimeter.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@ const struct xg_check_def *xg_checks(size_t *count)
         {xg_checks_xend, &xg_checks_xend_count},
         {xg_checks_xl, &xg_checks_xl_count},
         {xg_checks_xapi, &xg_checks_xapi_count},
+        {xg_checks_perimeter, &xg_checks_perimeter_count}, /* check/perimeter.h */
     };
     /* built once; the table is constant data, so this is not mutable state */
     static struct xg_check_def table[128];

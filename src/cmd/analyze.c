@@ -48,6 +48,9 @@ static void usage(FILE *out)
                  "                        per interface: can sources outside its prefixes get in?\n"
                  "                        (FILE: lines 'IFACE PREFIX...', '!PREFIX' = all but it;\n"
                  "                        default: ip addr/route)\n"
+                 "  --perimeter -c POLICY a router's ruleset against the chapter's two perimeter\n"
+                 "                        requirements for the policy's [perimeter] (forward\n"
+                 "                        path): exit 0 both hold, 1 one does not, 2 error\n"
                  "  --diff OLD NEW        reachability changes between two rulesets\n"
                  "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
                  "                        guessed from the content)\n"
@@ -142,7 +145,7 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
         o->files[o->nfiles++].path = optarg;
         break;
     }
-    case 'c':
+    case 'k':
         if (!strcmp(optarg, "input"))
             o->path = XG_HOOK_INPUT;
         else if (!strcmp(optarg, "forward"))
@@ -216,6 +219,12 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
         o->diff_old = optarg;
         o->diff_new = argv[optind++];
         break;
+    case 'P':
+        o->perimeter = true;
+        break;
+    case 'c':
+        o->config = optarg;
+        break;
     case 'F':
         if (!strcmp(optarg, "json"))
             o->json = true;
@@ -231,13 +240,32 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
     return -1;
 }
 
+/* --perimeter: its own exit codes (0 holds, 1 fails, 2 error). */
+static int analyze_perimeter_main(const struct opts *o, int nq)
+{
+    struct xg_ruleset rs = {0};
+    struct xg_err err = {{0}};
+    int rc;
+    if (nq != 1 || !o->config) {
+        fprintf(stderr, "xenguard analyze: --perimeter takes -c POLICY and no other query\n");
+        return 2;
+    }
+    rc = load_inputs(o, &rs, &err) < 0 ? -1 : analyze_perimeter(o, &rs, &err);
+    xg_ruleset_free(&rs);
+    if (rc < 0) {
+        xg_err_print(stderr, "xenguard analyze", &err);
+        return 2;
+    }
+    return rc;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
                                              {"iptables", required_argument, NULL, '4'},
                                              {"ip6tables", required_argument, NULL, '6'},
                                              {"nft-json", required_argument, NULL, 'j'},
-                                             {"chain", required_argument, NULL, 'c'},
+                                             {"chain", required_argument, NULL, 'k'},
                                              {"from", required_argument, NULL, 'f'},
                                              {"to", required_argument, NULL, 't'},
                                              {"to-port", required_argument, NULL, 'p'},
@@ -249,6 +277,8 @@ int cmd_analyze(int argc, char **argv)
                                              {"diff", required_argument, NULL, 'd'},
                                              {"format", required_argument, NULL, 'F'},
                                              {"oface", required_argument, NULL, 'O'},
+                                             {"perimeter", no_argument, NULL, 'P'},
+                                             {"config", required_argument, NULL, 'c'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};
@@ -256,7 +286,7 @@ int cmd_analyze(int argc, char **argv)
     int c, nq, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1)
         if ((rc = parse_opt(&o, c, argc, argv)) >= 0)
             return rc;
     if (optind < argc) {
@@ -264,7 +294,9 @@ int cmd_analyze(int argc, char **argv)
         return 2;
     }
     nq = (o.from || o.have_to_port) + o.have_reach + (o.nmatrix > 0) + o.spoofing +
-         (o.diff_old != NULL);
+         (o.diff_old != NULL) + o.perimeter;
+    if (o.perimeter)
+        return analyze_perimeter_main(&o, nq);
     if (nq != 1) {
         fprintf(stderr, "xenguard analyze: give exactly one query (--from/--to-port, --reach, "
                         "--matrix, --spoofing or --diff); see --help\n");

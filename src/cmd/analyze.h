@@ -39,6 +39,8 @@ struct opts {
     bool spoofing;
     const char *diff_old, *diff_new;
     bool json;
+    bool perimeter;     /* --perimeter: the router's ruleset against [perimeter] of -c */
+    const char *config; /* -c POLICY (with --perimeter) */
 };
 
 const char *analyze_proto_name(uint8_t p);
@@ -48,5 +50,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
 int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
 int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
 int analyze_diff(const struct opts *o, struct xg_err *err);
+/* --perimeter (in cmd/perimeter.c): 0 both requirements hold, 1 one does not, -1 error. */
+int analyze_perimeter(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include "apply/apply.h"
 #include "apply/guard.h"
 #include "apply/ipt.h"
+#include "apply/perimeter.h"
 #include "apply/source.h"
 #include "backend/backend.h"
 #include "verbs.h"
@@ -28,7 +29,8 @@ static void usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: xenguard apply [-c FILE | --ruleset FILE] [--timeout SECONDS] [--yes]\n"
+        "Usage: xenguard apply [-c FILE | --ruleset FILE] [--perimeter] [--timeout SECONDS] "
+        "[--yes]\n"
         "                      [--force] [--state-dir DIR] [--rollback-via auto|process|systemd]\n"
         "       xenguard apply --boot [--state-dir DIR]\n\n"
         "Load the policy's firewall into table inet xenguard in one atomic transaction.\n"
@@ -45,7 +47,11 @@ static void usage(FILE *out)
         "  -s, --state-dir DIR    saved rulesets and pending state (default %s); it and every\n"
         "                         directory above it must be root's and writable by root only\n"
         "      --rollback-via M   auto (systemd timer if possible), process, systemd\n"
-        "      --boot             load the last confirmed ruleset (xenguard.service)\n"
+        "      --perimeter        on the cluster's router: load the policy's [perimeter]\n"
+        "                         (table inet xenguard-perimeter, or the XENGUARD-PERIMETER-*\n"
+        "                         chains) instead of the host firewall, with the same\n"
+        "                         rollback, confirm and lockout guard (xenguard-perimeter(8))\n"
+        "      --boot             load the last confirmed rulesets (xenguard.service)\n"
         "  -h, --help             this text\n",
         XG_DEFAULT_POLICY_PATH, XG_DEFAULT_TIMEOUT, XG_DEFAULT_STATE_DIR);
 }
@@ -196,8 +202,11 @@ static int boot_load(const char *state_dir)
 static int report_pending(const struct xg_apply_opts *o, const struct xg_pending *p)
 {
     struct xg_err err = {{0}};
-    const char *what =
-        o->backend == XG_BACKEND_NFT ? "table inet xenguard" : "the XENGUARD-* chains (iptables)";
+    const char *what = o->perimeter                   ? (o->backend == XG_BACKEND_NFT
+                                                             ? "table inet " XG_NFT_PERIMETER_TABLE
+                                                             : "the " XG_IPT_PERIMETER_PREFIX "* chains (iptables)")
+                       : o->backend == XG_BACKEND_NFT ? "table inet xenguard"
+                                                      : "the XENGUARD-* chains (iptables)";
     if (!o->timeout) {
         printf("xenguard: loaded %s and kept it (--yes)\n", what);
         return 0;
@@ -224,6 +233,46 @@ static int report_pending(const struct xg_apply_opts *o, const struct xg_pending
     return 0;
 }
 
+/* The ruleset to apply: 0, or the exit status (message printed, src freed). */
+static int load_source(struct xg_source *src, const char *config, const char *ruleset)
+{
+    struct xg_err err = {{0}};
+    struct xg_warnings warnings = {0};
+    int rc = ruleset ? xg_source_from_file(src, ruleset, &err)
+                     : xg_source_from_policy(src, config, &warnings, &err);
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
+    xg_warnings_free(&warnings);
+    if (rc < 0) {
+        xg_err_print(stderr, "xenguard apply", &err);
+        xg_source_free(src);
+        return 1;
+    }
+    return 0;
+}
+
+/* --perimeter: the policy's [perimeter] (apply/perimeter.h); never a --ruleset file. */
+static int perimeter_source(struct xg_source *src, const char *config, const char *ruleset)
+{
+    struct xg_err err = {{0}};
+    struct xg_warnings warnings = {0};
+    if (ruleset) {
+        fprintf(stderr, "xenguard apply: --perimeter compiles the policy's [perimeter] (-c); "
+                        "--ruleset is for the host firewall\n");
+        return 2;
+    }
+    int rc = xg_source_from_perimeter(src, config, &warnings, &err);
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
+    xg_warnings_free(&warnings);
+    if (rc < 0) {
+        xg_err_print(stderr, "xenguard apply", &err);
+        xg_source_free(src);
+        return 1;
+    }
+    return 0;
+}
+
 int cmd_apply(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -235,6 +284,7 @@ int cmd_apply(int argc, char **argv)
                                          {"rollback-via", required_argument, NULL, 'V'},
                                          {"boot", no_argument, NULL, 'B'},
                                          {"backend", required_argument, NULL, 'K'},
+                                         {"perimeter", no_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *config = XG_DEFAULT_POLICY_PATH, *ruleset = NULL;
@@ -271,6 +321,9 @@ int cmd_apply(int argc, char **argv)
         case 'B':
             boot = true;
             break;
+        case 'P':
+            o.perimeter = true;
+            break;
         case 'K':
             if (!strcmp(optarg, "auto") || !strcmp(optarg, "nft") || !strcmp(optarg, "iptables")) {
                 backend = optarg;
@@ -303,17 +356,10 @@ int cmd_apply(int argc, char **argv)
     }
 
     struct xg_source src;
-    struct xg_warnings warnings = {0};
-    int rc = ruleset ? xg_source_from_file(&src, ruleset, &err)
-                     : xg_source_from_policy(&src, config, &warnings, &err);
-    for (size_t i = 0; i < warnings.count; i++)
-        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
-    xg_warnings_free(&warnings);
-    if (rc < 0) {
-        xg_err_print(stderr, "xenguard apply", &err);
-        xg_source_free(&src);
-        return 1;
-    }
+    int rc =
+        o.perimeter ? perimeter_source(&src, config, ruleset) : load_source(&src, config, ruleset);
+    if (rc)
+        return rc;
     bool session = false;
     if (guard(&src, force, &session) < 0) {
         xg_source_free(&src);

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/host.h"
 #include "check/check.h"
+#include "check/perimeter.h"
 #include "fleet/facts.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
@@ -43,6 +45,10 @@ static void usage(FILE *out)
             "      --color WHEN       auto (default), always, never\n"
             "  -v, --verbose          text: show the evidence of passing checks too\n"
             "  -l, --list             list the checks and exit (with -v: what each means)\n"
+            "      --perimeter-ruleset FILE\n"
+            "                         the cluster router's captured ruleset (iptables-save,\n"
+            "                         ip6tables-save or nft -j list ruleset; repeat for both\n"
+            "                         families) for XG-PER-001/002, with -c's [perimeter]\n"
             "  -h, --help             this help\n\n"
             "Exit status: 0 nothing at or above --fail-on failed, 1 something did, 2 error.\n"
             "See xenguard-audit(8).\n");
@@ -76,6 +82,8 @@ struct audit_opts {
     bool verbose, list;
     char *skips[128];
     size_t skip_count;
+    const char *perimeter[4]; /* --perimeter-ruleset FILE (the router's, up to 4 views) */
+    size_t perimeter_count;
 };
 
 /* --skip ID[,ID]: 0, or -1 (message printed) for an unknown check. */
@@ -105,6 +113,7 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
         {"color", required_argument, NULL, 'C'},
         {"verbose", no_argument, NULL, 'v'},
         {"list", no_argument, NULL, 'l'},
+        {"perimeter-ruleset", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -144,6 +153,13 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
         case 's':
             if (add_skips(o, optarg) < 0)
                 return 2;
+            break;
+        case 'P':
+            if (o->perimeter_count == 4) {
+                fprintf(stderr, "xenguard audit: --perimeter-ruleset: at most 4 files\n");
+                return 2;
+            }
+            o->perimeter[o->perimeter_count++] = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -217,6 +233,39 @@ static struct xg_result *run_checks(const struct audit_opts *o, const struct xg_
     return results;
 }
 
+/* --perimeter-ruleset: the router's ruleset answers XG-PER-001/002 (n/a without it). */
+static void run_perimeter(const struct audit_opts *o, const struct xg_policy *policy,
+                          struct xg_result *results, size_t n)
+{
+    struct xg_fw_evidence ev = {0};
+    char *texts[4] = {NULL};
+    struct xg_ruleset rs = {0};
+    struct xg_err err = {{0}};
+    int rc = 0;
+    if (!o->perimeter_count)
+        return;
+    for (size_t i = 0; i < o->perimeter_count && rc == 0; i++, ev.count++) {
+        size_t len;
+        rc = xg_file_read(o->perimeter[i], false, &texts[i], &len, &err);
+        ev.views[i] = (struct xg_fw_view){rc == 0 ? xg_fw_kind_guess(texts[i]) : XG_FW_SAVE4,
+                                          texts[i], o->perimeter[i]};
+    }
+    if (rc == 0)
+        rc = xg_ruleset_from_evidence(&ev, &rs, &err);
+    for (size_t i = 0; i < n; i++) {
+        if (!xg_check_is_perimeter(results[i].def) ||
+            skipped((char **)o->skips, o->skip_count, results[i].def->id))
+            continue;
+        const struct xg_check_def *def = results[i].def;
+        xg_result_free(&results[i]);
+        xg_check_perimeter(def, rc == 0 ? &rs : NULL, o->perimeter[0], err.msg, policy,
+                           &results[i]);
+    }
+    xg_ruleset_free(&rs);
+    for (size_t i = 0; i < 4; i++)
+        free(texts[i]);
+}
+
 /* The report in the chosen format on stdout: 0, or -1 when out of memory. */
 static int render(const struct audit_opts *o, const struct xg_audit *audit)
 {
@@ -271,6 +320,7 @@ int cmd_audit(int argc, char **argv)
         fprintf(stderr, "xenguard audit: out of memory\n");
         goto out;
     }
+    run_perimeter(&o, have_policy ? &policy : NULL, results, n);
     struct xg_audit audit = {&host, have_policy ? o.config : NULL, o.fail_on, o.verbose, results,
                              n};
     if (o.waivers_path) {

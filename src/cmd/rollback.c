@@ -70,6 +70,8 @@ int cmd_rollback(int argc, char **argv)
     while (nanosleep(&left, &left) < 0 && errno == EINTR)
         ;
     struct xg_err err = {{0}};
+    struct xg_pending pending;
+    bool perimeter = xg_pending_read(state_dir, &pending, &err) == 1 && pending.perimeter;
     int rc = xg_rollback(state_dir, token, &err);
     if (rc < 0) {
         xg_err_print(stderr, "xenguard rollback", &err);
@@ -77,6 +79,7 @@ int cmd_rollback(int argc, char **argv)
     }
     if (rc == 1)
         return 0; /* the watchdog's apply was confirmed meanwhile */
-    printf("xenguard: restored table inet xenguard from before the last apply\n");
+    printf("xenguard: restored %s from before the last apply\n",
+           perimeter ? "the perimeter (table inet xenguard-perimeter)" : "table inet xenguard");
     return 0;
 }

@@ -35,6 +35,12 @@
 #define XG_BR_SET_PROTECT6 "protected6"   /* the same, IPv6 */
 /* iptables has no tables of its own to give: xenguard's chains are XENGUARD-<NAME>. */
 #define XG_IPT_CHAIN_PREFIX "XENGUARD-"
+/* The perimeter firewall of the cluster's router (`xenguard perimeter`): its own
+ * `table inet xenguard-perimeter`; in iptables its chains are XENGUARD-PERIMETER-<NAME>
+ * (its IR chains are named "perimeter-<name>", which the iptables backend upper-cases). */
+#define XG_NFT_PERIMETER_TABLE  "xenguard-perimeter"
+#define XG_PERIMETER_CHAIN      "perimeter-"
+#define XG_IPT_PERIMETER_PREFIX XG_IPT_CHAIN_PREFIX "PERIMETER-"
 
 /* --- table families --- */
 

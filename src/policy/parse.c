@@ -27,7 +27,7 @@ static const char *const section_names[SEC_COUNT] = {
     [SEC_NONE] = "",           [SEC_HOST] = "host",
     [SEC_CLUSTER] = "cluster", [SEC_MIGRATION] = "migration",
     [SEC_ADMIN] = "admin",     [SEC_ALLOW] = "allow",
-    [SEC_TUNNEL] = "tunnel",
+    [SEC_TUNNEL] = "tunnel",   [SEC_PERIMETER] = "perimeter",
 };
 
 /* ---------- errors ---------- */
@@ -187,6 +187,19 @@ static int set_service(struct parser *ps, const struct key *k, const struct valu
     return policy_service(ps, v->key, v->key_col, v->text, v->col);
 }
 
+/* [perimeter] (policy/perimeter.c) */
+static int set_ifnames(struct parser *ps, const struct key *k, const struct value *v)
+{
+    return policy_ifname_list(ps, v->key, v->text, v->col, field(ps, k->field),
+                              field(ps, k->count));
+}
+
+static int set_perimeter_ports(struct parser *ps, const struct key *k, const struct value *v)
+{
+    (void)k;
+    return policy_perimeter_ports(ps, v->key, v->text, v->col);
+}
+
 #define F(member) offsetof(struct xg_policy, member)
 
 /* Every key of the file, in the order `unknown key` messages list them. */
@@ -215,6 +228,13 @@ static const struct key keys[] = {
     {SEC_TUNNEL, "max-sessions", set_uint, F(tunnel.max_sessions), .max = 1024},
     {SEC_TUNNEL, "handshake-timeout", set_uint, F(tunnel.handshake_timeout), .max = 3600},
     {SEC_TUNNEL, "idle-timeout", set_uint, F(tunnel.idle_timeout), .max = 86400},
+    /* [perimeter]: the cluster's router */
+    {SEC_PERIMETER, "outside-interface", set_ifnames, F(perimeter.outside),
+     F(perimeter.outside_count), .loc = F(perimeter.outside_loc)},
+    {SEC_PERIMETER, "inside-interface", set_ifnames, F(perimeter.inside), F(perimeter.inside_count),
+     .loc = F(perimeter.inside_loc)},
+    {SEC_PERIMETER, "management-ports", set_perimeter_ports, .loc = F(perimeter.ports_loc)},
+    {SEC_PERIMETER, "xapi", set_bool, F(perimeter.xapi)},
 };
 
 #undef F
@@ -295,7 +315,9 @@ static int parse_section_header(struct parser *ps, char *s, unsigned col)
     }
     return policy_fail(
         ps, col + 1, (unsigned)(end - s) - 1,
-        "unknown section [%s] (known: host, cluster, migration, admin, allow, tunnel)", s + 1);
+        "unknown section [%s] (known: host, cluster, migration, admin, allow, tunnel, "
+        "perimeter)",
+        s + 1);
 }
 
 /* Cut a comment: '#' at the line start, after a blank or right after the '='

@@ -23,6 +23,7 @@ enum section {
     SEC_ADMIN,
     SEC_ALLOW,
     SEC_TUNNEL,
+    SEC_PERIMETER,
     SEC_COUNT
 };
 
@@ -85,6 +86,18 @@ int policy_fingerprints(struct parser *ps, const char *key, const char *value, u
 /* [allow] NAME = PROTO/PORTS from ADDR... [on IFACE] */
 int policy_service(struct parser *ps, const char *name, unsigned name_col, const char *value,
                    unsigned col);
+
+/* --- perimeter.c: the [perimeter] section --- */
+
+/* Interface names, each once. */
+int policy_ifname_list(struct parser *ps, const char *key, const char *value, unsigned col,
+                       char ***out, size_t *count);
+/* management-ports = PORT|LO-HI ... (tcp) */
+int policy_perimeter_ports(struct parser *ps, const char *key, const char *value, unsigned col);
+int policy_validate_perimeter(struct parser *ps);
+struct xg_buf;
+void policy_print_perimeter(struct xg_buf *b, const struct xg_perimeter *pm);
+void policy_free_perimeter(struct xg_perimeter *pm);
 
 /* --- validate.c --- */
 

@@ -3,6 +3,7 @@
  * names of its enums and freeing it (see policy.h).
  */
 #include "policy/policy.h"
+#include "policy/parser.h" /* policy_free_perimeter */
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,5 +64,6 @@ void xg_policy_free(struct xg_policy *p)
     free(p->tunnel.receive_command);
     free_words(p->tunnel.peer_names, p->tunnel.peer_name_count);
     free_words(p->tunnel.peer_fingerprints, p->tunnel.peer_fingerprint_count);
+    policy_free_perimeter(&p->perimeter);
     memset(p, 0, sizeof(*p));
 }

@@ -72,6 +72,22 @@ struct xg_tunnel_conf {
     unsigned idle_timeout;      /* seconds, default 60 */
 };
 
+/* [perimeter]: the cluster's router (`xenguard perimeter`, issue 16). Kept in its own
+ * struct and its own file (policy/perimeter.c) so the host keys stay apart. */
+#define XG_PERIMETER_MAX_PORTS 16
+struct xg_perimeter {
+    bool present;   /* the file has a [perimeter] section */
+    char **outside; /* outside-interface: where the world comes in */
+    size_t outside_count;
+    char **inside; /* inside-interface: the cluster's segments */
+    size_t inside_count;
+    struct xg_port_range ports[XG_PERIMETER_MAX_PORTS]; /* management-ports (tcp), added to
+                                                           the defaults */
+    size_t port_count;
+    bool xapi; /* the Dom0s run XAPI: 80 and 443 are management ports too */
+    struct xg_loc outside_loc, inside_loc, ports_loc;
+};
+
 struct xg_policy {
     char *path; /* the file it came from (for messages) */
 
@@ -104,6 +120,8 @@ struct xg_policy {
 
     struct xg_tunnel_conf tunnel;
 
+    struct xg_perimeter perimeter;
+
     /* where keys were written (0 when defaulted) */
     struct xg_loc scenario_loc, gateway_mac_loc, public_if_loc, management_if_loc, transport_loc,
         peers_loc;
@@ -123,6 +141,11 @@ int xg_policy_load(const char *path, struct xg_policy *out, struct xg_warnings *
 
 /* Canonical text of the policy: parse(print(p)) == p, print(parse(print(p))) == print(p). */
 int xg_policy_print(const struct xg_policy *p, char **out_text);
+
+/* The perimeter's management ports, sorted, merged: the migration port, xend's
+ * 8000/8002/8005/8006, sshd, 80/443 with XAPI, and [perimeter] management-ports.
+ * Returns the count written to out (at most `max`). */
+size_t xg_perimeter_ports(const struct xg_policy *p, struct xg_port_range *out, size_t max);
 
 const char *xg_scenario_name(enum xg_scenario s);
 const char *xg_transport_name(enum xg_transport t);

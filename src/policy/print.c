@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/parser.h"
 #include "util/buf.h"
 
 static void print_prefixes(struct xg_buf *b, const char *key, const struct xg_prefix_list *l)
@@ -120,6 +121,7 @@ int xg_policy_print(const struct xg_policy *p, char **out_text)
     }
     if (tunnel_configured(&p->tunnel))
         print_tunnel(&b, &p->tunnel);
+    policy_print_perimeter(&b, &p->perimeter);
 
     if (xg_buf_failed(&b)) {
         xg_buf_free(&b);

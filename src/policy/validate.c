@@ -69,7 +69,7 @@ static int validate_interfaces(struct parser *ps)
                                "interface already drops every cluster source",
                                scen);
     if (!p->gateway_mac_count && p->scenario == XG_SCENARIO_FIREWALLED_SUBNET &&
-        (p->networks.count || p->peers.count))
+        (p->networks.count || p->peers.count) && !ps->section_line[SEC_PERIMETER])
         xg_warn_at(ps->warnings, ps->src.file, p->scenario_loc.line, p->scenario_loc.col,
                    "no [host] gateway-mac: with one card, a forged cluster source routed in from "
                    "outside looks like a peer on the link; the perimeter firewall must drop it");
@@ -133,5 +133,5 @@ int policy_validate(struct parser *ps)
     warn_outside_networks(ps, &p->peers, "peer");
     if (p->scenario == XG_SCENARIO_ISOLATED_MANAGEMENT)
         warn_outside_networks(ps, &p->ssh_from, "ssh-from");
-    return 0;
+    return policy_validate_perimeter(ps);
 }

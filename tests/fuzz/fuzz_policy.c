@@ -3,7 +3,8 @@
  * downstream of it.
  *
  * Beyond "never crash": a policy the parser accepts must compile and render
- * in every backend (a valid policy with no firewall is a bug), and its
+ * in every backend (a valid policy with no firewall is a bug; with a [perimeter]
+ * section, the router's firewall too, which never accepts), and its
  * canonical print must parse back to the same canonical print. A refused
  * one must quote its line with a caret line that points into it.
  */
@@ -13,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "compile/compile.h"
+#include "compile/perimeter.h"
 #include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -51,6 +53,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xg_buf_free(&b);
     }
     xg_ruleset_free(&rs);
+    /* a valid [perimeter] compiles too, in every backend, and never accepts */
+    if (p.perimeter.present) {
+        if (xg_compile_perimeter(&p, &rs, &err) < 0)
+            abort();
+        for (int f = 0; f < 3; f++) {
+            struct xg_buf b = {0};
+            int rc = f == 0 ? xg_backend_nft(&rs, &b, &err)
+                            : xg_backend_iptables(&rs, f == 1 ? 4 : 6, &b, &err);
+            if (rc < 0 || (f && strstr(xg_buf_str(&b), "-j ACCEPT")))
+                abort();
+            xg_buf_free(&b);
+        }
+        xg_ruleset_free(&rs);
+    }
     free(printed);
     free(reprinted);
     xg_policy_free(&again);

@@ -11,3 +11,7 @@ for f in isolated-management firewalled-subnet untrusted; do
 done
 # the fleet report of the three hand-written member reports in tests/golden/fleet/
 "$XG" fleet tests/golden/fleet >tests/golden/fleet.txt || test $? = 1
+# the cluster router's perimeter (xenguard perimeter)
+"$XG" perimeter -c examples/perimeter.conf >tests/golden/perimeter.nft
+"$XG" perimeter -c examples/perimeter.conf --format iptables >tests/golden/perimeter.iptables
+"$XG" perimeter -c examples/perimeter.conf --format ip6tables >tests/golden/perimeter.ip6tables
