@@ -558,6 +558,8 @@ int xg_backend_nft(const struct xg_ruleset *rs, struct xg_buf *out, struct xg_er
         if (!fam)
             return xg_fail(err, "nft backend: table %s has a family it cannot write", t->name);
         o.t = t;
+        if (i)
+            xg_buf_puts(out, "\n");
         xg_buf_printf(out, "# Replace table %s %s as a whole, in one transaction.\n", fam, t->name);
         xg_buf_printf(out, "table %s %s {}\ndelete table %s %s\n\n", fam, t->name, fam, t->name);
         xg_buf_printf(out, "table %s %s {\n", fam, t->name);
