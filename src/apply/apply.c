@@ -422,6 +422,8 @@ static int snapshot_restore_text(const char *text, struct xg_err *err)
         tables = XG_NFT_BRIDGE_TABLE;
     else if (strncmp(text, SNAP_BOTH, strlen(SNAP_BOTH)))
         return xg_nft_restore_tables_text(text, tables, err); /* an inet-only snapshot */
+    else
+        tables |= XG_NFT_BRIDGE_TABLE;
     if (!strstr(text, "table " XG_NFT_BRIDGE_FAMILY " " XG_NFT_TABLE " {")) {
         char *live = NULL;
         if (xg_nft_bridge_json(&live, err) < 0)

@@ -96,13 +96,24 @@ static int match_prefix(struct xg_rule *r, enum xg_match_kind kind, const char *
 
 /* ---------- sets ---------- */
 
-/* Add `l`'s prefixes of `family` to `s`, leaving out what it already covers. */
+/* Add `l`'s prefixes of `family` to `s`, keeping the elements disjoint (nft refuses
+ * overlapping intervals in one set): what an element covers is left out, and an
+ * element covered by a new prefix makes way for it. */
 static int add_prefixes(struct xg_set *s, const struct xg_prefix_list *l)
 {
-    for (size_t i = 0; i < l->count; i++)
-        if (l->items[i].family == s->family && !xg_prefix_list_covers(&s->elements, &l->items[i]) &&
-            xg_prefix_list_add(&s->elements, &l->items[i]) < 0)
+    struct xg_prefix_list *e = &s->elements;
+    for (size_t i = 0; i < l->count; i++) {
+        const struct xg_prefix *p = &l->items[i];
+        if (p->family != s->family || xg_prefix_list_covers(e, p))
+            continue;
+        size_t kept = 0;
+        for (size_t j = 0; j < e->count; j++)
+            if (!xg_prefix_contains(p, &e->items[j]))
+                e->items[kept++] = e->items[j];
+        e->count = kept;
+        if (xg_prefix_list_add(e, p) < 0)
             return -1;
+    }
     return 0;
 }
 

@@ -99,13 +99,17 @@ static void test_sets_of_the_contract(void **state)
 
 static void test_isolated_protects_the_management_network(void **state)
 {
+    /* the peer and ssh-from inside the network: nft refuses overlapping intervals */
     static const char text[] = "[host]\nscenario = isolated-management\npublic-interface = xenbr0\n"
-                               "management-interface = eth1\n[cluster]\nnetworks = 10.0.0.0/8\n";
+                               "management-interface = eth1\n[cluster]\npeers = 10.0.0.5\n"
+                               "networks = 10.0.0.0/8\n[admin]\nssh-from = 10.1.0.0/16\n";
     struct xg_policy p;
     struct xg_ruleset rs;
     (void)state;
     compile_text(text, &p, &rs);
-    assert_true(covers(xg_table_find_set(xg_guests_table(&rs), XG_BR_SET_PROTECT4), "10.1.2.3"));
+    struct xg_set *p4 = xg_table_find_set(xg_guests_table(&rs), XG_BR_SET_PROTECT4);
+    assert_true(covers(p4, "10.1.2.3"));
+    assert_int_equal(p4->elements.count, 1); /* disjoint: 10.0.0.0/8 alone */
     xg_ruleset_free(&rs);
     xg_policy_free(&p);
 }
