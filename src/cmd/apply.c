@@ -229,6 +229,27 @@ static int report_pending(const struct xg_apply_opts *o, const struct xg_pending
     return 0;
 }
 
+/* The ruleset to load: a --ruleset file, or the policy compiled, with the live host's
+ * addresses and the declared guests in the guests' table. -1: said why, src freed. */
+static int load_source(struct xg_source *src, const char *ruleset, const char *config)
+{
+    struct xg_err err = {{0}};
+    struct xg_warnings warnings = {0};
+    int rc = ruleset ? xg_source_from_file(src, ruleset, &err)
+                     : xg_source_from_policy(src, config, &warnings, &err);
+    if (rc == 0 && !ruleset)
+        rc = xg_source_prepare_guests(src, &err);
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
+    xg_warnings_free(&warnings);
+    if (rc < 0) {
+        xg_err_print(stderr, "xenguard apply", &err);
+        xg_source_free(src);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_apply(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -308,19 +329,8 @@ int cmd_apply(int argc, char **argv)
     }
 
     struct xg_source src;
-    struct xg_warnings warnings = {0};
-    int rc = ruleset ? xg_source_from_file(&src, ruleset, &err)
-                     : xg_source_from_policy(&src, config, &warnings, &err);
-    if (rc == 0 && !ruleset)
-        rc = xg_source_prepare_guests(&src, &err); /* live addresses, declared guests */
-    for (size_t i = 0; i < warnings.count; i++)
-        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
-    xg_warnings_free(&warnings);
-    if (rc < 0) {
-        xg_err_print(stderr, "xenguard apply", &err);
-        xg_source_free(&src);
+    if (load_source(&src, ruleset, config) < 0)
         return 1;
-    }
     bool session = false;
     if (guard(&src, force, &session) < 0) {
         xg_source_free(&src);
@@ -342,7 +352,7 @@ int cmd_apply(int argc, char **argv)
     struct xg_buf ipt[2][2] = {{{0}}};       /* [family][hook] */
     struct xg_pending p;
     bool compiled = o.backend != XG_BACKEND_IPTABLES || ipt_texts(&src, ipt, &o, &err) == 0;
-    rc = compiled ? xg_apply(&o, &p, &err) : -1;
+    int rc = compiled ? xg_apply(&o, &p, &err) : -1;
     bool guests = src.have_ir && xg_guests_table(&src.ir);
     xg_source_free(&src);
     o.bridge_text = NULL; /* freed with src */
