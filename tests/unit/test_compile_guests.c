@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "apply/guests.h"
 #include "backend/backend.h"
 #include "compile/compile.h"
 #include "policy/policy.h"
@@ -237,6 +238,58 @@ static void test_live_addresses_join_protected(void **state)
     xg_policy_free(&p);
 }
 
+/* apply/guests.c: the running table's declared guests carried into the new IR (the listing is
+ * `nft -j list table bridge xenguard` as nft 1.0.6 writes it). */
+static void test_carry_declared_guests(void **state)
+{
+    static const char listing[] =
+        "{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}},"
+        "{\"table\": {\"family\": \"bridge\", \"name\": \"xenguard\"}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_declared\", \"table\": "
+        "\"xenguard\", \"type\": \"ifname\", \"elem\": [\"vif5.0\", \"vif6.0\"]}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_ip4\", \"table\": \"xenguard\", "
+        "\"elem\": [{\"concat\": [\"vif5.0\", \"192.0.2.50\"]}, {\"elem\": {\"val\": "
+        "{\"concat\": [\"vif6.0\", \"192.0.2.60\"]}, \"comment\": \"x\"}}]}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_ip6\", \"table\": \"xenguard\", "
+        "\"elem\": [{\"concat\": [\"vif5.0\", \"2001:db8::50\"]}]}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_mac\", \"table\": \"xenguard\", "
+        "\"elem\": [{\"concat\": [\"vif5.0\", \"02:00:00:00:00:50\"]}]}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"protected4\", \"table\": "
+        "\"xenguard\", \"elem\": [\"203.0.113.99\"]}},"
+        "{\"set\": {\"family\": \"inet\", \"name\": \"vif_ip4\", \"table\": \"xenguard\", "
+        "\"elem\": [{\"concat\": [\"vif9.0\", \"192.0.2.90\"]}]}}]}";
+    struct xg_policy p;
+    struct xg_ruleset rs;
+    struct xg_err err = {{0}};
+    (void)state;
+    compile_text(BRIDGED, &p, &rs);
+    assert_int_equal(xg_guests_carry_json(&rs, listing, &err), 0);
+    struct xg_table *t = xg_guests_table(&rs);
+    assert_int_equal(xg_table_find_set(t, XG_BR_SET_DECLARED)->pair_count, 2);
+    struct xg_set *ip4 = xg_table_find_set(t, XG_BR_SET_IP4);
+    assert_int_equal(ip4->pair_count, 2); /* not the inet table's set of the same name */
+    assert_string_equal(ip4->pairs[1].ifname, "vif6.0");
+    assert_int_equal(ip4->pairs[1].addr.addr[3], 60);
+    assert_int_equal(xg_table_find_set(t, XG_BR_SET_IP6)->pair_count, 1);
+    assert_int_equal(xg_table_find_set(t, XG_BR_SET_MAC)->pairs[0].mac[5], 0x50);
+    /* protected4 comes from the policy and the live host, never from the old table */
+    assert_false(covers(xg_table_find_set(t, XG_BR_SET_PROTECT4), "203.0.113.99"));
+    char *nft = render(&rs);
+    assert_true(has(nft, "\"vif5.0\" . 0x20010db8000000000000000000000050"));
+    free(nft);
+    /* an element that cannot be carried is an error naming it, not a silent loss */
+    static const char bad[] = "{\"nftables\": [{\"set\": {\"family\": \"bridge\", \"name\": "
+                              "\"vif_ip4\", \"table\": \"xenguard\", \"elem\": [{\"concat\": "
+                              "[\"vif5.0\", \"2001:db8::1\"]}]}}]}";
+    assert_int_equal(xg_guests_carry_json(&rs, bad, &err), -1);
+    assert_non_null(strstr(err.msg, "set vif_ip4: cannot carry element"));
+    assert_non_null(strstr(err.msg, "2001:db8::1"));
+    assert_int_equal(xg_guests_carry_json(&rs, "not json", &err), -1);
+    assert_int_equal(xg_guests_carry_json(&rs, NULL, &err), 0);
+    xg_ruleset_free(&rs);
+    xg_policy_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_rule_count_independent_of_guests),
         cmocka_unit_test(test_nft_spelling),
         cmocka_unit_test(test_live_addresses_join_protected),
+        cmocka_unit_test(test_carry_declared_guests),
     };
     return cmocka_run_group_tests_name("compile_guests", tests, NULL, NULL);
 }
