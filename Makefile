@@ -143,6 +143,7 @@ install: all
 	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
 	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
 	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf
+	install -D -m 0644 examples/bridged-dom0.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/bridged-dom0.conf
 	install -D -m 0644 doc/xenguard-apply.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-apply.8
 	install -D -m 0644 doc/xenguard-harden.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-harden.8
 	for v in confirm rollback status; do \
