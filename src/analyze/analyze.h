@@ -42,7 +42,25 @@ struct xg_packet_query {
     /* Sources whose reverse path leads back through iifname (from an
      * interface map); NULL leaves reverse-path (fib/rpfilter) matches unknown. */
     const struct xg_prefix_list *rpf_ok;
+    /* Source port: has_sport false is an ordinary client, whose port is any of
+     * XG_CLIENT_PORT_LO..65535 (a source-port match is decided when it covers
+     * all of them or none, unknown otherwise). */
+    bool has_sport;
+    uint16_t sport;
+    /* Link-layer source (--mac); NULL is a MAC no rule names ("any MAC not
+     * listed"), so MAC matches are decided either way. */
+    const uint8_t *mac;
+    /* Address types: the host's own addresses (source type LOCAL) and its
+     * subnets' broadcast addresses; NULL leaves LOCAL versus UNICAST of a
+     * source unknown. Multicast and limited broadcast go by their ranges. The
+     * destination of the input path is LOCAL (--to in a multicast or broadcast
+     * range says otherwise), of the forward path UNICAST. */
+    const struct xg_prefix_list *local;
+    const struct xg_prefix_list *bcast;
 };
+
+/* The ephemeral ports an ordinary client's connection comes from. */
+#define XG_CLIENT_PORT_LO 1024
 
 /* Sources (as minimal, sorted CIDR lists) that may / must get a new connection through. */
 struct xg_reach {
@@ -75,12 +93,28 @@ struct xg_trace_step {
     const struct xg_rule *rule;    /* the deciding rule; NULL = the chain's policy */
     const struct xg_chain *chain;  /* the chain holding `rule` */
     const struct xg_rule *unknown; /* first unmodelled match/target met on the way, or NULL */
+    const struct xg_table *unknown_table; /* the table holding `unknown` */
 };
 
 struct xg_trace {
     struct xg_trace_step *steps;
     size_t count;
 };
+
+/* Why a bound is not exact: the first rule on a packet's path whose outcome
+ * the analyzer cannot decide, and what it cannot decide about it. */
+struct xg_may_reason {
+    const struct xg_rule *rule;   /* NULL: no reason found */
+    const struct xg_match *match; /* the undecided match; NULL: the rule's target */
+    bool open_field;              /* a packet field the query left open (not unmodelled) */
+    char what[160];               /* "source port (no --sport given)", "-m recent --rcheck" */
+};
+/* For a packet from `saddr` (one in may but not must). */
+int xg_explain_may(const struct xg_ruleset *rs, const struct xg_packet_query *q,
+                   const struct xg_prefix *saddr, struct xg_may_reason *out, struct xg_err *err);
+/* The same for the first unknown of a trace step (see xg_packet_trace). */
+void xg_describe_unknown(const struct xg_table *t, const struct xg_rule *r,
+                         const struct xg_packet_query *q, struct xg_may_reason *out);
 
 /* One packet from `saddr`: each base chain on its path in priority order,
  * with unknown matches taken as not matching (the bounds say whether that
@@ -114,10 +148,25 @@ int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclas
 
 struct xg_ifmap;
 
+/* Sources that get in only with a chosen source port or MAC (listed apart
+ * from the ordinary client's answer, which assumes neither). */
+enum xg_extra_kind { XG_EXTRA_SPORT, XG_EXTRA_MAC };
+struct xg_reach_extra {
+    enum xg_extra_kind kind;
+    uint16_t lo, hi;               /* XG_EXTRA_SPORT: the source ports */
+    uint8_t mac[6];                /* XG_EXTRA_MAC */
+    struct xg_prefix_list sources; /* may bound, minus the ordinary answer's */
+    bool exact;                    /* their may and must bounds agree */
+    const struct xg_rule *rule;    /* the rule that lets an example in (NULL: none found) */
+};
+
 /* One service on each interface class, both families (IPv4 = [0]). */
 struct xg_iface_reach {
     bool asked[2]; /* false: the family does not apply (tmpl->daddr of the other family) */
     struct xg_reach r[2];
+    struct xg_may_reason why[2]; /* when may != must: the first reason */
+    struct xg_reach_extra *extra[2];
+    size_t nextra[2];
 };
 /* `tmpl` gives service, path, oifname, daddr; `map` (or NULL) decides reverse-path matches. */
 int xg_reach_by_iface(const struct xg_ruleset *rs, const struct xg_packet_query *tmpl,
@@ -154,6 +203,17 @@ struct xg_matrix {
 int xg_analysis_matrix(struct xg_analysis *an, const struct xg_packet_query *qs, size_t nq,
                        uint8_t family, struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
+
+/* Every source-port class and MAC a ruleset's matches tell apart, beyond the
+ * ordinary client (query.c): `reps` are classes' first ports outside the
+ * ordinary range, or within it when a rule splits it. */
+int xg_ruleset_sport_classes(const struct xg_ruleset *rs, struct xg_port_range **out,
+                             size_t *count);
+int xg_ruleset_macs(const struct xg_ruleset *rs, uint8_t (**out)[6], size_t *count);
+/* "02:00:5e:00:01:01" (case-insensitive) into 6 bytes; -1 if not a MAC. */
+int xg_mac_parse(const char *text, uint8_t out[6]);
+/* The address types of a source or destination, for `q` (path.c). */
+uint32_t xg_addrtype_of(const struct xg_prefix *a, const struct xg_packet_query *q, bool *known);
 
 /* --- diff (diff.c): what two rulesets let in differently --- */
 
