@@ -155,8 +155,9 @@ struct xg_reach_extra {
     enum xg_extra_kind kind;
     uint16_t lo, hi;               /* XG_EXTRA_SPORT: the source ports */
     uint8_t mac[6];                /* XG_EXTRA_MAC */
-    struct xg_prefix_list sources; /* may bound, minus the ordinary answer's */
-    bool exact;                    /* their may and must bounds agree */
+    struct xg_prefix_list sources; /* what it reaches (may bound); listed only when that
+                                      holds sources the ordinary answer's may bound lacks */
+    bool exact;                    /* its may and must bounds agree */
     const struct xg_rule *rule;    /* the rule that lets an example in (NULL: none found) */
 };
 

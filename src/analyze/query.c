@@ -153,27 +153,28 @@ static int add_extra(struct xg_analysis *an, const struct xg_ruleset *rs,
                      struct xg_reach_extra *x, size_t *n, struct xg_err *err)
 {
     struct xg_reach r;
-    struct xg_prefix_list gained = {0}, gained_must = {0};
+    struct xg_prefix_list gained = {0};
     if (xg_analysis_reach(an, q, &r, err) < 0)
         return -1;
-    if (xg_prefix_list_minus(&r.may, &base->may, q->family, &gained) < 0 ||
-        xg_prefix_list_minus(&r.must, &base->may, q->family, &gained_must) < 0) {
+    if (xg_prefix_list_minus(&r.may, &base->may, q->family, &gained) < 0) {
         xg_reach_free(&r);
         xg_prefix_list_free(&gained);
         return xg_fail(err, "out of memory");
     }
-    xg_reach_free(&r);
     if (!gained.count) {
-        xg_prefix_list_free(&gained_must);
+        xg_reach_free(&r);
+        xg_prefix_list_free(&gained);
         return 0;
     }
     struct xg_prefix ex = gained.items[0];
     ex.len = (uint8_t)xg_family_bits(q->family);
-    x->sources = gained;
-    x->exact = xg_prefix_list_equal(&gained, &gained_must);
+    x->exact = xg_prefix_list_equal(&r.may, &r.must);
+    x->sources = r.may; /* everything this port or MAC reaches: "from 0.0.0.0/0 with ..." */
+    r.may = (struct xg_prefix_list){0};
+    xg_reach_free(&r);
+    xg_prefix_list_free(&gained);
     x->rule = deciding_rule(rs, q, &ex,
                             x->kind == XG_EXTRA_SPORT ? XG_MATCH_SPORT : XG_MATCH_ETHER_SADDR);
-    xg_prefix_list_free(&gained_must);
     (*n)++;
     return 0;
 }

@@ -50,7 +50,14 @@ static void usage(FILE *out)
                  "\n"
                  "Options: --chain input|forward (the packet's path, input by default),\n"
                  "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
-                 "  --ifmap FILE (evaluate reverse-path checks), --format text|json.\n"
+                 "  --sport PORT (the client's source port; default: an ordinary client,\n"
+                 "  1024-65535), --mac MAC (the frame's source MAC; default: one no rule\n"
+                 "  names), --ifmap FILE (reverse-path checks; 'IFACE ADDR/LEN' with host\n"
+                 "  bits names the host's own address), --format text|json.\n"
+                 "\n"
+                 "--reach lists apart the sources only a chosen source port or MAC lets\n"
+                 "in, with the rule. Exit status: 0; 1 when --spoofing finds a spoofable\n"
+                 "interface or --diff a change; 2 on errors.\n"
                  "\n"
                  "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
                  "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
@@ -178,7 +185,7 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
     case 'm': {
         char *dup = strdup(optarg), *save = NULL;
         if (!dup)
-            return 1;
+            return 2;
         for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
                 fprintf(stderr, "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n",
@@ -211,6 +218,24 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
         }
         o->diff_old = optarg;
         o->diff_new = argv[optind++];
+        break;
+    case 'S': {
+        char *end;
+        unsigned long v = strtoul(optarg, &end, 10);
+        if (!*optarg || *end || v > 65535) {
+            fprintf(stderr, "xenguard analyze: --sport: '%s' is not a port\n", optarg);
+            return 2;
+        }
+        o->has_sport = true;
+        o->sport = (uint16_t)v;
+        break;
+    }
+    case 'A':
+        if (xg_mac_parse(optarg, o->mac) < 0) {
+            fprintf(stderr, "xenguard analyze: --mac: '%s' is not a MAC address\n", optarg);
+            return 2;
+        }
+        o->has_mac = true;
         break;
     case 'F':
         if (!strcmp(optarg, "json"))
@@ -245,6 +270,8 @@ int cmd_analyze(int argc, char **argv)
                                              {"diff", required_argument, NULL, 'd'},
                                              {"format", required_argument, NULL, 'F'},
                                              {"oface", required_argument, NULL, 'O'},
+                                             {"sport", required_argument, NULL, 'S'},
+                                             {"mac", required_argument, NULL, 'A'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};
@@ -285,7 +312,7 @@ int cmd_analyze(int argc, char **argv)
     xg_ruleset_free(&rs);
     if (rc < 0) {
         xg_err_print(stderr, "xenguard analyze", &err);
-        return 1;
+        return 2;
     }
-    return 0;
+    return rc; /* 1: --spoofing found a spoofable interface, --diff a change */
 }
