@@ -186,6 +186,23 @@ struct chosen {
     size_t nmacs;
 };
 
+/* Adjacent source-port classes with the same answer and rule are one line. */
+static void merge_last(struct xg_reach_extra *x, size_t *n)
+{
+    struct xg_reach_extra *a, *b;
+    if (*n < 2)
+        return;
+    a = &x[*n - 2];
+    b = &x[*n - 1];
+    if (a->kind != XG_EXTRA_SPORT || b->kind != XG_EXTRA_SPORT || (uint32_t)a->hi + 1 != b->lo ||
+        a->rule != b->rule || a->exact != b->exact ||
+        !xg_prefix_list_equal(&a->sources, &b->sources))
+        return;
+    a->hi = b->hi;
+    xg_prefix_list_free(&b->sources);
+    (*n)--;
+}
+
 /* Everything only a chosen source port or MAC reaches, for one query. */
 static int extras(struct xg_analysis *an, const struct xg_ruleset *rs,
                   const struct xg_packet_query *q, const struct chosen *ch,
@@ -207,6 +224,7 @@ static int extras(struct xg_analysis *an, const struct xg_ruleset *rs,
             .kind = XG_EXTRA_SPORT, .lo = ch->sports[i].lo, .hi = ch->sports[i].hi};
         if (add_extra(an, rs, &qq, base, &(*out)[*n], n, err) < 0)
             return -1;
+        merge_last(*out, n);
     }
     for (size_t i = 0; !q->mac && i < ch->nmacs; i++) {
         struct xg_packet_query qq = *q;
