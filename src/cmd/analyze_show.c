@@ -217,7 +217,7 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
         print_json(j);
     } else {
         printf("bounds: %s\n", all_exact ? "exact (every match on the path is modelled)"
-                                         : "may/must differ where unmodelled rules matter");
+                                         : "may/must differ where unmodelled rules or open fields matter");
     }
     rc = 0;
 out:

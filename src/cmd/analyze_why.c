@@ -112,8 +112,8 @@ void analyze_why_text(const struct xg_may_reason *w, const char *indent)
     if (!w->rule)
         return;
     analyze_rule_ref_text(w->rule, ref, sizeof(ref));
-    printf("%swhy not exact: %s: %s (%s)\n", indent, ref, w->what,
-           w->open_field ? "a packet field the query left open" : "not modelled");
+    printf("%swhy not exact: %s: %s%s\n", indent, ref, w->open_field ? "open field: " : "",
+           w->what);
 }
 
 json_t *analyze_why_json(const struct xg_may_reason *w)
