@@ -57,6 +57,11 @@ struct xg_packet_query {
      * range says otherwise), of the forward path UNICAST. */
     const struct xg_prefix_list *local;
     const struct xg_prefix_list *bcast;
+    /* A frame entering a bridge from this port (a guest's vif): the bridge
+     * family's chains run first, their iifname is the port; then, on the
+     * input path, the IP chains with iifname = the bridge device (iifname).
+     * The forward path is then the bridge's (no br_netfilter). */
+    const char *brport;
 };
 
 /* The ephemeral ports an ordinary client's connection comes from. */
@@ -191,6 +196,31 @@ struct xg_spoof_answer {
 int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg_hook path,
                 const char *oifname, struct xg_spoof_answer *out, struct xg_err *err);
 
+/* --- guests on bridges (bridge.c): what a guest port can claim --- */
+
+enum xg_claim_kind { XG_CLAIM_IP, XG_CLAIM_ARP, XG_CLAIM_ND };
+#define XG_CLAIM_KINDS 4 /* IPv4 source, IPv6 source, ARP sender, ND target */
+
+struct xg_guest_claim {
+    struct xg_reach can;           /* addresses the port may / must be able to claim */
+    enum xg_spoof_verdict verdict; /* does a claim hit Dom0, another guest or a protected one */
+    struct xg_prefix example;      /* such an address (verdict YES or MAYBE) */
+    int whom;                      /* 0 Dom0, 1 another guest, 2 protected, 3 any (none known) */
+};
+struct xg_guest_answer {
+    char port[XG_IFNAMSIZ];
+    struct xg_guest_claim claim[XG_CLAIM_KINDS]; /* IPv4, IPv6, ARP, ND */
+};
+/* One guest port: frames from `port`, to Dom0 through `bridge` (the IP chains'
+ * iifname; NULL: any) and across the bridge. `map` gives Dom0's addresses. */
+int xg_guest_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, const char *port,
+                      const char *bridge, struct xg_guest_answer *out, struct xg_err *err);
+void xg_guest_answer_free(struct xg_guest_answer *a);
+/* The guest ports to ask about (names matching `patterns`, e.g. "vif*"). */
+int xg_guest_ports(const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                   const char *const *patterns, size_t npat, char (**out)[XG_IFNAMSIZ],
+                   size_t *count);
+
 /* Service matrix: classes of sources with the same may/must access to every
  * service. `sig` holds, per query, bit 2q = may and bit 2q+1 = must. */
 struct xg_matrix_class {
@@ -211,6 +241,8 @@ void xg_matrix_free(struct xg_matrix *m);
 int xg_ruleset_sport_classes(const struct xg_ruleset *rs, struct xg_port_range **out,
                              size_t *count);
 int xg_ruleset_macs(const struct xg_ruleset *rs, uint8_t (**out)[6], size_t *count);
+/* An interface pattern ("eth0", iptables' "eth+", nft's "eth*") against a name (path.c). */
+bool xg_ifname_matches(const char *pattern, const char *name);
 /* "02:00:5e:00:01:01" (case-insensitive) into 6 bytes; -1 if not a MAC. */
 int xg_mac_parse(const char *text, uint8_t out[6]);
 /* The address types of a source or destination, for `q` (path.c). */

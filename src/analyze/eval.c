@@ -237,7 +237,7 @@ struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg
                 cf->chains[n] = calloc(ch->rule_count ? ch->rule_count : 1, sizeof(struct crule));
                 if (!cf->chains[n])
                     goto oom;
-                if (!xg_table_has_family(tb, family))
+                if (!xg_table_has_family(tb, family) && tb->family != XG_TABLE_BRIDGE)
                     continue;
                 for (size_t r = 0; r < ch->rule_count; r++)
                     if (compile_rule(tb, &ch->rules[r], family, &cf->atoms, &cf->chains[n][r]) < 0)

@@ -1,6 +1,7 @@
 /*
  * nftjson_link.c — the nft matches below and beside IP, into IR matches:
- * link-layer (`ether saddr`, `ether type`), ARP (`arp saddr ip`), the
+ * link-layer (`ether saddr`, `ether type`), ARP (`arp saddr ip`), ICMP
+ * types (`icmp type`, `icmpv6 type`), the
  * neighbour-discovery target (`icmpv6 taddr`, or nft 1.0.6's raw
  * `@th,64,128` against a NAME_nd companion set), address types (`fib saddr
  * type`, `fib daddr . iif type`), and the bridge table's interface-keyed
@@ -301,6 +302,31 @@ static int match_concat(struct nctx *c, const char *family, const char *table, s
     return 0;
 }
 
+/* `icmp type X` / `icmpv6 type { X, Y }`: the protocol, and the types. */
+static int match_icmp_type(struct nctx *c, struct alts *a, uint8_t fam, bool negate, json_t *vals)
+{
+    uint8_t types[32];
+    size_t n = 0;
+    for (size_t k = 0; k < json_array_size(vals); k++) {
+        json_t *v = elem_val(json_array_get(vals, k));
+        int t = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 256
+                    ? (int)json_integer_value(v)
+                : json_is_string(v) ? xg_icmp_type_parse(fam, json_string_value(v), XG_SYNTAX_NFT)
+                                    : -1;
+        if (t < 0 || n == sizeof(types))
+            return nj_add_unknown(c, a, "icmp type value not modelled");
+        types[n++] = (uint8_t)t;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (xg_rule_match_family(&a->r[i], fam) < 0 ||
+            xg_rule_match_proto(&a->r[i], fam == 4 ? 1 : 58) < 0 ||
+            xg_rule_match_icmp(&a->r[i], fam, types, n) < 0)
+            return xg_fail(c->err, "out of memory");
+        a->r[i].matches[a->r[i].match_count - 1].negate = negate;
+    }
+    return 0;
+}
+
 int nj_parse_link_match(struct nctx *c, const char *family, const char *table, json_t *m,
                         struct alts *a, bool *handled)
 {
@@ -319,6 +345,15 @@ int nj_parse_link_match(struct nctx *c, const char *family, const char *table, j
         return match_fib_type(c, a, x, negate, right);
     if ((x = json_object_get(left, "concat")))
         return match_concat(c, family, table, a, x, negate, right);
+    json_t *pl = json_object_get(left, "payload");
+    const char *pp = nj_jstr(pl, "protocol"), *pf = nj_jstr(pl, "field");
+    if (pp && pf && !strcmp(pf, "type") && (!strcmp(pp, "icmp") || !strcmp(pp, "icmpv6")) &&
+        !(json_is_string(right) && json_string_value(right)[0] == '@')) {
+        vals = literal_values(right);
+        rc = match_icmp_type(c, a, pp[4] ? 6 : 4, negate, vals);
+        json_decref(vals);
+        return rc;
+    }
     switch (field_of(left, &fam)) {
     case LF_ARP_SPA:
         return addr_field(c, family, table, a, XG_MATCH_ARP_SPA, negate, right);

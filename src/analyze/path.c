@@ -151,15 +151,34 @@ static enum xg_tri mac_fixed(const struct xg_match *m, const struct xg_packet_qu
     return xg_tri_neg(hit ? TRI_T : TRI_F, m->negate);
 }
 
+/* `iifname @set` is decided by the port; the pairs with a packet field
+ * are made plain matches per port by the bridge view (bridge.c). */
+static enum xg_tri ifset_fixed(const struct xg_table *t, const struct xg_match *m,
+                               const struct xg_packet_query *q)
+{
+    const struct xg_set *s = xg_table_find_set(t, m->u.ifset.set_name);
+    const char *in = t->family == XG_TABLE_BRIDGE && q->brport ? q->brport : q->iifname;
+    bool hit = false;
+    if (!s || !in || m->u.ifset.field != XG_IFSET_IFNAME)
+        return TRI_U;
+    for (size_t i = 0; i < s->pair_count && !hit; i++)
+        hit = xg_ifname_matches(s->pairs[i].ifname, in);
+    return xg_tri_neg(hit ? TRI_T : TRI_F, m->negate);
+}
+
 /* One match other than the source address, for the query's fixed packet. */
 enum xg_tri xg_match_fixed(const struct xg_table *t, const struct xg_match *m,
                            const struct xg_packet_query *q, uint32_t ct)
 {
     switch (m->kind) {
-    case XG_MATCH_IIFNAME:
-        if (!q->iifname)
+    case XG_MATCH_IIFNAME: {
+        const char *in = t->family == XG_TABLE_BRIDGE && q->brport ? q->brport : q->iifname;
+        if (!in)
             return TRI_U;
-        return xg_tri_neg(xg_ifname_matches(m->u.ifname, q->iifname) ? TRI_T : TRI_F, m->negate);
+        return xg_tri_neg(xg_ifname_matches(m->u.ifname, in) ? TRI_T : TRI_F, m->negate);
+    }
+    case XG_MATCH_IFSET:
+        return ifset_fixed(t, m, q);
     case XG_MATCH_OIFNAME:
         if (q->path == XG_HOOK_INPUT || q->path == XG_HOOK_NONE)
             return xg_tri_neg(m->u.ifname[0] == '\0' ? TRI_T : TRI_F, m->negate);
@@ -264,6 +283,25 @@ static int hook_order(enum xg_hook h, enum xg_hook path)
     return 0;
 }
 
+/* Where a table's base chain sits on the query's path (0: not on it). A
+ * bridged frame meets the bridge family's chains first (order 1-3), then on
+ * the input path the IP family's (11-12); bridged forwarding stays in the
+ * bridge. Without a bridge port, bridge tables are off the path. */
+static int chain_order(const struct xg_table *tb, const struct xg_chain *c,
+                       const struct xg_packet_query *q, enum xg_hook path)
+{
+    if (tb->family == XG_TABLE_BRIDGE)
+        return q->brport ? hook_order(c->hook, path) : 0;
+    if (!xg_table_has_family(tb, q->family))
+        return 0;
+    if (!q->brport)
+        return hook_order(c->hook, path);
+    if (path == XG_HOOK_FORWARD)
+        return 0;
+    int o = hook_order(c->hook, path);
+    return o ? 10 + o : 0;
+}
+
 /* The base chains a packet of `q` traverses, in order. */
 int xg_path_chains(const struct xg_ruleset *rs, const struct xg_packet_query *q,
                    struct xg_base_ref **out, size_t *count)
@@ -273,10 +311,8 @@ int xg_path_chains(const struct xg_ruleset *rs, const struct xg_packet_query *q,
     enum xg_hook path = q->path == XG_HOOK_FORWARD ? XG_HOOK_FORWARD : XG_HOOK_INPUT;
     for (size_t t = 0; t < rs->table_count; t++) {
         const struct xg_table *tb = rs->tables[t];
-        if (!xg_table_has_family(tb, q->family))
-            continue;
         for (size_t c = 0; c < tb->chain_count; c++) {
-            int ho = hook_order(tb->chains[c]->hook, path);
+            int ho = chain_order(tb, tb->chains[c], q, path);
             if (!ho)
                 continue;
             if (n == cap) {

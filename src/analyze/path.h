@@ -18,8 +18,6 @@ enum xg_tri { TRI_F, TRI_T, TRI_U };
 bool xg_table_has_family(const struct xg_table *t, uint8_t family);
 /* The prefixes an address match stands for (its own, or its set's); NULL: unknown set. */
 const struct xg_prefix_list *xg_addr_prefixes(const struct xg_table *t, const struct xg_match *m);
-/* An interface pattern ("eth0", iptables' "eth+", nft's "eth*") against a name. */
-bool xg_ifname_matches(const char *pattern, const char *name);
 enum xg_tri xg_tri_neg(enum xg_tri v, bool negate);
 enum xg_tri xg_addr_in(const struct xg_table *t, const struct xg_match *m,
                        const struct xg_prefix *a);

@@ -25,45 +25,49 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
-                 "                        [--format text|json]\n"
-                 "\n"
-                 "Exact answers about a real firewall: who can open a new connection.\n"
-                 "\n"
-                 "Inputs (any combination, evaluated together as the kernel runs them;\n"
-                 "without any, the live host is read, read-only):\n"
-                 "  --iptables FILE       iptables-save output\n"
-                 "  --ip6tables FILE      ip6tables-save output\n"
-                 "  --nft-json FILE       nft -j list ruleset output\n"
-                 "\n"
-                 "Queries (one):\n"
-                 "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
-                 "                        one packet: verdict and the rule that decided it\n"
-                 "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
-                 "  --matrix P/N,P/N,...  classes of sources with identical access\n"
-                 "  --spoofing [--ifmap FILE]\n"
-                 "                        per interface: can sources outside its prefixes get in?\n"
-                 "                        (FILE: lines 'IFACE PREFIX...'; default: ip addr/route)\n"
-                 "  --diff OLD NEW        reachability changes between two rulesets\n"
-                 "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
-                 "                        guessed from the content)\n"
-                 "\n"
-                 "Options: --chain input|forward (the packet's path, input by default),\n"
-                 "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
-                 "  --sport PORT (the client's source port; default: an ordinary client,\n"
-                 "  1024-65535), --mac MAC (the frame's source MAC; default: one no rule\n"
-                 "  names), --ifmap FILE (reverse-path checks; 'IFACE ADDR/LEN' with host\n"
-                 "  bits names the host's own address), --format text|json.\n"
-                 "\n"
-                 "--reach lists apart the sources only a chosen source port or MAC lets\n"
-                 "in, with the rule. Exit status: 0; 1 when --spoofing finds a spoofable\n"
-                 "interface or --diff a change; 2 on errors.\n"
-                 "\n"
-                 "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
-                 "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
-                 "'may' = sources some packet from which can get in, 'must' = sources every\n"
-                 "packet from which gets in. 'exact' means both are equal. See\n"
-                 "xenguard-analyze(8).\n");
+    fprintf(out,
+            "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
+            "                        [--format text|json]\n"
+            "\n"
+            "Exact answers about a real firewall: who can open a new connection.\n"
+            "\n"
+            "Inputs (any combination, evaluated together as the kernel runs them;\n"
+            "without any, the live host is read, read-only):\n"
+            "  --iptables FILE       iptables-save output\n"
+            "  --ip6tables FILE      ip6tables-save output\n"
+            "  --nft-json FILE       nft -j list ruleset output\n"
+            "\n"
+            "Queries (one):\n"
+            "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
+            "                        one packet: verdict and the rule that decided it\n"
+            "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
+            "  --matrix P/N,P/N,...  classes of sources with identical access\n"
+            "  --spoofing [--ifmap FILE]\n"
+            "                        per interface: can sources outside its prefixes get in?\n"
+            "                        (FILE: lines 'IFACE PREFIX...'; default: ip addr/route)\n"
+            "                        and per guest port on a bridge (--guest-ports vif*,tap*;\n"
+            "                        --iface names the bridge): what it can claim as IPv4/IPv6\n"
+            "                        source, ARP sender, ND target\n"
+            "  --diff OLD NEW        reachability changes between two rulesets\n"
+            "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
+            "                        guessed from the content)\n"
+            "\n"
+            "Options: --chain input|forward (the packet's path, input by default),\n"
+            "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
+            "  --sport PORT (the client's source port; default: an ordinary client,\n"
+            "  1024-65535), --mac MAC (the frame's source MAC; default: one no rule\n"
+            "  names), --ifmap FILE (reverse-path checks; 'IFACE ADDR/LEN' with host\n"
+            "  bits names the host's own address), --format text|json.\n"
+            "\n"
+            "--reach lists apart the sources only a chosen source port or MAC lets\n"
+            "in, with the rule. Exit status: 0; 1 when --spoofing finds a spoofable\n"
+            "interface or --diff a change; 2 on errors.\n"
+            "\n"
+            "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
+            "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
+            "'may' = sources some packet from which can get in, 'must' = sources every\n"
+            "packet from which gets in. 'exact' means both are equal. See\n"
+            "xenguard-analyze(8).\n");
 }
 
 static int parse_service(const char *text, struct service *s)
@@ -237,6 +241,9 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
         }
         o->has_mac = true;
         break;
+    case 'G':
+        o->guest_ports = optarg;
+        break;
     case 'F':
         if (!strcmp(optarg, "json"))
             o->json = true;
@@ -272,6 +279,7 @@ int cmd_analyze(int argc, char **argv)
                                              {"oface", required_argument, NULL, 'O'},
                                              {"sport", required_argument, NULL, 'S'},
                                              {"mac", required_argument, NULL, 'A'},
+                                             {"guest-ports", required_argument, NULL, 'G'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};

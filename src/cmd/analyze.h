@@ -43,6 +43,7 @@ struct opts {
     uint16_t sport;
     bool has_mac; /* --mac */
     uint8_t mac[6];
+    const char *guest_ports; /* --guest-ports PATTERN,... (default vif*,tap*) */
 };
 
 const char *analyze_proto_name(uint8_t p);
@@ -65,5 +66,9 @@ void analyze_extras_text(const struct xg_reach_extra *x, size_t n, const char *i
 json_t *analyze_extras_json(const struct xg_reach_extra *x, size_t n);
 void analyze_why_text(const struct xg_may_reason *w, const char *indent);
 json_t *analyze_why_json(const struct xg_may_reason *w);
+
+/* --spoofing's guest ports (analyze_guests.c): appends to `jports`, counts spoofable claims. */
+int analyze_guests(const struct opts *o, const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                   json_t *jports, size_t *bad, struct xg_err *err);
 
 #endif

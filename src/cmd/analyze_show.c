@@ -216,8 +216,9 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
         jifs = NULL;
         print_json(j);
     } else {
-        printf("bounds: %s\n", all_exact ? "exact (every match on the path is modelled)"
-                                         : "may/must differ where unmodelled rules or open fields matter");
+        printf("bounds: %s\n",
+               all_exact ? "exact (every match on the path is modelled)"
+                         : "may/must differ where unmodelled rules or open fields matter");
     }
     rc = 0;
 out:
@@ -485,11 +486,29 @@ static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_fami
     return jf;
 }
 
+static bool has_bridge(const struct xg_ruleset *rs)
+{
+    for (size_t t = 0; t < rs->table_count; t++)
+        if (rs->tables[t]->family == XG_TABLE_BRIDGE)
+            return true;
+    return false;
+}
+
+static bool guest_port(const struct opts *o, const char *name)
+{
+    char buf[128], *save = NULL;
+    snprintf(buf, sizeof(buf), "%s", o->guest_ports ? o->guest_ports : "vif*,tap*");
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (xg_ifname_matches(t, name))
+            return true;
+    return false;
+}
+
 int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
     struct xg_ifmap map = {0};
     struct xg_spoof_answer *ans = NULL;
-    json_t *jifs = json_array();
+    json_t *jifs = json_array(), *jguests = json_array();
     int rc = -1;
     size_t bad = 0;
 
@@ -504,6 +523,8 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
     for (size_t i = 0; i < map.count; i++) {
         const struct xg_ifmap_entry *e = &map.entries[i];
         json_t *ji = json_object();
+        if (guest_port(o, e->ifname) && has_bridge(rs))
+            continue; /* answered below, as a bridge port */
         json_object_set_new(ji, "iface", json_string(e->ifname));
         json_object_set_new(ji, "prefixes", prefixes_json(&e->prefixes));
         if (!o->json) {
@@ -519,20 +540,29 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         }
         json_array_append_new(jifs, ji);
     }
+    size_t gbad = 0;
+    if (analyze_guests(o, rs, &map, jguests, &gbad, err) < 0)
+        goto out;
+    bad += gbad;
     if (o->json) {
         json_t *j = json_object();
         json_object_set_new(j, "query", json_string("spoofing"));
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "interfaces", jifs);
-        jifs = NULL;
+        json_object_set_new(j, "guests", jguests);
+        jifs = jguests = NULL;
         print_json(j);
     } else {
-        printf("%zu interface/family pair(s) let spoofed sources in\n", bad);
+        printf("%zu interface/family pair(s) let spoofed sources in\n", bad - gbad);
+        if (json_array_size(jguests))
+            printf("%zu guest port claim(s) hit Dom0, another guest or a protected address\n",
+                   gbad);
     }
     rc = bad ? 1 : 0; /* CI: 1 = an interface is (or may be) spoofable */
 out:
     free(ans);
     json_decref(jifs);
+    json_decref(jguests);
     xg_ifmap_free(&map);
     return rc;
 }
