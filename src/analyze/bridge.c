@@ -492,9 +492,14 @@ int xg_guest_ports(const struct xg_ruleset *rs, const struct xg_ifmap *map,
     for (size_t i = 0; map && i < map->count; i++)
         ADD(map->entries[i].ifname);
     for (size_t p = 0; p < npat; p++) {
-        /* one port no rule names: the stem, then a number no name has */
+        /* an exact name is a port; a wildcard gets one port no rule names:
+         * the stem, then a number no name has */
         char rep[XG_IFNAMSIZ];
         size_t n = strlen(patterns[p]);
+        if (!n || (patterns[p][n - 1] != '*' && patterns[p][n - 1] != '+')) {
+            ADD(patterns[p]);
+            continue;
+        }
         for (unsigned k = 999;; k++) {
             bool taken = false;
             snprintf(rep, sizeof(rep), "%.*s%u.9", (int)(n ? n - 1 : 0), patterns[p], k);
