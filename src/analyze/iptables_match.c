@@ -411,8 +411,29 @@ static int skip_module(struct rule_state *st, const char *module)
     return ipt_add_unknown(st, text);
 }
 
+/* addrtype's and mac's options: 1 taken, 0 not one of them, -1 error. */
+static int link_option(struct rule_state *st, const char *o, unsigned col)
+{
+    const char *v;
+    if (!strcmp(o, "--src-type") || !strcmp(o, "--dst-type"))
+        return !(v = ipt_arg_neg(st, o, col)) || add_addrtype(st, o[2] == 'd', v, o) < 0 ? -1 : 1;
+    if (!strcmp(o, "--mac-source"))
+        return !(v = ipt_arg_neg(st, o, col)) || add_mac(st, v, o) < 0 ? -1 : 1;
+    if (strcmp(o, "--limit-iface-in") && strcmp(o, "--limit-iface-out"))
+        return 0;
+    /* types as seen on the packet's interface: the host's own addresses are
+     * LOCAL on every interface for the analyzer (see path.c) */
+    for (size_t k = st->r->match_count; k-- > 0;)
+        if (st->r->matches[k].kind == XG_MATCH_ADDRTYPE) {
+            st->r->matches[k].u.addrtype.limit_iface = true;
+            break;
+        }
+    return 1;
+}
+
 int ipt_parse_module(struct rule_state *st, const char *mod, unsigned col)
 {
+    int rc;
     static const char *const modelled[] = {"tcp",   "udp",       "sctp",    "multiport", "iprange",
                                            "state", "conntrack", "comment", "physdev",   "rpfilter",
                                            "icmp",  "icmp6",     "limit",   "addrtype",  "mac"};
@@ -462,19 +483,8 @@ int ipt_parse_module(struct rule_state *st, const char *mod, unsigned col)
             snprintf(text, sizeof(text), "-m multiport --ports %s", v);
             if (ipt_add_unknown(st, text) < 0)
                 return -1;
-        } else if (!strcmp(o, "--src-type") || !strcmp(o, "--dst-type")) {
-            if (!(v = ipt_arg_neg(st, o, w->col)) || add_addrtype(st, o[2] == 'd', v, o) < 0)
-                return -1;
-        } else if (!strcmp(o, "--limit-iface-in") || !strcmp(o, "--limit-iface-out")) {
-            /* types as seen on the packet's interface: the host's own addresses
-             * are LOCAL on every interface for the analyzer (see path.c) */
-            for (size_t k = st->r->match_count; k-- > 0;)
-                if (st->r->matches[k].kind == XG_MATCH_ADDRTYPE) {
-                    st->r->matches[k].u.addrtype.limit_iface = true;
-                    break;
-                }
-        } else if (!strcmp(o, "--mac-source")) {
-            if (!(v = ipt_arg_neg(st, o, w->col)) || add_mac(st, v, o) < 0)
+        } else if ((rc = link_option(st, o, w->col)) != 0) {
+            if (rc < 0)
                 return -1;
         } else if (!strcmp(o, "--src-range")) {
             if (!(v = ipt_arg_neg(st, o, w->col)) || add_range(st, XG_MATCH_SADDR, v, o) < 0)

@@ -131,6 +131,34 @@ int analyze_load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *er
     return xg_load_ruleset_file(NULL, spec, rs, err);
 }
 
+/* --sport, --mac, --guest-ports: -1 to go on, 2 on a bad value. */
+static int parse_link_opt(struct opts *o, int c)
+{
+    char *end;
+    unsigned long v;
+    switch (c) {
+    case 'S':
+        v = strtoul(optarg, &end, 10);
+        if (!*optarg || *end || v > 65535) {
+            fprintf(stderr, "xenguard analyze: --sport: '%s' is not a port\n", optarg);
+            return 2;
+        }
+        o->has_sport = true;
+        o->sport = (uint16_t)v;
+        return -1;
+    case 'A':
+        if (xg_mac_parse(optarg, o->mac) < 0) {
+            fprintf(stderr, "xenguard analyze: --mac: '%s' is not a MAC address\n", optarg);
+            return 2;
+        }
+        o->has_mac = true;
+        return -1;
+    default:
+        o->guest_ports = optarg;
+        return -1;
+    }
+}
+
 /* One option into `o`: -1 to go on, or the exit status (help printed: 0; usage: 2). */
 static int parse_opt(struct opts *o, int c, int argc, char **argv)
 {
@@ -223,27 +251,10 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
         o->diff_old = optarg;
         o->diff_new = argv[optind++];
         break;
-    case 'S': {
-        char *end;
-        unsigned long v = strtoul(optarg, &end, 10);
-        if (!*optarg || *end || v > 65535) {
-            fprintf(stderr, "xenguard analyze: --sport: '%s' is not a port\n", optarg);
-            return 2;
-        }
-        o->has_sport = true;
-        o->sport = (uint16_t)v;
-        break;
-    }
+    case 'S':
     case 'A':
-        if (xg_mac_parse(optarg, o->mac) < 0) {
-            fprintf(stderr, "xenguard analyze: --mac: '%s' is not a MAC address\n", optarg);
-            return 2;
-        }
-        o->has_mac = true;
-        break;
     case 'G':
-        o->guest_ports = optarg;
-        break;
+        return parse_link_opt(o, c);
     case 'F':
         if (!strcmp(optarg, "json"))
             o->json = true;
