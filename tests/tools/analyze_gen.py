@@ -202,10 +202,12 @@ class Gen:
         if r.random() < 0.15:
             parts.append("ct state %s" % r.choice(["new", "established,related", "{ new, established }"]))
         if r.random() < 0.12:
-            parts.append(r.choice(["tcp sport 53", "tcp sport 1024-65535", "tcp sport != 0-1023",
-                                   "th sport { 53, 67 }", "fib daddr type local", "fib daddr type != local",
-                                   "fib daddr type multicast" if self.v6 else "fib daddr type { broadcast, multicast }",
-                                   "ether saddr 02:00:00:00:00:01", "ether saddr != 02:00:00:00:00:01"]))
+            extra = ["fib daddr type local", "fib daddr type != local",
+                     "fib daddr type multicast" if self.v6 else "fib daddr type { broadcast, multicast }",
+                     "ether saddr 02:00:00:00:00:01", "ether saddr != 02:00:00:00:00:01"]
+            if not any("l4proto" in p for p in parts):  # nft refuses `meta l4proto udp tcp sport 53`
+                extra += ["tcp sport 53", "tcp sport 1024-65535", "tcp sport != 0-1023", "th sport { 53, 67 }"]
+            parts.append(r.choice(extra))
         if self.unknowns and r.random() < 0.2:
             parts.append(r.choice(["meta mark 0", "meta mark 1", "meta length 0-65535", "meta length 1000-2000"]))
         if r.random() < 0.3:
