@@ -42,7 +42,30 @@ struct xg_packet_query {
     /* Sources whose reverse path leads back through iifname (from an
      * interface map); NULL leaves reverse-path (fib/rpfilter) matches unknown. */
     const struct xg_prefix_list *rpf_ok;
+    /* Source port: has_sport false is an ordinary client, whose port is any of
+     * XG_CLIENT_PORT_LO..65535 (a source-port match is decided when it covers
+     * all of them or none, unknown otherwise). */
+    bool has_sport;
+    uint16_t sport;
+    /* Link-layer source (--mac); NULL is a MAC no rule names ("any MAC not
+     * listed"), so MAC matches are decided either way. */
+    const uint8_t *mac;
+    /* Address types: the host's own addresses (source type LOCAL) and its
+     * subnets' broadcast addresses; NULL leaves LOCAL versus UNICAST of a
+     * source unknown. Multicast and limited broadcast go by their ranges. The
+     * destination of the input path is LOCAL (--to in a multicast or broadcast
+     * range says otherwise), of the forward path UNICAST. */
+    const struct xg_prefix_list *local;
+    const struct xg_prefix_list *bcast;
+    /* A frame entering a bridge from this port (a guest's vif): the bridge
+     * family's chains run first, their iifname is the port; then, on the
+     * input path, the IP chains with iifname = the bridge device (iifname).
+     * The forward path is then the bridge's (no br_netfilter). */
+    const char *brport;
 };
+
+/* The ephemeral ports an ordinary client's connection comes from. */
+#define XG_CLIENT_PORT_LO 1024
 
 /* Sources (as minimal, sorted CIDR lists) that may / must get a new connection through. */
 struct xg_reach {
@@ -75,12 +98,28 @@ struct xg_trace_step {
     const struct xg_rule *rule;    /* the deciding rule; NULL = the chain's policy */
     const struct xg_chain *chain;  /* the chain holding `rule` */
     const struct xg_rule *unknown; /* first unmodelled match/target met on the way, or NULL */
+    const struct xg_table *unknown_table; /* the table holding `unknown` */
 };
 
 struct xg_trace {
     struct xg_trace_step *steps;
     size_t count;
 };
+
+/* Why a bound is not exact: the first rule on a packet's path whose outcome
+ * the analyzer cannot decide, and what it cannot decide about it. */
+struct xg_may_reason {
+    const struct xg_rule *rule;   /* NULL: no reason found */
+    const struct xg_match *match; /* the undecided match; NULL: the rule's target */
+    bool open_field;              /* a packet field the query left open (not unmodelled) */
+    char what[160];               /* "source port (no --sport given)", "-m recent --rcheck" */
+};
+/* For a packet from `saddr` (one in may but not must). */
+int xg_explain_may(const struct xg_ruleset *rs, const struct xg_packet_query *q,
+                   const struct xg_prefix *saddr, struct xg_may_reason *out, struct xg_err *err);
+/* The same for the first unknown of a trace step (see xg_packet_trace). */
+void xg_describe_unknown(const struct xg_table *t, const struct xg_rule *r,
+                         const struct xg_packet_query *q, struct xg_may_reason *out);
 
 /* One packet from `saddr`: each base chain on its path in priority order,
  * with unknown matches taken as not matching (the bounds say whether that
@@ -114,10 +153,26 @@ int xg_ifclasses(const struct xg_ruleset *rs, const char *only, struct xg_ifclas
 
 struct xg_ifmap;
 
+/* Sources that get in only with a chosen source port or MAC (listed apart
+ * from the ordinary client's answer, which assumes neither). */
+enum xg_extra_kind { XG_EXTRA_SPORT, XG_EXTRA_MAC };
+struct xg_reach_extra {
+    enum xg_extra_kind kind;
+    uint16_t lo, hi;               /* XG_EXTRA_SPORT: the source ports */
+    uint8_t mac[6];                /* XG_EXTRA_MAC */
+    struct xg_prefix_list sources; /* what it reaches (may bound); listed only when that
+                                      holds sources the ordinary answer's may bound lacks */
+    bool exact;                    /* its may and must bounds agree */
+    const struct xg_rule *rule;    /* the rule that lets an example in (NULL: none found) */
+};
+
 /* One service on each interface class, both families (IPv4 = [0]). */
 struct xg_iface_reach {
     bool asked[2]; /* false: the family does not apply (tmpl->daddr of the other family) */
     struct xg_reach r[2];
+    struct xg_may_reason why[2]; /* when may != must: the first reason */
+    struct xg_reach_extra *extra[2];
+    size_t nextra[2];
 };
 /* `tmpl` gives service, path, oifname, daddr; `map` (or NULL) decides reverse-path matches. */
 int xg_reach_by_iface(const struct xg_ruleset *rs, const struct xg_packet_query *tmpl,
@@ -140,6 +195,31 @@ struct xg_spoof_answer {
 /* One answer per map entry, in the map's order (out has map->count entries). */
 int xg_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, enum xg_hook path,
                 const char *oifname, struct xg_spoof_answer *out, struct xg_err *err);
+
+/* --- guests on bridges (bridge.c): what a guest port can claim --- */
+
+enum xg_claim_kind { XG_CLAIM_IP, XG_CLAIM_ARP, XG_CLAIM_ND };
+#define XG_CLAIM_KINDS 4 /* IPv4 source, IPv6 source, ARP sender, ND target */
+
+struct xg_guest_claim {
+    struct xg_reach can;           /* addresses the port may / must be able to claim */
+    enum xg_spoof_verdict verdict; /* does a claim hit Dom0, another guest or a protected one */
+    struct xg_prefix example;      /* such an address (verdict YES or MAYBE) */
+    int whom;                      /* 0 Dom0, 1 another guest, 2 protected, 3 any (none known) */
+};
+struct xg_guest_answer {
+    char port[XG_IFNAMSIZ];
+    struct xg_guest_claim claim[XG_CLAIM_KINDS]; /* IPv4, IPv6, ARP, ND */
+};
+/* One guest port: frames from `port`, to Dom0 through `bridge` (the IP chains'
+ * iifname; NULL: any) and across the bridge. `map` gives Dom0's addresses. */
+int xg_guest_spoofing(const struct xg_ruleset *rs, const struct xg_ifmap *map, const char *port,
+                      const char *bridge, struct xg_guest_answer *out, struct xg_err *err);
+void xg_guest_answer_free(struct xg_guest_answer *a);
+/* The guest ports to ask about (names matching `patterns`, e.g. "vif*"). */
+int xg_guest_ports(const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                   const char *const *patterns, size_t npat, char (**out)[XG_IFNAMSIZ],
+                   size_t *count);
 
 /* --- the service matrix (matrix.c): who reaches whom --- */
 
@@ -197,6 +277,19 @@ struct xg_matrix {
 int xg_service_matrix(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
                       struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
+
+/* Every source-port class and MAC a ruleset's matches tell apart, beyond the
+ * ordinary client (query.c): `reps` are classes' first ports outside the
+ * ordinary range, or within it when a rule splits it. */
+int xg_ruleset_sport_classes(const struct xg_ruleset *rs, struct xg_port_range **out,
+                             size_t *count);
+int xg_ruleset_macs(const struct xg_ruleset *rs, uint8_t (**out)[6], size_t *count);
+/* An interface pattern ("eth0", iptables' "eth+", nft's "eth*") against a name (path.c). */
+bool xg_ifname_matches(const char *pattern, const char *name);
+/* "02:00:5e:00:01:01" (case-insensitive) into 6 bytes; -1 if not a MAC. */
+int xg_mac_parse(const char *text, uint8_t out[6]);
+/* The address types of a source or destination, for `q` (path.c). */
+uint32_t xg_addrtype_of(const struct xg_prefix *a, const struct xg_packet_query *q, bool *known);
 
 /* --- diff (diff.c): what two rulesets let in differently --- */
 

@@ -135,6 +135,20 @@ fail:
     return -1;
 }
 
+static int fixed_type_ranges(uint8_t family, bool mcast, struct xg_prefix_list *out);
+
+/* Address types are ranges too: cut at multicast and broadcast. */
+static int cut_type_ranges(struct xg_atoms *a)
+{
+    struct xg_prefix_list l = {0};
+    int rc =
+        fixed_type_ranges(a->family, true, &l) < 0 || fixed_type_ranges(a->family, false, &l) < 0
+            ? -1
+            : cut_list(a, &l);
+    xg_prefix_list_free(&l);
+    return rc;
+}
+
 void xg_analysis_free(struct xg_analysis *an)
 {
     if (!an)
@@ -193,6 +207,8 @@ struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg
         cf->atoms.family = family;
         if (extra && cut_list(&cf->atoms, extra) < 0)
             goto oom;
+        if (cut_type_ranges(&cf->atoms) < 0)
+            goto oom;
         for (size_t t = 0; t < rs->table_count; t++) {
             const struct xg_table *tb = rs->tables[t];
             for (size_t s = 0; s < tb->set_count; s++)
@@ -221,7 +237,7 @@ struct xg_analysis *xg_analysis_new(const struct xg_ruleset *rs, const struct xg
                 cf->chains[n] = calloc(ch->rule_count ? ch->rule_count : 1, sizeof(struct crule));
                 if (!cf->chains[n])
                     goto oom;
-                if (!xg_table_has_family(tb, family))
+                if (!xg_table_has_family(tb, family) && tb->family != XG_TABLE_BRIDGE)
                     continue;
                 for (size_t r = 0; r < ch->rule_count; r++)
                     if (compile_rule(tb, &ch->rules[r], family, &cf->atoms, &cf->chains[n][r]) < 0)
@@ -243,9 +259,10 @@ struct ev {
     const struct cfam *cf;
     const struct xg_packet_query *q;
     size_t nw;
-    struct xg_bits accept, drop; /* outcomes reached in the current base chain */
-    struct xg_bits rpf;          /* atoms whose reverse path is ok (with q->rpf_ok) */
-    uint32_t ct;                 /* the conntrack state the current base chain sees */
+    struct xg_bits accept, drop;        /* outcomes reached in the current base chain */
+    struct xg_bits rpf;                 /* atoms whose reverse path is ok (with q->rpf_ok) */
+    struct xg_bits mcast, bcast, local; /* atoms by address type (local: with q->local) */
+    uint32_t ct;                        /* the conntrack state the current base chain sees */
     struct xg_err *err;
 };
 
@@ -306,6 +323,54 @@ static bool restrict_addr(const struct crule *cr, const uint64_t *u, uint64_t *m
     return any != 0;
 }
 
+/* A source address type's match over the atoms: those that may match into
+ * `may`, those that surely match into `sure` (both intersected). */
+static void addrtype_atoms(const struct ev *e, const struct xg_match *mt, uint64_t *may,
+                           uint64_t *sure)
+{
+    static const uint32_t types[] = {XG_ADDRTYPE_MULTICAST, XG_ADDRTYPE_BROADCAST,
+                                     XG_ADDRTYPE_LOCAL, XG_ADDRTYPE_UNICAST};
+    enum xg_tri v[4];
+    bool known = e->q->local != NULL;
+    for (int k = 0; k < 4; k++)
+        v[k] = xg_addrtype_tri(mt, k < 2 || known ? types[k] : types[2] | types[3], k < 2 || known);
+    for (size_t w = 0; w < e->nw; w++) {
+        uint64_t mc = e->mcast.w[w], bc = e->bcast.w[w] & ~mc, lo = e->local.w[w] & ~mc & ~bc;
+        uint64_t rest = ~mc & ~bc & ~lo, cls[4] = {mc, bc, lo, rest};
+        uint64_t mm = 0, ss = 0;
+        for (int k = 0; k < 4; k++) {
+            if (v[k] != TRI_F)
+                mm |= cls[k];
+            if (v[k] == TRI_T)
+                ss |= cls[k];
+        }
+        may[w] &= mm;
+        sure[w] &= ss;
+    }
+}
+
+/* Matches decided per source (reverse path with a map, the source's address
+ * type): narrow m (may match) and d (surely matches); false when m is empty. */
+static bool per_source(const struct ev *e, const struct xg_rule *r, uint64_t *m, uint64_t *d)
+{
+    bool any = false;
+    for (size_t k = 0; k < r->match_count; k++) {
+        const struct xg_match *mt = &r->matches[k];
+        if (mt->kind == XG_MATCH_RPF_OK && e->q->rpf_ok) {
+            for (size_t w = 0; w < e->nw; w++) {
+                uint64_t ok = mt->negate ? ~e->rpf.w[w] : e->rpf.w[w];
+                m[w] &= ok;
+                d[w] &= ok;
+            }
+        } else if (mt->kind == XG_MATCH_ADDRTYPE && !mt->u.addrtype.dst) {
+            addrtype_atoms(e, mt, m, d);
+        }
+    }
+    for (size_t w = 0; w < e->nw && !any; w++)
+        any = m[w] != 0;
+    return any;
+}
+
 static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_chain *c,
                       const uint64_t *in, uint64_t *ret, int depth);
 
@@ -328,7 +393,7 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
 {
     size_t nw = e->nw, cn = chain_number(e->an, c);
     const struct crule *crs = e->cf->chains[cn];
-    uint64_t *u = NULL, *m = NULL, *sub = NULL;
+    uint64_t *u = NULL, *m = NULL, *sub = NULL, *d = NULL;
     int rc = -1;
     bool live = false;
 
@@ -338,7 +403,8 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
     u = malloc(nw * sizeof(*u));
     m = malloc(nw * sizeof(*m));
     sub = malloc(nw * sizeof(*sub));
-    if (!u || !m || !sub) {
+    d = malloc(nw * sizeof(*d));
+    if (!u || !m || !sub || !d) {
         xg_fail(e->err, "out of memory");
         goto out;
     }
@@ -359,20 +425,12 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
             continue;
         if (!restrict_addr(cr, u, m, nw))
             continue;
-        if (has_rpf) {
-            for (size_t k = 0; k < r->match_count; k++) {
-                if (r->matches[k].kind != XG_MATCH_RPF_OK)
-                    continue;
-                for (size_t w = 0; w < nw; w++)
-                    m[w] &= r->matches[k].negate ? ~e->rpf.w[w] : e->rpf.w[w];
-            }
-            bool any = false;
-            for (size_t w = 0; w < nw && !any; w++)
-                any = m[w] != 0;
-            if (!any)
-                continue;
-        }
+        memcpy(d, m, nw * sizeof(*d));
+        if (has_rpf && !per_source(e, r, m, d))
+            continue;
         bool definite = fixed == TRI_T;
+        if (!definite)
+            memset(d, 0, nw * sizeof(*d));
         switch (r->verdict) {
         case XG_VERDICT_CONTINUE:
             continue;
@@ -389,16 +447,15 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
         case XG_VERDICT_UNKNOWN:
             or_into(e->accept.w, m, nw);
             or_into(e->drop.w, m, nw);
-            definite = false; /* it may also continue */
+            memset(d, 0, nw * sizeof(*d)); /* it may also continue */
             break;
         case XG_VERDICT_JUMP:
             memset(sub, 0, nw * sizeof(*sub));
             if (call_chain(e, t, r, m, sub, depth) < 0)
                 goto out;
-            if (definite) {
-                andnot_into(u, m, nw);
-                or_into(u, sub, nw);
-            }
+            /* the sure part leaves, what returns comes back (sub lies within m) */
+            andnot_into(u, d, nw);
+            or_into(u, sub, nw);
             live = false;
             for (size_t w = 0; w < nw && !live; w++)
                 live = u[w] != 0;
@@ -408,8 +465,7 @@ static int eval_chain(struct ev *e, const struct xg_table *t, const struct xg_ch
                 goto out;
             break;
         }
-        if (definite)
-            live = andnot_into(u, m, nw);
+        live = andnot_into(u, d, nw);
     }
     or_into(ret, u, nw);
     rc = 0;
@@ -417,22 +473,60 @@ out:
     free(u);
     free(m);
     free(sub);
+    free(d);
     return rc;
 }
 
-static int build_rpf(struct ev *e)
+/* The atoms of a prefix list, into `bits`. */
+static int list_bits(const struct xg_atoms *a, const struct xg_prefix_list *l, struct xg_bits *bits)
 {
     struct xg_ivlist iv = {0};
-    const struct xg_atoms *a = &e->cf->atoms;
-    if (xg_ivlist_from_prefixes(&iv, e->q->rpf_ok, a->family) < 0)
+    if (xg_ivlist_from_prefixes(&iv, l, a->family) < 0)
         return -1;
     for (size_t i = 0; i < iv.count; i++) {
-        size_t f, l;
-        xg_atoms_span(a, iv.items[i].lo, iv.items[i].hi, &f, &l);
-        xg_bits_set_range(&e->rpf, f, l);
+        size_t f, l2;
+        xg_atoms_span(a, iv.items[i].lo, iv.items[i].hi, &f, &l2);
+        xg_bits_set_range(bits, f, l2);
     }
     xg_ivlist_free(&iv);
     return 0;
+}
+
+/* The kernel's fixed address-type ranges (see path.c). */
+static int fixed_type_ranges(uint8_t family, bool mcast, struct xg_prefix_list *out)
+{
+    static const char *const m4[] = {"224.0.0.0/4"}, *const m6[] = {"ff00::/8"},
+                             *const b4[] = {"0.0.0.0/8", "255.255.255.255/32"};
+    const char *const *v = family == 6 ? (mcast ? m6 : NULL) : mcast ? m4 : b4;
+    size_t n = family == 6 ? (mcast ? 1 : 0) : mcast ? 1 : 2;
+    for (size_t i = 0; i < n; i++) {
+        struct xg_prefix p;
+        char why[80];
+        if (xg_prefix_parse(v[i], XG_PREFIX_MASK, &p, why, sizeof(why)) < 0 ||
+            xg_prefix_list_add(out, &p) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int build_sets(struct ev *e)
+{
+    const struct xg_atoms *a = &e->cf->atoms;
+    struct xg_prefix_list mc = {0}, bc = {0};
+    int rc = -1;
+    if (fixed_type_ranges(a->family, true, &mc) < 0 || fixed_type_ranges(a->family, false, &bc) < 0)
+        goto out;
+    if (list_bits(a, &mc, &e->mcast) < 0 || list_bits(a, &bc, &e->bcast) < 0)
+        goto out;
+    if ((e->q->bcast && list_bits(a, e->q->bcast, &e->bcast) < 0) ||
+        (e->q->local && list_bits(a, e->q->local, &e->local) < 0) ||
+        (e->q->rpf_ok && list_bits(a, e->q->rpf_ok, &e->rpf) < 0))
+        goto out;
+    rc = 0;
+out:
+    xg_prefix_list_free(&mc);
+    xg_prefix_list_free(&bc);
+    return rc;
 }
 
 /* may/must as atom bitsets. */
@@ -453,12 +547,14 @@ static int reach_bits(struct xg_analysis *an, const struct xg_packet_query *q, s
     if (xg_bits_init(&cur, natoms) < 0 || xg_bits_init(&dropped, natoms) < 0 ||
         xg_bits_init(&ret, natoms) < 0 || xg_bits_init(&e.accept, natoms) < 0 ||
         xg_bits_init(&e.drop, natoms) < 0 || xg_bits_init(&e.rpf, natoms) < 0 ||
-        xg_bits_init(may, natoms) < 0 || xg_bits_init(must, natoms) < 0) {
+        xg_bits_init(&e.mcast, natoms) < 0 || xg_bits_init(&e.bcast, natoms) < 0 ||
+        xg_bits_init(&e.local, natoms) < 0 || xg_bits_init(may, natoms) < 0 ||
+        xg_bits_init(must, natoms) < 0) {
         xg_fail(err, "out of memory");
         goto out;
     }
     e.nw = cur.nwords;
-    if (q->rpf_ok && build_rpf(&e) < 0) {
+    if (build_sets(&e) < 0) {
         xg_fail(err, "out of memory");
         goto out;
     }
@@ -493,6 +589,9 @@ out:
     xg_bits_free(&e.accept);
     xg_bits_free(&e.drop);
     xg_bits_free(&e.rpf);
+    xg_bits_free(&e.mcast);
+    xg_bits_free(&e.bcast);
+    xg_bits_free(&e.local);
     if (rc < 0) {
         xg_bits_free(may);
         xg_bits_free(must);
@@ -539,8 +638,17 @@ int xg_analysis_reach(struct xg_analysis *an, const struct xg_packet_query *q, s
 int xg_reach_compute(const struct xg_ruleset *rs, const struct xg_packet_query *q,
                      struct xg_reach *out, struct xg_err *err)
 {
-    struct xg_analysis *an = xg_analysis_new(rs, q->rpf_ok, err);
+    struct xg_prefix_list extra = {0};
+    struct xg_analysis *an;
     int rc;
+    if ((q->rpf_ok && xg_prefix_list_copy(&extra, q->rpf_ok) < 0) ||
+        (q->local && xg_prefix_list_copy(&extra, q->local) < 0) ||
+        (q->bcast && xg_prefix_list_copy(&extra, q->bcast) < 0)) {
+        xg_prefix_list_free(&extra);
+        return xg_fail(err, "out of memory");
+    }
+    an = xg_analysis_new(rs, &extra, err);
+    xg_prefix_list_free(&extra);
     if (!an)
         return -1;
     rc = xg_analysis_reach(an, q, out, err);

@@ -212,6 +212,42 @@ static int ifmap_add_complement(struct xg_ifmap_entry *e, const struct xg_prefix
     return 0;
 }
 
+/* The host's own address `a` on subnet `net`: recorded with its broadcast. */
+static int add_own(struct xg_ifmap *m, const struct xg_prefix *a, const struct xg_prefix *net)
+{
+    struct xg_prefix host = *a, b;
+    host.len = (uint8_t)xg_family_bits(a->family);
+    if (xg_prefix_list_add(&m->local, &host) < 0)
+        return -1;
+    if (a->family != XG_FAMILY_IPV4 || net->len >= 31)
+        return 0;
+    xg_u128_to_addr(xg_prefix_hi(net), XG_FAMILY_IPV4, &b);
+    return xg_prefix_list_add(&m->bcast, &b);
+}
+
+/* "ADDR/LEN" with host bits: the host's address on that subnet (-> *net). */
+static bool host_address(const char *tok, struct xg_ifmap *m, struct xg_prefix *net)
+{
+    struct xg_prefix a;
+    char why[160];
+    const char *slash = strchr(tok, '/');
+    if (!slash || xg_prefix_parse(tok, XG_PREFIX_MASK, net, why, sizeof(why)) < 0)
+        return false;
+    char addr[64];
+    snprintf(addr, sizeof(addr), "%.*s", (int)(slash - tok), tok);
+    if (xg_addr_parse(addr, &a) < 0)
+        return false;
+    return add_own(m, &a, net) == 0;
+}
+
+void xg_ifmap_addrtypes(const struct xg_ifmap *m, struct xg_packet_query *q)
+{
+    if (m->local.count) {
+        q->local = &m->local;
+        q->bcast = &m->bcast;
+    }
+}
+
 int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifmap *out,
                    struct xg_err *err)
 {
@@ -248,7 +284,8 @@ int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifm
             struct xg_prefix p;
             char why[160];
             bool neg = tok[0] == '!';
-            if (xg_prefix_parse(tok + neg, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0) {
+            if (xg_prefix_parse(tok + neg, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0 &&
+                (neg || !host_address(tok, out, &p))) {
                 unsigned col = (unsigned)(tok - line) + 1, n = (unsigned)strlen(tok);
                 free(line);
                 xg_prefix_list_free(&not );
@@ -312,9 +349,11 @@ int xg_ifmap_from_host(struct xg_ifmap *out, struct xg_err *err)
             struct xg_prefix p;
             if (!local || !json_is_integer(plen) || xg_addr_parse(local, &p) < 0)
                 continue;
+            struct xg_prefix own = p;
             p.len = (uint8_t)json_integer_value(plen);
             xg_prefix_mask(&p);
             xg_prefix_list_add(&e->prefixes, &p);
+            add_own(out, &own, &p);
         }
     }
     for (int f = 0; f < 2; f++) {
@@ -363,6 +402,8 @@ int xg_ifmap_all_prefixes(const struct xg_ifmap *m, struct xg_prefix_list *out)
     for (size_t i = 0; i < m->count; i++)
         if (xg_prefix_list_copy(out, &m->entries[i].prefixes) < 0)
             return -1;
+    if (xg_prefix_list_copy(out, &m->local) < 0 || xg_prefix_list_copy(out, &m->bcast) < 0)
+        return -1;
     return 0;
 }
 
@@ -373,6 +414,8 @@ void xg_ifmap_free(struct xg_ifmap *m)
     free(m->entries);
     m->entries = NULL;
     m->count = 0;
+    xg_prefix_list_free(&m->local);
+    xg_prefix_list_free(&m->bcast);
 }
 
 int xg_ifmap_rpf(const struct xg_ifmap *m, const char *ifname, uint8_t family,

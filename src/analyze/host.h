@@ -70,10 +70,16 @@ struct xg_ifmap_entry {
 struct xg_ifmap {
     struct xg_ifmap_entry *entries;
     size_t count;
+    /* The host's own addresses (an "ADDR/LEN" with host bits, as `ip addr`
+     * shows it, or the live host's) and its IPv4 subnets' broadcast
+     * addresses: they decide address-type matches on the source. */
+    struct xg_prefix_list local, bcast;
 };
 
 /* Lines "IFACE PREFIX...", '#' comments; "!PREFIX" adds every address of its family
- * but the line's "!" prefixes (e.g. "eth0 !10.0.0.0/8": the uplink has the rest). */
+ * but the line's "!" prefixes (e.g. "eth0 !10.0.0.0/8": the uplink has the rest);
+ * "192.0.2.5/24" (host bits set) is the host's own address 192.0.2.5 on the subnet
+ * 192.0.2.0/24. */
 int xg_ifmap_parse(const char *text, size_t len, const char *path, struct xg_ifmap *out,
                    struct xg_err *err);
 /* From `ip -j addr` and `ip -j route` (live host, read-only). */
@@ -83,6 +89,10 @@ void xg_ifmap_free(struct xg_ifmap *m);
 int xg_ifmap_load(const char *path, struct xg_ifmap *out, struct xg_err *err);
 /* Every prefix of the map, appended to `out` (cut points for an analysis). */
 int xg_ifmap_all_prefixes(const struct xg_ifmap *m, struct xg_prefix_list *out);
+
+/* Point `q`'s address-type lists at the map's (when it names the host's addresses). */
+struct xg_packet_query;
+void xg_ifmap_addrtypes(const struct xg_ifmap *m, struct xg_packet_query *q);
 
 /* Sources whose route back (longest prefix match over the map) leaves via
  * `ifname`: what a strict reverse-path check accepts on it. */

@@ -333,6 +333,46 @@ static int add_ports(struct rule_state *st, enum xg_match_kind kind, const char 
     return 0;
 }
 
+/* --src-type/--dst-type TYPE[,TYPE...] */
+static int add_addrtype(struct rule_state *st, bool dst, const char *val, const char *opt)
+{
+    char *dup = strdup(val), *save = NULL;
+    uint32_t types = 0;
+    bool bad = false;
+    if (!dup)
+        return xg_fail(st->c->err, "out of memory");
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        uint32_t bit = xg_addrtype_parse(tok);
+        bad |= !bit;
+        types |= bit;
+    }
+    free(dup);
+    if (bad || !types) {
+        char text[256];
+        snprintf(text, sizeof(text), "%s %s", opt, val);
+        return ipt_add_unknown(st, text);
+    }
+    if (xg_rule_match_addrtype(st->r, dst, types, st->neg) < 0)
+        return xg_fail(st->c->err, "out of memory");
+    st->neg = false;
+    return 0;
+}
+
+static int add_mac(struct rule_state *st, const char *val, const char *opt)
+{
+    uint8_t mac[1][6];
+    if (xg_mac_parse(val, mac[0]) < 0) {
+        char text[256];
+        snprintf(text, sizeof(text), "%s %s", opt, val);
+        return ipt_add_unknown(st, text);
+    }
+    if (xg_rule_match_macs(st->r, (const uint8_t(*)[6])mac, 1) < 0)
+        return xg_fail(st->c->err, "out of memory");
+    st->r->matches[st->r->match_count - 1].negate = st->neg;
+    st->neg = false;
+    return 0;
+}
+
 int ipt_add_ifname(struct rule_state *st, enum xg_match_kind kind, const char *val)
 {
     struct xg_match *m = xg_rule_add_match(st->r, kind, st->neg);
@@ -371,11 +411,32 @@ static int skip_module(struct rule_state *st, const char *module)
     return ipt_add_unknown(st, text);
 }
 
+/* addrtype's and mac's options: 1 taken, 0 not one of them, -1 error. */
+static int link_option(struct rule_state *st, const char *o, unsigned col)
+{
+    const char *v;
+    if (!strcmp(o, "--src-type") || !strcmp(o, "--dst-type"))
+        return !(v = ipt_arg_neg(st, o, col)) || add_addrtype(st, o[2] == 'd', v, o) < 0 ? -1 : 1;
+    if (!strcmp(o, "--mac-source"))
+        return !(v = ipt_arg_neg(st, o, col)) || add_mac(st, v, o) < 0 ? -1 : 1;
+    if (strcmp(o, "--limit-iface-in") && strcmp(o, "--limit-iface-out"))
+        return 0;
+    /* types as seen on the packet's interface: the host's own addresses are
+     * LOCAL on every interface for the analyzer (see path.c) */
+    for (size_t k = st->r->match_count; k-- > 0;)
+        if (st->r->matches[k].kind == XG_MATCH_ADDRTYPE) {
+            st->r->matches[k].u.addrtype.limit_iface = true;
+            break;
+        }
+    return 1;
+}
+
 int ipt_parse_module(struct rule_state *st, const char *mod, unsigned col)
 {
+    int rc;
     static const char *const modelled[] = {"tcp",   "udp",       "sctp",    "multiport", "iprange",
                                            "state", "conntrack", "comment", "physdev",   "rpfilter",
-                                           "icmp",  "icmp6",     "limit"};
+                                           "icmp",  "icmp6",     "limit",   "addrtype",  "mac"};
     bool known = false;
     (void)col;
     for (size_t i = 0; i < sizeof(modelled) / sizeof(modelled[0]); i++)
@@ -421,6 +482,9 @@ int ipt_parse_module(struct rule_state *st, const char *mod, unsigned col)
                 return -1;
             snprintf(text, sizeof(text), "-m multiport --ports %s", v);
             if (ipt_add_unknown(st, text) < 0)
+                return -1;
+        } else if ((rc = link_option(st, o, w->col)) != 0) {
+            if (rc < 0)
                 return -1;
         } else if (!strcmp(o, "--src-range")) {
             if (!(v = ipt_arg_neg(st, o, w->col)) || add_range(st, XG_MATCH_SADDR, v, o) < 0)

@@ -145,7 +145,10 @@ static int parse_set(struct nctx *c, json_t *o, bool is_map)
         return nj_fail(c, "set without family, table or name");
     if (!(t = find_table(c, family, table)))
         return nj_fail(c, "set of a table not in the dump");
-    if (!is_map && json_is_string(type) &&
+    bool if_set = false;
+    if (!is_map && nj_parse_if_set(c, t, name, type, elem, &if_set) < 0)
+        return -1;
+    if (!if_set && !is_map && json_is_string(type) &&
         (!strcmp(json_string_value(type), "ipv4_addr") ||
          !strcmp(json_string_value(type), "ipv6_addr"))) {
         uint8_t fam = json_string_value(type)[3] == '4' ? 4 : 6;

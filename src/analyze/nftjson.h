@@ -2,7 +2,8 @@
  * nftjson.h — the `nft -j list ruleset` parser's shared parts, internal to
  * src/analyze/: nftjson.c reads the document (tables, sets, chains, rules),
  * nftjson_expr.c turns match expressions into IR matches, nftjson_stmt.c
- * verdicts, verdict maps and the other statements.
+ * verdicts, verdict maps and the other statements, nftjson_link.c the
+ * link-layer, ARP, ND, address-type and interface-keyed matches.
  */
 #ifndef XG_ANALYZE_NFTJSON_H
 #define XG_ANALYZE_NFTJSON_H
@@ -58,6 +59,12 @@ int nj_expand(struct nctx *c, struct alts *a, size_t n, fill_fn fill, void *arg)
 uint8_t nj_payload_family(const char *proto);
 int nj_parse_match(struct nctx *c, const char *family, const char *table, json_t *m,
                    struct alts *a);
+/* nftjson_link.c: link-layer, ARP, ND, address-type and interface-keyed matches;
+ * *handled false leaves the match to nj_parse_match. */
+int nj_parse_link_match(struct nctx *c, const char *family, const char *table, json_t *m,
+                        struct alts *a, bool *handled);
+int nj_parse_if_set(struct nctx *c, struct xg_table *t, const char *name, json_t *type,
+                    json_t *elem, bool *handled);
 int nj_parse_stmt(struct nctx *c, const char *family, const char *table, json_t *s, struct alts *a);
 
 #endif

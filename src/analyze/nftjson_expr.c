@@ -381,6 +381,9 @@ int nj_parse_match(struct nctx *c, const char *family, const char *table, json_t
 
     if (!op || !left || !right)
         return nj_fail(c, "match without op, left or right");
+    bool handled;
+    if ((rc = nj_parse_link_match(c, family, table, m, a, &handled)) < 0 || handled)
+        return rc;
     negate = !strcmp(op, "!=");
     if ((x = json_object_get(left, "fib"))) {
         json_t *flags = json_object_get(x, "flags");

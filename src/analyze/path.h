@@ -19,15 +19,16 @@ enum xg_tri { TRI_F, TRI_T, TRI_U };
 bool xg_table_has_family(const struct xg_table *t, uint8_t family);
 /* The prefixes an address match stands for (its own, or its set's); NULL: unknown set. */
 const struct xg_prefix_list *xg_addr_prefixes(const struct xg_table *t, const struct xg_match *m);
-/* An interface pattern ("eth0", iptables' "eth+", nft's "eth*") against a name. */
-bool xg_ifname_matches(const char *pattern, const char *name);
 enum xg_tri xg_tri_neg(enum xg_tri v, bool negate);
 enum xg_tri xg_addr_in(const struct xg_table *t, const struct xg_match *m,
                        const struct xg_prefix *a);
 /* One match other than the source address, for the query's fixed packet. */
 enum xg_tri xg_match_fixed(const struct xg_table *t, const struct xg_match *m,
                            const struct xg_packet_query *q, uint32_t ct);
-/* All of a rule's fixed matches; *has_rpf: it has a reverse-path match decided by atoms. */
+/* An address-type match, given an address's possible types (known: they are sure). */
+enum xg_tri xg_addrtype_tri(const struct xg_match *m, uint32_t types, bool known);
+/* All of a rule's fixed matches; *has_rpf: it has a match decided per source (reverse path with a
+ * map, the source's address type), by atoms. */
 enum xg_tri xg_rule_fixed(const struct xg_table *t, const struct xg_rule *r,
                           const struct xg_packet_query *q, uint32_t ct, bool *has_rpf);
 /* The conntrack state a base chain sees for a new connection's first packet. */

@@ -25,45 +25,56 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
-                 "                        [--format text|json]\n"
-                 "\n"
-                 "Exact answers about a real firewall: who can open a new connection.\n"
-                 "\n"
-                 "Inputs (any combination, evaluated together as the kernel runs them;\n"
-                 "without any, the live host is read, read-only):\n"
-                 "  --iptables FILE       iptables-save output\n"
-                 "  --ip6tables FILE      ip6tables-save output\n"
-                 "  --nft-json FILE       nft -j list ruleset output\n"
-                 "\n"
-                 "Queries (one):\n"
-                 "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
-                 "                        one packet: verdict and the rule that decided it\n"
-                 "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
-                 "  --matrix P/N,P/N,...  who reaches whom: classes of addresses with identical\n"
-                 "                        access as source and destination, and the edges\n"
-                 "                        between them (--ifmap binds addresses to interfaces;\n"
-                 "                        --to PREFIX,... the destinations)\n"
-                 "  --spoofing [--ifmap FILE]\n"
-                 "                        per interface: can sources outside its prefixes get in?\n"
-                 "                        (FILE: lines 'IFACE PREFIX...', '!PREFIX' = all but it;\n"
-                 "                        default: ip addr/route)\n"
-                 "  --perimeter -c POLICY a router's ruleset against the chapter's two perimeter\n"
-                 "                        requirements for the policy's [perimeter] (forward\n"
-                 "                        path): exit 0 both hold, 1 one does not, 2 error\n"
-                 "  --diff OLD NEW        reachability changes between two rulesets\n"
-                 "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
-                 "                        guessed from the content)\n"
-                 "\n"
-                 "Options: --chain input|forward (the packet's path, input by default),\n"
-                 "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
-                 "  --ifmap FILE (evaluate reverse-path checks), --format text|json.\n"
-                 "\n"
-                 "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
-                 "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
-                 "'may' = sources some packet from which can get in, 'must' = sources every\n"
-                 "packet from which gets in. 'exact' means both are equal. See\n"
-                 "xenguard-analyze(8).\n");
+    fprintf(out,
+            "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
+            "                        [--format text|json]\n"
+            "\n"
+            "Exact answers about a real firewall: who can open a new connection.\n"
+            "\n"
+            "Inputs (any combination, evaluated together as the kernel runs them;\n"
+            "without any, the live host is read, read-only):\n"
+            "  --iptables FILE       iptables-save output\n"
+            "  --ip6tables FILE      ip6tables-save output\n"
+            "  --nft-json FILE       nft -j list ruleset output\n"
+            "\n"
+            "Queries (one):\n"
+            "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
+            "                        one packet: verdict and the rule that decided it\n"
+            "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
+            "  --matrix P/N,P/N,...  who reaches whom: classes of addresses with identical\n"
+            "                        access as source and destination, and the edges\n"
+            "                        between them (--ifmap binds addresses to interfaces;\n"
+            "                        --to PREFIX,... the destinations)\n"
+            "  --spoofing [--ifmap FILE]\n"
+            "                        per interface: can sources outside its prefixes get in?\n"
+            "                        (FILE: lines 'IFACE PREFIX...', '!PREFIX' = all but it;\n"
+            "                        default: ip addr/route)\n"
+            "                        and per guest port on a bridge (--guest-ports vif*,tap*;\n"
+            "                        --iface names the bridge): what it can claim as IPv4/IPv6\n"
+            "                        source, ARP sender, ND target\n"
+            "  --perimeter -c POLICY a router's ruleset against the chapter's two perimeter\n"
+            "                        requirements for the policy's [perimeter] (forward\n"
+            "                        path): exit 0 both hold, 1 one does not, 2 error\n"
+            "  --diff OLD NEW        reachability changes between two rulesets\n"
+            "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
+            "                        guessed from the content)\n"
+            "\n"
+            "Options: --chain input|forward (the packet's path, input by default),\n"
+            "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
+            "  --sport PORT (the client's source port; default: an ordinary client,\n"
+            "  1024-65535), --mac MAC (the frame's source MAC; default: one no rule\n"
+            "  names), --ifmap FILE (reverse-path checks; 'IFACE ADDR/LEN' with host\n"
+            "  bits names the host's own address), --format text|json.\n"
+            "\n"
+            "--reach lists apart the sources only a chosen source port or MAC lets\n"
+            "in, with the rule. Exit status: 0; 1 when --spoofing finds a spoofable\n"
+            "interface or --diff a change; 2 on errors.\n"
+            "\n"
+            "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
+            "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
+            "'may' = sources some packet from which can get in, 'must' = sources every\n"
+            "packet from which gets in. 'exact' means both are equal. See\n"
+            "xenguard-analyze(8).\n");
 }
 
 static int parse_service(const char *text, struct service *s)
@@ -127,6 +138,34 @@ int analyze_load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *er
     return xg_load_ruleset_file(NULL, spec, rs, err);
 }
 
+/* --sport, --mac, --guest-ports: -1 to go on, 2 on a bad value. */
+static int parse_link_opt(struct opts *o, int c)
+{
+    char *end;
+    unsigned long v;
+    switch (c) {
+    case 'S':
+        v = strtoul(optarg, &end, 10);
+        if (!*optarg || *end || v > 65535) {
+            fprintf(stderr, "xenguard analyze: --sport: '%s' is not a port\n", optarg);
+            return 2;
+        }
+        o->has_sport = true;
+        o->sport = (uint16_t)v;
+        return -1;
+    case 'A':
+        if (xg_mac_parse(optarg, o->mac) < 0) {
+            fprintf(stderr, "xenguard analyze: --mac: '%s' is not a MAC address\n", optarg);
+            return 2;
+        }
+        o->has_mac = true;
+        return -1;
+    default:
+        o->guest_ports = optarg;
+        return -1;
+    }
+}
+
 /* One option into `o`: -1 to go on, or the exit status (help printed: 0; usage: 2). */
 static int parse_opt(struct opts *o, int c, int argc, char **argv)
 {
@@ -185,7 +224,7 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
     case 'm': {
         char *dup = strdup(optarg), *save = NULL;
         if (!dup)
-            return 1;
+            return 2;
         for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
                 fprintf(stderr, "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n",
@@ -225,6 +264,10 @@ static int parse_opt(struct opts *o, int c, int argc, char **argv)
     case 'c':
         o->config = optarg;
         break;
+    case 'S':
+    case 'A':
+    case 'G':
+        return parse_link_opt(o, c);
     case 'F':
         if (!strcmp(optarg, "json"))
             o->json = true;
@@ -279,6 +322,9 @@ int cmd_analyze(int argc, char **argv)
                                              {"oface", required_argument, NULL, 'O'},
                                              {"perimeter", no_argument, NULL, 'P'},
                                              {"config", required_argument, NULL, 'c'},
+                                             {"sport", required_argument, NULL, 'S'},
+                                             {"mac", required_argument, NULL, 'A'},
+                                             {"guest-ports", required_argument, NULL, 'G'},
                                              {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};
@@ -321,7 +367,7 @@ int cmd_analyze(int argc, char **argv)
     xg_ruleset_free(&rs);
     if (rc < 0) {
         xg_err_print(stderr, "xenguard analyze", &err);
-        return 1;
+        return 2;
     }
-    return 0;
+    return rc; /* 1: --spoofing found a spoofable interface, --diff a change */
 }

@@ -1,8 +1,8 @@
 /*
  * analyze.h — the analyze verb's own parts (src/cmd/ only): its options,
  * read by analyze.c (usage, parsing, inputs, dispatch), and the renderers of
- * each query's answer in analyze_show.c. The answers themselves come from
- * the analyzer library (src/analyze/).
+ * each query's answer in analyze_show.c (explanations: analyze_why.c). The answers themselves come
+ * from the analyzer library (src/analyze/).
  */
 #ifndef XG_CMD_ANALYZE_H
 #define XG_CMD_ANALYZE_H
@@ -41,6 +41,11 @@ struct opts {
     bool json;
     bool perimeter;     /* --perimeter: the router's ruleset against [perimeter] of -c */
     const char *config; /* -c POLICY (with --perimeter) */
+    bool has_sport;     /* --sport */
+    uint16_t sport;
+    bool has_mac; /* --mac */
+    uint8_t mac[6];
+    const char *guest_ports; /* --guest-ports PATTERN,... (default vif*,tap*) */
 };
 
 const char *analyze_proto_name(uint8_t p);
@@ -52,5 +57,22 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
 int analyze_diff(const struct opts *o, struct xg_err *err);
 /* --perimeter (in cmd/perimeter.c): 0 both requirements hold, 1 one does not, -1 error. */
 int analyze_perimeter(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
+
+/* Shared printing (analyze_show.c) */
+json_t *analyze_prefixes_json(const struct xg_prefix_list *l);
+void analyze_print_prefixes(const struct xg_prefix_list *l, const char *indent);
+
+/* Explanations (analyze_why.c): rule locations, may-reasons, what a chosen
+ * source port or MAC adds. */
+json_t *analyze_rule_ref_json(const struct xg_rule *r);
+void analyze_rule_ref_text(const struct xg_rule *r, char *buf, size_t n);
+void analyze_extras_text(const struct xg_reach_extra *x, size_t n, const char *indent);
+json_t *analyze_extras_json(const struct xg_reach_extra *x, size_t n);
+void analyze_why_text(const struct xg_may_reason *w, const char *indent);
+json_t *analyze_why_json(const struct xg_may_reason *w);
+
+/* --spoofing's guest ports (analyze_guests.c): appends to `jports`, counts spoofable claims. */
+int analyze_guests(const struct opts *o, const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                   json_t *jports, size_t *bad, struct xg_err *err);
 
 #endif

@@ -71,6 +71,16 @@ static void print_prefixes(const struct xg_prefix_list *l, const char *indent)
     print_list(l, indent, 0);
 }
 
+json_t *analyze_prefixes_json(const struct xg_prefix_list *l)
+{
+    return prefixes_json(l);
+}
+
+void analyze_print_prefixes(const struct xg_prefix_list *l, const char *indent)
+{
+    print_prefixes(l, indent);
+}
+
 static void print_json(json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -95,6 +105,9 @@ static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t 
     q->iifname = iface;
     q->path = o->path;
     q->oifname = o->oface;
+    q->has_sport = o->has_sport;
+    q->sport = o->sport;
+    q->mac = o->has_mac ? o->mac : NULL;
 }
 
 /* With --ifmap, reverse-path (fib/rpfilter) matches are evaluated. */
@@ -129,7 +142,9 @@ static void print_reach_text(const struct xg_ifclass *ic, const struct xg_iface_
             print_prefixes(&r->may, ind);
             printf("  %-16sIPv%d must: ", "", f ? 6 : 4);
             print_prefixes(&r->must, ind);
+            analyze_why_text(&ir->why[f], "                    ");
         }
+        analyze_extras_text(ir->extra[f], ir->nextra[f], "                    ");
     }
 }
 
@@ -149,6 +164,9 @@ static json_t *reach_json(const struct xg_ifclass *ic, const struct xg_iface_rea
         json_object_set_new(jf, "bound", json_string(ex ? "exact" : "may/must"));
         json_object_set_new(jf, "may", prefixes_json(&r->may));
         json_object_set_new(jf, "must", prefixes_json(&r->must));
+        if (!ex)
+            json_object_set_new(jf, "why", analyze_why_json(&ir->why[f]));
+        json_object_set_new(jf, "only_with", analyze_extras_json(ir->extra[f], ir->nextra[f]));
         json_object_set_new(ji, f ? "ipv6" : "ipv4", jf);
     }
     return ji;
@@ -198,8 +216,9 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
         jifs = NULL;
         print_json(j);
     } else {
-        printf("bounds: %s\n", all_exact ? "exact (every match on the path is modelled)"
-                                         : "may/must differ where unmodelled rules matter");
+        printf("bounds: %s\n",
+               all_exact ? "exact (every match on the path is modelled)"
+                         : "may/must differ where unmodelled rules or open fields matter");
     }
     rc = 0;
 out:
@@ -213,25 +232,6 @@ out:
 }
 
 /* --- one packet --- */
-
-static json_t *rule_ref_json(const struct xg_rule *r)
-{
-    json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(r->src_file ? r->src_file : ""));
-    if (r->src_line)
-        json_object_set_new(j, "line", json_integer(r->src_line));
-    if (r->src_handle)
-        json_object_set_new(j, "handle", json_integer(r->src_handle));
-    return j;
-}
-
-static void rule_ref_text(const struct xg_rule *r, char *buf, size_t n)
-{
-    if (r->src_line)
-        snprintf(buf, n, "%s:%u", r->src_file ? r->src_file : "?", r->src_line);
-    else
-        snprintf(buf, n, "%s (handle %u)", r->src_file ? r->src_file : "?", r->src_handle);
-}
 
 int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
@@ -273,6 +273,9 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
     bool may = xg_prefix_list_covers(&r.may, &src), must = xg_prefix_list_covers(&r.must, &src);
     const char *verdict = must ? "accept" : !may ? "drop" : "unknown";
     const char *bound = may == must ? "exact" : "may";
+    struct xg_may_reason why = {0};
+    if (may != must && xg_explain_may(rs, &q, &src, &why, err) < 0)
+        goto out;
     if (o->json) {
         json_t *j = json_object(), *steps = json_array();
         json_object_set_new(j, "query", json_string("packet"));
@@ -284,6 +287,8 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "verdict", json_string(verdict));
         json_object_set_new(j, "bound", json_string(bound));
+        if (may != must)
+            json_object_set_new(j, "why", analyze_why_json(&why));
         for (size_t i = 0; i < tr.count; i++) {
             const struct xg_trace_step *st = &tr.steps[i];
             json_t *js = json_object();
@@ -292,11 +297,12 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
             json_object_set_new(js, "hook", json_string(xg_hook_name(st->base->hook)));
             json_object_set_new(js, "priority", json_integer(st->base->priority));
             json_object_set_new(js, "verdict", json_string(xg_verdict_name(st->verdict)));
-            json_object_set_new(js, "rule", st->rule ? rule_ref_json(st->rule) : json_null());
+            json_object_set_new(js, "rule",
+                                st->rule ? analyze_rule_ref_json(st->rule) : json_null());
             if (st->rule)
                 json_object_set_new(js, "in_chain", json_string(st->chain->name));
             if (st->unknown)
-                json_object_set_new(js, "unmodelled", rule_ref_json(st->unknown));
+                json_object_set_new(js, "unmodelled", analyze_rule_ref_json(st->unknown));
             json_array_append_new(steps, js);
         }
         json_object_set_new(j, "steps", steps);
@@ -315,19 +321,21 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
             printf("  %-10s %-12s %s %d: %s", st->table->name, st->base->name,
                    xg_hook_name(st->base->hook), st->base->priority, xg_verdict_name(st->verdict));
             if (st->rule) {
-                rule_ref_text(st->rule, ref, sizeof(ref));
+                analyze_rule_ref_text(st->rule, ref, sizeof(ref));
                 printf(" by rule %s (chain %s)\n", ref, st->chain->name);
             } else {
                 printf(" by the chain's policy\n");
             }
             if (st->unknown) {
-                rule_ref_text(st->unknown, ref, sizeof(ref));
+                analyze_rule_ref_text(st->unknown, ref, sizeof(ref));
                 printf("             unmodelled rule on the way: %s (taken as not matching)\n",
                        ref);
             }
         }
         if (!tr.count)
             printf("  no base chain on the path: accepted by default\n");
+        if (may != must)
+            analyze_why_text(&why, "  ");
     }
     rc = 0;
 out:
@@ -413,14 +421,18 @@ int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_
         goto out;
     if (!(cx = xg_matrix_ctx_new(rs, o->ifmap ? &map : NULL, err)))
         goto out;
+    /* The input path's destinations are the host's own addresses: --to, or the map's. */
+    bool own = !o->to && o->path == XG_HOOK_INPUT && map.local.count;
+    const struct xg_prefix_list *to = o->to ? &dsts : own ? &map.local : NULL;
     for (size_t k = 0; k < o->nmatrix; k++)
         for (int f = 0; f < 2; f++) {
-            struct xg_matrix_query mq = {.dsts = o->to ? &dsts : NULL};
+            struct xg_matrix_query mq = {.dsts = to};
             struct xg_matrix m;
             uint8_t family = f ? 6 : 4;
-            if (o->to && !xg_prefix_list_count_family(&dsts, family))
+            if (to && !xg_prefix_list_count_family(to, family))
                 continue;
             base_query(o, &mq.svc, family, &o->matrix[k], o->iface);
+            xg_ifmap_addrtypes(&map, &mq.svc);
             if (xg_service_matrix(cx, &mq, &m, err) < 0)
                 goto out;
             if (o->json)
@@ -486,11 +498,29 @@ static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_fami
     return jf;
 }
 
+static bool has_bridge(const struct xg_ruleset *rs)
+{
+    for (size_t t = 0; t < rs->table_count; t++)
+        if (rs->tables[t]->family == XG_TABLE_BRIDGE)
+            return true;
+    return false;
+}
+
+static bool guest_port(const struct opts *o, const char *name)
+{
+    char buf[128], *save = NULL;
+    snprintf(buf, sizeof(buf), "%s", o->guest_ports ? o->guest_ports : "vif*,tap*");
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (xg_ifname_matches(t, name))
+            return true;
+    return false;
+}
+
 int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
 {
     struct xg_ifmap map = {0};
     struct xg_spoof_answer *ans = NULL;
-    json_t *jifs = json_array();
+    json_t *jifs = json_array(), *jguests = json_array();
     int rc = -1;
     size_t bad = 0;
 
@@ -505,6 +535,8 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
     for (size_t i = 0; i < map.count; i++) {
         const struct xg_ifmap_entry *e = &map.entries[i];
         json_t *ji = json_object();
+        if (guest_port(o, e->ifname) && has_bridge(rs))
+            continue; /* answered below, as a bridge port */
         json_object_set_new(ji, "iface", json_string(e->ifname));
         json_object_set_new(ji, "prefixes", prefixes_json(&e->prefixes));
         if (!o->json) {
@@ -520,20 +552,29 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         }
         json_array_append_new(jifs, ji);
     }
+    size_t gbad = 0;
+    if (analyze_guests(o, rs, &map, jguests, &gbad, err) < 0)
+        goto out;
+    bad += gbad;
     if (o->json) {
         json_t *j = json_object();
         json_object_set_new(j, "query", json_string("spoofing"));
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "interfaces", jifs);
-        jifs = NULL;
+        json_object_set_new(j, "guests", jguests);
+        jifs = jguests = NULL;
         print_json(j);
     } else {
-        printf("%zu interface/family pair(s) let spoofed sources in\n", bad);
+        printf("%zu interface/family pair(s) let spoofed sources in\n", bad - gbad);
+        if (json_array_size(jguests))
+            printf("%zu guest port claim(s) hit Dom0, another guest or a protected address\n",
+                   gbad);
     }
-    rc = 0;
+    rc = bad ? 1 : 0; /* CI: 1 = an interface is (or may be) spoofable */
 out:
     free(ans);
     json_decref(jifs);
+    json_decref(jguests);
     xg_ifmap_free(&map);
     return rc;
 }
@@ -645,7 +686,7 @@ int analyze_diff(const struct opts *o, struct xg_err *err)
     } else if (!d.count) {
         printf("no reachability changes (%s path)\n", path_name(o->path));
     }
-    rc = 0;
+    rc = d.count ? 1 : 0; /* CI: 1 = reachability changed */
 out:
     xg_reach_diff_free(&d);
     free(qs);

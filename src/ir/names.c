@@ -3,6 +3,8 @@
  */
 #include "ir/names.h"
 
+#include "ir/ir.h" /* XG_ADDRTYPE_* */
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -254,4 +256,40 @@ uint32_t xg_ct_state_parse(const char *name)
         if (!strcasecmp(ct_states[i].name, name))
             return ct_states[i].bit;
     return 0;
+}
+
+/* --- address types (iptables -m addrtype, nft fib ... type) --- */
+
+static const struct {
+    const char *name; /* nft's spelling; iptables' is the same in capitals */
+    uint32_t bit;
+} addr_types[] = {
+    {"unspec", XG_ADDRTYPE_UNSPEC},       {"unicast", XG_ADDRTYPE_UNICAST},
+    {"local", XG_ADDRTYPE_LOCAL},         {"broadcast", XG_ADDRTYPE_BROADCAST},
+    {"anycast", XG_ADDRTYPE_ANYCAST},     {"multicast", XG_ADDRTYPE_MULTICAST},
+    {"blackhole", XG_ADDRTYPE_BLACKHOLE}, {"unreachable", XG_ADDRTYPE_UNREACHABLE},
+    {"prohibit", XG_ADDRTYPE_PROHIBIT},
+};
+
+uint32_t xg_addrtype_parse(const char *name)
+{
+    for (size_t i = 0; i < COUNT(addr_types); i++)
+        if (!strcasecmp(addr_types[i].name, name))
+            return addr_types[i].bit;
+    return 0;
+}
+
+void xg_addrtype_format(uint32_t mask, enum xg_syntax syntax, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < COUNT(addr_types); i++) {
+        if (!(mask & addr_types[i].bit))
+            continue;
+        for (const char *c = used ? "," : ""; *c && used + 1 < size; c++)
+            out[used++] = *c;
+        for (const char *c = addr_types[i].name; *c && used + 1 < size; c++)
+            out[used++] = syntax == XG_SYNTAX_IPTABLES ? (char)(*c - 'a' + 'A') : *c;
+        out[used] = '\0';
+    }
 }

@@ -141,6 +141,11 @@ void xg_ct_states_format(uint32_t mask, enum xg_syntax syntax, char *out, size_t
 /* One state name, either spelling; 0 if unknown. */
 uint32_t xg_ct_state_parse(const char *name);
 
+/* Address types (XG_ADDRTYPE_* of ir.h): "local", "LOCAL" ... -> bit, 0 if unknown. */
+uint32_t xg_addrtype_parse(const char *name);
+/* A mask, comma-separated: "local,broadcast" (nft) or "LOCAL,BROADCAST" (iptables). */
+void xg_addrtype_format(uint32_t mask, enum xg_syntax syntax, char *out, size_t size);
+
 /* "tcp", "udp", "icmp", "ipv6-icmp" ... or NULL. */
 const char *xg_l4proto_name(uint8_t proto);
 /* Protocol number for a name (or a decimal number); -1 if unknown. */

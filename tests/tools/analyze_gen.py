@@ -7,7 +7,8 @@ wildcard xgw+/xgw*), xgo7 (matched by nothing: the analyzer's "any other"
 class), sources in the three TEST-NET /24s, ports 22, 80, 8002, 9000.
 Rulesets use user chains (jump, goto, return; a DAG so they load), negated
 matches, prefixes, ranges, sets, interface wildcards, verdict maps (nft),
-conntrack state and several base chains on prerouting and input.
+conntrack state, source ports, address types (fib/addrtype on the
+destination), MAC matches, and several base chains on prerouting and input.
 
 It also picks the source addresses to probe: the edges of every prefix and
 range in the ruleset (first, last, one before, one after) plus random ones,
@@ -96,6 +97,18 @@ class Gen:
             parts += ["-p", r.choice(["udp", "tcp", "ipv6-icmp" if self.v6 else "icmp"])]
         if r.random() < 0.15:
             parts += ["-m", "conntrack", "--ctstate", r.choice(["NEW", "ESTABLISHED,RELATED", "NEW,ESTABLISHED"])]
+        if r.random() < 0.12:
+            # modelled beside addresses: source ports (the sender's are
+            # ephemeral: an ordinary client), the destination's address type
+            # (local on the input path), the sender's MAC (one no rule names)
+            extra = [["-m", "addrtype", "--dst-type", "LOCAL"], ["-m", "addrtype", "!", "--dst-type", "LOCAL"],
+                     ["-m", "addrtype", "--dst-type", "MULTICAST" if self.v6 else "MULTICAST,BROADCAST"],
+                     ["-m", "mac", "--mac-source", "02:00:00:00:00:01"],
+                     ["-m", "mac", "!", "--mac-source", "02:00:00:00:00:01"]]
+            if "-p" not in parts:
+                extra += [["-p", "tcp", "-m", "tcp", "--sport", "53"], ["-p", "tcp", "-m", "tcp", "--sport", "1024:65535"],
+                          ["-p", "tcp", "-m", "tcp", "!", "--sport", "0:1023"]]
+            parts += r.choice(extra)
         if self.unknowns and r.random() < 0.2:
             parts += r.choice([["-m", "mark", "--mark", "0x0"], ["-m", "mark", "--mark", "0x1"],
                                ["-m", "length", "--length", "0:65535"], ["-m", "length", "--length", "1000:2000"]])
@@ -188,6 +201,13 @@ class Gen:
             parts.append("meta l4proto %s" % r.choice(["udp", "tcp", "icmp", "{ tcp, udp }"]))
         if r.random() < 0.15:
             parts.append("ct state %s" % r.choice(["new", "established,related", "{ new, established }"]))
+        if r.random() < 0.12:
+            extra = ["fib daddr type local", "fib daddr type != local",
+                     "fib daddr type multicast" if self.v6 else "fib daddr type { broadcast, multicast }",
+                     "ether saddr 02:00:00:00:00:01", "ether saddr != 02:00:00:00:00:01"]
+            if not any("l4proto" in p for p in parts):  # nft refuses `meta l4proto udp tcp sport 53`
+                extra += ["tcp sport 53", "tcp sport 1024-65535", "tcp sport != 0-1023", "th sport { 53, 67 }"]
+            parts.append(r.choice(extra))
         if self.unknowns and r.random() < 0.2:
             parts.append(r.choice(["meta mark 0", "meta mark 1", "meta length 0-65535", "meta length 1000-2000"]))
         if r.random() < 0.3:
