@@ -39,6 +39,8 @@ static void usage(FILE *out)
             "  -s, --skip ID[,ID]     do not run these checks (reported as n/a)\n"
             "  -w, --waivers FILE     accepted findings: \"ID YYYY-MM-DD reason\" per line\n"
             "      --color WHEN       auto (default), always, never\n"
+            "      --prometheus FILE  also write the results as Prometheus gauges (node_exporter\n"
+            "                         textfile collector), atomically\n"
             "  -v, --verbose          text: show the evidence of passing checks too\n"
             "  -l, --list             list the checks and exit (with -v: what each means)\n"
             "  -h, --help             this help\n\n"
@@ -69,7 +71,7 @@ static int list_checks(bool verbose)
 }
 
 struct audit_opts {
-    const char *config, *root, *format, *waivers_path, *color_when;
+    const char *config, *root, *format, *waivers_path, *color_when, *prometheus;
     enum xg_severity fail_on;
     bool verbose, list;
     char *skips[128];
@@ -94,17 +96,12 @@ static int add_skips(struct audit_opts *o, char *list)
 static int parse_opts(int argc, char **argv, struct audit_opts *o)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"root", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'f'},
-        {"fail-on", required_argument, NULL, 'F'},
-        {"skip", required_argument, NULL, 's'},
-        {"waivers", required_argument, NULL, 'w'},
-        {"color", required_argument, NULL, 'C'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"list", no_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"root", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'f'}, {"fail-on", required_argument, NULL, 'F'},
+        {"skip", required_argument, NULL, 's'},   {"waivers", required_argument, NULL, 'w'},
+        {"color", required_argument, NULL, 'C'},  {"verbose", no_argument, NULL, 'v'},
+        {"list", no_argument, NULL, 'l'},         {"prometheus", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c;
     *o = (struct audit_opts){
@@ -126,6 +123,9 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
             break;
         case 'C':
             o->color_when = optarg;
+            break;
+        case 'P':
+            o->prometheus = optarg;
             break;
         case 'v':
             o->verbose = true;
@@ -277,12 +277,21 @@ int cmd_audit(int argc, char **argv)
         gmtime_r(&now, &tm);
         strftime(today, sizeof(today), "%Y-%m-%d", &tm);
         xg_audit_apply_waivers(&audit, &waivers, today);
+        struct xg_warnings unused = {0};
+        xg_waivers_unused(&audit, &waivers, &unused);
+        for (size_t i = 0; i < unused.count; i++)
+            fprintf(stderr, "xenguard audit: %s\n", unused.lines[i]);
+        xg_warnings_free(&unused);
     }
     if (render(&o, &audit) < 0) {
         fprintf(stderr, "xenguard audit: out of memory\n");
         goto out;
     }
     rc = xg_audit_exit_code(&audit);
+    if (o.prometheus && xg_report_prometheus_write(&audit, o.prometheus, time(NULL), &err) < 0) {
+        xg_err_print(stderr, "xenguard audit: --prometheus", &err);
+        rc = 2;
+    }
     if (fflush(stdout) != 0)
         rc = 2;
 out:
