@@ -200,7 +200,8 @@ void xg_journal_op(const char *verb, const char *result, const char *ruleset, co
     xg_journal_send(&r, &ignored);
 }
 
-/* The value of ` key=` in a logfmt line (bare, or quoted with \" \\ \xHH), unescaped. */
+/* The value of ` key=` in a logfmt line (bare, or quoted with \" \\ \xHH): quotes and
+ * backslashes unescaped, \xHH kept (what a peer chose never becomes a control byte here). */
 static bool logfmt_value(const char *line, const char *key, char *out, size_t cap)
 {
     size_t klen = strlen(key);
@@ -227,15 +228,9 @@ static bool logfmt_value(const char *line, const char *key, char *out, size_t ca
             return true;
         }
         for (v++; *v && *v != '"' && n + 1 < cap; v++) {
-            unsigned hex;
-            if (*v == '\\' && v[1] == 'x' && sscanf(v + 2, "%2x", &hex) == 1 && hex) {
-                out[n++] = (char)hex;
-                v += 3;
-            } else {
-                if (*v == '\\' && v[1])
-                    v++;
-                out[n++] = *v;
-            }
+            if (*v == '\\' && (v[1] == '"' || v[1] == '\\'))
+                v++; /* \xHH stays as it is: the field stays printable ASCII */
+            out[n++] = *v;
         }
         out[n] = '\0';
         return true;

@@ -129,6 +129,10 @@ static void tunnel_line_to_journal_socket(void **state)
     receive(fd, buf, sizeof(buf));
     assert_non_null(strstr(buf, "\nRESULT=listening on\n"));
     assert_non_null(strstr(buf, "\nPRIORITY=6\n"));
+    /* a control byte the peer chose stays escaped in PEER */
+    xg_journal_line("tunneld", 2, "xenguard-tunneld: refused addr=192.0.2.9:1 peer=\"a\\x1b[2Jb\"");
+    receive(fd, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\nPEER=a\\x1b[2Jb\n"));
     xg_journal_line("tunneld", 2, "xenguard-tunneld: stopping");
     receive(fd, buf, sizeof(buf));
     assert_non_null(strstr(buf, "\nRESULT=stopping\n"));
