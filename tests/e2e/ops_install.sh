@@ -1,5 +1,5 @@
 #!/bin/bash
-# Install and discover: make install into a private tree (units whose paths
+# Install and discover: make install (of the binary as built: -o, no relink) into a private tree (units whose paths
 # follow PREFIX, man pages for every verb, bash completion), make uninstall
 # leaves nothing; the completion as bash runs it (COMP_WORDS / COMP_CWORD);
 # `firewall -v | nft -c -f -` in a throwaway network namespace.
@@ -48,7 +48,7 @@ done
 
 # --- make install / uninstall into a private tree -------------------------------------
 D="$W/dest"
-make -s -C "$XG_ROOT" install BUILD="$BUILD" DESTDIR="$D" PREFIX=/opt/xg STATEDIR=/opt/xg/state >"$W/install.log" 2>&1
+make -s -C "$XG_ROOT" -o "$BUILD/xenguard" install BUILD="$BUILD" DESTDIR="$D" PREFIX=/opt/xg STATEDIR=/opt/xg/state >"$W/install.log" 2>&1
 check "make install DESTDIR=... PREFIX=/opt/xg exits 0" [ $? = 0 ]
 U="$D/opt/xg/lib/systemd/system"
 check "the binary is in PREFIX/sbin" test -x "$D/opt/xg/sbin/xenguard"
@@ -62,12 +62,12 @@ for v in $verbs; do
     check "man xenguard-$v finds a page that names it" bash -c \
         "MANPATH='$D/opt/xg/share/man' man -P cat xenguard-$v 2>/dev/null | grep -q 'xenguard.$v\|xenguard $v'"
 done
-make -s -C "$XG_ROOT" uninstall BUILD="$BUILD" DESTDIR="$D" PREFIX=/opt/xg STATEDIR=/opt/xg/state >"$W/uninstall.log" 2>&1
+make -s -C "$XG_ROOT" -o "$BUILD/xenguard" uninstall BUILD="$BUILD" DESTDIR="$D" PREFIX=/opt/xg STATEDIR=/opt/xg/state >"$W/uninstall.log" 2>&1
 check "make uninstall exits 0" [ $? = 0 ]
 is "$(find "$D" -mindepth 1 | sed "s|^$D||" | tr '\n' ' ')" "/opt /opt/xg " "uninstall removes every file and directory install made"
 
 # the units as installed, checked by systemd itself (real paths: PREFIX inside $W)
-make -s -C "$XG_ROOT" install BUILD="$BUILD" PREFIX="$W/p" STATEDIR="$W/p/state" >"$W/install2.log" 2>&1
+make -s -C "$XG_ROOT" -o "$BUILD/xenguard" install BUILD="$BUILD" PREFIX="$W/p" STATEDIR="$W/p/state" >"$W/install2.log" 2>&1
 check "systemd-analyze verify accepts the installed units" bash -c \
     "MANPATH='$W/p/share/man' systemd-analyze verify '$W/p/lib/systemd/system/'*.service '$W/p/lib/systemd/system/'*.timer"
 check "the timer: daily, persistent, randomized" bash -c "grep -qx 'OnCalendar=daily' '$W/p/lib/systemd/system/xenguard-audit.timer' &&
