@@ -6,7 +6,8 @@
 #   make unit       the cmocka tests only, a plain -O0 build in build/unit (no
 #                   apt-get, no sanitizers: seconds once built)
 #   make fuzz       build the libFuzzer targets (clang) into build/fuzz/
-#   make install    install binary, man pages, units (PREFIX=/usr/local, DESTDIR=)
+#   make install    install binary, man pages, units, bash completion
+#                   (PREFIX=/usr/local, DESTDIR=); make uninstall removes them
 #
 # Sources are found by wildcard: a new .c under src/ joins the library, a new
 # tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a
@@ -23,7 +24,7 @@ SAN      ?=
 BUILD_DEPS := build-essential pkg-config libnftables-dev libjansson-dev libssl-dev libxml2-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev clang libclang-rt-14-dev nftables iptables iproute2 \
               kmod procps python3 openssh-client openssh-server socat openssl bc libxml2-utils \
-              ansible-core util-linux
+              ansible-core util-linux prometheus man-db
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ifeq ($(SAN),1)
@@ -46,7 +47,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/lib/%.o)
 FUZZ_LIB := build/fuzz/lib/libxenguard-fuzz.a
 
-.PHONY: all run test unit unit-tests check-tests fuzz deps test-deps install clean format
+.PHONY: all run test unit unit-tests check-tests fuzz deps test-deps install uninstall clean format
 
 all: $(BUILD)/xenguard
 
@@ -123,35 +124,56 @@ unit:
 unit-tests: $(UNIT_BIN)
 
 PREFIX  ?= /usr/local
-# Boot unit (loads the last confirmed ruleset before network-pre.target), the
-# sysctl.d file, and apply's state dir. Both lib dirs are on systemd's search path.
-UNITDIR   ?= $(PREFIX)/lib/systemd/system
-SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
-STATEDIR  ?= /var/lib/xenguard
+# Every path below follows PREFIX; the units and the scheduled-audit script get
+# theirs by sed at install time (@SBINDIR@, @LIBEXECDIR@). Both lib dirs are on
+# systemd's search path; bash-completion looks in PREFIX/share through XDG_DATA_DIRS.
+SBINDIR     ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec/xenguard
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/xenguard
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSCTLDIR   ?= $(PREFIX)/lib/sysctl.d
+STATEDIR    ?= /var/lib/xenguard
+# A verb's page is doc/xenguard-VERB.8 (a one-line .so where another page
+# documents it): a new page is installed without editing this list.
+MAN8     := $(sort $(wildcard doc/xenguard*.8))
+MAN5     := doc/xenguard.conf.5
+EXAMPLES := $(sort $(wildcard examples/*.conf))
+UNITS    := xenguard.service xenguard-tunneld.service xenguard-audit.service xenguard-audit.timer
+SUBST    := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+# What install writes, one path a line: uninstall removes exactly these.
+INSTALLED = $(SBINDIR)/xenguard $(LIBEXECDIR)/xenguard-scheduled-audit \
+            $(MAN8:doc/%=$(MANDIR)/man8/%) $(MAN5:doc/%=$(MANDIR)/man5/%) \
+            $(EXAMPLES:examples/%=$(DOCDIR)/examples/%) $(BASHCOMPDIR)/xenguard \
+            $(UNITS:%=$(UNITDIR)/%) $(SYSCTLDIR)/99-xenguard.conf
+
 install: all
-	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
-	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
-	install -D -m 0644 doc/xenguard-audit.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-audit.8
-	install -D -m 0644 doc/xenguard-capture.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-capture.8
-	install -D -m 0644 doc/xenguard-fleet.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-fleet.8
-	install -D -m 0644 doc/xenguard-tunnel.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-tunnel.8
-	install -D -m 0644 systemd/xenguard-tunneld.service $(DESTDIR)$(PREFIX)/lib/systemd/system/xenguard-tunneld.service
-	install -D -m 0644 doc/xenguard.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xenguard.conf.5
-	install -D -m 0644 doc/xenguard-analyze.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-analyze.8
-	install -D -m 0644 doc/xenguard-perimeter.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-perimeter.8
-	install -D -m 0644 examples/perimeter.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/perimeter.conf
-	install -D -m 0644 examples/isolated-management.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/isolated-management.conf
-	install -D -m 0644 examples/firewalled-subnet.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/firewalled-subnet.conf
-	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf
-	install -D -m 0644 examples/bridged-dom0.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/bridged-dom0.conf
-	install -D -m 0644 doc/xenguard-apply.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-apply.8
-	install -D -m 0644 doc/xenguard-harden.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-harden.8
-	for v in confirm rollback status; do \
-	  echo '.so man8/xenguard-apply.8' > $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-$$v.8; done
-	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCTLDIR)
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/xenguard.service > $(DESTDIR)$(UNITDIR)/xenguard.service
+	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(SBINDIR)/xenguard
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCTLDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 completion/xenguard.bash $(DESTDIR)$(BASHCOMPDIR)/xenguard
+	for u in $(UNITS); do $(SUBST) systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	$(SUBST) systemd/xenguard-scheduled-audit > $(DESTDIR)$(LIBEXECDIR)/xenguard-scheduled-audit
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/xenguard-scheduled-audit
 	install -m 0644 systemd/99-xenguard.conf $(DESTDIR)$(SYSCTLDIR)/99-xenguard.conf
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+
+# The files install wrote, then the directories it made, each with its parents
+# up to PREFIX, while they are empty (the state dir keeps confirmed rulesets and
+# audit reports: it goes only when empty).
+INSTALL_DIRS = $(LIBEXECDIR) $(DOCDIR)/examples $(MANDIR)/man8 $(MANDIR)/man5 $(BASHCOMPDIR) \
+               $(UNITDIR) $(SYSCTLDIR) $(SBINDIR)
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(STATEDIR) 2>/dev/null
+	@for d in $(INSTALL_DIRS); do \
+	  while [ "$$d" != "$(PREFIX)" ] && [ "$$d" != / ] && rmdir "$(DESTDIR)$$d" 2>/dev/null; do \
+	    d=$$(dirname "$$d"); done; done
 
 format:
 	clang-format -i $$(find src tests bench -name '*.[ch]')

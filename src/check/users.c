@@ -424,25 +424,26 @@ const struct xg_check_def xg_checks_users[] = {
     {"XG-SSH-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd refuses password logins as root",
      "Effective PermitRootLogin (first value wins, Include'd drop-ins in place), and in every "
      "Match block. 'yes' lets root log in with a password.",
-     "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/xenguard.conf, and "
+     "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/00-xenguard.conf, and "
      "no 'PermitRootLogin yes' inside a Match block.",
      check_root_login, "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},
     {"XG-SSH-002", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd accepts keys only",
      "Effective PasswordAuthentication and KbdInteractiveAuthentication must be 'no' (both "
      "default to yes), and PermitEmptyPasswords must not be 'yes'; no Match block may turn "
      "them back on.",
-     "PasswordAuthentication no and KbdInteractiveAuthentication no in a drop-in, none of them "
+     "PasswordAuthentication no and KbdInteractiveAuthentication no in "
+     "/etc/ssh/sshd_config.d/00-xenguard.conf (xenguard harden sshd --write), none of them "
      "turned back on inside a Match block, then systemctl reload ssh.",
      check_passwords, "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},
     {"XG-SSH-003", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd listens on the management address only",
      "ListenAddress must be set, not a wildcard; with a policy, each address must belong to the "
      "management interface.",
-     "ListenAddress MANAGEMENT-ADDRESS in /etc/ssh/sshd_config.d/xenguard.conf.", check_listen,
+     "ListenAddress MANAGEMENT-ADDRESS in /etc/ssh/sshd_config.d/00-xenguard.conf.", check_listen,
      "/etc/ssh/sshd_config /etc/ssh/sshd_config.d /xenguard/ip-addr.json"},
     {"XG-SSH-004", XG_PRACTICE_USERS, XG_SEV_MEDIUM, "sshd admits only the admins",
      "AllowUsers or AllowGroups must restrict who may log in; with a policy, every AllowUsers "
      "entry must be a declared admin, and no wildcard pattern.",
-     "AllowUsers ADMIN... in /etc/ssh/sshd_config.d/xenguard.conf.", check_allow_users,
+     "AllowUsers ADMIN... in /etc/ssh/sshd_config.d/00-xenguard.conf.", check_allow_users,
      "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},
     {"XG-USR-004", XG_PRACTICE_USERS, XG_SEV_HIGH, "Xen control paths are writable by root only",
      "/etc/xen (two levels), /var/run/xenstored and /dev/xen/* must be owned by root and not "

@@ -24,6 +24,7 @@
 #include "apply/source.h"
 #include "backend/backend.h"
 #include "compile/compile.h"
+#include "util/journal.h"
 #include "verbs.h"
 
 static void usage(FILE *out)
@@ -191,6 +192,7 @@ static int boot_load(const char *state_dir)
 {
     struct xg_err err = {{0}};
     int rc = xg_apply_boot(state_dir, &err);
+    xg_journal_outcome("apply", rc, rc ? "nothing" : "boot-loaded", state_dir, &err, "--boot");
     if (rc < 0)
         xg_err_print(stderr, "xenguard apply", &err);
     else if (rc == 1)
@@ -223,6 +225,7 @@ static int report_pending(const struct xg_apply_opts *o, const struct xg_pending
     if (isatty(0) && isatty(2)) {
         bool keep = ask_keep(p->deadline);
         int rc = keep ? xg_confirm(o->state_dir, &err) : xg_rollback(o->state_dir, p->token, &err);
+        xg_journal_outcome("apply", rc, keep ? "confirmed" : "rolled-back", o->state_dir, &err, "");
         if (rc < 0) {
             xg_err_print(stderr, "xenguard apply", &err);
             return 1;
@@ -371,6 +374,7 @@ int cmd_apply(int argc, char **argv)
         return rc;
     bool session = false;
     if (guard(&src, force, &session) < 0) {
+        xg_journal_op("apply", "refused", src.name, "apply refused: nothing was changed");
         xg_source_free(&src);
         return 1;
     }
@@ -392,6 +396,7 @@ int cmd_apply(int argc, char **argv)
     bool compiled = o.backend != XG_BACKEND_IPTABLES || ipt_texts(&src, ipt, &o, &err) == 0;
     rc = compiled ? xg_apply(&o, &p, &err) : -1;
     bool guests = src.have_ir && xg_guests_table(&src.ir);
+    xg_journal_outcome("apply", rc, o.timeout ? "loaded" : "kept", o.name, &err, "");
     xg_source_free(&src);
     o.bridge_text = NULL; /* freed with src */
     for (int f = 0; f < 2; f++)

@@ -43,6 +43,8 @@ static void usage(FILE *out)
             "  -s, --skip ID[,ID]     do not run these checks (reported as n/a)\n"
             "  -w, --waivers FILE     accepted findings: \"ID YYYY-MM-DD reason\" per line\n"
             "      --color WHEN       auto (default), always, never\n"
+            "      --prometheus FILE  also write the results as Prometheus gauges (node_exporter\n"
+            "                         textfile collector), atomically\n"
             "  -v, --verbose          text: show the evidence of passing checks too\n"
             "  -l, --list             list the checks and exit (with -v: what each means)\n"
             "      --perimeter-ruleset FILE\n"
@@ -77,7 +79,7 @@ static int list_checks(bool verbose)
 }
 
 struct audit_opts {
-    const char *config, *root, *format, *waivers_path, *color_when;
+    const char *config, *root, *format, *waivers_path, *color_when, *prometheus;
     enum xg_severity fail_on;
     bool verbose, list;
     char *skips[128];
@@ -114,6 +116,7 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
         {"verbose", no_argument, NULL, 'v'},
         {"list", no_argument, NULL, 'l'},
         {"perimeter-ruleset", required_argument, NULL, 'P'},
+        {"prometheus", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -137,6 +140,9 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
             break;
         case 'C':
             o->color_when = optarg;
+            break;
+        case 'M':
+            o->prometheus = optarg;
             break;
         case 'v':
             o->verbose = true;
@@ -330,6 +336,11 @@ int cmd_audit(int argc, char **argv)
         gmtime_r(&now, &tm);
         strftime(today, sizeof(today), "%Y-%m-%d", &tm);
         xg_audit_apply_waivers(&audit, &waivers, today);
+        struct xg_warnings unused = {0};
+        xg_waivers_unused(&audit, &waivers, &unused);
+        for (size_t i = 0; i < unused.count; i++)
+            fprintf(stderr, "xenguard audit: %s\n", unused.lines[i]);
+        xg_warnings_free(&unused);
     }
     /* JSON carries the facts `xenguard fleet` needs (src/fleet/facts.h) */
     if (!strcmp(o.format, "json")) {
@@ -344,6 +355,10 @@ int cmd_audit(int argc, char **argv)
         goto out;
     }
     rc = xg_audit_exit_code(&audit);
+    if (o.prometheus && xg_report_prometheus_write(&audit, o.prometheus, time(NULL), &err) < 0) {
+        xg_err_print(stderr, "xenguard audit: --prometheus", &err);
+        rc = 2;
+    }
     if (fflush(stdout) != 0)
         rc = 2;
 out:

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "apply/apply.h"
+#include "util/journal.h"
 #include "verbs.h"
 
 int cmd_confirm(int argc, char **argv)
@@ -36,6 +37,8 @@ int cmd_confirm(int argc, char **argv)
     }
     struct xg_err err = {{0}};
     int rc = xg_confirm(state_dir, &err);
+    if (rc != 1)
+        xg_journal_outcome("confirm", rc, "confirmed", state_dir, &err, "loaded at boot");
     if (rc < 0) {
         xg_err_print(stderr, "xenguard confirm", &err);
         return 1;

@@ -21,14 +21,18 @@
 #include <unistd.h>
 
 #include "harden/harden.h"
+#include "model/host.h"
+#include "probe/probe.h"
 #include "util/file.h"
 #include "util/proc.h"
 #include "verbs.h"
 
-#define XEND_CONFIG   "/etc/xen/xend-config.sxp"
-#define SSHD_CONFIG   "/etc/ssh/sshd_config"
-#define SSHD_DROPIN   "/etc/ssh/sshd_config.d/50-xenguard.conf"
-#define SYSCTL_DROPIN "/etc/sysctl.d/99-xenguard.conf"
+#define XEND_CONFIG "/etc/xen/xend-config.sxp"
+#define SSHD_CONFIG "/etc/ssh/sshd_config"
+#define SSHD_DROPIN "/etc/ssh/sshd_config.d/00-xenguard.conf"
+/* where earlier versions wrote it: too late, 50-cloud-init.conf is read first */
+#define SSHD_OLD_DROPIN "/etc/ssh/sshd_config.d/50-xenguard.conf"
+#define SYSCTL_DROPIN   "/etc/sysctl.d/99-xenguard.conf"
 
 static void usage(FILE *out)
 {
@@ -38,15 +42,19 @@ static void usage(FILE *out)
             "Show (default) or write the hardened configuration:\n"
             "  xend    %s: relocation server per the policy, bound to the\n"
             "          management address, hosts-allow = the peers; HTTP/XML-RPC/Xen-API TCP off\n"
-            "  sshd    %s (checked with sshd -t first)\n"
+            "  sshd    %s, read before any other drop-in (sshd keeps\n"
+            "          the first value); an Include of it at the top of sshd_config when there\n"
+            "          is none. Checked with sshd -t first; after --write, what sshd uses is\n"
+            "          read back (sshd -T; the audit's reading under --root)\n"
             "  sysctl  %s: rp_filter on, source routing and redirects off\n\n"
             "  -c, --config FILE  policy file (default %s)\n"
             "  -d, --diff         print a unified diff, change nothing (default)\n"
             "  -w, --write        write the file atomically, keeping FILE.xenguard-bak\n"
             "  -a, --address ADDR management address (default: the management interface's)\n"
             "  -R, --root DIR     prefix for every path (tests, images)\n"
-            "      --sshd PATH    sshd binary for validation (default /usr/sbin/sshd)\n"
-            "Exit status: 0 ok (also: no changes), 1 failure, 2 usage.\n",
+            "      --sshd PATH    sshd for -t and -T (default /usr/sbin/sshd)\n"
+            "Exit status: 0 ok (also: no changes), 1 failure (also: written, but another\n"
+            "file still wins over it), 2 usage.\n",
             XEND_CONFIG, SSHD_DROPIN, SYSCTL_DROPIN, XG_DEFAULT_POLICY_PATH);
 }
 
@@ -101,29 +109,29 @@ static int show_diff(const char *path, const char *old, const char *new)
     return rc;
 }
 
-/* sshd -t on "Include DROPIN" + "Include MAIN": the drop-in first, as Debian's main config has it.
- */
-static int validate_sshd(const char *sshd, const char *main_cfg, const char *dropin_text,
+/* sshd -t on "Include DROPIN" + "Include MAIN" (the main file as it will be), the drop-in
+ * first as the main file's Include puts it. */
+static int validate_sshd(const char *sshd, const char *main_text, const char *dropin_text,
                          struct xg_err *err)
 {
-    char dir[] = "/tmp/xenguard-sshd.XXXXXX", dropin[PATH_MAX], cfg[PATH_MAX], out[2048];
+    char dir[] = "/tmp/xenguard-sshd.XXXXXX", dropin[PATH_MAX], cfg[PATH_MAX], main[PATH_MAX];
+    char out[2048];
     struct xg_proc p = {0};
     if (!mkdtemp(dir))
         return xg_fail(err, "mkdtemp: %s", strerror(errno));
-    snprintf(dropin, sizeof(dropin), "%s/50-xenguard.conf", dir);
+    snprintf(dropin, sizeof(dropin), "%s/00-xenguard.conf", dir);
+    snprintf(main, sizeof(main), "%s/main.conf", dir);
     snprintf(cfg, sizeof(cfg), "%s/sshd_config", dir);
     int rc = -1;
-    FILE *f = fopen(dropin, "we");
-    if (f) {
-        fputs(dropin_text, f);
-        fclose(f);
-        f = fopen(cfg, "we");
-    }
-    if (f) {
-        fprintf(f, "Include %s\n", dropin);
-        if (access(main_cfg, R_OK) == 0)
-            fprintf(f, "Include %s\n", main_cfg);
-        fclose(f);
+    char text[2 * PATH_MAX + 32];
+    snprintf(text, sizeof(text), "Include %s\n%s%s%s", dropin, main_text ? "Include " : "",
+             main_text ? main : "", main_text ? "\n" : "");
+    struct xg_err io = {{0}};
+    if (xg_file_write_atomic(dropin, dropin_text, strlen(dropin_text), 0600, &io) < 0 ||
+        (main_text && xg_file_write_atomic(main, main_text, strlen(main_text), 0600, &io) < 0) ||
+        xg_file_write_atomic(cfg, text, strlen(text), 0600, &io) < 0) {
+        xg_fail(err, "%s", io.msg);
+    } else {
         char *argv[] = {(char *)sshd, "-t", "-f", cfg, NULL};
         struct xg_err why = {{0}};
         int st = run(argv, &p, &why);
@@ -142,12 +150,57 @@ static int validate_sshd(const char *sshd, const char *main_cfg, const char *dro
                         *out ? out : "no reason given");
         }
         xg_proc_free(&p);
-    } else {
-        xg_fail(err, "%s: %s", dir, strerror(errno));
     }
     unlink(dropin);
+    unlink(main);
     unlink(cfg);
     rmdir(dir);
+    return rc;
+}
+
+/* What sshd will use: `sshd -T` on the live host (file "sshd -T", line 0), the
+ * audit's own reading (probe, xg_sshd_parse) under a root. */
+static int sshd_effective(const char *root, const char *sshd, struct xg_kvlist *eff,
+                          struct xg_err *err)
+{
+    if (!*root) {
+        char *argv[] = {(char *)sshd, "-T", "-f", SSHD_CONFIG, NULL}, line[2048];
+        struct xg_proc p = {0};
+        int st = run(argv, &p, err);
+        if (st != 0) {
+            if (st > 0) {
+                xg_proc_first_line(&p, line, sizeof(line));
+                xg_fail(err, "sshd -T: %s", line);
+            }
+            xg_proc_free(&p);
+            return -1;
+        }
+        int rc = 0;
+        for (char *s = NULL, *l = strtok_r(p.out, "\n", &s); l && !rc;
+             l = strtok_r(NULL, "\n", &s)) {
+            char *sp = strchr(l, ' ');
+            if (sp) {
+                *sp = '\0';
+                rc = xg_kv_add(eff, l, sp + 1, "sshd -T", 0);
+            }
+        }
+        xg_proc_free(&p);
+        return rc < 0 ? xg_fail(err, "out of memory") : 0;
+    }
+    struct xg_host h;
+    if (xg_probe_host(root, &h, err) < 0)
+        return -1;
+    int rc = 0;
+    if (!h.sshd_present)
+        rc = xg_fail(err, "%s%s: cannot be read", root, SSHD_CONFIG);
+    else if (h.errors[XG_SEC_SSHD])
+        rc = xg_fail(err, "%s", h.errors[XG_SEC_SSHD]);
+    for (size_t i = 0; rc == 0 && i < h.sshd.count; i++) {
+        const struct xg_kv *kv = &h.sshd.items[i];
+        if (xg_kv_add(eff, kv->key, kv->value, kv->file, kv->line) < 0)
+            rc = xg_fail(err, "out of memory");
+    }
+    xg_host_free(&h);
     return rc;
 }
 
@@ -194,41 +247,178 @@ static int write_file(const char *path, const char *backup, const char *old, con
     return 0;
 }
 
-int cmd_harden(int argc, char **argv)
+/* One file a target changes: its path, what it holds now (NULL: absent), what it should. */
+struct change {
+    char path[PATH_MAX];
+    char *old, *new;
+};
+
+/* The whole job of one target: up to two files, and an older drop-in of ours to remove. */
+struct job {
+    const char *what;
+    struct change files[2];
+    size_t count;
+    char stale[PATH_MAX]; /* sshd: 50-xenguard.conf as an earlier xenguard wrote it; "" none */
+};
+
+static bool changed(const struct change *c)
+{
+    return !c->old || strcmp(c->old, c->new);
+}
+
+/* sshd: the drop-in, the main file when it lacks the Include, the stale drop-in. */
+static int plan_sshd(struct job *j, const char *root, const struct xg_policy *pol,
+                     const struct xg_prefix *addr, struct xg_err *err)
+{
+    if (xg_harden_sshd(pol, addr, &j->files[0].new, err) < 0)
+        return -1;
+    struct change *m = &j->files[1];
+    snprintf(m->path, sizeof(m->path), "%s%s", root, SSHD_CONFIG);
+    struct xg_err absent = {{0}};
+    if (xg_file_read(m->path, true, &m->old, NULL, &absent) == 0 && m->old) {
+        if (xg_harden_sshd_main(m->old, SSHD_DROPIN, &m->new, err) < 0)
+            return -1;
+        j->count = 2;
+    }
+    char stale[PATH_MAX], *text = NULL;
+    snprintf(stale, sizeof(stale), "%s%s", root, SSHD_OLD_DROPIN);
+    if (xg_file_read(stale, true, &text, NULL, &absent) == 0 && text &&
+        !strncmp(text, XG_HARDEN_SSHD_HEADER, strlen(XG_HARDEN_SSHD_HEADER)))
+        snprintf(j->stale, sizeof(j->stale), "%s", stale);
+    free(text);
+    return 0;
+}
+
+/* The default: a diff per changed file. */
+static int show(const struct job *j)
+{
+    bool any = false;
+    for (size_t i = 0; i < j->count; i++) {
+        const struct change *c = &j->files[i];
+        if (!changed(c))
+            continue;
+        any = true;
+        if (show_diff(c->path, c->old ? c->old : "", c->new) < 0)
+            return -1;
+    }
+    if (*j->stale)
+        printf("xenguard harden %s: would remove %s (an earlier xenguard drop-in)\n", j->what,
+               j->stale);
+    if (!any && !*j->stale)
+        printf("xenguard harden %s: %s: no changes\n", j->what, j->files[0].path);
+    return 0;
+}
+
+/* --write: every changed file, each kept once as FILE.xenguard-bak; the stale drop-in goes. */
+static int write_all(const struct job *j, struct xg_err *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < j->count; i++) {
+        const struct change *c = &j->files[i];
+        char backup[PATH_MAX + 16];
+        snprintf(backup, sizeof(backup), "%s.xenguard-bak", c->path);
+        if (!changed(c))
+            continue;
+        any = true;
+        if (write_file(c->path, backup, c->old, c->new, err) < 0)
+            return -1;
+        if (c->old)
+            printf("xenguard harden %s: wrote %s (original kept as %s)\n", j->what, c->path,
+                   backup);
+        else
+            printf("xenguard harden %s: wrote %s\n", j->what, c->path);
+    }
+    if (*j->stale) {
+        if (unlink(j->stale) < 0)
+            return xg_fail(err, "%s: %s", j->stale, strerror(errno));
+        printf("xenguard harden %s: removed %s (an earlier xenguard drop-in)\n", j->what, j->stale);
+    }
+    if (!any && !*j->stale)
+        printf("xenguard harden %s: %s: no changes\n", j->what, j->files[0].path);
+    return 0;
+}
+
+/* After --write: does sshd use what the drop-in says? Prints the verdict. */
+static int verify_sshd(const char *root, const char *sshd, const struct xg_policy *pol,
+                       const struct xg_prefix *addr, struct xg_err *err)
+{
+    struct xg_kvlist eff = {0};
+    struct xg_buf why = {0};
+    int rc = sshd_effective(root, sshd, &eff, err);
+    if (rc == 0 && xg_harden_sshd_verify(&eff, pol, addr, SSHD_DROPIN, &why) < 0) {
+        fprintf(stderr, "xenguard harden sshd: sshd does not use the hardened settings:\n");
+        for (const char *l = xg_buf_str(&why); *l;) {
+            size_t n = strcspn(l, "\n");
+            fprintf(stderr, "  %.*s\n", (int)n, l);
+            l += n + (l[n] == '\n');
+        }
+        rc = xg_fail(err, "fix the lines above, then run it again");
+    } else if (rc == 0) {
+        printf("xenguard harden sshd: in effect (%s): keys only, root only with a key, the "
+               "management address, the admins\n",
+               *root ? "the audit's reading of sshd_config" : "sshd -T");
+    }
+    xg_buf_free(&why);
+    xg_kv_free(&eff);
+    return rc;
+}
+
+/* Load the policy and find the management address (not for sysctl). */
+static int load_policy(const char *config, const char *address, struct xg_policy *pol,
+                       struct xg_prefix *addr, struct xg_err *err)
+{
+    struct xg_warnings warnings = {0};
+    int lrc = xg_policy_load(config, pol, &warnings, err);
+    xg_warnings_free(&warnings);
+    if (lrc < 0)
+        return -1;
+    if (address ? xg_addr_parse(address, addr) < 0 &&
+                      xg_fail(err, "--address '%s': not an IP address", address)
+                : xg_iface_address(pol->management_if, addr, err) < 0) {
+        xg_policy_free(pol);
+        return -1;
+    }
+    return 0;
+}
+
+struct harden_opts {
+    const char *config, *address, *root, *sshd, *what;
+    bool write_it;
+};
+
+/* 0 go on, 1 done (--help), 2 usage error (printed). */
+static int parse_opts(int argc, char **argv, struct harden_opts *o)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"diff", no_argument, NULL, 'd'},
         {"write", no_argument, NULL, 'w'},        {"address", required_argument, NULL, 'a'},
         {"root", required_argument, NULL, 'R'},   {"sshd", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *config = XG_DEFAULT_POLICY_PATH, *address = NULL, *root = "",
-               *sshd = "/usr/sbin/sshd";
-    bool write_it = false;
+    *o = (struct harden_opts){
+        .config = XG_DEFAULT_POLICY_PATH, .root = "", .sshd = "/usr/sbin/sshd"};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:dwa:R:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            config = optarg;
+            o->config = optarg;
             break;
         case 'd':
-            write_it = false;
-            break;
         case 'w':
-            write_it = true;
+            o->write_it = c == 'w';
             break;
         case 'a':
-            address = optarg;
+            o->address = optarg;
             break;
         case 'R':
-            root = optarg;
+            o->root = optarg;
             break;
         case 'S':
-            sshd = optarg;
+            o->sshd = optarg;
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            return 1;
         default:
             usage(stderr);
             return 2;
@@ -238,80 +428,71 @@ int cmd_harden(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *what = argv[optind], *rel = target_of(what);
-    if (!rel) {
-        fprintf(stderr, "xenguard harden: '%s': expected xend, sshd or sysctl\n", what);
+    o->what = argv[optind];
+    if (!target_of(o->what)) {
+        fprintf(stderr, "xenguard harden: '%s': expected xend, sshd or sysctl\n", o->what);
         return 2;
     }
-    char path[PATH_MAX], main_cfg[PATH_MAX], backup[PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s%s", root, rel);
-    snprintf(main_cfg, sizeof(main_cfg), "%s%s", root, SSHD_CONFIG);
-    snprintf(backup, sizeof(backup), "%s.xenguard-bak", path);
+    return 0;
+}
+
+int cmd_harden(int argc, char **argv)
+{
+    struct harden_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    struct job j = {.what = o.what, .count = 1};
+    struct change *f = &j.files[0];
+    snprintf(f->path, sizeof(f->path), "%s%s", o.root, target_of(o.what));
 
     struct xg_err err = {{0}};
     struct xg_policy pol;
     struct xg_prefix addr;
-    bool have_policy = false;
-    char *old = NULL, *new = NULL;
-    int rc = 1;
-    if (read_current(what, path, &old) < 0)
+    bool have_policy = false, sshd = !strcmp(o.what, "sshd");
+    rc = 1;
+    if (read_current(o.what, f->path, &f->old) < 0)
         return 1;
-    if (strcmp(what, "sysctl")) {
-        struct xg_warnings warnings = {0};
-        int lrc = xg_policy_load(config, &pol, &warnings, &err);
-        xg_warnings_free(&warnings);
-        if (lrc < 0)
+    if (strcmp(o.what, "sysctl")) {
+        if (load_policy(o.config, o.address, &pol, &addr, &err) < 0)
             goto fail;
         have_policy = true;
-        if (address ? xg_addr_parse(address, &addr) < 0 &&
-                          xg_fail(&err, "--address '%s': not an IP address", address)
-                    : xg_iface_address(pol.management_if, &addr, &err) < 0)
-            goto fail;
     }
-    if (!strcmp(what, "xend")) {
-        if (xg_harden_xend(old, &pol, &addr, &new, &err) < 0)
+    if (!strcmp(o.what, "xend")) {
+        if (xg_harden_xend(f->old, &pol, &addr, &f->new, &err) < 0)
             goto fail;
-    } else if (!strcmp(what, "sshd")) {
-        if (xg_harden_sshd(&pol, &addr, &new, &err) < 0)
+    } else if (sshd) {
+        if (plan_sshd(&j, o.root, &pol, &addr, &err) < 0)
             goto fail;
-    } else {
-        new = strdup(xg_harden_sysctl());
-    }
-    if (!new) {
+    } else if (!(f->new = strdup(xg_harden_sysctl()))) {
         xg_fail(&err, "out of memory");
         goto fail;
     }
-    if (old && !strcmp(old, new)) {
-        printf("xenguard harden %s: %s: no changes\n", what, path);
-        rc = 0;
-        goto out;
-    }
-    if (!write_it) {
-        if (show_diff(path, old ? old : "", new) < 0) {
+    if (!o.write_it) {
+        if (show(&j) < 0) {
             xg_fail(&err, "cannot run diff(1)");
             goto fail;
         }
         rc = 0;
         goto out;
     }
-    if (!strcmp(what, "sshd") && validate_sshd(sshd, main_cfg, new, &err) < 0)
+    if (sshd && (changed(&j.files[0]) || (j.count > 1 && changed(&j.files[1]))) &&
+        validate_sshd(o.sshd, j.count > 1 ? j.files[1].new : NULL, f->new, &err) < 0)
         goto fail;
-    if (write_file(path, backup, old, new, &err) < 0)
+    if (write_all(&j, &err) < 0 || (sshd && verify_sshd(o.root, o.sshd, &pol, &addr, &err) < 0))
         goto fail;
-    if (old)
-        printf("xenguard harden %s: wrote %s (original kept as %s)\n", what, path, backup);
-    else
-        printf("xenguard harden %s: wrote %s\n", what, path);
     rc = 0;
     goto out;
 fail : {
     char prefix[64];
-    snprintf(prefix, sizeof(prefix), "xenguard harden %s", what);
+    snprintf(prefix, sizeof(prefix), "xenguard harden %s", o.what);
     xg_err_print(stderr, prefix, &err);
 }
 out:
-    free(old);
-    free(new);
+    for (size_t i = 0; i < 2; i++) {
+        free(j.files[i].old);
+        free(j.files[i].new);
+    }
     if (have_policy)
         xg_policy_free(&pol);
     return rc;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "apply/apply.h"
+#include "util/journal.h"
 #include "verbs.h"
 
 static void usage(FILE *out)
@@ -73,6 +74,11 @@ int cmd_rollback(int argc, char **argv)
     struct xg_pending pending;
     bool perimeter = xg_pending_read(state_dir, &pending, &err) == 1 && pending.perimeter;
     int rc = xg_rollback(state_dir, token, &err);
+    if (rc != 1) /* the system log; RESULT=auto-rollback: the watchdog's, the apply was not kept */
+        xg_journal_outcome("rollback", rc, token ? "auto-rollback" : "rolled-back", state_dir, &err,
+                           token ? "the apply was not confirmed in time: restored the firewall "
+                                   "from before it"
+                                 : "restored the firewall from before the last apply");
     if (rc < 0) {
         xg_err_print(stderr, "xenguard rollback", &err);
         return 1;

@@ -12,11 +12,14 @@
  */
 #include "harden/harden.h"
 
+#include <ctype.h>
+#include <fnmatch.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/buf.h"
 
@@ -218,10 +221,10 @@ int xg_harden_sshd(const struct xg_policy *p, const struct xg_prefix *address, c
     char addr[XG_PREFIX_STRLEN];
     struct xg_buf b = {0};
     xg_prefix_format(address, true, addr);
-    xg_buf_puts(&b, "# Written by 'xenguard harden sshd' (xenguard-harden(8)); rerun it instead "
-                    "of editing.\n"
-                    "# Dom0 runs as few services as possible and lets only its admins in, with "
-                    "keys.\n");
+    xg_buf_puts(&b, XG_HARDEN_SSHD_HEADER
+                " (xenguard-harden(8)); rerun it instead of editing.\n"
+                "# Dom0 runs as few services as possible and lets only its admins in, with "
+                "keys.\n");
     if (address->family == XG_FAMILY_IPV6)
         xg_buf_printf(&b, "ListenAddress [%s]:%u\n", addr, p->ssh_port);
     else
@@ -269,4 +272,157 @@ const char *xg_harden_sysctl(void)
            "net.ipv6.conf.default.accept_redirects = 0\n"
            "net.ipv4.conf.all.send_redirects = 0\n"
            "net.ipv4.conf.default.send_redirects = 0\n";
+}
+
+/* ---- sshd: the main file's Include, and what sshd ends up using ---- */
+
+/* Does one Include word (absolute, or relative to /etc/ssh) cover `path`? */
+static bool include_covers(const char *word, const char *path)
+{
+    char full[1024];
+    snprintf(full, sizeof(full), "%s%s", word[0] == '/' ? "" : "/etc/ssh/", word);
+    return fnmatch(full, path, FNM_PATHNAME | FNM_PERIOD) == 0;
+}
+
+/* The first directive of a line (lower-cased into kw) and its value; false for blanks/comments. */
+static bool directive(const char *line, size_t len, char *kw, size_t kwcap, const char **val)
+{
+    size_t i = 0, k = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i == len || line[i] == '#' || line[i] == '\r')
+        return false;
+    while (i < len && !strchr(" \t=\r", line[i]) && k + 1 < kwcap)
+        kw[k++] = (char)tolower((unsigned char)line[i++]);
+    kw[k] = '\0';
+    while (i < len && strchr(" \t=", line[i]))
+        i++;
+    *val = line + i;
+    return k > 0;
+}
+
+int xg_harden_sshd_main(const char *old, const char *dropin, char **out, struct xg_err *err)
+{
+    bool covered = false;
+    for (const char *l = old; *l && !covered;) {
+        size_t len = strcspn(l, "\n");
+        char kw[32], words[1024];
+        const char *val;
+        if (directive(l, len, kw, sizeof(kw), &val)) {
+            if (!strcmp(kw, "match"))
+                break; /* an Include below a Match is conditional */
+            if (!strcmp(kw, "include")) {
+                snprintf(words, sizeof(words), "%.*s", (int)(len - (size_t)(val - l)), val);
+                for (char *s = NULL, *w = strtok_r(words, " \t\r", &s); w && !covered;
+                     w = strtok_r(NULL, " \t\r", &s))
+                    covered = include_covers(w, dropin);
+            }
+        }
+        l += len + (l[len] == '\n');
+    }
+    struct xg_buf b = {0};
+    if (!covered)
+        xg_buf_puts(&b, "# Added by 'xenguard harden sshd' (xenguard-harden(8)): the drop-ins come "
+                        "first, because\n# sshd keeps the first value it reads.\n"
+                        "Include /etc/ssh/sshd_config.d/*.conf\n\n");
+    xg_buf_puts(&b, old);
+    if (xg_buf_failed(&b))
+        return xg_fail(err, "out of memory");
+    *out = strdup(xg_buf_str(&b));
+    xg_buf_free(&b);
+    return *out ? 0 : xg_fail(err, "out of memory");
+}
+
+/* "FILE:LINE" of a setting, or where sshd -T reported it (line 0). */
+static const char *where(const struct xg_kv *kv, char *buf, size_t cap)
+{
+    if (kv->line)
+        snprintf(buf, cap, "%s:%u", kv->file, kv->line);
+    else
+        snprintf(buf, cap, "%s", kv->file);
+    return buf;
+}
+
+/* The first value of a single-valued keyword must be one of `ok` ("a|b"). */
+static void want_first(const struct xg_kvlist *eff, const char *key, const char *name,
+                       const char *def, const char *ok, const char *dropin, struct xg_buf *why)
+{
+    const struct xg_kv *kv = xg_kv_find(eff, key, true);
+    const char *v = kv ? kv->value : def;
+    char okbuf[64], w[1200];
+    snprintf(okbuf, sizeof(okbuf), "%s", ok);
+    for (char *s = NULL, *o = strtok_r(okbuf, "|", &s); o; o = strtok_r(NULL, "|", &s))
+        if (!strcasecmp(v, o))
+            return;
+    if (!kv)
+        xg_buf_printf(why, "%s is not set at all (sshd uses %s): %s is not read\n", name, def,
+                      dropin);
+    else
+        xg_buf_printf(why, "%s %s (%s) comes before %s and wins: remove it there\n", name, v,
+                      where(kv, w, sizeof(w)), dropin);
+}
+
+/* Multi-valued keywords add up over every file: each value must be one we want. */
+static void want_only(const struct xg_kvlist *eff, const char *key, const char *name,
+                      bool (*ok)(const char *word, const void *ctx), const void *ctx,
+                      const char *dropin, struct xg_buf *why)
+{
+    size_t seen = 0;
+    char w[1200], words[1024];
+    for (size_t i = 0; i < eff->count; i++) {
+        const struct xg_kv *kv = &eff->items[i];
+        if (strcasecmp(kv->key, key))
+            continue;
+        snprintf(words, sizeof(words), "%s", kv->value);
+        for (char *s = NULL, *word = strtok_r(words, " \t", &s); word;
+             word = strtok_r(NULL, " \t", &s)) {
+            seen++;
+            if (!ok(word, ctx))
+                xg_buf_printf(why, "%s %s (%s) adds to %s's: remove it there\n", name, word,
+                              where(kv, w, sizeof(w)), dropin);
+        }
+    }
+    if (!seen)
+        xg_buf_printf(why, "no %s at all: %s is not read\n", name, dropin);
+}
+
+static bool is_listen(const char *word, const void *ctx)
+{
+    return !strcasecmp(word, ctx);
+}
+
+static bool is_admin(const char *word, const void *ctx)
+{
+    const struct xg_policy *p = ctx;
+    char user[256];
+    snprintf(user, sizeof(user), "%s", word);
+    user[strcspn(user, "@")] = '\0'; /* user@host */
+    for (size_t i = 0; i < p->admin_user_count; i++)
+        if (!strcmp(p->admin_users[i], user))
+            return true;
+    return false;
+}
+
+int xg_harden_sshd_verify(const struct xg_kvlist *eff, const struct xg_policy *p,
+                          const struct xg_prefix *address, const char *dropin, struct xg_buf *why)
+{
+    char addr[XG_PREFIX_STRLEN], listen[XG_PREFIX_STRLEN + 16];
+    xg_prefix_format(address, true, addr);
+    snprintf(listen, sizeof(listen), address->family == XG_FAMILY_IPV6 ? "[%s]:%u" : "%s:%u", addr,
+             p->ssh_port);
+    size_t before = why->len;
+    want_first(eff, "passwordauthentication", "PasswordAuthentication", "yes", "no", dropin, why);
+    if (xg_kv_find(eff, "kbdinteractiveauthentication", true) ||
+        !xg_kv_find(eff, "challengeresponseauthentication", true))
+        want_first(eff, "kbdinteractiveauthentication", "KbdInteractiveAuthentication", "yes", "no",
+                   dropin, why);
+    else /* sshd -T of OpenSSH before 8.7 says challengeresponseauthentication */
+        want_first(eff, "challengeresponseauthentication", "ChallengeResponseAuthentication", "yes",
+                   "no", dropin, why);
+    want_first(eff, "permitrootlogin", "PermitRootLogin", "prohibit-password",
+               "prohibit-password|without-password|no", dropin, why);
+    want_only(eff, "listenaddress", "ListenAddress", is_listen, listen, dropin, why);
+    if (p->admin_user_count)
+        want_only(eff, "allowusers", "AllowUsers", is_admin, p, dropin, why);
+    return why->len == before ? 0 : -1;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "check/check.h"
 #include "util/buf.h"
@@ -53,6 +54,12 @@ struct xg_audit {
  */
 void xg_audit_apply_waivers(struct xg_audit *a, const struct xg_waivers *w, const char *today);
 
+/* After xg_audit_apply_waivers: a warning (FILE:LINE) for each waiver that
+ * waived nothing — its check passes, is n/a or errored, or an earlier line
+ * names the same check. */
+void xg_waivers_unused(const struct xg_audit *a, const struct xg_waivers *w,
+                       struct xg_warnings *out);
+
 /* 1 when some check at or above fail_on failed (or errored), else 0. */
 int xg_audit_exit_code(const struct xg_audit *a);
 
@@ -74,5 +81,12 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out);
 char *xg_report_json(const struct xg_audit *a);
 /* JUnit XML (libxml2's xmlTextWriter); out is marked failed when it cannot be written. */
 void xg_report_junit(const struct xg_audit *a, struct xg_buf *out);
+
+/* Prometheus text exposition (see prometheus.c): a gauge per check and per
+ * severity and status, and the audit's time. */
+void xg_report_prometheus(const struct xg_audit *a, time_t when, struct xg_buf *out);
+/* The same, written atomically to `path` (mode 0644) for node_exporter's textfile collector. */
+int xg_report_prometheus_write(const struct xg_audit *a, const char *path, time_t when,
+                               struct xg_err *err);
 
 #endif

@@ -5,6 +5,9 @@
  * sshd must answer the jump host on the public side". Past its date the
  * finding fails again, loudly: waivers that never end are how audits rot.
  * A bad line is an error that quotes the line and underlines the fault.
+ * A waiver that waives nothing (its check passes, is n/a, or an earlier
+ * line already waives it) is a warning: it would hide the day the check
+ * fails again, unreviewed.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -125,6 +128,30 @@ void xg_audit_apply_waivers(struct xg_audit *a, const struct xg_waivers *w, cons
             }
             break;
         }
+    }
+}
+
+void xg_waivers_unused(const struct xg_audit *a, const struct xg_waivers *w,
+                       struct xg_warnings *out)
+{
+    for (size_t k = 0; k < w->count; k++) {
+        const struct xg_waiver *wv = &w->items[k];
+        const struct xg_waiver *first = wv;
+        for (size_t j = 0; j < k && first == wv; j++)
+            if (!strcmp(w->items[j].id, wv->id))
+                first = &w->items[j];
+        const struct xg_result *r = NULL;
+        for (size_t i = 0; i < a->count && !r; i++)
+            if (!strcmp(a->results[i].def->id, wv->id))
+                r = &a->results[i];
+        if (first != wv)
+            xg_warn_at(out, w->path, wv->line, 1,
+                       "%s is waived already at line %u: this line is unused", wv->id, first->line);
+        else if (r && r->status == XG_STATUS_PASS)
+            xg_warn_at(out, w->path, wv->line, 1, "%s passes: remove its waiver", wv->id);
+        else if (r && (r->status == XG_STATUS_NA || r->status == XG_STATUS_ERROR))
+            xg_warn_at(out, w->path, wv->line, 1, "%s is %s (%s): the waiver waives nothing",
+                       wv->id, xg_status_name(r->status), r->reason ? r->reason : "no reason");
     }
 }
 

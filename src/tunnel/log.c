@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tunnel/log.h"
+#include "util/journal.h"
 
 static bool safe_char(unsigned char c)
 {
@@ -99,6 +100,8 @@ const char *xg_log_text(struct xg_log *l)
 
 void xg_log_write(int fd, struct xg_log *l)
 {
+    if (xg_journal_line("tunneld", fd, xg_log_text(l))) /* with fields; fd is journald's too */
+        return;
     l->buf[l->len] = '\n';
     if (write(fd, l->buf, l->len + 1) < 0) {
         /* nowhere else to say it */

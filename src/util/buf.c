@@ -49,11 +49,16 @@ void xg_buf_printf(struct xg_buf *b, const char *fmt, ...)
 
 void xg_buf_puts(struct xg_buf *b, const char *s)
 {
-    size_t n = strlen(s);
+    xg_buf_append(b, s, strlen(s));
+}
+
+void xg_buf_append(struct xg_buf *b, const void *data, size_t n)
+{
     if (!reserve(b, n))
         return;
-    memcpy(b->data + b->len, s, n + 1);
+    memcpy(b->data + b->len, data, n);
     b->len += n;
+    b->data[b->len] = '\0';
 }
 
 bool xg_buf_failed(const struct xg_buf *b)

@@ -21,6 +21,8 @@ struct xg_buf {
 
 void xg_buf_printf(struct xg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void xg_buf_puts(struct xg_buf *b, const char *s);
+/* n bytes, NULs included (len counts them; the text view stops at the first). */
+void xg_buf_append(struct xg_buf *b, const void *data, size_t n);
 bool xg_buf_failed(const struct xg_buf *b);
 /* The text so far ("" for an empty buffer, never NULL). */
 const char *xg_buf_str(const struct xg_buf *b);

@@ -9,7 +9,7 @@ XG_ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 FIX="$XG_ROOT/tests/fixtures/harden"
 NS="xghd$$"
 . "$XG_ROOT/tests/e2e/lib/tap.sh"
-require root ip unshare ssh-keygen /usr/sbin/sshd
+require root ip unshare ssh-keygen /usr/sbin/sshd python3
 R=$(mktemp -d)
 cleanup() { local rc=$?; ip netns del "$NS" 2>/dev/null; rm -rf "$R"; exit $rc; }
 trap cleanup EXIT
@@ -63,21 +63,84 @@ check "every sysctl key exists in /proc/sys" keys_exist "$R/etc/sysctl.d/99-xeng
 out=$("$XG" harden sysctl --root "$R" --write)
 check "a second sysctl --write says no changes" bash -c "echo '$out' | grep -q 'no changes'"
 
-# --- sshd (sshd -t needs /run/sshd: give it one in a private mount namespace) ---
+# --- sshd ------------------------------------------------------------------------
+# sshd -t / -T need /run/sshd, and read /etc/ssh/sshd_config.d through the main
+# file's Include: in a private mount namespace, a tmpfs /run and the fixture's
+# etc/ssh bound over /etc/ssh (the host's own files are never touched).
 mkdir -p "$R/etc/ssh/sshd_config.d" "$R/keys"
 ssh-keygen -q -t ed25519 -N '' -f "$R/keys/host_ed25519" </dev/null
-printf 'HostKey %s\nInclude %s/etc/ssh/sshd_config.d/*.conf\nUsePAM no\n' "$R/keys/host_ed25519" "$R" >"$R/etc/ssh/sshd_config"
-in_mntns() { unshare -m bash -c 'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec "$@"' _ "$@"; }
-DROPIN="$R/etc/ssh/sshd_config.d/50-xenguard.conf"
+printf 'Include /etc/ssh/sshd_config.d/*.conf\nHostKey %s\nUsePAM no\n' "$R/keys/host_ed25519" >"$R/etc/ssh/sshd_config"
+export R
+in_mntns() { unshare -m bash -c 'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd &&
+    mount --bind "$R/etc/ssh" /etc/ssh && exec "$@"' _ "$@"; }
+export -f in_mntns
+DROPIN="$R/etc/ssh/sshd_config.d/00-xenguard.conf"
+status_of() { # audit --root's verdict on one check
+    "$XG" audit --root "$1" --format json | python3 -c '
+import json, sys
+print([c["status"] for c in json.load(sys.stdin)["checks"] if c["id"] == sys.argv[1]][0])' "$2"; }
+# what cloud images ship: read before a 50-xenguard.conf would be
+printf 'PasswordAuthentication yes\nPermitRootLogin yes\n' >"$R/etc/ssh/sshd_config.d/50-cloud-init.conf"
+is "$(status_of "$R" XG-SSH-002)" fail "before: XG-SSH-002 fails with cloud-init's drop-in"
+is "$(status_of "$R" XG-SSH-001)" fail "before: XG-SSH-001 fails with cloud-init's drop-in"
 out=$("$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1); rc=$?
 check "harden sshd --diff shows the drop-in, writes nothing" [ $rc = 0 -a ! -e "$DROPIN" -a -n "$(echo "$out" | grep '^+AllowUsers alice bob')" ]
-check "harden sshd --write passes sshd -t and writes" in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write
+check "an sshd_config that includes the drop-ins first is left alone" bash -c "! echo \"\$1\" | grep -q '^+++ .*/sshd_config (xenguard)'" _ "$out"
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write); rc=$?
+check "harden sshd --write passes sshd -t, writes 00-xenguard.conf and finds it in effect" \
+    [ $rc = 0 -a -e "$DROPIN" -a -n "$(echo "$out" | grep 'in effect')" ]
+is "$(status_of "$R" XG-SSH-002)" pass "after: XG-SSH-002 passes in xenguard audit --root"
+is "$(status_of "$R" XG-SSH-001)" pass "after: XG-SSH-001 passes"
+is "$(status_of "$R" XG-SSH-004)" pass "after: XG-SSH-004 passes"
 check "ListenAddress on the management address" grep -qx "ListenAddress 192.0.2.1:22" "$DROPIN"
 check "no passwords, root only with a key" bash -c "grep -qx 'PasswordAuthentication no' '$DROPIN' && grep -qx 'KbdInteractiveAuthentication no' '$DROPIN' && grep -qx 'PermitRootLogin prohibit-password' '$DROPIN'"
 check "AllowUsers lists the policy's admins" grep -qx "AllowUsers alice bob" "$DROPIN"
-check "sshd -T of the result shows the settings" bash -c "in_mntns() { unshare -m bash -c 'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && exec \"\$@\"' _ \"\$@\"; }; in_mntns /usr/sbin/sshd -T -f '$R/etc/ssh/sshd_config' | grep -qx 'passwordauthentication no'"
+check "sshd -T of the result: no passwords, root only with a key" bash -c \
+    "in_mntns /usr/sbin/sshd -T -f /etc/ssh/sshd_config | grep -qx 'passwordauthentication no' &&
+     in_mntns /usr/sbin/sshd -T -f /etc/ssh/sshd_config | grep -qx 'permitrootlogin without-password'"
 out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write)
-check "a second sshd --write says no changes" bash -c "echo '$out' | grep -q 'no changes'"
+check "a second sshd --write says no changes, and checks again" bash -c "echo \"\$1\" | grep -q 'no changes' && echo \"\$1\" | grep -q 'in effect'" _ "$out"
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --address 192.0.2.1 --write); rc=$?
+check "live (no --root): sshd -T says the settings are in effect" [ $rc = 0 -a -n "$(echo "$out" | grep 'in effect (sshd -T)')" ]
+
+# a drop-in that sorts first still wins: written, but reported (exit 1), with the place
+printf '# the admin'"'"'s own\nPasswordAuthentication yes\n' >"$R/etc/ssh/sshd_config.d/00-aaa.conf"
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write 2>&1); rc=$?
+check "a drop-in read earlier that turns passwords on: exit 1, naming FILE:LINE" \
+    [ $rc = 1 -a -n "$(echo "$out" | grep -F 'PasswordAuthentication yes (/etc/ssh/sshd_config.d/00-aaa.conf:2)')" ]
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --address 192.0.2.1 --write 2>&1); rc=$?
+check "live, the same is found through sshd -T" [ $rc = 1 -a -n "$(echo "$out" | grep -F 'PasswordAuthentication yes (sshd -T)')" ]
+echo "ListenAddress 0.0.0.0" >"$R/etc/ssh/sshd_config.d/00-aaa.conf"
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write 2>&1); rc=$?
+check "a ListenAddress elsewhere adds to ours: reported" \
+    [ $rc = 1 -a -n "$(echo "$out" | grep -F 'ListenAddress 0.0.0.0 (/etc/ssh/sshd_config.d/00-aaa.conf:1) adds to')" ]
+rm "$R/etc/ssh/sshd_config.d/00-aaa.conf"
+
+# an sshd_config without the Include gets it on top (diff first, then a backup)
+cp "$R/etc/ssh/sshd_config" "$R/main.orig"
+printf 'HostKey %s\nPasswordAuthentication yes\nUsePAM no\n' "$R/keys/host_ed25519" >"$R/etc/ssh/sshd_config"
+noinc=$(sum "$R/etc/ssh/sshd_config")
+is "$(status_of "$R" XG-SSH-002)" fail "without the Include, XG-SSH-002 fails (the drop-in is never read)"
+out=$("$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1)
+check "the diff adds the Include to the top of sshd_config" bash -c "echo \"\$1\" | grep -A4 '^+++ .*/sshd_config (xenguard)' | grep -qx '+Include /etc/ssh/sshd_config.d/\*.conf'" _ "$out"
+check "and changes nothing" [ "$(sum "$R/etc/ssh/sshd_config")" = "$noinc" ]
+check "--write adds it" in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write
+check "as the first directive" [ "$(grep -v '^#' "$R/etc/ssh/sshd_config" | head -1)" = "Include /etc/ssh/sshd_config.d/*.conf" ]
+check "keeping the original as sshd_config.xenguard-bak" [ "$(sum "$R/etc/ssh/sshd_config.xenguard-bak")" = "$noinc" ]
+is "$(status_of "$R" XG-SSH-002)" pass "and XG-SSH-002 passes"
+mv "$R/main.orig" "$R/etc/ssh/sshd_config"
+
+# the drop-in an earlier xenguard wrote goes (its AllowUsers would add up); an admin's stays
+{ echo "# Written by 'xenguard harden sshd' (xenguard-harden(8)); rerun it instead of editing."
+  echo "AllowUsers carol"; } >"$R/etc/ssh/sshd_config.d/50-xenguard.conf"
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write); rc=$?
+check "an earlier xenguard's 50-xenguard.conf is removed" [ $rc = 0 -a ! -e "$R/etc/ssh/sshd_config.d/50-xenguard.conf" ]
+echo "AllowUsers carol" >"$R/etc/ssh/sshd_config.d/50-xenguard.conf"
+out=$(in_mntns "$XG" harden sshd -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1 --write 2>&1); rc=$?
+check "an admin's file of that name is kept, and its AllowUsers reported" \
+    [ $rc = 1 -a -e "$R/etc/ssh/sshd_config.d/50-xenguard.conf" -a -n "$(echo "$out" | grep -F 'AllowUsers carol')" ]
+rm "$R/etc/ssh/sshd_config.d/50-xenguard.conf"
+
 before=$(sum "$DROPIN")
 echo "NoSuchSshdOption yes" >>"$R/etc/ssh/sshd_config"
 out=$(in_mntns "$XG" harden sshd -c "$FIX/ssh.conf" --root "$R" --address 192.0.2.2 --write 2>&1); rc=$?
