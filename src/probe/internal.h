@@ -27,13 +27,6 @@ char *xg_probe_read_trim(const struct xg_rootfs *r, const char *rel);
 /* The first error of a section (later ones are dropped). */
 void xg_probe_set_error(struct xg_host *h, enum xg_section sec, const char *msg);
 
-/*
- * A program's output: stdout, or with `want_stderr` stdout and stderr
- * together (version banners go to stderr). NULL when it cannot run, times
- * out, or (unless `any_status`) exits non-zero.
- */
-char *xg_probe_run(char *const argv[], bool want_stderr, bool any_status);
-
 /* Live: run argv; captured root: read XG_CAPTURE_DIR/captured. */
 char *xg_probe_evidence(const struct xg_rootfs *r, const char *captured, char *const argv[]);
 

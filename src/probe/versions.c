@@ -148,9 +148,12 @@ static void probe_openssh(const struct xg_rootfs *r, struct xg_host *h)
         if ((banner = xg_openssh_banner(out)))
             src = "sshd -V";
         free(out);
-        if (!banner && (out = xg_probe_run(ssh_v, true, true)) && (banner = xg_openssh_banner(out)))
-            src = "ssh -V (the client's version: sshd did not say)";
-        free(out);
+        if (!banner) {
+            out = xg_probe_run(ssh_v, true, true);
+            if ((banner = xg_openssh_banner(out)))
+                src = "ssh -V (the client's version: sshd did not say)";
+            free(out);
+        }
     } else {
         char *out = xg_rootfs_read(r, XG_CAPTURE_DIR "/sshd-version.txt", NULL);
         if ((banner = xg_openssh_banner(out)))
