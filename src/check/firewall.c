@@ -42,6 +42,14 @@ static bool fw_need(const struct xg_host *h, struct xg_result *r, struct fw *fw)
         xg_error(r, "%s", h->errors[XG_SEC_FIREWALL]);
         return false;
     }
+    size_t real = 0;
+    for (size_t i = 0; i < h->iface_count; i++)
+        real += strcmp(h->ifaces[i].name, "lo") != 0;
+    if (!real) {
+        /* a Qubes-style Dom0: the network lives in a guest, nothing arrives here */
+        xg_na(r, "only loopback (ip -j addr): no network interface for the firewall to guard");
+        return false;
+    }
     fw->rs = &h->firewall;
     return true;
 }
@@ -113,10 +121,22 @@ static void check_default_reject4(const struct xg_host *h, const struct xg_polic
     default_reject(h, r, 4);
 }
 
+/* IPv6 is off, and the evidence says so: the socket tables and interfaces were read and none
+ * of them shows IPv6 (then there is nothing an IPv6 rule could guard). */
+static bool ipv6_off(const struct xg_host *h)
+{
+    return !xg_host_has_ipv6(h) && (h->socket_tables & XG_SOCKTAB_TCP) && h->ifaces_present;
+}
+
 static void check_default_reject6(const struct xg_host *h, const struct xg_policy *p,
                                   struct xg_result *r)
 {
     (void)p;
+    if (ipv6_off(h)) {
+        xg_na(r, "IPv6 is off: no /proc/net/tcp6 or udp6, no /proc/sys/net/ipv6/conf, no IPv6 "
+                 "address (ip -j addr)");
+        return;
+    }
     default_reject(h, r, 6);
 }
 
@@ -236,7 +256,7 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
     for (size_t i = 0; i < h->iface_count && r->status != XG_STATUS_ERROR; i++) {
         if (!strcmp(h->ifaces[i].name, "lo"))
             continue;
-        for (uint8_t fam = 4; fam <= 6; fam += 2) {
+        for (uint8_t fam = 4; fam <= (ipv6_off(h) ? 4 : 6); fam += 2) {
             struct xg_reach rc;
             if (reach(&fw, fam, IPPROTO_TCP, port, h->ifaces[i].name, &rc, r) < 0)
                 break;

@@ -112,9 +112,24 @@ static void check_empty_uid0(const struct xg_host *h, const struct xg_policy *p,
                     h->shadow_present ? ", /etc/shadow" : "", h->account_count);
 }
 
-static bool is_admin_group(const char *g)
+/*
+ * sudo and wheel are the administrators' groups (sudoers, and polkit's admin
+ * identities on Debian and Red Hat). "admin" was Ubuntu's (%admin in its
+ * sudoers, unix-group:admin in its polkit): elsewhere it is the personal
+ * group of a user named admin and grants nothing, unless sudoers names it.
+ */
+static bool is_admin_group_of(const struct xg_host *h, const char *g)
 {
-    return !strcmp(g, "sudo") || !strcmp(g, "wheel") || !strcmp(g, "admin");
+    if (!strcmp(g, "sudo") || !strcmp(g, "wheel"))
+        return true;
+    if (strcmp(g, "admin"))
+        return false;
+    if (h->versions.os_id && !strcmp(h->versions.os_id, "ubuntu"))
+        return true;
+    for (size_t i = 0; i < h->sudo_rule_count; i++)
+        if (!strcmp(h->sudo_rules[i].who, "%admin"))
+            return true;
+    return false;
 }
 
 static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
@@ -128,7 +143,7 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
         xg_partial(r, "no /etc/passwd: who has an admin group as primary group is unknown");
     for (size_t i = 0; i < h->group_count; i++) {
         const struct xg_group *g = &h->groups[i];
-        if (!is_admin_group(g->name))
+        if (!is_admin_group_of(h, g->name))
             continue;
         for (size_t m = 0; m < g->member_count; m++)
             if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m]))
@@ -144,7 +159,7 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
         const struct xg_sudo_rule *s = &h->sudo_rules[i];
         const char *who = s->who;
         if (who[0] == '%') {
-            if (is_admin_group(who + 1))
+            if (is_admin_group_of(h, who + 1))
                 continue; /* judged by membership above */
             const struct xg_group *g = xg_host_group(h, who + 1);
             for (size_t m = 0; g && m < g->member_count; m++)
@@ -486,8 +501,8 @@ const struct xg_check_def xg_checks_users[] = {
      "passwd -l NAME for empty passwords; remove or renumber extra uid 0 accounts.",
      check_empty_uid0, "/etc/passwd /etc/shadow"},
     {"XG-USR-003", XG_PRACTICE_USERS, XG_SEV_HIGH, "Only declared admins hold sudo rights",
-     "Members of the sudo, wheel and admin groups and users named in sudoers (and "
-     "sudoers.d) must be root or declared admins.",
+     "Members of the sudo and wheel groups (and admin on Ubuntu or where sudoers names "
+     "%admin) and users named in sudoers (and sudoers.d) must be root or declared admins.",
      "gpasswd -d NAME sudo; remove the rule from sudoers with visudo; or declare the admin.",
      check_sudo, "/etc/group /etc/passwd /etc/sudoers /etc/sudoers.d"},
     {"XG-SSH-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd refuses password logins as root",

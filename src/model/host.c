@@ -185,6 +185,20 @@ bool xg_socket_dual_stack(const struct xg_host *h, const struct xg_socket *s, ch
     return h->bindv6only != 1;
 }
 
+bool xg_host_has_ipv6(const struct xg_host *h)
+{
+    if (h->socket_tables & (XG_SOCKTAB_TCP6 | XG_SOCKTAB_UDP6))
+        return true;
+    for (size_t i = 0; i < h->sysctl_count; i++)
+        if (h->sysctls[i].family == 6)
+            return true;
+    for (size_t i = 0; i < h->iface_count; i++)
+        for (size_t k = 0; k < h->ifaces[i].addrs.count; k++)
+            if (h->ifaces[i].addrs.items[k].family == 6)
+                return true;
+    return false;
+}
+
 int xg_host_xen_at_least(const struct xg_host *h, int major, int minor)
 {
     const struct xg_versions *v = &h->versions;

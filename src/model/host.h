@@ -331,6 +331,12 @@ int xg_host_sysctl(const struct xg_host *h, uint8_t family, const char *iface, c
  */
 bool xg_socket_dual_stack(const struct xg_host *h, const struct xg_socket *s, char *why,
                           size_t why_size);
+/*
+ * Does the host speak IPv6 at all? True when /proc/net/tcp6 or udp6 was read,
+ * /proc/sys/net/ipv6/conf has entries, or an interface has an IPv6 address;
+ * a kernel with IPv6 off has none of them.
+ */
+bool xg_host_has_ipv6(const struct xg_host *h);
 /* The Xen version is at least major.minor: 1 yes, 0 no, -1 unknown. */
 int xg_host_xen_at_least(const struct xg_host *h, int major, int minor);
 void xg_host_free(struct xg_host *h);
