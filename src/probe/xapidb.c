@@ -10,8 +10,10 @@
  *
  * The file is parsed as the XML it is, with libxml2 (already linked for the
  * JUnit writer): no network, no entity substitution, no DTD loading, no
- * output of its own; a document that does not parse is reported with its
- * file:line and the XAPI checks that needed the row answer n/a with it.
+ * output of its own. xapi never writes a DOCTYPE, so one is refused before
+ * libxml2 sees it (no entity can be declared, none expanded). A document
+ * that does not parse is reported with its file:line and the XAPI checks
+ * that needed the row answer n/a with it.
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -77,6 +79,14 @@ int xg_xapi_db_parse(const char *text, size_t len, const char *path, const char 
     problem[0] = '\0';
     if (len > (size_t)INT32_MAX)
         return xg_fail(err, "%s: too large", path);
+    const char *dt = memmem(text, len, "<!DOCTYPE", 9);
+    if (dt) {
+        unsigned line = 1;
+        for (const char *c = text; c < dt; c++)
+            line += *c == '\n';
+        return xg_fail_at(err, path, line, 1,
+                          "not a XAPI database: a DOCTYPE (xapi writes none; entities refused)");
+    }
     xmlParserCtxtPtr ctx = xmlNewParserCtxt();
     if (!ctx)
         return xg_fail(err, "%s: out of memory", path);
