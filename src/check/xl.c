@@ -260,7 +260,7 @@ const struct xg_check_def xg_checks_xl[] = {
      "bootloader_restrict alone is n/a.",
      "Xen >= 4.18: bootloader_restrict = 1 (and bootloader_user); older: export "
      "LIBXL_BOOTLOADER_RESTRICT=1 in /etc/default/xendomains; or boot the guest with PVH/pvgrub.",
-     check_pygrub, "/etc/xen"},
+     check_pygrub, "/etc/xen /etc/default/xendomains"},
     {"XG-XL-004", XG_PRACTICE_XL, XG_SEV_MEDIUM, "XENDOMAINS_MIGRATE fits the toolstack and policy",
      "XENDOMAINS_MIGRATE in /etc/default/xendomains migrates every domain at shutdown: in clear "
      "text with xend, and against a policy that turns migration off.",
