@@ -7,6 +7,10 @@
  * tables the kernel evaluates; src/analyze/evidence.c says how). The checks
  * only ask it questions: reachability per interface of `ip -j addr`
  * (loopback aside), for a new connection on the INPUT path.
+ *
+ * A socket is reached by the families it answers: an IPv6 wildcard socket
+ * without IPV6_V6ONLY (Linux's default) answers IPv4 as well, so it is judged
+ * against the IPv4 rules too (xg_socket_dual_stack() says when, and why).
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -36,6 +40,14 @@ static bool fw_need(const struct xg_host *h, struct xg_result *r, struct fw *fw)
         return false;
     if (h->errors[XG_SEC_FIREWALL]) {
         xg_error(r, "%s", h->errors[XG_SEC_FIREWALL]);
+        return false;
+    }
+    size_t real = 0;
+    for (size_t i = 0; i < h->iface_count; i++)
+        real += strcmp(h->ifaces[i].name, "lo") != 0;
+    if (!real) {
+        /* a Qubes-style Dom0: the network lives in a guest, nothing arrives here */
+        xg_na(r, "only loopback (ip -j addr): no network interface for the firewall to guard");
         return false;
     }
     fw->rs = &h->firewall;
@@ -109,10 +121,22 @@ static void check_default_reject4(const struct xg_host *h, const struct xg_polic
     default_reject(h, r, 4);
 }
 
+/* IPv6 is off, and the evidence says so: the socket tables and interfaces were read and none
+ * of them shows IPv6 (then there is nothing an IPv6 rule could guard). */
+static bool ipv6_off(const struct xg_host *h)
+{
+    return !xg_host_has_ipv6(h) && (h->socket_tables & XG_SOCKTAB_TCP) && h->ifaces_present;
+}
+
 static void check_default_reject6(const struct xg_host *h, const struct xg_policy *p,
                                   struct xg_result *r)
 {
     (void)p;
+    if (ipv6_off(h)) {
+        xg_na(r, "IPv6 is off: no /proc/net/tcp6 or udp6, no /proc/sys/net/ipv6/conf, no IPv6 "
+                 "address (ip -j addr)");
+        return;
+    }
     default_reject(h, r, 6);
 }
 
@@ -148,6 +172,63 @@ static bool whole_space(const struct xg_prefix_list *l)
     return false;
 }
 
+/* The families a socket answers: its own, and IPv4 too when it is dual-stack. */
+static size_t socket_families(const struct xg_host *h, const struct xg_socket *so, uint8_t fams[2],
+                              char *why, size_t why_size)
+{
+    fams[0] = so->family;
+    if (xg_socket_dual_stack(h, so, why, why_size)) {
+        fams[1] = 4;
+        return 2;
+    }
+    return 1;
+}
+
+/* Is anything in `may` beyond what the policy declares (no policy: the whole space, not ssh)? */
+static bool beyond_policy(const struct xg_policy *p, const struct xg_socket *so,
+                          const struct xg_prefix_list *may)
+{
+    bool bad = false;
+    if (!p)
+        return !(so->proto == IPPROTO_TCP && so->port == 22) && whole_space(may);
+    struct xg_prefix_list ok = {0};
+    bool any = false;
+    allowed_sources(p, so->proto, so->port, &ok, &any);
+    for (size_t k = 0; !any && k < may->count; k++)
+        bad |= !xg_prefix_list_covers(&ok, &may->items[k]);
+    xg_prefix_list_free(&ok);
+    return bad;
+}
+
+static void open_port(const struct fw *fw, const struct xg_host *h, const struct xg_policy *p,
+                      const struct xg_socket *so, struct xg_result *r)
+{
+    uint8_t fams[2];
+    char why[160], d[160];
+    size_t nf = socket_families(h, so, fams, why, sizeof(why));
+    xg_socket_describe(so, d, sizeof(d));
+    for (size_t i = 0; i < h->iface_count && r->status != XG_STATUS_ERROR; i++) {
+        if (!strcmp(h->ifaces[i].name, "lo"))
+            continue;
+        for (size_t f = 0; f < nf; f++) {
+            struct xg_reach rc;
+            if (reach(fw, fams[f], so->proto, so->port, h->ifaces[i].name, &rc, r) < 0)
+                return;
+            char l[512], fam[200] = "";
+            fmt_list(&rc.may, l, sizeof(l));
+            if (nf == 2)
+                snprintf(fam, sizeof(fam), " (IPv%u%s%s)", fams[f], f ? ", dual-stack: " : "",
+                         f ? why : "");
+            if (beyond_policy(p, so, &rc.may))
+                xg_failf(r, "%s on %s%s: open to %s%s", d, h->ifaces[i].name, fam, l,
+                         p ? ", beyond what the policy declares" : "");
+            else
+                xg_evidence(r, "%s on %s%s: open to %s", d, h->ifaces[i].name, fam, l);
+            xg_reach_free(&rc);
+        }
+    }
+}
+
 static void check_open_ports(const struct xg_host *h, const struct xg_policy *p,
                              struct xg_result *r)
 {
@@ -155,39 +236,9 @@ static void check_open_ports(const struct xg_host *h, const struct xg_policy *p,
     if (!xg_need(r, h, h->sockets_present, XG_SEC_SOCKETS, "no socket tables") ||
         !fw_need(h, r, &fw))
         return;
-    for (size_t s = 0; s < h->socket_count && r->status != XG_STATUS_ERROR; s++) {
-        const struct xg_socket *so = &h->sockets[s];
-        if (xg_addr_is_loopback(&so->addr))
-            continue;
-        for (size_t i = 0; i < h->iface_count; i++) {
-            if (!strcmp(h->ifaces[i].name, "lo"))
-                continue;
-            struct xg_reach rc;
-            if (reach(&fw, so->family, so->proto, so->port, h->ifaces[i].name, &rc, r) < 0)
-                break;
-            char d[160], l[512];
-            xg_socket_describe(so, d, sizeof(d));
-            fmt_list(&rc.may, l, sizeof(l));
-            bool bad = false;
-            if (p) {
-                struct xg_prefix_list ok = {0};
-                bool any = false;
-                allowed_sources(p, so->proto, so->port, &ok, &any);
-                for (size_t k = 0; !any && k < rc.may.count; k++)
-                    bad |= !xg_prefix_list_covers(&ok, &rc.may.items[k]);
-                xg_prefix_list_free(&ok);
-            } else {
-                bool ssh = so->proto == IPPROTO_TCP && so->port == 22;
-                bad = !ssh && whole_space(&rc.may);
-            }
-            if (bad)
-                xg_failf(r, "%s on %s: open to %s%s", d, h->ifaces[i].name, l,
-                         p ? ", beyond what the policy declares" : "");
-            else
-                xg_evidence(r, "%s on %s: open to %s", d, h->ifaces[i].name, l);
-            xg_reach_free(&rc);
-        }
-    }
+    for (size_t s = 0; s < h->socket_count && r->status != XG_STATUS_ERROR; s++)
+        if (!xg_addr_is_loopback(&h->sockets[s].addr))
+            open_port(&fw, h, p, &h->sockets[s], r);
     fw_done(&fw);
 }
 
@@ -205,7 +256,7 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
     for (size_t i = 0; i < h->iface_count && r->status != XG_STATUS_ERROR; i++) {
         if (!strcmp(h->ifaces[i].name, "lo"))
             continue;
-        for (uint8_t fam = 4; fam <= 6; fam += 2) {
+        for (uint8_t fam = 4; fam <= (ipv6_off(h) ? 4 : 6); fam += 2) {
             struct xg_reach rc;
             if (reach(&fw, fam, IPPROTO_TCP, port, h->ifaces[i].name, &rc, r) < 0)
                 break;
@@ -287,26 +338,36 @@ static void check_xapi_firewalled(const struct xg_host *h, const struct xg_polic
     struct fw fw;
     if (!fw_need(h, r, &fw))
         return;
-    for (size_t s = 0; s < h->socket_count; s++) {
+    size_t n = 0;
+    for (size_t s = 0; s < h->socket_count && r->status != XG_STATUS_ERROR; s++) {
         const struct xg_socket *so = &h->sockets[s];
         if (so->proto != IPPROTO_TCP || !xg_addr_is_wildcard(&so->addr) ||
             (strcmp(so->process, "xapi") && strcmp(so->process, "stunnel")))
             continue;
+        uint8_t fams[2];
+        char why[160], d[160];
+        size_t nf = socket_families(h, so, fams, why, sizeof(why));
+        xg_socket_describe(so, d, sizeof(d));
+        n++;
         for (size_t i = 0; i < h->iface_count; i++) {
             if (!strcmp(h->ifaces[i].name, "lo"))
                 continue;
-            struct xg_reach rc;
-            if (reach(&fw, so->family, IPPROTO_TCP, so->port, h->ifaces[i].name, &rc, r) < 0)
-                break;
-            char d[160];
-            xg_socket_describe(so, d, sizeof(d));
-            if (whole_space(&rc.may))
-                xg_failf(r, "%s on every address and open to everyone on %s", d, h->ifaces[i].name);
-            xg_reach_free(&rc);
+            for (size_t f = 0; f < nf; f++) {
+                struct xg_reach rc;
+                if (reach(&fw, fams[f], IPPROTO_TCP, so->port, h->ifaces[i].name, &rc, r) < 0)
+                    break;
+                if (whole_space(&rc.may))
+                    xg_failf(r, "%s on every address and open to everyone on %s (IPv%u%s%s)", d,
+                             h->ifaces[i].name, fams[f], f ? ", dual-stack: " : "", f ? why : "");
+                xg_reach_free(&rc);
+            }
         }
+        if (r->status == XG_STATUS_PASS)
+            xg_evidence(r, "%s: not open to everyone (IPv%u%s%s)", d, so->family,
+                        nf == 2 ? " and IPv4, dual-stack: " : "", nf == 2 ? why : "");
     }
-    if (r->status == XG_STATUS_PASS)
-        xg_evidence(r, "xapi's wildcard listeners are not open to everyone");
+    if (r->status == XG_STATUS_PASS && !n)
+        xg_evidence(r, "no xapi or stunnel listener on a wildcard address");
     fw_done(&fw);
 }
 
@@ -321,9 +382,11 @@ const struct xg_check_def xg_checks_firewall[] = {
      "Use an inet table (nftables) or ip6tables rules with a DROP policy.", check_default_reject6},
     {"XG-FW-003", XG_PRACTICE_FIREWALL, XG_SEV_MEDIUM,
      "Open ports are open only to whom they should be",
-     "For every listening socket and interface, the sources that may open a connection. Without "
-     "a policy, anything but ssh open to the whole address space fails; with one, any source "
-     "beyond the declared ones ([admin] ssh_from, peers for migration, [allow]) fails.",
+     "For every listening socket and interface, the sources that may open a connection, in "
+     "each family the socket answers (an IPv6 wildcard socket without IPV6_V6ONLY answers IPv4 "
+     "too). Without a policy, anything but ssh open to the whole address space fails; with one, "
+     "any source beyond the declared ones ([admin] ssh_from, peers for migration, [allow]) "
+     "fails.",
      "Restrict the accepting rule to the declared sources, or close the port.", check_open_ports},
     {"XG-MIG-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH,
      "The migration port is reachable only from peers",
@@ -338,7 +401,8 @@ const struct xg_check_def xg_checks_firewall[] = {
      "rp_filter=1.",
      check_spoofing},
     {"XG-XAPI-003", XG_PRACTICE_XAPI, XG_SEV_HIGH, "xapi on all addresses is firewalled",
-     "xapi and stunnel listen on every address; the firewall must not open them to everyone.",
+     "xapi and stunnel listen on every address (on [::] without IPV6_V6ONLY: IPv4 too); the "
+     "firewall must not open them to everyone in any family they answer.",
      "Restrict ports 80/443 to the management network in the firewall.", check_xapi_firewalled},
 };
 const size_t xg_checks_firewall_count = sizeof(xg_checks_firewall) / sizeof(xg_checks_firewall[0]);

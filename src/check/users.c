@@ -112,9 +112,24 @@ static void check_empty_uid0(const struct xg_host *h, const struct xg_policy *p,
                     h->shadow_present ? ", /etc/shadow" : "", h->account_count);
 }
 
-static bool is_admin_group(const char *g)
+/*
+ * sudo and wheel are the administrators' groups (sudoers, and polkit's admin
+ * identities on Debian and Red Hat). "admin" was Ubuntu's (%admin in its
+ * sudoers, unix-group:admin in its polkit): elsewhere it is the personal
+ * group of a user named admin and grants nothing, unless sudoers names it.
+ */
+static bool is_admin_group_of(const struct xg_host *h, const char *g)
 {
-    return !strcmp(g, "sudo") || !strcmp(g, "wheel") || !strcmp(g, "admin");
+    if (!strcmp(g, "sudo") || !strcmp(g, "wheel"))
+        return true;
+    if (strcmp(g, "admin"))
+        return false;
+    if (h->versions.os_id && !strcmp(h->versions.os_id, "ubuntu"))
+        return true;
+    for (size_t i = 0; i < h->sudo_rule_count; i++)
+        if (!strcmp(h->sudo_rules[i].who, "%admin"))
+            return true;
+    return false;
 }
 
 static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
@@ -128,7 +143,7 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
         xg_partial(r, "no /etc/passwd: who has an admin group as primary group is unknown");
     for (size_t i = 0; i < h->group_count; i++) {
         const struct xg_group *g = &h->groups[i];
-        if (!is_admin_group(g->name))
+        if (!is_admin_group_of(h, g->name))
             continue;
         for (size_t m = 0; m < g->member_count; m++)
             if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m]))
@@ -144,7 +159,7 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
         const struct xg_sudo_rule *s = &h->sudo_rules[i];
         const char *who = s->who;
         if (who[0] == '%') {
-            if (is_admin_group(who + 1))
+            if (is_admin_group_of(h, who + 1))
                 continue; /* judged by membership above */
             const struct xg_group *g = xg_host_group(h, who + 1);
             for (size_t m = 0; g && m < g->member_count; m++)
@@ -171,12 +186,69 @@ static const char *sshd_value(const struct xg_host *h, const char *key, const ch
                               char *where, size_t where_size)
 {
     const struct xg_kv *kv = xg_kv_find(&h->sshd, key, true);
+    if (kv && h->sshd_effective && strncmp(kv->file, "/etc/", 5)) {
+        snprintf(where, where_size, "%s", kv->file); /* sshd -T: no line worth naming */
+        return kv->value;
+    }
     if (kv) {
         snprintf(where, where_size, "%s:%u", kv->file, kv->line);
         return kv->value;
     }
     snprintf(where, where_size, "default: not set in /etc/ssh/sshd_config or its includes");
     return def;
+}
+
+static bool word_in(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && (p = strstr(p, word)); p += n)
+        if ((p == list || p[-1] == ' ' || p[-1] == '"') &&
+            (p[n] == '\0' || p[n] == ' ' || p[n] == '"'))
+            return true;
+    return false;
+}
+
+/*
+ * The default of an unset PermitRootLogin for this host's sshd, or NULL when
+ * the version and vendor are unknown. Upstream OpenSSH defaulted to "yes"
+ * before 7.0 and to "prohibit-password" since; Red Hat's builds (RHEL and
+ * CentOS up to 8, and so XenServer's and XCP-ng's CentOS-based Dom0) kept
+ * "yes". Debian 9 and later, Ubuntu 16.04 and later ship OpenSSH 7.x or newer.
+ */
+static const char *root_login_default(const struct xg_host *h, char *why, size_t size)
+{
+    const struct xg_versions *v = &h->versions;
+    int osmaj = v->os_version_id ? atoi(v->os_version_id) : 0;
+    if (v->openssh && v->openssh_major && v->openssh_major < 7) {
+        snprintf(why, size, "OpenSSH %s (%s) is older than 7.0: the default is yes", v->openssh,
+                 v->openssh_source);
+        return "yes";
+    }
+    const char *id = v->os_id ? v->os_id : "";
+    bool xs = !strcmp(id, "xenenterprise") || !strcmp(id, "xcp-ng") || !strcmp(id, "xenserver");
+    bool rh = !strcmp(id, "rhel") || !strcmp(id, "centos") || !strcmp(id, "rocky") ||
+              !strcmp(id, "almalinux") || !strcmp(id, "ol");
+    bool rh_like = word_in(v->os_id_like, "rhel") || word_in(v->os_id_like, "centos") ||
+                   word_in(v->os_id_like, "fedora") || !strcmp(id, "fedora");
+    if (xs || ((rh || rh_like) && (!osmaj || osmaj < 9 || !rh))) {
+        snprintf(why, size,
+                 "%s build (/etc/os-release ID=%s%s%s%s): Red Hat's OpenSSH defaults to yes",
+                 xs ? "XenServer/XCP-ng (CentOS-based)" : "Red Hat-family", id,
+                 v->os_version_id ? " VERSION_ID=" : "", v->os_version_id ? v->os_version_id : "",
+                 v->openssh ? "" : ", OpenSSH version unknown");
+        return "yes";
+    }
+    if (v->openssh && v->openssh_major) {
+        snprintf(why, size, "OpenSSH %s (%s): the default is prohibit-password", v->openssh,
+                 v->openssh_source);
+        return "prohibit-password";
+    }
+    if ((!strcmp(id, "debian") && osmaj >= 9) || (!strcmp(id, "ubuntu") && osmaj >= 16)) {
+        snprintf(why, size, "%s %s ships OpenSSH 7.x or later: the default is prohibit-password",
+                 id, v->os_version_id);
+        return "prohibit-password";
+    }
+    return NULL;
 }
 
 /*
@@ -218,7 +290,9 @@ static bool sshd_need(const struct xg_host *h, struct xg_result *r)
 {
     if (!xg_need_file(r, h, h->sshd_present, XG_SEC_SSHD, "/etc/ssh/sshd_config"))
         return false;
-    xg_need_readable(r, h, "/etc/ssh");
+    if (!h->sshd_effective)
+        xg_need_readable(r, h, "/etc/ssh");
+    xg_evidence(r, "sshd configuration from %s", h->sshd_source ? h->sshd_source : "?");
     return true;
 }
 
@@ -228,8 +302,18 @@ static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
     (void)p;
     if (!sshd_need(h, r))
         return;
-    char where[300];
-    const char *v = sshd_value(h, "permitrootlogin", "prohibit-password", where, sizeof(where));
+    char where[400], why[300];
+    const char *v;
+    if (xg_kv_find(&h->sshd, "permitrootlogin", true)) {
+        v = sshd_value(h, "permitrootlogin", NULL, where, sizeof(where));
+    } else if ((v = root_login_default(h, why, sizeof(why)))) {
+        snprintf(where, sizeof(where), "not set; %s", why);
+    } else {
+        xg_partial(r, "PermitRootLogin is not set and its default depends on the OpenSSH version "
+                      "and vendor, both unknown (no sshd -T, sshd -V, dpkg status or os-release)");
+        v = "prohibit-password";
+        snprintf(where, sizeof(where), "not set; default unknown");
+    }
     if (!strcasecmp(v, "yes"))
         xg_failf(r, "PermitRootLogin %s (%s): root logs in with a password", v, where);
     else
@@ -417,13 +501,16 @@ const struct xg_check_def xg_checks_users[] = {
      "passwd -l NAME for empty passwords; remove or renumber extra uid 0 accounts.",
      check_empty_uid0, "/etc/passwd /etc/shadow"},
     {"XG-USR-003", XG_PRACTICE_USERS, XG_SEV_HIGH, "Only declared admins hold sudo rights",
-     "Members of the sudo, wheel and admin groups and users named in sudoers (and "
-     "sudoers.d) must be root or declared admins.",
+     "Members of the sudo and wheel groups (and admin on Ubuntu or where sudoers names "
+     "%admin) and users named in sudoers (and sudoers.d) must be root or declared admins.",
      "gpasswd -d NAME sudo; remove the rule from sudoers with visudo; or declare the admin.",
      check_sudo, "/etc/group /etc/passwd /etc/sudoers /etc/sudoers.d"},
     {"XG-SSH-001", XG_PRACTICE_USERS, XG_SEV_HIGH, "sshd refuses password logins as root",
-     "Effective PermitRootLogin (first value wins, Include'd drop-ins in place), and in every "
-     "Match block. 'yes' lets root log in with a password.",
+     "Effective PermitRootLogin (sshd -T when it can run; else first value wins, Include'd "
+     "drop-ins in place), and in every Match block. 'yes' lets root log in with a password. "
+     "Unset, it is the default of this sshd: yes before OpenSSH 7.0 and in Red Hat's builds "
+     "(RHEL/CentOS up to 8, XenServer, XCP-ng), prohibit-password otherwise; unknown version "
+     "and vendor: n/a.",
      "PermitRootLogin no (or prohibit-password) in /etc/ssh/sshd_config.d/00-xenguard.conf, and "
      "no 'PermitRootLogin yes' inside a Match block.",
      check_root_login, "/etc/ssh/sshd_config /etc/ssh/sshd_config.d"},

@@ -2,7 +2,10 @@
  * xapi.c — XAPI hosts (XenServer, XCP-ng): clear-text HTTP management and
  * migration. https-only lives in the host record of the XAPI database
  * (xe host-param-set https-only=true) or xapi.conf; migration-https-only
- * in xapi.conf (xapi's default is true).
+ * in xapi.conf (xapi's default is true). The database holds a host row per
+ * pool member: only this host's (INSTALLATION_UUID of the inventory) counts,
+ * and when it cannot be told, or the database does not parse, the verdict
+ * is n/a with the reason, never another member's value.
  */
 #include <string.h>
 #include <strings.h>
@@ -36,11 +39,23 @@ static void check_https_only(const struct xg_host *h, const struct xg_policy *p,
         xg_na(r, "no evidence: https-only is not in xapi.conf and cannot read %s", db);
         return;
     }
+    if (!kv && h->xapi_db_problem) {
+        xg_na(r, "no evidence: https-only is not in xapi.conf and %s", h->xapi_db_problem);
+        return;
+    }
+    const struct xg_kv *uuid = kv ? NULL : xg_kv_find(&h->xapi, "db:uuid", false);
     if (!kv)
         kv = xg_kv_find(&h->xapi, "db:https_only", false);
+    if (uuid)
+        xg_evidence(r, "%s:%u: this host's row, uuid %s (%s; %zu host rows)", uuid->file,
+                    uuid->line, uuid->value,
+                    h->xapi_uuid ? "INSTALLATION_UUID of /etc/xensource-inventory"
+                                 : "the only host of the database",
+                    h->xapi_db_hosts);
     if (kv && truthy(kv->value))
-        xg_evidence(r, "%s: https-only %s", kv->file, kv->value);
-    else
+        xg_evidence(r, "%s%s%.0u: https-only %s", kv->file, kv->line ? ":" : "", kv->line,
+                    kv->value);
+    else if (uuid || !h->xapi_db_present || kv)
         xg_failf(r, "https-only %s: xapi also answers clear-text HTTP on port 80",
                  kv ? kv->value : "not set (default false)");
 }

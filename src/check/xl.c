@@ -140,6 +140,54 @@ static void check_console_passwd(const struct xg_host *h, const struct xg_policy
         xg_evidence(r, "%zu domain configurations, no VNC or SPICE console", h->domcfg_count);
 }
 
+/* LIBXL_BOOTLOADER_RESTRICT in the environment xendomains gives xl, or NULL. */
+static const struct xg_kv *env_restrict(const struct xg_host *h)
+{
+    const struct xg_kv *kv = xg_kv_find(&h->xendomains, "LIBXL_BOOTLOADER_RESTRICT", false);
+    return kv && truthy(kv->value) ? kv : NULL;
+}
+
+/*
+ * Whether pygrub runs restricted for domain configuration c. xl.cfg's
+ * bootloader_restrict exists from Xen 4.18; an older xl ignores the key and
+ * only LIBXL_BOOTLOADER_RESTRICT=1 in its environment (the XSA-443 fix of
+ * the older branches) restricts it: set in /etc/default/xendomains it covers
+ * the domains xendomains starts. Returns 1 restricted, 0 not, -1 unknown
+ * (the Xen version decides and is unknown); `how` says which.
+ */
+static int pygrub_restricted(const struct xg_host *h, const struct xg_xlcfg *c, char *how,
+                             size_t size)
+{
+    const struct xg_kv *env = env_restrict(h);
+    bool key = truthy(scalar(c, "bootloader_restrict"));
+    int new_xl = xg_host_xen_at_least(h, 4, 18);
+    if (env) {
+        snprintf(how, size, "%s:%u: LIBXL_BOOTLOADER_RESTRICT=%s (the domains xendomains starts)",
+                 env->file, env->line, env->value);
+        return 1;
+    }
+    if (key && new_xl == 1) {
+        snprintf(how, size, "bootloader_restrict=1 (Xen %s >= 4.18)", h->xen_version);
+        return 1;
+    }
+    if (key && new_xl == 0) {
+        snprintf(how, size,
+                 "bootloader_restrict=1 is ignored by Xen %s (from 4.18 only), and "
+                 "LIBXL_BOOTLOADER_RESTRICT is not set",
+                 h->xen_version);
+        return 0;
+    }
+    if (key) {
+        snprintf(how, size,
+                 "bootloader_restrict=1, but the Xen version is unknown (the key "
+                 "exists from 4.18; before, only LIBXL_BOOTLOADER_RESTRICT)");
+        return -1;
+    }
+    snprintf(how, size, "neither bootloader_restrict=1 nor LIBXL_BOOTLOADER_RESTRICT=1%s",
+             new_xl == 0 ? " (Xen before 4.18: only the variable works)" : "");
+    return 0;
+}
+
 static void check_pygrub(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
@@ -152,13 +200,17 @@ static void check_pygrub(const struct xg_host *h, const struct xg_policy *p, str
         if (!bl || !strstr(bl, "pygrub"))
             continue;
         n++;
-        if (truthy(scalar(c, "bootloader_restrict")))
-            xg_evidence(r, "%s: pygrub with bootloader_restrict=1", c->path);
+        char how[400];
+        int rc = pygrub_restricted(h, c, how, sizeof(how));
+        if (rc == 1)
+            xg_evidence(r, "%s: pygrub restricted: %s", c->path, how);
+        else if (rc < 0)
+            xg_partial(r, "%s: %s", c->path, how);
         else
             xg_failf(r,
-                     "%s:%u: bootloader '%s' without bootloader_restrict=1: pygrub parses "
-                     "the guest's disk as root in Domain-0",
-                     c->path, xg_xlcfg_get(c, "bootloader")->line, bl);
+                     "%s:%u: bootloader '%s' unrestricted (%s): pygrub parses the guest's "
+                     "disk as root in Domain-0",
+                     c->path, xg_xlcfg_get(c, "bootloader")->line, bl, how);
     }
     if (!n)
         xg_evidence(r, "no domain boots with pygrub");
@@ -200,10 +252,15 @@ const struct xg_check_def xg_checks_xl[] = {
      "vncpasswd = \"SECRET\" / spicepasswd = \"SECRET\" in the domain configuration.",
      check_console_passwd, "/etc/xen"},
     {"XG-XL-003", XG_PRACTICE_XL, XG_SEV_MEDIUM, "pygrub runs restricted",
-     "A domain with bootloader = \"pygrub\" must set bootloader_restrict = 1 (XSA-443): pygrub "
-     "otherwise parses guest-controlled data as root in Domain-0.",
-     "bootloader_restrict = 1 (and bootloader_user), or boot the guest with PVH/pvgrub.",
-     check_pygrub, "/etc/xen"},
+     "A domain with bootloader = \"pygrub\" must run it restricted (XSA-443): pygrub otherwise "
+     "parses guest-controlled data as root in Domain-0. From Xen 4.18 bootloader_restrict = 1 "
+     "in the domain's configuration does it; before 4.18 xl ignores that key and only "
+     "LIBXL_BOOTLOADER_RESTRICT=1 in xl's environment (/etc/default/xendomains) does. The Xen "
+     "version comes from /sys/hypervisor, xl info or the installed packages; unknown, a "
+     "bootloader_restrict alone is n/a.",
+     "Xen >= 4.18: bootloader_restrict = 1 (and bootloader_user); older: export "
+     "LIBXL_BOOTLOADER_RESTRICT=1 in /etc/default/xendomains; or boot the guest with PVH/pvgrub.",
+     check_pygrub, "/etc/xen /etc/default/xendomains"},
     {"XG-XL-004", XG_PRACTICE_XL, XG_SEV_MEDIUM, "XENDOMAINS_MIGRATE fits the toolstack and policy",
      "XENDOMAINS_MIGRATE in /etc/default/xendomains migrates every domain at shutdown: in clear "
      "text with xend, and against a policy that turns migration off.",

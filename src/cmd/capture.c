@@ -385,6 +385,55 @@ static void capture_commands(struct cap *c)
     }
 }
 
+/* Write a program's stdout and stderr together (version banners go to stderr). */
+static void capture_banner(struct cap *c, const char *name, char *const argv[])
+{
+    char *out = xg_probe_run(argv, true, true);
+    if (!out)
+        return;
+    char rel[256];
+    snprintf(rel, sizeof(rel), "%s/%s", XG_CAPTURE_DIR, name);
+    write_data(c, rel, out, strlen(out), 0600);
+    free(out);
+}
+
+/* Empty placeholders for the names of a directory that start with `prefix`. */
+static void capture_names(struct cap *c, const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+            char rel[600];
+            snprintf(rel, sizeof(rel), "%s/%s", dir, e->d_name);
+            write_data(c, rel, "", 0, 0644);
+        }
+    closedir(d);
+}
+
+/*
+ * What the version-aware and dual-stack judgements read: which sockets are
+ * IPV6_V6ONLY (ss, net.ipv6.bindv6only), sshd's effective configuration and
+ * version, the distribution, the installed packages and Xen's version files.
+ */
+static void capture_versions(struct cap *c)
+{
+    char *ss[] = {"ss", "-H", "-l", "-n", "-e", "-t", "-u", NULL};
+    char *sshd_t[] = {"sshd", "-T", "-C", "user=root,host=,addr=", NULL};
+    char *sshd_v[] = {"sshd", "-V", NULL};
+    static const char *files[] = {"/etc/os-release", "/usr/lib/os-release", "/etc/redhat-release",
+                                  "/etc/debian_version", "/var/lib/dpkg/status"};
+    copy_proc(c, "/proc/sys/net/ipv6/bindv6only");
+    capture_command(c, "ss-listen.txt", ss);
+    capture_command(c, "sshd-T.txt", sshd_t);
+    capture_banner(c, "sshd-version.txt", sshd_v);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        copy_path(c, files[i]);
+    capture_names(c, "/usr/lib", "xen-");
+    capture_names(c, "/boot", "xen-");
+}
+
 int cmd_capture(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -411,6 +460,7 @@ int cmd_capture(int argc, char **argv)
     capture_config(&c);
     capture_units(&c);
     capture_commands(&c);
+    capture_versions(&c);
     char stamp[256];
     time_t now = time(NULL);
     struct tm tm;

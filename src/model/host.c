@@ -161,6 +161,52 @@ int xg_host_sysctl(const struct xg_host *h, uint8_t family, const char *iface, c
     return -1;
 }
 
+bool xg_socket_dual_stack(const struct xg_host *h, const struct xg_socket *s, char *why,
+                          size_t why_size)
+{
+    static const uint8_t any6[16] = {0};
+    char scratch[8];
+    if (!why) {
+        why = scratch;
+        why_size = sizeof(scratch);
+    }
+    why[0] = '\0';
+    if (s->family != 6 || memcmp(s->addr.addr, any6, 16))
+        return false;
+    if (s->v6only != XG_V6ONLY_UNKNOWN) {
+        snprintf(why, why_size, "v6only:%d (%s)", s->v6only == XG_V6ONLY_YES,
+                 h->v6only_source ? h->v6only_source : "ss");
+        return s->v6only == XG_V6ONLY_NO;
+    }
+    if (h->bindv6only >= 0)
+        snprintf(why, why_size, "not in ss; net.ipv6.bindv6only = %d", h->bindv6only);
+    else
+        snprintf(why, why_size, "V6ONLY unknown: Linux's default, net.ipv6.bindv6only = 0");
+    return h->bindv6only != 1;
+}
+
+bool xg_host_has_ipv6(const struct xg_host *h)
+{
+    if (h->socket_tables & (XG_SOCKTAB_TCP6 | XG_SOCKTAB_UDP6))
+        return true;
+    for (size_t i = 0; i < h->sysctl_count; i++)
+        if (h->sysctls[i].family == 6)
+            return true;
+    for (size_t i = 0; i < h->iface_count; i++)
+        for (size_t k = 0; k < h->ifaces[i].addrs.count; k++)
+            if (h->ifaces[i].addrs.items[k].family == 6)
+                return true;
+    return false;
+}
+
+int xg_host_xen_at_least(const struct xg_host *h, int major, int minor)
+{
+    const struct xg_versions *v = &h->versions;
+    if (v->xen_major <= 0)
+        return -1;
+    return v->xen_major > major || (v->xen_major == major && v->xen_minor >= minor);
+}
+
 static void free_strv(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -202,6 +248,15 @@ void xg_host_free(struct xg_host *h)
     }
     free(h->sudo_rules);
     xg_kv_free(&h->sshd);
+    free(h->sshd_source);
+    free(h->v6only_source);
+    free(h->versions.os_id);
+    free(h->versions.os_id_like);
+    free(h->versions.os_version_id);
+    free(h->versions.os_name);
+    free(h->versions.openssh);
+    free(h->versions.openssh_source);
+    free(h->versions.xen_source);
     xg_kv_free(&h->xend);
     free_strv(h->xend_api_servers, h->xend_api_server_count);
     xg_xlcfg_free(&h->xlconf);
@@ -210,6 +265,8 @@ void xg_host_free(struct xg_host *h)
     free(h->domcfgs);
     xg_kv_free(&h->xendomains);
     xg_kv_free(&h->xapi);
+    free(h->xapi_uuid);
+    free(h->xapi_db_problem);
     free_strv(h->units, h->unit_count);
     free(h->sysctls);
     for (size_t i = 0; i < h->perm_count; i++)

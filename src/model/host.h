@@ -60,6 +60,17 @@ struct xg_process {
 /* Bits of struct xg_host.socket_tables: which of /proc/net/{tcp,tcp6,udp,udp6} were read. */
 enum { XG_SOCKTAB_TCP = 1, XG_SOCKTAB_TCP6 = 2, XG_SOCKTAB_UDP = 4, XG_SOCKTAB_UDP6 = 8 };
 
+/*
+ * IPV6_V6ONLY of an IPv6 socket. /proc/net/tcp6 cannot show it; `ss -l -n -e`
+ * does (v6only:0/1, inode ino:N). A socket ss did not show takes the kernel's
+ * default, net.ipv6.bindv6only (0 on Linux: dual-stack).
+ */
+enum xg_v6only {
+    XG_V6ONLY_UNKNOWN, /* no ss line for this inode */
+    XG_V6ONLY_YES,     /* IPv6 only */
+    XG_V6ONLY_NO,      /* dual-stack: a wildcard [::] socket answers IPv4 too */
+};
+
 /* A listening (TCP) or bound (UDP) socket from /proc/net/{tcp,tcp6,udp,udp6}. */
 struct xg_socket {
     uint8_t family;        /* 4 or 6 */
@@ -73,6 +84,23 @@ struct xg_socket {
      * there and the service it activates, e.g. "rpcbind.socket", "rpcbind.service" */
     char unit[64];
     char service[64];
+    enum xg_v6only v6only; /* family 6 only; from ss */
+};
+
+/*
+ * The versions the checks judge defaults by, and where each came from
+ * ("sshd -V", "/var/lib/dpkg/status", "/etc/os-release", ...). NULL: unknown.
+ */
+struct xg_versions {
+    char *os_id;         /* /etc/os-release ID, e.g. "debian", "centos", "xenenterprise" */
+    char *os_id_like;    /* ID_LIKE, e.g. "rhel fedora" */
+    char *os_version_id; /* VERSION_ID */
+    char *os_name;       /* PRETTY_NAME */
+    char *openssh;       /* "9.2p1" */
+    char *openssh_source;
+    int openssh_major, openssh_minor; /* 0.0 when unknown */
+    char *xen_source;                 /* where h->xen_version came from */
+    int xen_major, xen_minor;         /* 0.0 when unknown */
 };
 
 /* Password state of an account, from shadow (or passwd when shadow lacks it). */
@@ -197,6 +225,8 @@ struct xg_host {
     size_t domain_count;
 
     /* sockets */
+    int bindv6only;         /* /proc/sys/net/ipv6/bindv6only, -1 unknown */
+    char *v6only_source;    /* "ss -l -n -e" (live), the captured ss output, or NULL */
     bool sockets_present;   /* at least one of /proc/net/{tcp,...} */
     unsigned socket_tables; /* XG_SOCKTAB_* of the tables that were read */
     bool procs_present;     /* /proc/PID/fd links were readable */
@@ -215,9 +245,16 @@ struct xg_host {
     struct xg_sudo_rule *sudo_rules;
     size_t sudo_rule_count;
 
-    /* sshd effective settings (first value wins), keys lower-case */
+    /* sshd effective settings (first value wins), keys lower-case; then the Match
+     * blocks of the files ("match", "match:KEY"), as the parser keeps them */
     bool sshd_present;
     struct xg_kvlist sshd;
+    /* where the global values came from: "sshd -T ..." (sshd's own effective
+     * configuration, compiled-in vendor defaults included) or the parsed files */
+    char *sshd_source;
+    bool sshd_effective; /* true: from sshd -T, every keyword has its value */
+
+    struct xg_versions versions;
 
     /* xend-config.sxp top-level (key value...) pairs, first value wins */
     bool xend_present;
@@ -234,9 +271,15 @@ struct xg_host {
     bool xendomains_present;
     struct xg_kvlist xendomains;
 
-    /* XAPI: /etc/xapi.conf (+ .d), and host fields of the database */
+    /* XAPI: /etc/xapi.conf (+ .d), then the fields of this host's row of the
+     * database as "db:FIELD" (file state.db, line of the row) */
     bool xapi_present;
     struct xg_kvlist xapi;
+    char *xapi_uuid;       /* INSTALLATION_UUID of /etc/xensource-inventory, NULL if unknown */
+    bool xapi_db_present;  /* /var/lib/xcp/state.db was read */
+    size_t xapi_db_hosts;  /* host rows in it (one per pool member) */
+    char *xapi_db_problem; /* why this host's row is not in the model (parse error with
+                            * file:line, no inventory, UUID not found), or NULL */
 
     /* systemd: names of units enabled in /etc/systemd/system/ *.wants */
     bool units_present;
@@ -280,6 +323,22 @@ const struct xg_account *xg_host_account(const struct xg_host *h, const char *na
 const struct xg_group *xg_host_group(const struct xg_host *h, const char *name);
 /* value of a sysctl, or -1 when absent */
 int xg_host_sysctl(const struct xg_host *h, uint8_t family, const char *iface, const char *name);
+/*
+ * Does this socket also answer IPv4? An IPv6 wildcard ([::]) socket without
+ * IPV6_V6ONLY: v6only 0 in ss, or not shown by ss and net.ipv6.bindv6only not
+ * 1 (Linux's default is 0; unknown counts as the default). `why` (may be
+ * NULL) receives the evidence.
+ */
+bool xg_socket_dual_stack(const struct xg_host *h, const struct xg_socket *s, char *why,
+                          size_t why_size);
+/*
+ * Does the host speak IPv6 at all? True when /proc/net/tcp6 or udp6 was read,
+ * /proc/sys/net/ipv6/conf has entries, or an interface has an IPv6 address;
+ * a kernel with IPv6 off has none of them.
+ */
+bool xg_host_has_ipv6(const struct xg_host *h);
+/* The Xen version is at least major.minor: 1 yes, 0 no, -1 unknown. */
+int xg_host_xen_at_least(const struct xg_host *h, int major, int minor);
 void xg_host_free(struct xg_host *h);
 
 #endif

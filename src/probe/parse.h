@@ -111,4 +111,37 @@ int xg_xllist_parse(const char *text, size_t len, const char *path, struct xg_do
 bool xg_socket_unit_matches(const char *text, const char *name, uint8_t proto, uint16_t port,
                             char *service, size_t service_size);
 
+/* ---- IPV6_V6ONLY from `ss -H -l -n -e` ---- */
+
+/*
+ * Sets v6only of each IPv6 socket whose inode an ss line names ("ino:N ...
+ * v6only:0|1"); lines without both fields are skipped. *matched counts the
+ * sockets set. -1 only when out of memory.
+ */
+int xg_ss_v6only_apply(const char *text, size_t len, struct xg_socket *sockets, size_t count,
+                       size_t *matched);
+
+/* ---- versions ---- */
+
+/* "4.17.3", "7.4p1" -> 4 17, 7 4; -1 when it does not start with N.N */
+int xg_version_parse(const char *s, int *major, int *minor);
+/* "OpenSSH_9.2p1 Debian-2..." anywhere in text -> "9.2p1" (malloc'd), or NULL. */
+char *xg_openssh_banner(const char *text);
+/* Version of an installed PACKAGE in a dpkg status file, epoch dropped (malloc'd), or NULL. */
+char *xg_dpkg_version(const char *text, size_t len, const char *package);
+
+/* ---- XAPI's state.db ---- */
+
+/*
+ * Parse the database as XML and add the attributes of this host's row of
+ * <table name="host"> to out as "db:FIELD" (file `path`, the row's line).
+ * This host is the row whose uuid is `uuid`; without a uuid, the only host
+ * row of a pool of one. *hosts counts the host rows. When no row is this
+ * host's, out is unchanged and `problem` says why. Fails (file:line) only
+ * when the text is not a XAPI database.
+ */
+int xg_xapi_db_parse(const char *text, size_t len, const char *path, const char *uuid,
+                     struct xg_kvlist *out, size_t *hosts, char *problem, size_t problem_size,
+                     struct xg_err *err);
+
 #endif

@@ -22,30 +22,25 @@
 #include <unistd.h>
 
 #include "analyze/host.h"
+#include "probe/internal.h"
 #include "probe/parse.h"
 #include "probe/rootfs.h"
+#include "util/proc.h"
 
-static void set_error(struct xg_host *h, enum xg_section sec, const char *msg)
+void xg_probe_set_error(struct xg_host *h, enum xg_section sec, const char *msg)
 {
     if (!h->errors[sec])
         h->errors[sec] = strdup(msg);
 }
 
-/* xg_rootfs_read, and a section error when the path is there but is not a
- * regular file (a FIFO or device node planted in an untrusted root: never
- * opened, and not mistaken for an absent file). */
-static char *read_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, size_t *len);
-
-/* read_ev for a file a whole section rests on: one that is not a regular file
- * (a FIFO, a device node in an untrusted root) is also that section's error. */
-static char *read_section(const struct xg_rootfs *r, const char *rel, size_t *len,
-                          struct xg_host *h, enum xg_section sec)
+char *xg_probe_read_section(const struct xg_rootfs *r, const char *rel, size_t *len,
+                            struct xg_host *h, enum xg_section sec)
 {
-    char *t = read_ev(r, h, rel, len);
+    char *t = xg_probe_read_ev(r, h, rel, len);
     if (!t && errno == EINVAL) {
         char msg[300];
         snprintf(msg, sizeof(msg), "%s: not a regular file (not read)", rel);
-        set_error(h, sec, msg);
+        xg_probe_set_error(h, sec, msg);
     }
     return t;
 }
@@ -66,7 +61,7 @@ static char *trim_dup(const char *s)
  * not a regular file) is recorded in h->unreadable, so the checks that
  * needed it answer n/a instead of judging what was left.
  */
-static char *read_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, size_t *len)
+char *xg_probe_read_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, size_t *len)
 {
     char *t = xg_rootfs_read(r, rel, len);
     int e = errno;
@@ -76,8 +71,8 @@ static char *read_ev(const struct xg_rootfs *r, struct xg_host *h, const char *r
     return t;
 }
 
-static int list_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, char ***names,
-                   size_t *n)
+int xg_probe_list_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel, char ***names,
+                     size_t *n)
 {
     int rc = xg_rootfs_list(r, rel, names, n);
     if (rc < 0 && errno != ENOENT && errno != ENOTDIR)
@@ -85,8 +80,7 @@ static int list_ev(const struct xg_rootfs *r, struct xg_host *h, const char *rel
     return rc;
 }
 
-/* Read a small file and trim it; NULL when absent. */
-static char *read_trim(const struct xg_rootfs *r, const char *rel)
+char *xg_probe_read_trim(const struct xg_rootfs *r, const char *rel)
 {
     char *t = xg_rootfs_read(r, rel, NULL);
     if (!t)
@@ -96,8 +90,28 @@ static char *read_trim(const struct xg_rootfs *r, const char *rel)
     return out;
 }
 
-/* Live: run the command; root: read the captured file. */
-static char *evidence(const struct xg_rootfs *r, const char *captured, char *const argv[])
+char *xg_probe_run(char *const argv[], bool want_stderr, bool any_status)
+{
+    struct xg_proc_opts o = {.timeout_ms = 5000};
+    struct xg_proc p;
+    struct xg_err ignored;
+    if (xg_proc_run(argv, &o, &p, &ignored) < 0)
+        return NULL;
+    char *out = NULL;
+    if ((any_status && !p.timed_out && !p.signal) || xg_proc_ok(&p)) {
+        size_t n = p.out_len + (want_stderr ? p.err_len : 0);
+        if ((out = malloc(n + 1))) {
+            memcpy(out, p.out, p.out_len);
+            if (want_stderr)
+                memcpy(out + p.out_len, p.err_out, p.err_len);
+            out[n] = '\0';
+        }
+    }
+    xg_proc_free(&p);
+    return out;
+}
+
+char *xg_probe_evidence(const struct xg_rootfs *r, const char *captured, char *const argv[])
 {
     if (r->live)
         return xg_run_capture(argv, NULL);
@@ -117,23 +131,25 @@ static void probe_xen(const struct xg_rootfs *r, struct xg_host *h)
         h->dom0 = strstr(caps, "control_d") != NULL;
         free(caps);
     }
-    h->hypervisor_type = read_trim(r, "/sys/hypervisor/type");
+    h->hypervisor_type = xg_probe_read_trim(r, "/sys/hypervisor/type");
     if (h->hypervisor_type && !strcmp(h->hypervisor_type, "xen"))
         h->xen_present = true;
-    char *major = read_trim(r, "/sys/hypervisor/version/major");
-    char *minor = read_trim(r, "/sys/hypervisor/version/minor");
-    char *extra = read_trim(r, "/sys/hypervisor/version/extra");
+    char *major = xg_probe_read_trim(r, "/sys/hypervisor/version/major");
+    char *minor = xg_probe_read_trim(r, "/sys/hypervisor/version/minor");
+    char *extra = xg_probe_read_trim(r, "/sys/hypervisor/version/extra");
     if (major && minor) {
         size_t n = strlen(major) + strlen(minor) + (extra ? strlen(extra) : 0) + 2;
-        if ((h->xen_version = malloc(n)))
+        if ((h->xen_version = malloc(n))) {
             snprintf(h->xen_version, n, "%s.%s%s", major, minor, extra ? extra : "");
+            h->versions.xen_source = strdup("/sys/hypervisor/version");
+        }
     }
     free(major);
     free(minor);
     free(extra);
     if (!h->caps_present) {
         /* XENFEAT_dom0 (bit 11) of /sys/hypervisor/properties/features */
-        char *feat = read_trim(r, "/sys/hypervisor/properties/features");
+        char *feat = xg_probe_read_trim(r, "/sys/hypervisor/properties/features");
         if (feat) {
             unsigned long bits = strtoul(feat, NULL, 16);
             h->dom0 = (bits >> 11) & 1;
@@ -141,10 +157,10 @@ static void probe_xen(const struct xg_rootfs *r, struct xg_host *h)
             free(feat);
         }
     }
-    h->kernel_cmdline = read_trim(r, "/proc/cmdline");
+    h->kernel_cmdline = xg_probe_read_trim(r, "/proc/cmdline");
 
     char *xl_info[] = {"xl", "info", NULL};
-    char *info = h->dom0 || !r->live ? evidence(r, "xl-info.txt", xl_info) : NULL;
+    char *info = h->dom0 || !r->live ? xg_probe_evidence(r, "xl-info.txt", xl_info) : NULL;
     if (info) {
         for (char *save = NULL, *l = strtok_r(info, "\n", &save); l;
              l = strtok_r(NULL, "\n", &save)) {
@@ -155,20 +171,23 @@ static void probe_xen(const struct xg_rootfs *r, struct xg_host *h)
             char *key = trim_dup(l);
             if (key && !strcmp(key, "xen_commandline") && !h->xen_cmdline)
                 h->xen_cmdline = trim_dup(colon + 1);
-            if (key && !strcmp(key, "xen_version") && !h->xen_version)
+            if (key && !strcmp(key, "xen_version") && !h->xen_version) {
                 h->xen_version = trim_dup(colon + 1);
+                h->versions.xen_source =
+                    strdup(r->live ? "xl info" : XG_CAPTURE_DIR "/xl-info.txt");
+            }
             free(key);
         }
         free(info);
     }
     char *xl_list[] = {"xl", "list", "-l", NULL};
-    char *list = h->dom0 || !r->live ? evidence(r, "xl-list.json", xl_list) : NULL;
+    char *list = h->dom0 || !r->live ? xg_probe_evidence(r, "xl-list.json", xl_list) : NULL;
     if (list) {
         struct xg_err e;
         h->domains_present = true;
         if (xg_xllist_parse(list, strlen(list), "xl list -l", &h->domains, &h->domain_count, &e) <
             0)
-            set_error(h, XG_SEC_DOMAINS, e.msg);
+            xg_probe_set_error(h, XG_SEC_DOMAINS, e.msg);
         free(list);
     }
 }
@@ -187,7 +206,7 @@ static void probe_processes(const struct xg_rootfs *r, struct xg_host *h)
         if (!isdigit((unsigned char)pids[i][0]))
             continue;
         snprintf(rel, sizeof(rel), "/proc/%s/comm", pids[i]);
-        if (!(name = read_trim(r, rel)))
+        if (!(name = xg_probe_read_trim(r, rel)))
             continue;
         grown = realloc(h->processes, (h->process_count + 1) * sizeof(*grown));
         if (grown) {
@@ -216,7 +235,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
     };
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         size_t len;
-        char *t = read_ev(r, h, tables[i].file, &len);
+        char *t = xg_probe_read_ev(r, h, tables[i].file, &len);
         if (!t)
             continue;
         h->sockets_present = true;
@@ -224,7 +243,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
         struct xg_err e;
         if (xg_procnet_parse(t, len, tables[i].file, tables[i].family, tables[i].proto, &h->sockets,
                              &h->socket_count, &e) < 0)
-            set_error(h, XG_SEC_SOCKETS, e.msg);
+            xg_probe_set_error(h, XG_SEC_SOCKETS, e.msg);
         free(t);
     }
     if (!h->socket_count)
@@ -264,7 +283,7 @@ static void probe_sockets(const struct xg_rootfs *r, struct xg_host *h)
                 if (!comm[0]) {
                     char crel[300];
                     snprintf(crel, sizeof(crel), "/proc/%s/comm", pids[i]);
-                    char *c = read_trim(r, crel);
+                    char *c = xg_probe_read_trim(r, crel);
                     snprintf(comm, sizeof(comm), "%s", c ? c : "?");
                     free(c);
                 }
@@ -289,37 +308,37 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
 {
     struct xg_err e;
     size_t len;
-    char *t = read_section(r, "/etc/passwd", &len, h, XG_SEC_ACCOUNTS);
+    char *t = xg_probe_read_section(r, "/etc/passwd", &len, h, XG_SEC_ACCOUNTS);
     if (t) {
         h->passwd_present = true;
         if (xg_passwd_parse(t, len, "/etc/passwd", &h->accounts, &h->account_count, &e) < 0)
-            set_error(h, XG_SEC_ACCOUNTS, e.msg);
+            xg_probe_set_error(h, XG_SEC_ACCOUNTS, e.msg);
         free(t);
     }
-    if ((t = read_section(r, "/etc/shadow", &len, h, XG_SEC_ACCOUNTS))) {
+    if ((t = xg_probe_read_section(r, "/etc/shadow", &len, h, XG_SEC_ACCOUNTS))) {
         h->shadow_present = true;
         if (xg_shadow_apply(t, len, "/etc/shadow", h->accounts, h->account_count, &e) < 0)
-            set_error(h, XG_SEC_ACCOUNTS, e.msg);
+            xg_probe_set_error(h, XG_SEC_ACCOUNTS, e.msg);
         free(t);
     }
-    if ((t = read_section(r, "/etc/group", &len, h, XG_SEC_ACCOUNTS))) {
+    if ((t = xg_probe_read_section(r, "/etc/group", &len, h, XG_SEC_ACCOUNTS))) {
         h->group_present = true;
         if (xg_group_parse(t, len, "/etc/group", &h->groups, &h->group_count, &e) < 0)
-            set_error(h, XG_SEC_ACCOUNTS, e.msg);
+            xg_probe_set_error(h, XG_SEC_ACCOUNTS, e.msg);
         free(t);
     }
-    if ((t = read_ev(r, h, "/etc/sudoers", &len))) {
+    if ((t = xg_probe_read_ev(r, h, "/etc/sudoers", &len))) {
         h->sudoers_present = true;
         char **dirs = NULL;
         size_t ndirs = 0;
         if (xg_sudoers_parse(t, len, "/etc/sudoers", &h->sudo_rules, &h->sudo_rule_count, &dirs,
                              &ndirs, &e) < 0)
-            set_error(h, XG_SEC_SUDOERS, e.msg);
+            xg_probe_set_error(h, XG_SEC_SUDOERS, e.msg);
         free(t);
         for (size_t d = 0; d < ndirs; d++) {
             char **names;
             size_t n;
-            if (list_ev(r, h, dirs[d], &names, &n) < 0)
+            if (xg_probe_list_ev(r, h, dirs[d], &names, &n) < 0)
                 continue;
             for (size_t i = 0; i < n; i++) {
                 /* sudo skips names with a '.' or ending in '~' */
@@ -327,12 +346,12 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
                     continue;
                 char rel[600];
                 snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
-                char *dt = read_ev(r, h, rel, &len);
+                char *dt = xg_probe_read_ev(r, h, rel, &len);
                 char **sub = NULL;
                 size_t nsub = 0;
                 if (dt && xg_sudoers_parse(dt, len, rel, &h->sudo_rules, &h->sudo_rule_count, &sub,
                                            &nsub, &e) < 0)
-                    set_error(h, XG_SEC_SUDOERS, e.msg);
+                    xg_probe_set_error(h, XG_SEC_SUDOERS, e.msg);
                 xg_strv_free(sub, nsub);
                 free(dt);
             }
@@ -342,73 +361,19 @@ static void probe_accounts(const struct xg_rootfs *r, struct xg_host *h)
     }
 }
 
-/* ---- sshd ---- */
-
-struct sshd_ctx {
-    const struct xg_rootfs *r;
-    struct xg_host *h;
-};
-
-static int sshd_include(void *vctx, const char *pattern, struct xg_kvlist *out, unsigned depth,
-                        struct xg_err *err)
-{
-    struct sshd_ctx *ctx = vctx;
-    char full[1024];
-    if (pattern[0] == '/')
-        snprintf(full, sizeof(full), "%s", pattern);
-    else
-        snprintf(full, sizeof(full), "/etc/ssh/%s", pattern);
-    char *slash = strrchr(full, '/');
-    *slash = '\0';
-    const char *dir = *full ? full : "/";
-    const char *glob = slash + 1;
-    char **names;
-    size_t n;
-    if (list_ev(ctx->r, ctx->h, dir, &names, &n) < 0)
-        return 0; /* sshd ignores an Include that matches nothing */
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (fnmatch(glob, names[i], FNM_PERIOD))
-            continue;
-        char rel[1400];
-        snprintf(rel, sizeof(rel), "%s/%s", dir, names[i]);
-        size_t len;
-        char *t = read_ev(ctx->r, ctx->h, rel, &len);
-        if (t)
-            rc = xg_sshd_parse(t, len, rel, out, sshd_include, ctx, depth, err);
-        free(t);
-    }
-    xg_strv_free(names, n);
-    return rc;
-}
-
-static void probe_sshd(const struct xg_rootfs *r, struct xg_host *h)
-{
-    size_t len;
-    char *t = read_section(r, "/etc/ssh/sshd_config", &len, h, XG_SEC_SSHD);
-    if (!t)
-        return;
-    h->sshd_present = true;
-    struct sshd_ctx ctx = {r, h};
-    struct xg_err e;
-    if (xg_sshd_parse(t, len, "/etc/ssh/sshd_config", &h->sshd, sshd_include, &ctx, 0, &e) < 0)
-        set_error(h, XG_SEC_SSHD, e.msg);
-    free(t);
-}
-
 /* ---- Xen toolstacks ---- */
 
 static void add_domcfg(struct xg_host *h, const struct xg_rootfs *r, const char *rel,
                        bool autostart)
 {
     size_t len;
-    char *t = read_ev(r, h, rel, &len);
+    char *t = xg_probe_read_ev(r, h, rel, &len);
     if (!t)
         return;
     struct xg_xlcfg c;
     struct xg_err e;
     if (xg_xlcfg_parse(t, len, rel, &c, &e) < 0) {
-        set_error(h, XG_SEC_XL, e.msg);
+        xg_probe_set_error(h, XG_SEC_XL, e.msg);
         free(t);
         return;
     }
@@ -423,69 +388,27 @@ static void add_domcfg(struct xg_host *h, const struct xg_rootfs *r, const char 
     grown[h->domcfg_count++] = c;
 }
 
-/* XAPI: /etc/xapi.conf (+ .d), the inventory, and https_only of the database's host row. */
-static bool probe_xapi(const struct xg_rootfs *r, struct xg_host *h)
-{
-    struct xg_err e;
-    size_t len, n;
-    char *t, **names;
-    bool xapi = false;
-    if ((t = read_ev(r, h, "/etc/xapi.conf", &len))) {
-        xapi = true;
-        if (xg_keyval_parse(t, len, "/etc/xapi.conf", &h->xapi, &e) < 0)
-            set_error(h, XG_SEC_XAPI, e.msg);
-        free(t);
-    }
-    if (list_ev(r, h, "/etc/xapi.conf.d", &names, &n) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            char rel[600];
-            snprintf(rel, sizeof(rel), "/etc/xapi.conf.d/%s", names[i]);
-            if ((t = read_ev(r, h, rel, &len))) {
-                if (xg_keyval_parse(t, len, rel, &h->xapi, &e) < 0)
-                    set_error(h, XG_SEC_XAPI, e.msg);
-                free(t);
-            }
-        }
-        xg_strv_free(names, n);
-    }
-    if (xg_rootfs_exists(r, "/etc/xensource-inventory") || xg_rootfs_exists(r, "/etc/xensource"))
-        xapi = true;
-    if ((t = read_ev(r, h, "/var/lib/xcp/state.db", &len))) {
-        /* the host row of the XAPI database carries https_only="true|false" */
-        const char *p = strstr(t, "https_only=\"");
-        if (p) {
-            p += strlen("https_only=\"");
-            char v[8] = "";
-            snprintf(v, sizeof(v), "%.*s", (int)strcspn(p, "\""), p);
-            xg_kv_add(&h->xapi, "db:https_only", v, "/var/lib/xcp/state.db", 0);
-        }
-        free(t);
-        xapi = true;
-    }
-    return xapi;
-}
-
 static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
 {
     struct xg_err e;
     size_t len;
-    char *t = read_ev(r, h, "/etc/xen/xend-config.sxp", &len);
+    char *t = xg_probe_read_ev(r, h, "/etc/xen/xend-config.sxp", &len);
     if (t) {
         h->xend_present = true;
         if (xg_xend_config_parse(t, len, "/etc/xen/xend-config.sxp", &h->xend, &h->xend_api_servers,
                                  &h->xend_api_server_count, &e) < 0)
-            set_error(h, XG_SEC_XEND, e.msg);
+            xg_probe_set_error(h, XG_SEC_XEND, e.msg);
         free(t);
     }
-    if ((t = read_ev(r, h, "/etc/xen/xl.conf", &len))) {
+    if ((t = xg_probe_read_ev(r, h, "/etc/xen/xl.conf", &len))) {
         h->xlconf_present = true;
         if (xg_xlcfg_parse(t, len, "/etc/xen/xl.conf", &h->xlconf, &e) < 0)
-            set_error(h, XG_SEC_XL, e.msg);
+            xg_probe_set_error(h, XG_SEC_XL, e.msg);
         free(t);
     }
     char **names;
     size_t n;
-    if (list_ev(r, h, "/etc/xen", &names, &n) == 0) {
+    if (xg_probe_list_ev(r, h, "/etc/xen", &names, &n) == 0) {
         h->domcfgs_present = true;
         for (size_t i = 0; i < n; i++) {
             size_t l = strlen(names[i]);
@@ -497,7 +420,7 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
         }
         xg_strv_free(names, n);
     }
-    if (list_ev(r, h, "/etc/xen/auto", &names, &n) == 0) {
+    if (xg_probe_list_ev(r, h, "/etc/xen/auto", &names, &n) == 0) {
         for (size_t i = 0; i < n; i++) {
             char rel[600], target[600];
             snprintf(rel, sizeof(rel), "/etc/xen/auto/%s", names[i]);
@@ -517,15 +440,16 @@ static void probe_xen_config(const struct xg_rootfs *r, struct xg_host *h)
         }
         xg_strv_free(names, n);
     }
-    if ((t = read_ev(r, h, "/etc/default/xendomains", &len)) ||
-        (t = read_ev(r, h, "/etc/sysconfig/xendomains", &len))) {
+    const char *xd = "/etc/default/xendomains";
+    if ((t = xg_probe_read_ev(r, h, xd, &len)) ||
+        (t = xg_probe_read_ev(r, h, xd = "/etc/sysconfig/xendomains", &len))) {
         h->xendomains_present = true;
-        if (xg_keyval_parse(t, len, "/etc/default/xendomains", &h->xendomains, &e) < 0)
-            set_error(h, XG_SEC_XENDOMAINS, e.msg);
+        if (xg_keyval_parse(t, len, xd, &h->xendomains, &e) < 0)
+            xg_probe_set_error(h, XG_SEC_XENDOMAINS, e.msg);
         free(t);
     }
-    bool xapi = probe_xapi(r, h);
-    h->xapi_present = xapi;
+    xg_probe_xapi_db(r, h);
+    bool xapi = h->xapi_present;
 
     /* which toolstack runs */
     char why[256] = "";
@@ -578,7 +502,7 @@ static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
 {
     char **wants;
     size_t n;
-    if (list_ev(r, h, "/etc/systemd/system", &wants, &n) < 0)
+    if (xg_probe_list_ev(r, h, "/etc/systemd/system", &wants, &n) < 0)
         return;
     h->units_present = true;
     for (size_t i = 0; i < n; i++) {
@@ -589,7 +513,7 @@ static void probe_units(const struct xg_rootfs *r, struct xg_host *h)
         snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", wants[i]);
         char **units;
         size_t nu;
-        if (list_ev(r, h, rel, &units, &nu) < 0)
+        if (xg_probe_list_ev(r, h, rel, &units, &nu) < 0)
             continue;
         for (size_t j = 0; j < nu; j++)
             add_unique(&h->units, &h->unit_count, units[j]);
@@ -646,7 +570,7 @@ static void probe_sysctls(const struct xg_rootfs *r, struct xg_host *h)
         snprintf(dir, sizeof(dir), "/proc/sys/net/ipv%u/conf", fam);
         char **ifs;
         size_t n;
-        if (list_ev(r, h, dir, &ifs, &n) < 0)
+        if (xg_probe_list_ev(r, h, dir, &ifs, &n) < 0)
             continue;
         const char **names = fam == 4 ? v4 : v6;
         size_t nn = fam == 4 ? 3 : 2;
@@ -654,7 +578,7 @@ static void probe_sysctls(const struct xg_rootfs *r, struct xg_host *h)
             for (size_t k = 0; k < nn; k++) {
                 char rel[600];
                 snprintf(rel, sizeof(rel), "%s/%s/%s", dir, ifs[i], names[k]);
-                char *v = read_trim(r, rel);
+                char *v = xg_probe_read_trim(r, rel);
                 if (!v)
                     continue;
                 h->sysctl_present = true;
@@ -690,7 +614,7 @@ static void perm_tree(const struct xg_rootfs *r, struct xg_host *h, const char *
         return;
     char **names;
     size_t n;
-    if (list_ev(r, h, rel, &names, &n) < 0)
+    if (xg_probe_list_ev(r, h, rel, &names, &n) < 0)
         return;
     for (size_t i = 0; i < n; i++) {
         char sub[1200];
@@ -721,9 +645,9 @@ static void probe_firewall(const struct xg_rootfs *r, struct xg_host *h)
     char *ip6t[] = {"ip6tables-save", NULL};
     char *nft[] = {"nft", "-j", "list", "ruleset", NULL};
     char *ipaddr[] = {"ip", "-j", "addr", NULL};
-    char *save4 = evidence(r, "iptables-save.txt", ipt);
-    char *save6 = evidence(r, "ip6tables-save.txt", ip6t);
-    char *nft_json = evidence(r, "nft-ruleset.json", nft);
+    char *save4 = xg_probe_evidence(r, "iptables-save.txt", ipt);
+    char *save6 = xg_probe_evidence(r, "ip6tables-save.txt", ip6t);
+    char *nft_json = xg_probe_evidence(r, "nft-ruleset.json", nft);
     struct xg_fw_evidence ev = {.views = {{XG_FW_NFT_JSON, nft_json, "nft -j list ruleset"},
                                           {XG_FW_SAVE4, save4, "iptables-save"},
                                           {XG_FW_SAVE6, save6, "ip6tables-save"}},
@@ -731,17 +655,17 @@ static void probe_firewall(const struct xg_rootfs *r, struct xg_host *h)
     struct xg_err fe;
     h->firewall_present = save4 || save6 || nft_json;
     if (h->firewall_present && xg_ruleset_from_evidence(&ev, &h->firewall, &fe) < 0)
-        set_error(h, XG_SEC_FIREWALL, fe.msg);
+        xg_probe_set_error(h, XG_SEC_FIREWALL, fe.msg);
     free(save4);
     free(save6);
     free(nft_json);
-    h->ip_addr_json = evidence(r, "ip-addr.json", ipaddr);
+    h->ip_addr_json = xg_probe_evidence(r, "ip-addr.json", ipaddr);
     if (h->ip_addr_json) {
         struct xg_err e;
         h->ifaces_present = true;
         if (xg_ipaddr_parse(h->ip_addr_json, strlen(h->ip_addr_json), "ip -j addr", &h->ifaces,
                             &h->iface_count, &e) < 0)
-            set_error(h, XG_SEC_IFACES, e.msg);
+            xg_probe_set_error(h, XG_SEC_IFACES, e.msg);
     }
 }
 
@@ -749,22 +673,25 @@ int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err)
 {
     struct xg_rootfs r;
     memset(h, 0, sizeof(*h));
+    h->bindv6only = -1;
     if (xg_rootfs_open(&r, root, err) < 0)
         return -1;
     h->root = strdup(root);
     h->live = r.live;
     h->unprivileged = r.live && geteuid() != 0;
-    h->hostname = read_trim(&r, "/proc/sys/kernel/hostname");
+    h->hostname = xg_probe_read_trim(&r, "/proc/sys/kernel/hostname");
     if (!h->hostname)
-        h->hostname = read_trim(&r, "/etc/hostname");
+        h->hostname = xg_probe_read_trim(&r, "/etc/hostname");
     if (!h->hostname)
         h->hostname = strdup("");
     probe_sockets(&r, h);
+    xg_probe_v6only(&r, h);
     probe_processes(&r, h);
     probe_xen(&r, h);
     probe_accounts(&r, h);
-    probe_sshd(&r, h);
+    xg_probe_sshd(&r, h);
     probe_xen_config(&r, h);
+    xg_probe_versions(&r, h);
     probe_units(&r, h);
     probe_socket_units(&r, h);
     probe_sysctls(&r, h);

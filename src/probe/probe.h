@@ -9,6 +9,8 @@
 #ifndef XG_PROBE_PROBE_H
 #define XG_PROBE_PROBE_H
 
+#include <stdbool.h>
+
 #include "model/host.h"
 #include "util/err.h"
 
@@ -16,5 +18,12 @@
 #define XG_CAPTURE_DIR "/xenguard"
 
 int xg_probe_host(const char *root, struct xg_host *h, struct xg_err *err);
+
+/*
+ * A program's output: stdout, or with `want_stderr` stdout and stderr
+ * together (version banners go to stderr). NULL when it cannot run, times
+ * out, or (unless `any_status`) exits non-zero.
+ */
+char *xg_probe_run(char *const argv[], bool want_stderr, bool any_status);
 
 #endif

@@ -123,6 +123,31 @@ static const char *host_kind(const struct xg_host *h)
     return "not a Dom0 (no Xen)";
 }
 
+/* The versions the checks judged defaults by, and where each came from. */
+static void text_versions(struct xg_buf *out, const struct xg_host *h)
+{
+    const struct xg_versions *v = &h->versions;
+    xg_buf_puts(out, "versions: OS ");
+    put_clean(out, v->os_name ? v->os_name : v->os_id ? v->os_id : "unknown");
+    xg_buf_puts(out, "; OpenSSH ");
+    put_clean(out, v->openssh ? v->openssh : "unknown");
+    if (v->openssh_source) {
+        xg_buf_puts(out, " (");
+        put_clean(out, v->openssh_source);
+        xg_buf_puts(out, ")");
+    }
+    xg_buf_puts(out, "; Xen ");
+    put_clean(out, h->xen_version ? h->xen_version : "unknown");
+    if (v->xen_source) {
+        xg_buf_puts(out, " (");
+        put_clean(out, v->xen_source);
+        xg_buf_puts(out, ")");
+    }
+    xg_buf_puts(out, "\nsshd settings: ");
+    put_clean(out, h->sshd_source ? h->sshd_source : "none read");
+    xg_buf_puts(out, "\n");
+}
+
 void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
 {
     const struct xg_host *h = a->host;
@@ -144,7 +169,9 @@ void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out)
     xg_buf_printf(out, "host: %s; toolstack: %s; Xen: ", host_kind(h),
                   xg_toolstack_name(h->toolstack));
     put_clean(out, h->xen_version ? h->xen_version : "-");
-    xg_buf_puts(out, "\npolicy: ");
+    xg_buf_puts(out, "\n");
+    text_versions(out, h);
+    xg_buf_puts(out, "policy: ");
     put_clean(out, a->policy_path ? a->policy_path
                                   : "none (strictest reading: untrusted subnet, "
                                     "no declared admins or peers)");
@@ -222,14 +249,24 @@ static json_t *strv(char **v, size_t n)
     return a;
 }
 
+static json_t *json_versions(const struct xg_host *h)
+{
+    const struct xg_versions *v = &h->versions;
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "os_id", jstr(v->os_id),
+                     "os_id_like", jstr(v->os_id_like), "os_version_id", jstr(v->os_version_id),
+                     "openssh", jstr(v->openssh), "openssh_source", jstr(v->openssh_source), "xen",
+                     jstr(h->xen_version), "xen_source", jstr(v->xen_source), "sshd_source",
+                     jstr(h->sshd_source), "v6only_source", jstr(h->v6only_source));
+}
+
 static json_t *json_host(const struct xg_host *h)
 {
-    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:b, s:s, s:o, s:o, s:o}", "hostname",
+    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:b, s:s, s:o, s:o, s:o, s:o}", "hostname",
                      jstr(h->hostname ? h->hostname : ""), "root", jstr(h->root ? h->root : "/"),
                      "live", h->live, "unprivileged", h->unprivileged, "xen", h->xen_present,
                      "dom0", h->dom0, "toolstack", xg_toolstack_name(h->toolstack), "xen_version",
                      jstr(h->xen_version), "notes", strv(h->notes, h->note_count), "unreadable",
-                     strv(h->unreadable, h->unreadable_count));
+                     strv(h->unreadable, h->unreadable_count), "versions", json_versions(h));
 }
 
 /* ---- the "fleet" section: what `xenguard fleet` needs of this host (src/fleet/facts.h) ---- */

@@ -201,7 +201,9 @@ def hardened_common(root, h, ifaces, mgmt_addr, policy, extra_listeners=()):
       "name = 'vm2'; type = 'hvm'; memory = 2048\nvnc = 1\nvnclisten = '127.0.0.1'\n"
       "vncpasswd = 'an0ther'\nspice = 0\n")
     link(root, "/etc/xen/auto/vm1.cfg", "/etc/xen/vm1.cfg")
-    w(root, "/etc/default/xendomains", "XENDOMAINS_SAVE=/var/lib/xen/save\nXENDOMAINS_MIGRATE=\"\"\n")
+    # Xen 4.17 ignores bootloader_restrict (from 4.18): xl needs the variable (XSA-443)
+    w(root, "/etc/default/xendomains", "XENDOMAINS_SAVE=/var/lib/xen/save\nXENDOMAINS_MIGRATE=\"\"\n"
+      "export LIBXL_BOOTLOADER_RESTRICT=1\n")
     sysctls(root, [i for i, _ in ifaces], 1, 0, 0)
     ip_addr(root, [("lo", ["127.0.0.1", "::1"])] + ifaces)
     h.listen("tcp", mgmt_addr, 22, "sshd")
@@ -396,7 +398,8 @@ def xapi_host(root, h):
     w(root, "/sys/hypervisor/version/minor", "17\n")
     w(root, "/sys/hypervisor/version/extra", ".4-3\n")
     w(root, "/etc/xensource-inventory",
-      "PRODUCT_BRAND='XCP-ng'\nPRODUCT_VERSION='8.3.0'\nINSTALLATION_UUID='0000'\n")
+      "PRODUCT_BRAND='XCP-ng'\nPRODUCT_VERSION='8.3.0'\n"
+      "INSTALLATION_UUID='5d4b3c2a-1f0e-4d9c-8b7a-6e5f4d3c2b1a'\n")
     w(root, "/etc/passwd", PASSWD_BASE)
     w(root, "/etc/shadow", SHADOW_BASE, 0o600)
     w(root, "/etc/group", GROUP_BASE % "")
@@ -416,9 +419,14 @@ def fx_xcpng_hardened(root, h):
     xapi_host(root, h)
     w(root, "/etc/xapi.conf", "# xapi.conf\nuse-switch = false\n")
     w(root, "/etc/xapi.conf.d/hardening.conf", "migration-https-only = true\n")
+    # a pool of two: the other member's row comes first and still answers clear text
     w(root, "/var/lib/xcp/state.db",
-      '<database><table name="host"><row ref="OpaqueRef:1" https_only="true" '
-      'name__label="xcp-ng-1"/></table></database>\n', 0o600)
+      '<database><manifest><pair key="schema_major_vsn" value="5"/></manifest>\n'
+      '<table name="host">\n'
+      '<row ref="OpaqueRef:2" uuid="9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d" https_only="false" '
+      'name__label="xcp-ng-2"/>\n'
+      '<row ref="OpaqueRef:1" uuid="5d4b3c2a-1f0e-4d9c-8b7a-6e5f4d3c2b1a" https_only="true" '
+      'name__label="xcp-ng-1"/>\n</table></database>\n', 0o600)
 
 
 def fx_domu(root, h):
