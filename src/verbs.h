@@ -20,5 +20,6 @@ int cmd_analyze(int argc, char **argv);
 int cmd_tunnel(int argc, char **argv);
 int cmd_tunneld(int argc, char **argv);
 int cmd_tunnel_keys(int argc, char **argv);
+int cmd_vif(int argc, char **argv);
 
 #endif

@@ -1,0 +1,51 @@
+/*
+ * carry.h — a reload keeps the running guests' declarations.
+ *
+ * `xenguard apply` replaces `table bridge xenguard` as a whole, and with it
+ * the dynamic sets that `xenguard vif online` filled. Before the new table
+ * is rendered, apply gathers what the running guests declared — the loaded
+ * table's elements, and the `ip`/`mac` that the toolstack wrote to xenstore
+ * for each vif backend (/local/domain/0/backend/vif/DOMID/DEVID, port name
+ * vifDOMID.DEVID) — and writes them into the compiled table's dynamic sets,
+ * so the new table starts with them and no guest is undeclared for a moment.
+ *
+ * Every value is validated as `xenguard vif online` validates it (vif.h);
+ * what fails is left out with a warning, never loaded.
+ */
+#ifndef XG_GUESTS_CARRY_H
+#define XG_GUESTS_CARRY_H
+
+#include "guests/vif.h"
+#include "ir/ir.h"
+#include "util/err.h"
+
+/* xenstore's view: one declaration per vif backend that has both `ip` and `mac`
+ * (ports vifDOMID.DEVID). Returns 0 with an empty list when there is no
+ * xenstore (no xenstore-list program, or it fails: not a running Dom0). */
+int xg_vif_from_xenstore(struct xg_vif_list *out, struct xg_warnings *warnings, struct xg_err *err);
+
+/* Parse xenstore's answers (pure, for tests): `domids` is `xenstore-list
+ * .../backend/vif` output; read(dir, key) returns the value (malloc'd) or NULL. */
+struct xg_xs_reader {
+    /* `xenstore-list PATH` output (malloc'd), NULL when absent */
+    char *(*list)(void *ctx, const char *path);
+    /* `xenstore-read PATH` value (malloc'd, without the newline), NULL when absent */
+    char *(*read)(void *ctx, const char *path);
+    void *ctx;
+};
+int xg_vif_from_xs(const struct xg_xs_reader *xs, const struct xg_vif_ports *ports,
+                   struct xg_vif_list *out, struct xg_warnings *warnings, struct xg_err *err);
+
+/* What the running guests declared: the loaded table's elements (when the table
+ * is loaded with its vif sets), then xenstore's for ports the table lacks. */
+int xg_vif_running(const struct xg_vif_ports *ports, struct xg_vif_list *out,
+                   struct xg_warnings *warnings, struct xg_err *err);
+
+/* Fill the dynamic vif_* sets of the compiled `table bridge xenguard` in `rs`
+ * with `running` (entries that fail validation are skipped with a warning).
+ * Nothing to do (0) when rs has no bridge table or it has no such sets. */
+int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
+                 const struct xg_vif_ports *ports, struct xg_warnings *warnings,
+                 struct xg_err *err);
+
+#endif
