@@ -223,7 +223,7 @@ int xg_vif_running(const struct xg_vif_ports *ports, struct xg_vif_list *out, st
     return 0;
 }
 
-static struct xg_set *dyn_set(struct xg_table *t, const char *name, enum xg_set_key key)
+static struct xg_set *dyn_set(const struct xg_table *t, const char *name, enum xg_set_key key)
 {
     struct xg_set *s = xg_table_find_set(t, name);
     return s && s->dynamic && s->key == key ? s : NULL;
@@ -277,20 +277,33 @@ static int valid(const struct xg_vif_decl *d, const struct xg_vif_ports *ports, 
     return 0;
 }
 
-int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
-                 const struct xg_vif_ports *ports, struct xg_warnings *w, struct xg_err *err)
+/* The compiled table's four dynamic sets; false when any is missing. */
+static bool find_sets(const struct xg_ruleset *rs, struct xg_set *out[4])
 {
-    struct xg_table *t = NULL;
+    const struct xg_table *t = NULL;
     for (size_t i = 0; i < rs->table_count; i++)
         if (rs->tables[i]->family == XG_TABLE_BRIDGE && !strcmp(rs->tables[i]->name, XG_NFT_TABLE))
             t = rs->tables[i];
     if (!t)
-        return 0;
-    struct xg_set *decl = dyn_set(t, XG_BR_SET_DECLARED, XG_SETKEY_IFNAME),
-                  *ip4 = dyn_set(t, XG_BR_SET_IP4, XG_SETKEY_IF_ADDR),
-                  *ip6 = dyn_set(t, XG_BR_SET_IP6, XG_SETKEY_IF_ADDR),
-                  *mac = dyn_set(t, XG_BR_SET_MAC, XG_SETKEY_IF_MAC);
-    if (!decl || !ip4 || !ip6 || !mac)
+        return false;
+    out[0] = dyn_set(t, XG_BR_SET_DECLARED, XG_SETKEY_IFNAME);
+    out[1] = dyn_set(t, XG_BR_SET_IP4, XG_SETKEY_IF_ADDR);
+    out[2] = dyn_set(t, XG_BR_SET_IP6, XG_SETKEY_IF_ADDR);
+    out[3] = dyn_set(t, XG_BR_SET_MAC, XG_SETKEY_IF_MAC);
+    return out[0] && out[1] && out[2] && out[3];
+}
+
+bool xg_vif_carry_wanted(const struct xg_ruleset *rs)
+{
+    struct xg_set *s[4];
+    return find_sets(rs, s);
+}
+
+int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
+                 const struct xg_vif_ports *ports, struct xg_warnings *w, struct xg_err *err)
+{
+    struct xg_set *s[4];
+    if (!find_sets(rs, s))
         return 0;
     for (size_t i = 0; i < running->count; i++) {
         const struct xg_vif_decl *d = &running->items[i];
@@ -299,7 +312,7 @@ int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
             xg_warn_at(w, NULL, 0, 0, "guest port %s: not carried over: %s", d->ifname, e.msg);
             continue;
         }
-        if (carry_one(decl, ip4, ip6, mac, d) < 0)
+        if (carry_one(s[0], s[1], s[2], s[3], d) < 0)
             return xg_fail(err, "out of memory");
     }
     return 0;

@@ -41,6 +41,9 @@ int xg_vif_from_xs(const struct xg_xs_reader *xs, const struct xg_vif_ports *por
 int xg_vif_running(const struct xg_vif_ports *ports, struct xg_vif_list *out,
                    struct xg_warnings *warnings, struct xg_err *err);
 
+/* Does rs hold a `table bridge xenguard` with the four dynamic vif_* sets? */
+bool xg_vif_carry_wanted(const struct xg_ruleset *rs);
+
 /* Fill the dynamic vif_* sets of the compiled `table bridge xenguard` in `rs`
  * with `running` (entries that fail validation are skipped with a warning).
  * Nothing to do (0) when rs has no bridge table or it has no such sets. */
