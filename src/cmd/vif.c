@@ -31,7 +31,14 @@ static void usage(FILE *out)
                  "  -i, --ip ADDR    an IPv4 or IPv6 address of the guest (repeat for more)\n"
                  "  -m, --mac MAC    the guest's MAC address (xx:xx:xx:xx:xx:xx)\n"
                  "  -h, --help       this text\n\n"
-                 "IFACE is a guest port: vif* or tap*. See xenguard-vif(8).\n");
+                 "IFACE is a guest port: vif* or tap*. Exit status: 0 done, 1 refused (nothing\n"
+                 "changed), 2 usage, 3 no guest table loaded. See xenguard-vif(8).\n");
+}
+
+/* 3: no guest table loaded (the hotplug script lets the guest start, with a warning). */
+static int exit_code(int rc)
+{
+    return rc == XG_VIF_NOT_LOADED ? 3 : rc < 0 ? 1 : 0;
 }
 
 static void print_decl(const struct xg_vif_decl *d)
@@ -52,9 +59,10 @@ static int do_list(void)
 {
     struct xg_vif_list l;
     struct xg_err err = {{0}};
-    if (xg_vif_loaded(&l, &err) < 0) {
+    int rc = xg_vif_loaded(&l, &err);
+    if (rc < 0) {
         xg_err_print(stderr, "xenguard vif", &err);
-        return 1;
+        return exit_code(rc);
     }
     for (size_t i = 0; i < l.count; i++)
         print_decl(&l.items[i]);
@@ -77,18 +85,20 @@ static int do_online(const char *ifname, const char *const *ips, size_t ip_count
         print_decl(&d);
     }
     xg_vif_decl_free(&d);
-    return rc < 0 ? 1 : 0;
+    return exit_code(rc);
 }
 
 static int do_offline(const char *ifname)
 {
     struct xg_err err = {{0}};
     bool had = false;
-    if (xg_vif_check_ifname(ifname, xg_vif_default_ports(), &err) < 0 ||
-        xg_vif_offline(ifname, &had, &err) < 0) {
+    int rc = xg_vif_check_ifname(ifname, xg_vif_default_ports(), &err);
+    if (rc == 0)
+        rc = xg_vif_offline(ifname, &had, &err);
+    if (rc < 0) {
         xg_err_print(stderr, "xenguard vif offline", &err);
         fprintf(stderr, "xenguard vif offline: nothing was changed\n");
-        return 1;
+        return exit_code(rc);
     }
     printf(had ? "xenguard: %s no longer declared\n" : "xenguard: %s had nothing declared\n",
            ifname);

@@ -361,13 +361,17 @@ int xg_vif_loaded(struct xg_vif_list *out, struct xg_err *err)
     struct xg_err e = {{0}};
     memset(out, 0, sizeof(*out));
     if (xg_nft_run("list table " BR_TABLE, true, "nft", &json, &e) < 0) {
-        if (strstr(e.msg, "No such file or directory"))
-            return xg_fail(err, "table " BR_TABLE " is not loaded: run 'xenguard apply' first "
-                                "(with guest protection on)");
+        if (strstr(e.msg, "No such file or directory")) {
+            xg_fail(err, "table " BR_TABLE " is not loaded: run 'xenguard apply' first "
+                         "(with guest protection on)");
+            return XG_VIF_NOT_LOADED;
+        }
         return xg_fail(err, "%s", e.msg);
     }
     int rc = xg_vif_parse_listing(json, out, err);
     free(json);
+    if (rc < 0 && strstr(err->msg, "guest protection is off"))
+        return XG_VIF_NOT_LOADED;
     return rc;
 }
 
@@ -378,8 +382,9 @@ static int replace(const char *ifname, const struct xg_vif_decl *new_decl, bool 
 {
     for (int attempt = 0;; attempt++) {
         struct xg_vif_list l;
-        if (xg_vif_loaded(&l, err) < 0)
-            return -1;
+        int loaded = xg_vif_loaded(&l, err);
+        if (loaded < 0)
+            return loaded;
         const struct xg_vif_decl *old = xg_vif_list_find(&l, ifname);
         struct xg_buf cmds = {0};
         xg_vif_cmds(old, new_decl, &cmds);

@@ -93,13 +93,17 @@ int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_er
 void xg_vif_cmds(const struct xg_vif_decl *old, const struct xg_vif_decl *new_decl,
                  struct xg_buf *out);
 
-/* Read the loaded table's declarations (err says "not loaded ... xenguard
- * apply" when there is no table bridge xenguard). */
+/* Returned (with err) when there is no `table bridge xenguard` with the vif
+ * sets to declare into: guest protection is not loaded. */
+#define XG_VIF_NOT_LOADED (-2)
+
+/* Read the loaded table's declarations; XG_VIF_NOT_LOADED (err says "run
+ * xenguard apply") when there is no table bridge xenguard or it lacks the sets. */
 int xg_vif_loaded(struct xg_vif_list *out, struct xg_err *err);
 
-/* Online: replace the port's elements by `d`. Offline (d NULL): remove the
- * port `ifname`'s elements; *had (may be NULL) says whether it had any.
- * Nothing changes on failure. */
+/* Online: replace the port's elements by `d`. Offline: remove the port
+ * `ifname`'s elements; *had (may be NULL) says whether it had any. -1 or
+ * XG_VIF_NOT_LOADED on failure, and then nothing changed. */
 int xg_vif_online(const struct xg_vif_decl *d, struct xg_err *err);
 int xg_vif_offline(const char *ifname, bool *had, struct xg_err *err);
 

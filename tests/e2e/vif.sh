@@ -62,7 +62,7 @@ d "$PROBE" listen "$PORT" >/dev/null 2>&1 & listener=$!
 
 # Not loaded yet: a clear error naming `xenguard apply`, nothing created.
 out=$(xg vif online vif1.0 --ip 192.0.2.10 --mac $MAC1 2>&1); rc=$?
-is "$rc" 1 "vif online without table bridge xenguard exits 1"
+is "$rc" 3 "vif online without table bridge xenguard exits 3 (not loaded)"
 check "... and tells the user to run xenguard apply" grep -q "run 'xenguard apply'" <<<"$out"
 check_fails "... and creates no table" d nft list table bridge xenguard
 
