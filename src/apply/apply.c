@@ -346,10 +346,31 @@ static void disarm(const struct xg_pending *p)
 
 /*
  * Snapshots: the running xenguard state saved under a name ("previous",
- * "confirmed"), as NAME.json (nftables) or NAME.ipt4 + NAME.ipt6 (iptables).
- * The files present say which backend a snapshot belongs to.
+ * "confirmed"), as NAME.json + NAME.nft (nftables) or NAME.ipt4 + NAME.ipt6 +
+ * NAME.bridge (iptables). The files present say which backend a snapshot
+ * belongs to. NAME.nft holds `table inet xenguard` and the guests' `table
+ * bridge xenguard` (its first line says which tables it covers; a snapshot
+ * written before the guests' table existed covers inet only); NAME.bridge,
+ * with iptables, the bridge table alone: the guests' table is nft under
+ * either backend.
  */
 static const char *const ipt_ext[2] = {"ipt4", "ipt6"};
+
+#define SNAP_BOTH   "# xenguard snapshot: inet bridge\n"
+#define SNAP_BRIDGE "# xenguard snapshot: bridge\n"
+
+static int snapshot_save_text(const struct state *st, const char *file, unsigned tables,
+                              const char *header, struct xg_err *err)
+{
+    char *text = NULL, *full = NULL;
+    if (xg_nft_tables_text(tables, &text, err) < 0)
+        return -1;
+    int rc = asprintf(&full, "%s%s", header, text) < 0 ? xg_fail(err, "out of memory")
+                                                       : state_write(st, file, full, err);
+    free(text);
+    free(full);
+    return rc;
+}
 
 static int snapshot_save(const struct state *st, enum xg_backend_kind be, const char *name,
                          struct xg_err *err)
@@ -362,14 +383,12 @@ static int snapshot_save(const struct state *st, enum xg_backend_kind be, const 
         snprintf(file, sizeof(file), "%s.json", name);
         int rc = state_write(st, file, listing ? listing : EMPTY_LISTING, err);
         free(listing);
-        char *text = NULL;
-        if (rc == 0 && (rc = xg_nft_table_text(&text, err)) == 0) {
-            snprintf(file, sizeof(file), "%s.nft", name);
-            rc = state_write(st, file, text, err);
-        }
-        free(text);
-        for (int f = 0; f < 2 && rc == 0; f++) {
-            snprintf(file, sizeof(file), "%s.%s", name, ipt_ext[f]);
+        snprintf(file, sizeof(file), "%s.nft", name);
+        if (rc == 0)
+            rc = snapshot_save_text(st, file, XG_NFT_INET_TABLE | XG_NFT_BRIDGE_TABLE, SNAP_BOTH,
+                                    err);
+        for (int f = 0; f < 3 && rc == 0; f++) {
+            snprintf(file, sizeof(file), "%s.%s", name, f < 2 ? ipt_ext[f] : "bridge");
             state_remove(st, file);
         }
         return rc;
@@ -384,6 +403,9 @@ static int snapshot_save(const struct state *st, enum xg_backend_kind be, const 
         if (rc < 0)
             return -1;
     }
+    snprintf(file, sizeof(file), "%s.bridge", name);
+    if (snapshot_save_text(st, file, XG_NFT_BRIDGE_TABLE, SNAP_BRIDGE, err) < 0)
+        return -1;
     snprintf(file, sizeof(file), "%s.json", name);
     state_remove(st, file);
     snprintf(file, sizeof(file), "%s.nft", name);
@@ -391,16 +413,55 @@ static int snapshot_save(const struct state *st, enum xg_backend_kind be, const 
     return 0;
 }
 
+/* Put a text snapshot back. The bridge table is replaced only when the snapshot covers it
+ * and there is one on either side (a kernel without the bridge family never has one). */
+static int snapshot_restore_text(const char *text, struct xg_err *err)
+{
+    unsigned tables = XG_NFT_INET_TABLE;
+    if (!strncmp(text, SNAP_BRIDGE, strlen(SNAP_BRIDGE)))
+        tables = XG_NFT_BRIDGE_TABLE;
+    else if (strncmp(text, SNAP_BOTH, strlen(SNAP_BOTH)))
+        return xg_nft_restore_tables_text(text, tables, err); /* an inet-only snapshot */
+    if (!strstr(text, "table " XG_NFT_BRIDGE_FAMILY " " XG_NFT_TABLE " {")) {
+        char *live = NULL;
+        if (xg_nft_bridge_json(&live, err) < 0)
+            return -1;
+        if (!live)
+            tables &= ~(unsigned)XG_NFT_BRIDGE_TABLE;
+        free(live);
+    }
+    return tables ? xg_nft_restore_tables_text(text, tables, err) : 0;
+}
+
+/* The iptables snapshot: both families merged back into the live tables. */
+static int snapshot_restore_ipt(char *saved[2], struct xg_err *err)
+{
+    for (int f = 0; f < 2; f++) {
+        char *current = NULL, *merged = NULL;
+        if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
+            return -1;
+        int mrc = xg_ipt_merge(current, saved[f], &merged, err);
+        free(current);
+        if (mrc < 0)
+            return -1;
+        mrc = *merged ? xg_ipt_restore(f ? 6 : 4, merged, false, "saved chains", err) : 0;
+        free(merged);
+        if (mrc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Put the snapshot back; 1 when there is none. */
 static int snapshot_restore(const struct state *st, const char *name, struct xg_err *err)
 {
-    char file[64], *saved[2] = {NULL, NULL}, *json = NULL;
+    char file[64], *saved[2] = {NULL, NULL}, *json = NULL, *bridge = NULL;
     int rc = -1;
     snprintf(file, sizeof(file), "%s.nft", name);
     if (state_read(st, file, &json, err) < 0)
         return -1;
     if (json) { /* the text listing: restores everything, set comments included */
-        rc = xg_nft_restore_text(json, err);
+        rc = snapshot_restore_text(json, err);
         free(json);
         return rc;
     }
@@ -417,35 +478,28 @@ static int snapshot_restore(const struct state *st, const char *name, struct xg_
         if (state_read(st, file, &saved[f], err) < 0)
             goto out;
     }
+    snprintf(file, sizeof(file), "%s.bridge", name);
+    if (state_read(st, file, &bridge, err) < 0)
+        goto out;
     if (!saved[0] && !saved[1]) {
         rc = 1;
         goto out;
     }
-    for (int f = 0; f < 2; f++) {
-        char *current = NULL, *merged = NULL;
-        if (xg_ipt_save(f ? 6 : 4, &current, err) < 0)
-            goto out;
-        int mrc = xg_ipt_merge(current, saved[f], &merged, err);
-        free(current);
-        if (mrc < 0)
-            goto out;
-        mrc = *merged ? xg_ipt_restore(f ? 6 : 4, merged, false, "saved chains", err) : 0;
-        free(merged);
-        if (mrc < 0)
-            goto out;
-    }
+    if (snapshot_restore_ipt(saved, err) < 0 || (bridge && snapshot_restore_text(bridge, err) < 0))
+        goto out;
     rc = 0;
 out:
     free(saved[0]);
     free(saved[1]);
+    free(bridge);
     return rc;
 }
 
 static int snapshot_copy(const struct state *st, const char *from, const char *to,
                          struct xg_err *err)
 {
-    static const char *const exts[] = {"json", "nft", "ipt4", "ipt6"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const exts[] = {"json", "nft", "ipt4", "ipt6", "bridge"};
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
         char a[64], b[64], *text = NULL;
         snprintf(a, sizeof(a), "%s.%s", from, exts[i]);
         snprintf(b, sizeof(b), "%s.%s", to, exts[i]);
@@ -473,6 +527,18 @@ static int load(const struct state *st, const struct xg_apply_opts *o, struct xg
 {
     if (o->backend == XG_BACKEND_NFT)
         return xg_nft_run(o->nft_text, false, o->name, NULL, err);
+    /* the guests' table is nft under either backend; first, so a kernel without it changes
+     * nothing */
+    if (o->bridge_text && *o->bridge_text &&
+        xg_nft_run(o->bridge_text, false, o->name, NULL, err) < 0) {
+        char why[XG_ERR_MAX];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        return xg_fail(err,
+                       "%.300s (guest protection, [guests], is nftables' bridge family even with "
+                       "the iptables backend: this kernel or host refused it; set [guests] "
+                       "protect = no to go without)",
+                       why);
+    }
     for (int f = 0; f < 2; f++) {
         char *current = NULL;
         if (!o->ipt_text[f] || !*o->ipt_text[f])
@@ -483,7 +549,7 @@ static int load(const struct state *st, const struct xg_apply_opts *o, struct xg
         free(current);
         if (xg_ipt_restore(f ? 6 : 4, hooked ? o->ipt_text_nohook[f] : o->ipt_text[f], true,
                            o->name, err) < 0) {
-            if (f == 1) {
+            if (f == 1 || (o->bridge_text && *o->bridge_text)) {
                 struct xg_err ignored;
                 snapshot_restore(st, "previous", &ignored);
             }

@@ -3,8 +3,8 @@
  *
  * The sequence (xg_apply):
  *   1. lock the state dir; refuse if an earlier apply is still unconfirmed;
- *   2. save the running `table inet xenguard` (previous.json; an empty
- *      listing when there is none);
+ *   2. save the running `table inet xenguard` and `table bridge xenguard`
+ *      (previous.json, previous.nft; empty when there is none);
  *   3. record the pending apply (pending: token, deadline) and start the
  *      rollback watchdog BEFORE touching the kernel, so there is no moment
  *      where the new ruleset runs without a way back;
@@ -27,7 +27,9 @@
  *   confirmed.json the table as last confirmed: what the boot unit loads
  *   rollback.log   one line per automatic rollback
  * With the iptables backend, previous / confirmed are .ipt4 + .ipt6
- * (iptables-save / ip6tables-save output) instead of .json.
+ * (iptables-save / ip6tables-save output) + .bridge (the guests' table,
+ * nft under either backend) instead of .json + .nft. The .nft snapshot of
+ * the nft backend holds table inet xenguard and table bridge xenguard.
  */
 #ifndef XG_APPLY_APPLY_H
 #define XG_APPLY_APPLY_H
@@ -61,6 +63,9 @@ struct xg_apply_opts {
     /* iptables: --noflush input per family ([0] IPv4, [1] IPv6), with and
      * without the jumps from the built-in chains (used when already hooked) */
     const char *ipt_text[2], *ipt_text_nohook[2];
+    /* iptables: nft commands replacing (or removing) table bridge xenguard, loaded first;
+     * NULL or "": none */
+    const char *bridge_text;
     unsigned timeout; /* seconds until rollback; 0: keep at once (no watchdog) */
     enum xg_rollback_via via;
 };

@@ -91,43 +91,74 @@ int xg_nft_run(const char *cmds, bool json, const char *name, char **out, struct
     return 0;
 }
 
-/* `list table inet xenguard`, as JSON or text; *out = NULL when there is no such table.
+/* `list table FAMILY xenguard`, as JSON or text; *out = NULL when there is no such table.
  * (Asking directly and reading ENOENT saves a second kernel dump of every table.) */
-static int list_ours(bool json, char **out, struct xg_err *err)
+static int list_ours(const char *family, bool json, char **out, struct xg_err *err)
 {
     struct xg_err e = {{0}};
+    char cmd[64];
     *out = NULL;
-    if (xg_nft_run("list table " XG_NFT_FAMILY " " XG_NFT_TABLE, json, "nft", out, &e) == 0)
+    snprintf(cmd, sizeof(cmd), "list table %s " XG_NFT_TABLE, family);
+    if (xg_nft_run(cmd, json, "nft", out, &e) == 0)
         return 0;
     if (strstr(e.msg, "No such file or directory"))
+        return 0;
+    /* a kernel without the bridge family has no bridge table either */
+    if (!strcmp(family, XG_NFT_BRIDGE_FAMILY) && strstr(e.msg, "not supported"))
         return 0;
     return xg_fail(err, "%s", e.msg);
 }
 
 int xg_nft_table_json(char **out, struct xg_err *err)
 {
-    return list_ours(true, out, err);
+    return list_ours(XG_NFT_FAMILY, true, out, err);
+}
+
+int xg_nft_bridge_json(char **out, struct xg_err *err)
+{
+    return list_ours(XG_NFT_BRIDGE_FAMILY, true, out, err);
 }
 
 int xg_nft_table_text(char **out, struct xg_err *err)
 {
-    if (list_ours(false, out, err) < 0)
+    return xg_nft_tables_text(XG_NFT_INET_TABLE, out, err);
+}
+
+int xg_nft_tables_text(unsigned tables, char **out, struct xg_err *err)
+{
+    char *inet = NULL, *bridge = NULL;
+    *out = NULL;
+    if (((tables & XG_NFT_INET_TABLE) && list_ours(XG_NFT_FAMILY, false, &inet, err) < 0) ||
+        ((tables & XG_NFT_BRIDGE_TABLE) &&
+         list_ours(XG_NFT_BRIDGE_FAMILY, false, &bridge, err) < 0)) {
+        free(inet);
         return -1;
-    if (!*out)
-        *out = strdup("");
-    return *out ? 0 : xg_fail(err, "out of memory");
+    }
+    int n = asprintf(out, "%s%s", inet ? inet : "", bridge ? bridge : "");
+    free(inet);
+    free(bridge);
+    if (n < 0) {
+        *out = NULL;
+        return xg_fail(err, "out of memory");
+    }
+    return 0;
 }
 
 int xg_nft_restore_text(const char *saved_text, struct xg_err *err)
 {
-    size_t len = strlen(saved_text) + 128;
-    char *cmds = malloc(len);
-    if (!cmds)
+    return xg_nft_restore_tables_text(saved_text, XG_NFT_INET_TABLE, err);
+}
+
+int xg_nft_restore_tables_text(const char *saved_text, unsigned tables, struct xg_err *err)
+{
+    char *cmds = NULL;
+    const char *inet = "table " XG_NFT_FAMILY " " XG_NFT_TABLE " {}\n"
+                       "delete table " XG_NFT_FAMILY " " XG_NFT_TABLE "\n";
+    const char *bridge = "table " XG_NFT_BRIDGE_FAMILY " " XG_NFT_TABLE " {}\n"
+                         "delete table " XG_NFT_BRIDGE_FAMILY " " XG_NFT_TABLE "\n";
+    if (asprintf(&cmds, "%s%s%s", tables & XG_NFT_INET_TABLE ? inet : "",
+                 tables & XG_NFT_BRIDGE_TABLE ? bridge : "", saved_text) < 0)
         return xg_fail(err, "out of memory");
-    snprintf(cmds, len,
-             "table " XG_NFT_FAMILY " " XG_NFT_TABLE " {}\n"
-             "delete table " XG_NFT_FAMILY " " XG_NFT_TABLE "\n%s",
-             saved_text);
     int rc = xg_nft_run(cmds, false, "saved ruleset", NULL, err);
     free(cmds);
     return rc;

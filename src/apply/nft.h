@@ -7,8 +7,9 @@
  * libnftables' error buffer and reduced to one line that names the input
  * and its line ("FILE:LINE:COL: Error: ...: `offending text`").
  *
- * Only `table inet xenguard` is ever read or written here; other tables
- * (Docker, libvirt, Xen's vif rules) are not looked at.
+ * Only `table inet xenguard` and the guests' `table bridge xenguard` are
+ * ever read or written here; other tables (Docker, libvirt, Xen's vif
+ * rules) are not looked at.
  */
 #ifndef XG_APPLY_NFT_H
 #define XG_APPLY_NFT_H
@@ -38,6 +39,20 @@ int xg_nft_table_text(char **out, struct xg_err *err);
 
 /* Put back a table saved by xg_nft_table_text() ("" = no table), one transaction. */
 int xg_nft_restore_text(const char *saved_text, struct xg_err *err);
+
+/* Which of xenguard's tables a text snapshot covers. */
+enum { XG_NFT_INET_TABLE = 1u << 0, XG_NFT_BRIDGE_TABLE = 1u << 1 };
+
+/* The `nft list table` text of the chosen tables, concatenated ("" when none exists). A kernel
+ * without the bridge family counts as having no bridge table. */
+int xg_nft_tables_text(unsigned tables, char **out, struct xg_err *err);
+
+/* Replace the chosen tables with what a xg_nft_tables_text() snapshot holds (a table missing
+ * from it ends up absent), in one transaction. */
+int xg_nft_restore_tables_text(const char *saved_text, unsigned tables, struct xg_err *err);
+
+/* The running `table bridge xenguard` as `nft -j list table` JSON, or NULL when absent. */
+int xg_nft_bridge_json(char **out, struct xg_err *err);
 
 /* Canonical text of a ruleset listing restricted to table inet xenguard:
  * no metainfo, handles or counter values, keys sorted. Two listings of the

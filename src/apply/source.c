@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "apply/guests.h"
 #include "apply/nft.h"
 #include "apply/nftcmds.h"
 #include "backend/backend.h"
@@ -52,6 +53,35 @@ int xg_source_from_policy(struct xg_source *s, const char *policy_path,
     if (xg_buf_failed(&s->nft))
         return xg_fail(err, "out of memory");
     return 0;
+}
+
+int xg_source_prepare_guests(struct xg_source *s, struct xg_err *err)
+{
+    char *live = NULL;
+    if (!s->have_ir)
+        return 0;
+    if (xg_guests_prepare(&s->ir, err) < 0)
+        return -1;
+    struct xg_table *t = xg_guests_table(&s->ir);
+    struct xg_ruleset only = {.tables = &t, .table_count = 1};
+    xg_buf_free(&s->nft);
+    xg_buf_free(&s->bridge);
+    if (xg_backend_nft(&s->ir, &s->nft, err) < 0 ||
+        (t && xg_backend_nft(&only, &s->bridge, err) < 0))
+        return -1;
+    /* protect = no: a guests' table an earlier apply loaded goes, in the same transaction */
+    if (!t) {
+        if (xg_nft_bridge_json(&live, err) < 0)
+            return -1;
+        if (live) {
+            static const char del[] = "table " XG_NFT_BRIDGE_FAMILY " " XG_NFT_TABLE " {}\n"
+                                      "delete table " XG_NFT_BRIDGE_FAMILY " " XG_NFT_TABLE "\n";
+            xg_buf_puts(&s->nft, del);
+            xg_buf_puts(&s->bridge, del);
+        }
+        free(live);
+    }
+    return xg_buf_failed(&s->nft) || xg_buf_failed(&s->bridge) ? xg_fail(err, "out of memory") : 0;
 }
 
 /* The checked bytes in a sealed memfd: nobody can change them after the check. */
@@ -119,6 +149,7 @@ void xg_source_free(struct xg_source *s)
 {
     xg_buf_free(&s->nft);
     xg_buf_free(&s->applied);
+    xg_buf_free(&s->bridge);
     if (s->ruleset_fd >= 0)
         close(s->ruleset_fd);
     if (s->have_ir)

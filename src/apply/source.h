@@ -33,11 +33,19 @@ struct xg_source {
     char *scratch_json;    /* kernel listing from the scratch check (file sources) */
     int ruleset_fd;        /* file sources: sealed memfd with the checked bytes (else 0 / -1) */
     struct xg_buf applied; /* file sources: those bytes, for applied.nft */
+    struct xg_buf bridge;  /* after xg_source_prepare_guests(): table bridge xenguard alone
+                              (or its removal), for the iptables backend */
 };
 
 /* Compile `policy_path`; warnings are appended to `warnings`. */
 int xg_source_from_policy(struct xg_source *s, const char *policy_path,
                           struct xg_warnings *warnings, struct xg_err *err);
+
+/* Before loading a compiled policy: the live host's addresses and the running table's
+ * declared guests join the guests' table (apply/guests.h), and `nft` is written again; with
+ * [guests] protect = no, a running table bridge xenguard is deleted in the same text. `bridge`
+ * gets the guests' part alone. */
+int xg_source_prepare_guests(struct xg_source *s, struct xg_err *err);
 
 /* Wrap and scratch-check an nft ruleset file. */
 int xg_source_from_file(struct xg_source *s, const char *path, struct xg_err *err);

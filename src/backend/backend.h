@@ -1,9 +1,10 @@
 /*
  * backend.h — IR -> ruleset text for the tools that load it.
  *
- * nft: one `table inet xenguard` for `nft -f`, replaced as a whole (the
- * text adds the table, deletes it and declares it again, in one
- * transaction); other tables are never touched.
+ * nft: `table inet xenguard` (and `table bridge xenguard`, the guests') for
+ * `nft -f`, each replaced as a whole (the text adds the table, deletes it
+ * and declares it again, all in one transaction); other tables are never
+ * touched.
  * iptables: `iptables-restore --noflush` / `ip6tables-restore --noflush`
  * input: xenguard's own chains (XENGUARD-*), hooked from the built-in
  * chains; one family per call (4 or 6).
@@ -30,5 +31,10 @@ int xg_backend_iptables_ex(const struct xg_ruleset *rs, uint8_t family, bool hoo
  * guard and the analyzer name a rule by its text when it has no file:line. */
 int xg_backend_nft_rule(const struct xg_table *t, const struct xg_rule *r, struct xg_buf *out,
                         struct xg_err *err);
+
+/* Element i of a set as nft writes it inside `elements = { }` / `add element ... { }`:
+ * `"vif1.0" . 192.0.2.5`. nd: as the set's ND-target companion NAME_nd spells it (an IPv6
+ * address as a 128-bit integer; see nft.c). -1 when i is out of range or memory ran out. */
+int xg_backend_nft_element(const struct xg_set *s, size_t i, bool nd, struct xg_buf *out);
 
 #endif

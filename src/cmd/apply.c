@@ -22,6 +22,7 @@
 #include "apply/ipt.h"
 #include "apply/source.h"
 #include "backend/backend.h"
+#include "compile/compile.h"
 #include "verbs.h"
 
 static void usage(FILE *out)
@@ -31,9 +32,10 @@ static void usage(FILE *out)
         "Usage: xenguard apply [-c FILE | --ruleset FILE] [--timeout SECONDS] [--yes]\n"
         "                      [--force] [--state-dir DIR] [--rollback-via auto|process|systemd]\n"
         "       xenguard apply --boot [--state-dir DIR]\n\n"
-        "Load the policy's firewall into table inet xenguard in one atomic transaction.\n"
-        "Nothing else in the kernel's ruleset changes. Unless 'xenguard confirm' runs\n"
-        "within the timeout, the previous table is restored.\n\n"
+        "Load the policy's firewall into table inet xenguard, and the guests' protection\n"
+        "into table bridge xenguard, in one atomic transaction. Nothing else in the\n"
+        "kernel's ruleset changes. Unless 'xenguard confirm' runs within the timeout,\n"
+        "the previous tables are restored.\n\n"
         "  -c, --config FILE      policy file (default %s)\n"
         "  -r, --ruleset FILE     load this nft ruleset file instead of compiling a policy;\n"
         "                         every command in it must name table inet (or bridge) xenguard\n"
@@ -193,11 +195,14 @@ static int boot_load(const char *state_dir)
 }
 
 /* After a successful load: say so, and on a terminal ask whether to keep it. */
-static int report_pending(const struct xg_apply_opts *o, const struct xg_pending *p)
+static int report_pending(const struct xg_apply_opts *o, const struct xg_pending *p, bool guests)
 {
     struct xg_err err = {{0}};
     const char *what =
-        o->backend == XG_BACKEND_NFT ? "table inet xenguard" : "the XENGUARD-* chains (iptables)";
+        o->backend == XG_BACKEND_NFT
+            ? (guests ? "table inet xenguard and table bridge xenguard" : "table inet xenguard")
+            : (guests ? "the XENGUARD-* chains (iptables) and table bridge xenguard"
+                      : "the XENGUARD-* chains (iptables)");
     if (!o->timeout) {
         printf("xenguard: loaded %s and kept it (--yes)\n", what);
         return 0;
@@ -306,6 +311,8 @@ int cmd_apply(int argc, char **argv)
     struct xg_warnings warnings = {0};
     int rc = ruleset ? xg_source_from_file(&src, ruleset, &err)
                      : xg_source_from_policy(&src, config, &warnings, &err);
+    if (rc == 0 && !ruleset)
+        rc = xg_source_prepare_guests(&src, &err); /* live addresses, declared guests */
     for (size_t i = 0; i < warnings.count; i++)
         fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
     xg_warnings_free(&warnings);
@@ -331,11 +338,14 @@ int cmd_apply(int argc, char **argv)
     o.name = src.name;
     o.nft_text = xg_buf_str(&src.nft);
     o.applied_text = src.applied.len ? xg_buf_str(&src.applied) : NULL;
-    struct xg_buf ipt[2][2] = {{{0}}}; /* [family][hook] */
+    o.bridge_text = xg_buf_str(&src.bridge); /* iptables backend: the guests' table is nft */
+    struct xg_buf ipt[2][2] = {{{0}}};       /* [family][hook] */
     struct xg_pending p;
     bool compiled = o.backend != XG_BACKEND_IPTABLES || ipt_texts(&src, ipt, &o, &err) == 0;
     rc = compiled ? xg_apply(&o, &p, &err) : -1;
+    bool guests = src.have_ir && xg_guests_table(&src.ir);
     xg_source_free(&src);
+    o.bridge_text = NULL; /* freed with src */
     for (int f = 0; f < 2; f++)
         for (int h = 0; h < 2; h++)
             xg_buf_free(&ipt[f][h]);
@@ -344,5 +354,5 @@ int cmd_apply(int argc, char **argv)
         fprintf(stderr, "xenguard apply: nothing was changed\n");
         return 1;
     }
-    return report_pending(&o, &p);
+    return report_pending(&o, &p, guests);
 }

@@ -16,19 +16,22 @@
 #include "policy/policy.h"
 #include "verbs.h"
 
-enum format { FORMAT_NFT, FORMAT_IPTABLES, FORMAT_IP6TABLES };
+enum format { FORMAT_NFT, FORMAT_IPTABLES, FORMAT_IP6TABLES, FORMAT_BRIDGE };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: xenguard firewall [-c FILE] [--format nft|iptables|ip6tables] [--no-hook]\n"
-            "                         [--check] [-v]\n\n"
+            "Usage: xenguard firewall [-c FILE] [--format nft|iptables|ip6tables|bridge]\n"
+            "                         [--no-hook] [--check] [-v]\n\n"
             "Compile the policy into a complete, default-reject firewall for this Dom0 and\n"
             "print it. Nothing is loaded: pipe it to `nft -f -`, or use `xenguard apply`.\n\n"
             "  -c, --config FILE   policy file (default " XG_DEFAULT_POLICY_PATH ")\n"
-            "  -f, --format F      nft (default): one `table inet xenguard`, replaced as a\n"
-            "                      whole; iptables / ip6tables: input for\n"
-            "                      `iptables-restore --noflush` (chains XENGUARD-*)\n"
+            "  -f, --format F      nft (default): `table inet xenguard` and the guests'\n"
+            "                      `table bridge xenguard`, each replaced as a whole;\n"
+            "                      iptables / ip6tables: input for\n"
+            "                      `iptables-restore --noflush` (chains XENGUARD-*); bridge:\n"
+            "                      the guests' table alone, nft text (iptables cannot filter\n"
+            "                      bridge ports: with the iptables backend it is still nft)\n"
             "      --no-hook       iptables formats: leave out the jumps from the built-in\n"
             "                      chains (when reloading chains that are already hooked)\n"
             "      --check         validate the policy and compile it, print nothing\n"
@@ -48,6 +51,11 @@ static int render(const struct xg_ruleset *rs, enum format format, bool hook, st
         return xg_backend_iptables_ex(rs, 4, hook, out, err);
     case FORMAT_IP6TABLES:
         return xg_backend_iptables_ex(rs, 6, hook, out, err);
+    case FORMAT_BRIDGE: {
+        struct xg_table *t = xg_guests_table(rs);
+        struct xg_ruleset only = {.tables = &t, .table_count = t ? 1 : 0};
+        return xg_backend_nft(&only, out, err);
+    }
     }
     return -1;
 }
@@ -84,10 +92,12 @@ int cmd_firewall(int argc, char **argv)
                 format = FORMAT_IPTABLES;
             else if (!strcmp(optarg, "ip6tables"))
                 format = FORMAT_IP6TABLES;
+            else if (!strcmp(optarg, "bridge"))
+                format = FORMAT_BRIDGE;
             else {
                 fprintf(stderr,
                         "xenguard firewall: unknown format '%s' (nft, iptables, "
-                        "ip6tables)\n",
+                        "ip6tables, bridge)\n",
                         optarg);
                 return 2;
             }
@@ -127,6 +137,12 @@ int cmd_firewall(int argc, char **argv)
         xg_err_print(stderr, "xenguard firewall", &err);
         goto out;
     }
+    if ((format == FORMAT_IPTABLES || format == FORMAT_IP6TABLES) && xg_guests_table(&rs))
+        fprintf(stderr, "xenguard firewall: note: guest protection ([guests]) is nft's bridge "
+                        "family, not iptables: see it with --format bridge; `xenguard apply "
+                        "--backend iptables` loads it through nftables\n");
+    if (format == FORMAT_BRIDGE && !xg_guests_table(&rs))
+        fprintf(stderr, "xenguard firewall: note: [guests] protect = no: no guests' table\n");
     if (verbose) {
         char *canonical;
         if (xg_policy_print(&policy, &canonical) < 0) {

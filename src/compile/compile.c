@@ -21,7 +21,8 @@
  * `-A ... REJECT` / `-I ... ACCEPT` pair does: the order is written here,
  * once. Address lists become named sets (one per family), so the rule
  * count does not grow with the cluster. Forward and output are left alone:
- * guests' traffic through Dom0's bridges is not this table's business.
+ * guests' frames on Dom0's bridges are the bridge table's business
+ * (guests.c, appended by xg_compile_guests()).
  */
 #include "compile/compile.h"
 
@@ -424,6 +425,10 @@ int xg_compile(const struct xg_policy *policy, struct xg_ruleset *out, struct xg
         compile_input(&c)) {
         if (!c.t->comment)
             oom(&c);
+        xg_ruleset_free(out);
+        return -1;
+    }
+    if (xg_compile_guests(policy, out, err) < 0) {
         xg_ruleset_free(out);
         return -1;
     }

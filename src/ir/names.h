@@ -33,6 +33,10 @@
 #define XG_BR_SET_MAC      "vif_mac"      /* ifname . ether_addr */
 #define XG_BR_SET_PROTECT4 "protected4"   /* Dom0, peers, ssh-from, management (IPv4) */
 #define XG_BR_SET_PROTECT6 "protected6"   /* the same, IPv6 */
+/* nft 1.0.6 cannot match an ND target (`@th,64,128`, an integer) against an ipv6_addr set:
+ * a set an ND target match names has a companion NAME_nd of the same addresses as integers
+ * (`vif_ip6_nd`, `protected6_nd`; backend/nft.c). */
+#define XG_NFT_ND_SUFFIX "_nd"
 /* iptables has no tables of its own to give: xenguard's chains are XENGUARD-<NAME>. */
 #define XG_IPT_CHAIN_PREFIX "XENGUARD-"
 

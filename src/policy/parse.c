@@ -27,7 +27,7 @@ static const char *const section_names[SEC_COUNT] = {
     [SEC_NONE] = "",           [SEC_HOST] = "host",
     [SEC_CLUSTER] = "cluster", [SEC_MIGRATION] = "migration",
     [SEC_ADMIN] = "admin",     [SEC_ALLOW] = "allow",
-    [SEC_TUNNEL] = "tunnel",
+    [SEC_TUNNEL] = "tunnel",   [SEC_GUESTS] = "guests",
 };
 
 /* ---------- errors ---------- */
@@ -175,6 +175,12 @@ static int set_macs(struct parser *ps, const struct key *k, const struct value *
     return policy_macs(ps, v->key, v->text, v->col);
 }
 
+static int set_ports(struct parser *ps, const struct key *k, const struct value *v)
+{
+    (void)k;
+    return policy_port_patterns(ps, v->key, v->text, v->col);
+}
+
 static int set_fingerprints(struct parser *ps, const struct key *k, const struct value *v)
 {
     (void)k;
@@ -197,6 +203,7 @@ static const struct key keys[] = {
     {SEC_HOST, "gateway-mac", set_macs, .loc = F(gateway_mac_loc)},
     {SEC_HOST, "icmp-echo", set_bool, F(icmp_echo)},
     {SEC_HOST, "log-rejects", set_bool, F(log_rejects)},
+    {SEC_HOST, "addresses", set_prefixes, F(addresses), .loc = F(addresses_loc)},
     {SEC_CLUSTER, "peers", set_prefixes, F(peers), .loc = F(peers_loc)},
     {SEC_CLUSTER, "networks", set_prefixes, F(networks)},
     {SEC_MIGRATION, "transport", set_transport, .loc = F(transport_loc)},
@@ -205,6 +212,9 @@ static const struct key keys[] = {
     {SEC_ADMIN, "ssh-port", set_port, F(ssh_port)},
     {SEC_ADMIN, "users", set_words, F(admin_users), F(admin_user_count), .extra = ""},
     {SEC_ALLOW, NULL, set_service},
+    {SEC_GUESTS, "ports", set_ports, .loc = F(guests.ports_loc)},
+    {SEC_GUESTS, "protect", set_bool, F(guests.protect), .loc = F(guests.protect_loc)},
+    {SEC_GUESTS, "require-addresses", set_bool, F(guests.require_addresses)},
     {SEC_TUNNEL, "ca", set_string, F(tunnel.ca)},
     {SEC_TUNNEL, "cert", set_string, F(tunnel.cert)},
     {SEC_TUNNEL, "key", set_string, F(tunnel.key)},
@@ -295,7 +305,9 @@ static int parse_section_header(struct parser *ps, char *s, unsigned col)
     }
     return policy_fail(
         ps, col + 1, (unsigned)(end - s) - 1,
-        "unknown section [%s] (known: host, cluster, migration, admin, allow, tunnel)", s + 1);
+        "unknown section [%s] (known: host, cluster, migration, admin, allow, tunnel, "
+        "guests)",
+        s + 1);
 }
 
 /* Cut a comment: '#' at the line start, after a blank or right after the '='
@@ -364,6 +376,7 @@ static void set_defaults(struct xg_policy *p)
     p->tunnel.max_sessions = 4;
     p->tunnel.handshake_timeout = 10;
     p->tunnel.idle_timeout = 60;
+    p->guests.protect = true;
 }
 
 /* A NUL byte is refused where it is: the line reader works on C strings. */

@@ -23,6 +23,7 @@ enum section {
     SEC_ADMIN,
     SEC_ALLOW,
     SEC_TUNNEL,
+    SEC_GUESTS,
     SEC_COUNT
 };
 
@@ -81,6 +82,8 @@ int policy_word_list(struct parser *ps, const char *key, const char *value, unsi
                      const char *extra, char ***out, size_t *count);
 int policy_string(struct parser *ps, const char *key, const char *value, unsigned col, char **out);
 int policy_macs(struct parser *ps, const char *key, const char *value, unsigned col);
+/* [guests] ports: interface names, each with an optional trailing '*' */
+int policy_port_patterns(struct parser *ps, const char *key, const char *value, unsigned col);
 int policy_fingerprints(struct parser *ps, const char *key, const char *value, unsigned col);
 /* [allow] NAME = PROTO/PORTS from ADDR... [on IFACE] */
 int policy_service(struct parser *ps, const char *name, unsigned name_col, const char *value,

@@ -40,6 +40,22 @@ bool xg_policy_has_migration_port(const struct xg_policy *p)
     return p->transport == XG_TRANSPORT_XEND || p->transport == XG_TRANSPORT_TUNNEL;
 }
 
+const char *xg_policy_guest_pattern(const struct xg_policy *p, const char *ifname)
+{
+    for (size_t i = 0; i < p->guests.port_count; i++) {
+        const char *pat = p->guests.ports[i];
+        size_t n = strlen(pat);
+        if (n && pat[n - 1] == '*' ? !strncmp(pat, ifname, n - 1) : !strcmp(pat, ifname))
+            return pat;
+    }
+    return NULL;
+}
+
+bool xg_policy_is_guest_port(const struct xg_policy *p, const char *ifname)
+{
+    return xg_policy_guest_pattern(p, ifname) != NULL;
+}
+
 static void free_words(char **words, size_t count)
 {
     for (size_t i = 0; i < count; i++)
@@ -53,6 +69,7 @@ void xg_policy_free(struct xg_policy *p)
     xg_prefix_list_free(&p->peers);
     xg_prefix_list_free(&p->networks);
     xg_prefix_list_free(&p->ssh_from);
+    xg_prefix_list_free(&p->addresses);
     free_words(p->admin_users, p->admin_user_count);
     for (size_t i = 0; i < p->service_count; i++)
         xg_prefix_list_free(&p->services[i].from);

@@ -57,6 +57,17 @@ struct xg_service {
     struct xg_loc loc;
 };
 
+/* [guests]: the guests' ports on Dom0's bridges (table bridge xenguard). */
+#define XG_MAX_GUEST_PORTS 16
+struct xg_guests_conf {
+    /* interface name patterns of guest ports: exact, or a trailing '*' (default vif*, tap*) */
+    char ports[XG_MAX_GUEST_PORTS][XG_IFNAMSIZ];
+    size_t port_count;
+    bool protect;           /* anti-spoofing on guest ports; default yes */
+    bool require_addresses; /* every guest port must declare its addresses (audit); default no */
+    struct xg_loc ports_loc, protect_loc;
+};
+
 /* [tunnel]: settings of the migration tunnel (xenguard tunnel / tunneld). */
 struct xg_tunnel_conf {
     char *ca;          /* CA certificate (PEM) that peers' certificates chain to */
@@ -83,6 +94,7 @@ struct xg_policy {
     size_t gateway_mac_count;             /* arriving from one of them is forged */
     bool icmp_echo;                       /* answer ping (rate-limited); default yes */
     bool log_rejects;                     /* log rejected packets (rate-limited); default yes */
+    struct xg_prefix_list addresses;      /* Dom0's own addresses (no guest may claim them) */
 
     /* [cluster] */
     struct xg_prefix_list peers;    /* relocation / tunnel / ssh-migration sources */
@@ -102,11 +114,13 @@ struct xg_policy {
     struct xg_service *services;
     size_t service_count;
 
+    struct xg_guests_conf guests;
+
     struct xg_tunnel_conf tunnel;
 
     /* where keys were written (0 when defaulted) */
     struct xg_loc scenario_loc, gateway_mac_loc, public_if_loc, management_if_loc, transport_loc,
-        peers_loc;
+        peers_loc, addresses_loc;
 };
 
 /*
@@ -129,6 +143,11 @@ const char *xg_transport_name(enum xg_transport t);
 
 /* Does this policy open a migration port (xend or tunnel) to the peers? */
 bool xg_policy_has_migration_port(const struct xg_policy *p);
+
+/* Does interface `ifname` match one of the [guests] ports patterns? */
+bool xg_policy_is_guest_port(const struct xg_policy *p, const char *ifname);
+/* The pattern `ifname` matches ("vif*"), or NULL. */
+const char *xg_policy_guest_pattern(const struct xg_policy *p, const char *ifname);
 
 void xg_policy_free(struct xg_policy *p);
 

@@ -82,6 +82,15 @@ static void print_tunnel(struct xg_buf *b, const struct xg_tunnel_conf *t)
                   t->max_sessions, t->handshake_timeout, t->idle_timeout);
 }
 
+static void print_guests(struct xg_buf *b, const struct xg_guests_conf *g)
+{
+    xg_buf_puts(b, "\n[guests]\nports =");
+    for (size_t i = 0; i < g->port_count; i++)
+        xg_buf_printf(b, " %s", g->ports[i]);
+    xg_buf_printf(b, "\nprotect = %s\nrequire-addresses = %s\n", g->protect ? "yes" : "no",
+                  g->require_addresses ? "yes" : "no");
+}
+
 int xg_policy_print(const struct xg_policy *p, char **out_text)
 {
     struct xg_buf b = {0};
@@ -100,6 +109,7 @@ int xg_policy_print(const struct xg_policy *p, char **out_text)
     }
     xg_buf_printf(&b, "icmp-echo = %s\nlog-rejects = %s\n", p->icmp_echo ? "yes" : "no",
                   p->log_rejects ? "yes" : "no");
+    print_prefixes(&b, "addresses", &p->addresses);
 
     xg_buf_puts(&b, "\n[cluster]\n");
     print_prefixes(&b, "peers", &p->peers);
@@ -118,6 +128,7 @@ int xg_policy_print(const struct xg_policy *p, char **out_text)
         for (size_t i = 0; i < p->service_count; i++)
             print_service(&b, &p->services[i]);
     }
+    print_guests(&b, &p->guests);
     if (tunnel_configured(&p->tunnel))
         print_tunnel(&b, &p->tunnel);
 

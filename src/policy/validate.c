@@ -103,6 +103,53 @@ static int validate_services(struct parser *ps)
     return 0;
 }
 
+/* [host] addresses are Dom0's own: single addresses, not networks. */
+static int validate_addresses(struct parser *ps)
+{
+    const struct xg_policy *p = ps->p;
+    for (size_t i = 0; i < p->addresses.count; i++) {
+        const struct xg_prefix *a = &p->addresses.items[i];
+        if (a->len != xg_family_bits(a->family)) {
+            char text[XG_PREFIX_STRLEN];
+            xg_prefix_format(a, true, text);
+            return policy_fail_loc(ps, p->addresses_loc,
+                                   "addresses: %s is a network; list Dom0's own addresses "
+                                   "(without /LEN)",
+                                   text);
+        }
+    }
+    return 0;
+}
+
+/* [guests]: default ports; Dom0's own interfaces must not look like guest ports. */
+static int validate_guests(struct parser *ps)
+{
+    struct xg_policy *p = ps->p;
+    struct xg_guests_conf *g = &p->guests;
+    if (!g->port_count) {
+        snprintf(g->ports[g->port_count++], XG_IFNAMSIZ, "vif*");
+        snprintf(g->ports[g->port_count++], XG_IFNAMSIZ, "tap*");
+    }
+    const struct {
+        const char *name, *key;
+        struct xg_loc loc;
+    } ifs[] = {{p->public_if, "public-interface", p->public_if_loc},
+               {p->management_if, "management-interface", p->management_if_loc}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *pat = xg_policy_guest_pattern(p, ifs[i].name);
+        if (ifs[i].loc.line && pat)
+            return policy_fail_loc(ps, ifs[i].loc,
+                                   "%s '%s' matches the guest port pattern '%s' ([guests] ports): "
+                                   "name Dom0's own interface (the bridge, e.g. xenbr0)",
+                                   ifs[i].key, ifs[i].name, pat);
+    }
+    if (!g->protect)
+        xg_warn_at(ps->warnings, ps->src.file, g->protect_loc.line, g->protect_loc.col,
+                   "[guests] protect = no: a guest on Dom0's bridges can claim Dom0's, the "
+                   "cluster's and other guests' addresses (IP, ARP, neighbour discovery)");
+    return 0;
+}
+
 int policy_validate(struct parser *ps)
 {
     struct xg_policy *p = ps->p;
@@ -120,7 +167,7 @@ int policy_validate(struct parser *ps)
         return policy_fail_loc(ps, p->transport_loc,
                                "transport xend on an untrusted subnet: relocation there is "
                                "exactly what the specification forbids; use tunnel, ssh or off");
-    if (validate_services(ps) < 0)
+    if (validate_services(ps) < 0 || validate_addresses(ps) < 0 || validate_guests(ps) < 0)
         return -1;
 
     if (xg_policy_has_migration_port(p) && !p->peers.count)

@@ -275,6 +275,56 @@ int policy_macs(struct parser *ps, const char *key, const char *value, unsigned 
     return rc;
 }
 
+/* "vif* tap* vif5.0": a guest port pattern is an interface name, or its start followed by '*' */
+static bool port_pattern_ok(const char *t)
+{
+    size_t len = strlen(t);
+    if (len == 0 || len >= XG_IFNAMSIZ || !strcmp(t, "*"))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == '*' && i == len - 1)
+            continue;
+        if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != '@')
+            return false;
+    }
+    return true;
+}
+
+int policy_port_patterns(struct parser *ps, const char *key, const char *value, unsigned col)
+{
+    struct xg_guests_conf *g = &ps->p->guests;
+    size_t n;
+    struct token *toks = policy_tokenize(value, col, true, &n);
+    int rc = 0;
+    if (!toks)
+        return policy_oom(ps);
+    if (!n)
+        rc =
+            policy_fail(ps, col, 0, "%s: needs at least one interface name or pattern (vif*)", key);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct token *t = &toks[i];
+        if (g->port_count == XG_MAX_GUEST_PORTS)
+            rc =
+                policy_fail(ps, t->col, t->len, "%s: at most %d patterns", key, XG_MAX_GUEST_PORTS);
+        else if (!port_pattern_ok(t->text))
+            rc = policy_fail(ps, t->col, t->len,
+                             "%s: '%s' is not an interface name or a name start followed by '*' "
+                             "(vif*)",
+                             key, t->text);
+        else if (!strcmp(t->text, "lo") || !strcmp(t->text, "l*") || !strcmp(t->text, "lo*"))
+            rc = policy_fail(ps, t->col, t->len, "%s: '%s' would make loopback a guest port", key,
+                             t->text);
+        for (size_t j = 0; rc == 0 && j < g->port_count; j++)
+            if (!strcmp(g->ports[j], t->text))
+                rc = policy_fail(ps, t->col, t->len, "%s: '%s' is listed twice", key, t->text);
+        if (rc == 0)
+            snprintf(g->ports[g->port_count++], XG_IFNAMSIZ, "%s", t->text);
+    }
+    free(toks);
+    return rc;
+}
+
 /* "sha256:HEX..." pins, checked before they join the word list */
 int policy_fingerprints(struct parser *ps, const char *key, const char *value, unsigned col)
 {

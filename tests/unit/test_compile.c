@@ -60,10 +60,11 @@ static char *render(const struct xg_ruleset *rs, int format)
 /* The firewall verb prints one header line, then the backend's text. */
 static void test_golden(void **state)
 {
-    static const char *const names[] = {"isolated-management", "firewalled-subnet", "untrusted"};
+    static const char *const names[] = {"isolated-management", "firewalled-subnet", "untrusted",
+                                        "bridged-dom0"};
     static const char *const exts[] = {"nft", "iptables", "ip6tables"};
     (void)state;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char path[256], *policy_text;
         struct xg_policy p;
         struct xg_ruleset rs;

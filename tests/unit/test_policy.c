@@ -277,9 +277,10 @@ static void test_round_trip(void **state)
 {
     static const char *const files[] = {"examples/isolated-management.conf",
                                         "examples/firewalled-subnet.conf",
-                                        "examples/untrusted.conf"};
+                                        "examples/untrusted.conf",
+                                        "examples/bridged-dom0.conf"};
     (void)state;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         size_t len;
         char *text = read_file(files[i], &len), *once, *twice;
         struct xg_policy a, b;
