@@ -16,23 +16,7 @@
 #include "apply/nftcmds.h"
 #include "backend/backend.h"
 #include "compile/compile.h"
-#include "guests/carry.h"
 #include "util/file.h"
-
-/* Guests: the running guests' declarations (loaded table bridge xenguard,
- * xenstore) go into the compiled table's dynamic vif_* sets, so replacing the
- * table keeps them (guests/carry.h). No bridge table compiled: nothing to do. */
-static int carry_guests(struct xg_source *s, struct xg_warnings *warnings, struct xg_err *err)
-{
-    struct xg_vif_list running;
-    if (!xg_vif_carry_wanted(&s->ir))
-        return 0;
-    if (xg_vif_running(NULL, &running, warnings, err) < 0)
-        return -1;
-    int rc = xg_vif_carry(&s->ir, &running, NULL, warnings, err);
-    xg_vif_list_free(&running);
-    return rc;
-}
 
 int xg_source_from_policy(struct xg_source *s, const char *policy_path,
                           struct xg_warnings *warnings, struct xg_err *err)
@@ -45,8 +29,6 @@ int xg_source_from_policy(struct xg_source *s, const char *policy_path,
     s->have_policy = true;
     s->have_ir = true; /* freed even when compile stops half-way */
     if (xg_compile(&s->policy, &s->ir, err) < 0)
-        return -1;
-    if (carry_guests(s, warnings, err) < 0)
         return -1;
     if (xg_backend_nft(&s->ir, &s->nft, err) < 0)
         return -1;

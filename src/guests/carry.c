@@ -1,6 +1,6 @@
 /*
- * carry.c — gather the running guests' declarations (loaded table,
- * xenstore) and write them into a freshly compiled bridge table (carry.h).
+ * carry.c — the running guests' declarations in xenstore, written into a
+ * freshly compiled bridge table (carry.h).
  *
  * xenstore is read with `xenstore-list` and `xenstore-read` through the one
  * process runner: per vif backend one list of its keys and, when it has
@@ -175,53 +175,7 @@ int xg_vif_from_xenstore(struct xg_vif_list *out, struct xg_warnings *w, struct 
     return xg_vif_from_xs(&xs, NULL, out, w, err);
 }
 
-/* ---- gather and carry ---- */
-
-static int copy_decl(struct xg_vif_list *l, const struct xg_vif_decl *d)
-{
-    struct xg_vif_decl *slot = xg_vif_list_get(l, d->ifname);
-    if (!slot)
-        return -1;
-    slot->declared = d->declared;
-    for (size_t i = 0; i < d->ips.count; i++)
-        if (xg_prefix_list_add(&slot->ips, &d->ips.items[i]) < 0)
-            return -1;
-    if (d->mac_count) {
-        slot->macs = malloc(d->mac_count * sizeof(*slot->macs));
-        if (!slot->macs)
-            return -1;
-        memcpy(slot->macs, d->macs, d->mac_count * sizeof(*slot->macs));
-        slot->mac_count = d->mac_count;
-    }
-    return 0;
-}
-
-int xg_vif_running(const struct xg_vif_ports *ports, struct xg_vif_list *out, struct xg_warnings *w,
-                   struct xg_err *err)
-{
-    struct xg_vif_list xs;
-    struct xg_err e = {{0}};
-    (void)ports;
-    if (xg_vif_loaded(out, &e) < 0) {
-        /* no table yet, or one without guest sets: nothing loaded to keep */
-        memset(out, 0, sizeof(*out));
-    }
-    if (xg_vif_from_xenstore(&xs, w, err) < 0) {
-        xg_vif_list_free(out);
-        return -1;
-    }
-    for (size_t i = 0; i < xs.count; i++) {
-        if (xg_vif_list_find(out, xs.items[i].ifname))
-            continue;
-        if (copy_decl(out, &xs.items[i]) < 0) {
-            xg_vif_list_free(&xs);
-            xg_vif_list_free(out);
-            return xg_fail(err, "out of memory");
-        }
-    }
-    xg_vif_list_free(&xs);
-    return 0;
-}
+/* ---- carry ---- */
 
 static struct xg_set *dyn_set(const struct xg_table *t, const char *name, enum xg_set_key key)
 {
@@ -293,10 +247,12 @@ static bool find_sets(const struct xg_ruleset *rs, struct xg_set *out[4])
     return out[0] && out[1] && out[2] && out[3];
 }
 
-bool xg_vif_carry_wanted(const struct xg_ruleset *rs)
+static bool in_set(const struct xg_set *decl, const char *ifname)
 {
-    struct xg_set *s[4];
-    return find_sets(rs, s);
+    for (size_t i = 0; i < decl->pair_count; i++)
+        if (!strcmp(decl->pairs[i].ifname, ifname))
+            return true;
+    return false;
 }
 
 int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
@@ -308,6 +264,8 @@ int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
     for (size_t i = 0; i < running->count; i++) {
         const struct xg_vif_decl *d = &running->items[i];
         struct xg_err e = {{0}};
+        if (in_set(s[0], d->ifname))
+            continue; /* the running table's declaration (carried first) stands */
         if (valid(d, ports, &e) < 0) {
             xg_warn_at(w, NULL, 0, 0, "guest port %s: not carried over: %s", d->ifname, e.msg);
             continue;
@@ -316,4 +274,17 @@ int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
             return xg_fail(err, "out of memory");
     }
     return 0;
+}
+
+int xg_vif_carry_xenstore(struct xg_ruleset *rs, struct xg_warnings *w, struct xg_err *err)
+{
+    struct xg_set *s[4];
+    struct xg_vif_list xs;
+    if (!find_sets(rs, s))
+        return 0;
+    if (xg_vif_from_xenstore(&xs, w, err) < 0)
+        return -1;
+    int rc = xg_vif_carry(rs, &xs, NULL, w, err);
+    xg_vif_list_free(&xs);
+    return rc;
 }

@@ -3,11 +3,12 @@
  *
  * `xenguard apply` replaces `table bridge xenguard` as a whole, and with it
  * the dynamic sets that `xenguard vif online` filled. Before the new table
- * is rendered, apply gathers what the running guests declared — the loaded
- * table's elements, and the `ip`/`mac` that the toolstack wrote to xenstore
- * for each vif backend (/local/domain/0/backend/vif/DOMID/DEVID, port name
- * vifDOMID.DEVID) — and writes them into the compiled table's dynamic sets,
- * so the new table starts with them and no guest is undeclared for a moment.
+ * is rendered, apply carries the running table's elements (apply/guests.c)
+ * and then, for guests the running table does not hold (the table was not
+ * loaded when they started, or it was loaded with protect = no), the `ip`
+ * and `mac` that the toolstack wrote to xenstore for each vif backend
+ * (/local/domain/0/backend/vif/DOMID/DEVID, port vifDOMID.DEVID): the new
+ * table starts with every running guest declared.
  *
  * Every value is validated as `xenguard vif online` validates it (vif.h);
  * what fails is left out with a warning, never loaded.
@@ -36,19 +37,16 @@ struct xg_xs_reader {
 int xg_vif_from_xs(const struct xg_xs_reader *xs, const struct xg_vif_ports *ports,
                    struct xg_vif_list *out, struct xg_warnings *warnings, struct xg_err *err);
 
-/* What the running guests declared: the loaded table's elements (when the table
- * is loaded with its vif sets), then xenstore's for ports the table lacks. */
-int xg_vif_running(const struct xg_vif_ports *ports, struct xg_vif_list *out,
-                   struct xg_warnings *warnings, struct xg_err *err);
-
-/* Does rs hold a `table bridge xenguard` with the four dynamic vif_* sets? */
-bool xg_vif_carry_wanted(const struct xg_ruleset *rs);
-
 /* Fill the dynamic vif_* sets of the compiled `table bridge xenguard` in `rs`
- * with `running` (entries that fail validation are skipped with a warning).
- * Nothing to do (0) when rs has no bridge table or it has no such sets. */
+ * with `running`: ports the IR's vif_declared already holds (carried from the
+ * running table) are left as they are; entries that fail validation are
+ * skipped with a warning. 0 when rs has no bridge table or it has no such sets. */
 int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
                  const struct xg_vif_ports *ports, struct xg_warnings *warnings,
                  struct xg_err *err);
+
+/* xg_vif_from_xenstore() then xg_vif_carry(): the hook in apply/guests.c,
+ * after the running table's elements are carried. */
+int xg_vif_carry_xenstore(struct xg_ruleset *rs, struct xg_warnings *warnings, struct xg_err *err);
 
 #endif

@@ -166,6 +166,7 @@ int xg_vif_decl_make(struct xg_vif_decl *d, const char *ifname, const char *cons
 void xg_vif_decl_free(struct xg_vif_decl *d)
 {
     xg_prefix_list_free(&d->ips);
+    xg_prefix_list_free(&d->nd);
     free(d->macs);
     memset(d, 0, sizeof(*d));
 }
@@ -207,7 +208,10 @@ void xg_vif_list_free(struct xg_vif_list *l)
 
 /* ---- the listing ---- */
 
-enum set_kind { SET_DECLARED, SET_IP4, SET_IP6, SET_MAC, SET_KINDS };
+/* SET_IP6_ND, the companion of vif_ip6 holding the same addresses as integers
+ * (names.h XG_NFT_ND_SUFFIX), is optional: a table without it has no ND target
+ * rule to feed. */
+enum set_kind { SET_DECLARED, SET_IP4, SET_IP6, SET_MAC, SET_IP6_ND, SET_KINDS };
 
 static const struct {
     const char *name;
@@ -217,7 +221,30 @@ static const struct {
     {XG_BR_SET_IP4, "ipv4_addr"},
     {XG_BR_SET_IP6, "ipv6_addr"},
     {XG_BR_SET_MAC, "ether_addr"},
+    {XG_BR_SET_IP6 XG_NFT_ND_SUFFIX, "integer"},
 };
+
+/* "0x20010db8...0010" (32 hex digits) <-> an IPv6 host prefix. */
+static int nd_parse(const char *text, struct xg_prefix *p)
+{
+    if (strlen(text) != 34 || strncmp(text, "0x", 2) ||
+        strspn(text + 2, "0123456789abcdefABCDEF") != 32)
+        return -1;
+    memset(p, 0, sizeof(*p));
+    p->family = XG_FAMILY_IPV6;
+    p->len = 128;
+    for (int i = 0; i < 16; i++)
+        p->addr[i] = (uint8_t)strtoul((char[]){text[2 + 2 * i], text[3 + 2 * i], '\0'}, NULL, 16);
+    return 0;
+}
+
+static void nd_format(const struct xg_prefix *p, char out[35])
+{
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 + 2 * i, 3, "%02x", p->addr[i]);
+}
 
 static bool str_is(json_t *v, const char *s)
 {
@@ -253,6 +280,13 @@ static int add_element(struct xg_vif_list *l, enum set_kind k, json_t *e, struct
     case SET_DECLARED:
         d->declared = true;
         return 0;
+    case SET_IP6_ND:
+        if (nd_parse(value, &p) < 0)
+            return xg_fail(err, "set %s: '%s' is not an IPv6 address as an integer", sets[k].name,
+                           value);
+        return xg_prefix_list_covers(&d->nd, &p) || xg_prefix_list_add(&d->nd, &p) == 0
+                   ? 0
+                   : xg_fail(err, "out of memory");
     case SET_MAC:
         if (mac_syntax(value, mac) < 0)
             return xg_fail(err, "set %s: '%s' is not a MAC address", sets[k].name, value);
@@ -278,6 +312,9 @@ int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_er
     {
         json_t *set = json_object_get(item, "set");
         const char *name = json_string_value(json_object_get(set, "name"));
+        if (!str_is(json_object_get(set, "family"), XG_NFT_BRIDGE_FAMILY) ||
+            !str_is(json_object_get(set, "table"), XG_NFT_TABLE))
+            continue; /* another table's set of the same name */
         for (int k = 0; set && name && k < SET_KINDS && rc == 0; k++) {
             if (strcmp(name, sets[k].name))
                 continue;
@@ -296,7 +333,8 @@ int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_er
             }
         }
     }
-    for (int k = 0; rc == 0 && k < SET_KINDS; k++)
+    out->has_nd = seen[SET_IP6_ND];
+    for (int k = 0; rc == 0 && k < SET_IP6_ND; k++)
         if (!seen[k])
             rc = xg_fail(err,
                          "table " BR_TABLE " has no set %s: guest protection is off in the "
@@ -315,14 +353,32 @@ static bool has_family(const struct xg_vif_decl *d, uint8_t family)
     return xg_prefix_list_count_family(&d->ips, family) > 0;
 }
 
-/* "VERB element bridge xenguard SET { "if" . v, ... }" for one set, when d has elements there. */
+/* The ND companion's elements: as listed (old), or the IPv6 addresses (new). */
+static void nd_elements(struct xg_buf *out, const struct xg_vif_decl *d, bool listed)
+{
+    const struct xg_prefix_list *l = listed ? &d->nd : &d->ips;
+    const char *sep = "";
+    for (size_t i = 0; i < l->count; i++) {
+        char hex[35];
+        if (l->items[i].family != XG_FAMILY_IPV6)
+            continue;
+        nd_format(&l->items[i], hex);
+        xg_buf_printf(out, "%s\"%s\" . %s", sep, d->ifname, hex);
+        sep = ", ";
+    }
+}
+
+/* "VERB element bridge xenguard SET { "if" . v, ... }" for one set, when d has elements
+ * there (the ND companion: `nd` says whether the table has it). */
 static void set_cmd(struct xg_buf *out, const char *verb, const struct xg_vif_decl *d,
-                    enum set_kind k)
+                    enum set_kind k, bool nd)
 {
     const char *sep = "";
+    bool old = !strcmp(verb, "delete");
     if ((k == SET_DECLARED && !d->declared) || (k == SET_MAC && !d->mac_count) ||
         (k == SET_IP4 && !has_family(d, XG_FAMILY_IPV4)) ||
-        (k == SET_IP6 && !has_family(d, XG_FAMILY_IPV6)))
+        (k == SET_IP6 && !has_family(d, XG_FAMILY_IPV6)) ||
+        (k == SET_IP6_ND && (!nd || (old ? !d->nd.count : !has_family(d, XG_FAMILY_IPV6)))))
         return;
     xg_buf_printf(out, "%s element " BR_TABLE " %s { ", verb, sets[k].name);
     if (k == SET_DECLARED)
@@ -341,16 +397,18 @@ static void set_cmd(struct xg_buf *out, const char *verb, const struct xg_vif_de
         xg_buf_printf(out, "%s\"%s\" . %s", sep, d->ifname, text);
         sep = ", ";
     }
+    if (k == SET_IP6_ND)
+        nd_elements(out, d, old);
     xg_buf_puts(out, " }\n");
 }
 
-void xg_vif_cmds(const struct xg_vif_decl *old, const struct xg_vif_decl *new_decl,
+void xg_vif_cmds(const struct xg_vif_decl *old, const struct xg_vif_decl *new_decl, bool nd,
                  struct xg_buf *out)
 {
     for (int k = 0; old && k < SET_KINDS; k++)
-        set_cmd(out, "delete", old, (enum set_kind)k);
+        set_cmd(out, "delete", old, (enum set_kind)k, nd);
     for (int k = 0; new_decl && k < SET_KINDS; k++)
-        set_cmd(out, "add", new_decl, (enum set_kind)k);
+        set_cmd(out, "add", new_decl, (enum set_kind)k, nd);
 }
 
 /* ---- the kernel ---- */
@@ -387,7 +445,7 @@ static int replace(const char *ifname, const struct xg_vif_decl *new_decl, bool 
             return loaded;
         const struct xg_vif_decl *old = xg_vif_list_find(&l, ifname);
         struct xg_buf cmds = {0};
-        xg_vif_cmds(old, new_decl, &cmds);
+        xg_vif_cmds(old, new_decl, l.has_nd, &cmds);
         if (had)
             *had = old != NULL;
         int rc = 0;

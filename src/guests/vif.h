@@ -40,11 +40,13 @@ struct xg_vif_decl {
     struct xg_prefix_list ips; /* host prefixes (/32, /128) */
     uint8_t (*macs)[6];        /* one for a new declaration; a listing may hold more */
     size_t mac_count;
+    struct xg_prefix_list nd; /* listings: the elements of vif_ip6_nd (names.h) */
 };
 
 struct xg_vif_list {
     struct xg_vif_decl *items;
     size_t count, cap;
+    bool has_nd; /* the table has vif_ip6_nd, the ND-target companion of vif_ip6 */
 };
 
 /* Guest port name patterns (fnmatch), e.g. {"vif*", "tap*"}. */
@@ -89,8 +91,9 @@ int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_er
 
 /* The nft commands that take the port from `old` (NULL: nothing) to `new`
  * (NULL: nothing, i.e. offline): delete every old element, add every new
- * one. One batch: nft applies all of it or none. Empty when both are empty. */
-void xg_vif_cmds(const struct xg_vif_decl *old, const struct xg_vif_decl *new_decl,
+ * one; with `nd` the IPv6 addresses also go into vif_ip6_nd as integers. One
+ * batch: nft applies all of it or none. Empty when both are empty. */
+void xg_vif_cmds(const struct xg_vif_decl *old, const struct xg_vif_decl *new_decl, bool nd,
                  struct xg_buf *out);
 
 /* Returned (with err) when there is no `table bridge xenguard` with the vif

@@ -129,21 +129,39 @@ check "vif offline of a port with nothing declared succeeds (hotplug remove is i
 check_fails "vif offline of a non-guest interface is refused" xg vif offline xenbr0
 
 # --- a reload keeps declared guests ----------------------------------------------
+# The compiled policy now replaces the test's table (carrying vif2.0 over), and
+# Dom0's input chain rejects the test port: a frame that reaches Dom0 is
+# "refused", one dropped on the bridge a "timeout".
 POL="$WORK/xenguard.conf"
 cat >"$POL" <<'EOF'
 [host]
 scenario = firewalled-subnet
 public-interface = xenbr0
-transport = ssh
-ssh-from = 192.0.2.0/24
+addresses = 192.0.2.1 2001:db8::1
+[cluster]
+peers = 192.0.2.5
+[migration]
+transport = xend
+port = 8002
+[admin]
+ssh-from = 198.51.100.0/24
+[guests]
+ports = vif* tap*
 EOF
-if "$XG" firewall -c "$POL" 2>/dev/null | grep -q "table bridge xenguard"; then
-    check "apply a policy with guest protection" xg apply -c "$POL" --yes --state-dir "$ST"
-    check "vif online vif1.0 into the compiled table" xg vif online vif1.0 --ip 192.0.2.10 --mac $MAC1
-    check "apply again (reload)" xg apply -c "$POL" --yes --state-dir "$ST"
-    check "vif1.0's declaration survived the reload" grep -q '"vif1.0" . 192.0.2.10' <<<"$(elements vif_ip4)"
-    is "$(conn "$G1" 192.0.2.99 192.0.2.1)" timeout "after the reload vif1.0 is still pinned"
-else
-    skip "a reload keeps declared guests" "the compiler emits no table bridge xenguard yet (branch guests-fw)"
-fi
+check "apply a policy with guest protection (vif2.0 carried from the test's table)" \
+    xg apply -c "$POL" --yes --state-dir "$ST"
+is "$(elements vif_ip4)" '"vif2.0" . 192.0.2.20' "the compiled table holds vif2.0's declaration"
+check "vif online vif1.0 into the compiled table (IPv4 + IPv6)" \
+    xg vif online vif1.0 --ip 192.0.2.10 --ip 2001:db8::10 --mac $MAC1
+check "... its IPv6 address also went into the ND companion set vif_ip6_nd" \
+    grep -q '"vif1.0" . 0x20010db8000000000000000000000010' <<<"$(elements vif_ip6_nd)"
+is "$(conn "$G1" 192.0.2.10 192.0.2.1)" refused "declared 192.0.2.10 reaches Dom0 (whose firewall rejects the port)"
+is "$(conn "$G1" 192.0.2.99 192.0.2.1)" timeout "undeclared 192.0.2.99 is dropped on the bridge"
+before=$(sets)
+check "apply again (reload)" xg apply -c "$POL" --yes --state-dir "$ST"
+is "$(sets)" "$before" "the reload kept every declared guest's elements"
+is "$(conn "$G1" 192.0.2.99 192.0.2.1)" timeout "after the reload vif1.0 is still pinned"
+is "$(conn "$G1" 192.0.2.10 192.0.2.1)" refused "... and its declared address still reaches Dom0"
+check "vif offline vif1.0 in the compiled table" xg vif offline vif1.0
+is "$(elements vif_ip6_nd)" '' "... empties its ND companion elements too"
 done_testing

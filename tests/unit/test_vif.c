@@ -119,14 +119,14 @@ static void cmds(void **state)
     assert_int_equal(xg_vif_decl_make(&old, "vif1.0", o, 2, "00:16:3e:00:00:01", NULL, &err), 0);
     assert_int_equal(xg_vif_decl_make(&d, "vif1.0", n, 2, "00:16:3e:00:00:02", NULL, &err), 0);
     struct xg_buf b = {0};
-    xg_vif_cmds(NULL, &old, &b);
+    xg_vif_cmds(NULL, &old, false, &b);
     assert_string_equal(xg_buf_str(&b),
                         "add element bridge xenguard vif_declared { \"vif1.0\" }\n"
                         "add element bridge xenguard vif_ip4 { \"vif1.0\" . 192.0.2.10 }\n"
                         "add element bridge xenguard vif_ip6 { \"vif1.0\" . 2001:db8::10 }\n"
                         "add element bridge xenguard vif_mac { \"vif1.0\" . 00:16:3e:00:00:01 }\n");
     xg_buf_free(&b);
-    xg_vif_cmds(&old, &d, &b); /* online again: the old elements go in the same batch */
+    xg_vif_cmds(&old, &d, false, &b); /* online again: the old elements go in the same batch */
     assert_string_equal(
         xg_buf_str(&b),
         "delete element bridge xenguard vif_declared { \"vif1.0\" }\n"
@@ -137,7 +137,7 @@ static void cmds(void **state)
         "add element bridge xenguard vif_ip4 { \"vif1.0\" . 192.0.2.11, \"vif1.0\" . 192.0.2.12 }\n"
         "add element bridge xenguard vif_mac { \"vif1.0\" . 00:16:3e:00:00:02 }\n");
     xg_buf_free(&b);
-    xg_vif_cmds(&d, NULL, &b); /* offline */
+    xg_vif_cmds(&d, NULL, false, &b); /* offline */
     assert_string_equal(
         xg_buf_str(&b),
         "delete element bridge xenguard vif_declared { \"vif1.0\" }\n"
@@ -145,11 +145,47 @@ static void cmds(void **state)
         "}\n"
         "delete element bridge xenguard vif_mac { \"vif1.0\" . 00:16:3e:00:00:02 }\n");
     xg_buf_free(&b);
-    xg_vif_cmds(NULL, NULL, &b); /* offline of a port with nothing: no command at all */
+    xg_vif_cmds(NULL, NULL, true, &b); /* offline of a port with nothing: no command at all */
     assert_string_equal(xg_buf_str(&b), "");
     xg_buf_free(&b);
     xg_vif_decl_free(&old);
     xg_vif_decl_free(&d);
+}
+
+/* vif_ip6_nd, the ND-target companion of vif_ip6 (integers): filled and emptied with it. */
+static void nd_companion(void **state)
+{
+    struct xg_err err;
+    struct xg_vif_decl d;
+    const char *ips[] = {"192.0.2.10", "2001:db8::10"};
+    assert_int_equal(xg_vif_decl_make(&d, "vif1.0", ips, 2, "00:16:3e:00:00:01", NULL, &err), 0);
+    struct xg_buf b = {0};
+    xg_vif_cmds(NULL, &d, true, &b);
+    assert_non_null(strstr(xg_buf_str(&b), "add element bridge xenguard vif_ip6_nd { \"vif1.0\" . "
+                                           "0x20010db8000000000000000000000010 }\n"));
+    xg_buf_free(&b);
+    xg_vif_decl_free(&d);
+    const char *json =
+        "{\"nftables\": [{\"set\": {\"family\": \"bridge\", \"table\": \"xenguard\", \"name\": "
+        "\"vif_declared\", \"type\": \"ifname\", \"elem\": [\"vif1.0\"]}}, {\"set\": {\"family\": "
+        "\"bridge\", \"table\": \"xenguard\", \"name\": \"vif_ip4\", \"type\": [\"ifname\", "
+        "\"ipv4_addr\"]}}, {\"set\": {\"family\": \"bridge\", \"table\": \"xenguard\", \"name\": "
+        "\"vif_ip6\", \"type\": [\"ifname\", \"ipv6_addr\"]}}, {\"set\": {\"family\": \"bridge\", "
+        "\"table\": \"xenguard\", \"name\": \"vif_mac\", \"type\": [\"ifname\", \"ether_addr\"]}}, "
+        "{\"set\": {\"family\": \"bridge\", \"table\": \"xenguard\", \"name\": \"vif_ip6_nd\", "
+        "\"type\": [\"ifname\", \"integer\"], \"elem\": [{\"concat\": [\"vif1.0\", "
+        "\"0x20010db8000000000000000000000099\"]}]}}]}";
+    struct xg_vif_list l;
+    assert_int_equal(xg_vif_parse_listing(json, &l, &err), 0);
+    assert_true(l.has_nd);
+    xg_vif_cmds(xg_vif_list_find(&l, "vif1.0"), NULL, l.has_nd, &b);
+    /* the companion's element goes even when vif_ip6 does not mirror it */
+    assert_string_equal(xg_buf_str(&b),
+                        "delete element bridge xenguard vif_declared { \"vif1.0\" }\n"
+                        "delete element bridge xenguard vif_ip6_nd { \"vif1.0\" . "
+                        "0x20010db8000000000000000000000099 }\n");
+    xg_buf_free(&b);
+    xg_vif_list_free(&l);
 }
 
 /* What nft 1.0.6 prints for `nft -j list table bridge xenguard` (abridged). */
@@ -189,7 +225,7 @@ static void listing_parse(void **state)
     assert_false(t3->declared);
     /* offline of vif1.0 deletes exactly what the listing holds */
     struct xg_buf b = {0};
-    xg_vif_cmds(v1, NULL, &b);
+    xg_vif_cmds(v1, NULL, l.has_nd, &b);
     assert_non_null(strstr(xg_buf_str(&b), "delete element bridge xenguard vif_ip6 { \"vif1.0\" . "
                                            "2001:db8::10 }\n"));
     xg_buf_free(&b);
@@ -291,7 +327,6 @@ static void carry(void **state)
                   *ip4 = dyn(t, XG_BR_SET_IP4, 4, XG_SETKEY_IF_ADDR),
                   *ip6 = dyn(t, XG_BR_SET_IP6, 6, XG_SETKEY_IF_ADDR),
                   *mac = dyn(t, XG_BR_SET_MAC, 0, XG_SETKEY_IF_MAC);
-    assert_true(xg_vif_carry_wanted(&rs));
     struct xg_vif_list running;
     struct xg_err err;
     struct xg_warnings w = {0};
@@ -309,9 +344,25 @@ static void carry(void **state)
     xg_vif_list_free(&running);
     xg_ruleset_free(&rs);
 
+    /* a port the IR already declares (carried from the running table) stands as it is */
+    struct xg_ruleset rs2 = {0};
+    t = xg_ruleset_add_table(&rs2, XG_NFT_TABLE, XG_TABLE_BRIDGE);
+    decl = dyn(t, XG_BR_SET_DECLARED, 0, XG_SETKEY_IFNAME);
+    ip4 = dyn(t, XG_BR_SET_IP4, 4, XG_SETKEY_IF_ADDR);
+    dyn(t, XG_BR_SET_IP6, 6, XG_SETKEY_IF_ADDR);
+    dyn(t, XG_BR_SET_MAC, 0, XG_SETKEY_IF_MAC);
+    struct xg_set_pair p = {.ifname = "vif1.0"};
+    assert_int_equal(xg_set_add_pair(decl, &p), 0);
+    assert_int_equal(xg_vif_parse_listing(listing, &running, &err), 0);
+    assert_int_equal(xg_vif_carry(&rs2, &running, NULL, NULL, &err), 0);
+    assert_int_equal(decl->pair_count, 1);
+    assert_int_equal(ip4->pair_count, 0);
+    xg_vif_list_free(&running);
+    xg_ruleset_free(&rs2);
+
     struct xg_ruleset none = {0};
     xg_ruleset_add_table(&none, XG_NFT_TABLE, XG_TABLE_INET);
-    assert_false(xg_vif_carry_wanted(&none));
+    assert_int_equal(xg_vif_carry(&none, &running, NULL, NULL, &err), 0);
     xg_ruleset_free(&none);
 }
 
@@ -320,7 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ifnames),       cmocka_unit_test(ips),   cmocka_unit_test(macs),
         cmocka_unit_test(decl_make),     cmocka_unit_test(cmds),  cmocka_unit_test(listing_parse),
-        cmocka_unit_test(xenstore_tree), cmocka_unit_test(carry),
+        cmocka_unit_test(xenstore_tree), cmocka_unit_test(carry), cmocka_unit_test(nd_companion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
