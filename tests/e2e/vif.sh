@@ -39,6 +39,16 @@ conn() { ip netns exec "$1" "$PROBE" connect -t 800 -s "$2" "$3" "$PORT" 2>/dev/
 elements() { d nft list set bridge xenguard "$1" 2>/dev/null | tr -d '\n\t' |
     sed -n 's/.*elements = { \(.*\) }.*/\1/p'; }
 sets() { for s in vif_declared vif_ip4 vif_ip6 vif_mac; do echo "$s: $(elements $s)"; done; }
+# audit_says ID [AUDIT ARGS...]: "STATUS: first evidence line or reason" of one check
+audit_says() {
+    local id=$1
+    shift
+    xg audit --format json "$@" 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["checks"]:
+    if r["id"] == sys.argv[1]:
+        print(r["status"] + ": " + ((r.get("evidence") or [""])[0] or r.get("reason") or ""))' "$id"
+}
 
 for ns in "$D" "$G1" "$G2"; do ip netns add "$ns" || bail_out "ip netns add $ns"; done
 d ip link set lo up
@@ -69,6 +79,11 @@ check_fails "... and creates no table" d nft list table bridge xenguard
 # The guests' table as the contract (src/ir/names.h) defines its dynamic sets
 # (tests/xen/guests-table.nft; the Xen Dom0 test loads the same file).
 d nft -f "$XG_ROOT/tests/xen/guests-table.nft" || bail_out "loading the test's bridge table"
+
+# --- the audit: Dom0's 192.0.2.1 on xenbr0 with guest ports, not protected ------
+check "audit XG-GUEST-001 fails: the test's table has no protected4" \
+    grep -q "^fail: xenbr0 (guest ports vif1.0 vif2.0) carries Dom0's 192.0.2.1, which table bridge xenguard does not protect" \
+    <<<"$(audit_says XG-GUEST-001)"
 
 # --- before any declaration: the port is not pinned -------------------------
 is "$(conn "$G1" 192.0.2.99 192.0.2.1)" open "undeclared vif1.0: a claimed 192.0.2.99 still reaches Dom0 (nothing declared yet)"
@@ -164,4 +179,19 @@ is "$(conn "$G1" 192.0.2.99 192.0.2.1)" timeout "after the reload vif1.0 is stil
 is "$(conn "$G1" 192.0.2.10 192.0.2.1)" refused "... and its declared address still reaches Dom0"
 check "vif offline vif1.0 in the compiled table" xg vif offline vif1.0
 is "$(elements vif_ip6_nd)" '' "... empties its ND companion elements too"
+
+# --- the audit after apply: protected; declared ports; a captured root says the same --
+is "$(audit_says XG-GUEST-001 -c "$POL")" \
+    "pass: xenbr0 (guest ports vif1.0 vif2.0): Dom0's 192.0.2.1 is in table bridge xenguard protected4" \
+    "audit XG-GUEST-001 passes with the compiled guests' table"
+sed 's/^ports = vif\* tap\*$/ports = vif* tap*\nrequire-addresses = yes/' "$POL" >"$WORK/require.conf"
+check "audit XG-GUEST-002 (require-addresses = yes) fails: vif1.0 is offline" \
+    grep -q "^fail: vif1.0 on xenbr0: not in vif_declared" <<<"$(audit_says XG-GUEST-002 -c "$WORK/require.conf")"
+check "xenguard capture saves the bridge membership" xg capture "$WORK/root"
+is "$(cat "$WORK/root/xenguard/bridges.txt")" "xenbr0 vif1.0 vif2.0" "... as xenguard/bridges.txt"
+is "$(audit_says XG-GUEST-001 -c "$POL" --root "$WORK/root")" "$(audit_says XG-GUEST-001 -c "$POL")" \
+    "audit --root of the capture: XG-GUEST-001 as on the live host"
+rm "$WORK/root/xenguard/bridges.txt"
+check "... and n/a with the reason when the capture lacks bridges.txt" \
+    grep -q "^n/a: no evidence: no /xenguard/bridges.txt" <<<"$(audit_says XG-GUEST-001 -c "$POL" --root "$WORK/root")"
 done_testing
