@@ -127,6 +127,7 @@ PREFIX  ?= /usr/local
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
 STATEDIR  ?= /var/lib/xenguard
+XENSCRIPTDIR ?= /etc/xen/scripts
 install: all
 	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(PREFIX)/sbin/xenguard
 	install -D -m 0644 doc/xenguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard.8
@@ -141,6 +142,8 @@ install: all
 	install -D -m 0644 examples/untrusted.conf $(DESTDIR)$(PREFIX)/share/doc/xenguard/examples/untrusted.conf
 	install -D -m 0644 doc/xenguard-apply.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-apply.8
 	install -D -m 0644 doc/xenguard-harden.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-harden.8
+	install -D -m 0644 doc/xenguard-vif.8 $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-vif.8
+	install -D -m 0755 scripts/vif-xenguard $(DESTDIR)$(XENSCRIPTDIR)/vif-xenguard
 	for v in confirm rollback status; do \
 	  echo '.so man8/xenguard-apply.8' > $(DESTDIR)$(PREFIX)/share/man/man8/xenguard-$$v.8; done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCTLDIR)
