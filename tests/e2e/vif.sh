@@ -177,7 +177,11 @@ check "apply again (reload)" xg apply -c "$POL" --yes --state-dir "$ST"
 is "$(sets)" "$before" "the reload kept every declared guest's elements"
 is "$(conn "$G1" 192.0.2.99 192.0.2.1)" timeout "after the reload vif1.0 is still pinned"
 is "$(conn "$G1" 192.0.2.10 192.0.2.1)" refused "... and its declared address still reaches Dom0"
-check "vif offline vif1.0 in the compiled table" xg vif offline vif1.0
+sed 's/^ports = vif\* tap\*$/ports = guest*/' "$POL" >"$WORK/ports.conf"
+check_fails "vif online -c POLICY: vif1.0 is no guest port when [guests] ports = guest*" \
+    xg vif online vif1.0 -c "$WORK/ports.conf" --ip 192.0.2.10 --mac $MAC1
+check "vif offline -c POLICY (ports vif* tap*) of vif1.0 in the compiled table" \
+    xg vif offline vif1.0 -c "$POL"
 is "$(elements vif_ip6_nd)" '' "... empties its ND companion elements too"
 
 # --- the audit after apply: protected; declared ports; a captured root says the same --
