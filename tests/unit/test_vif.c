@@ -18,6 +18,7 @@
 #include "guests/carry.h"
 #include "guests/vif.h"
 #include "ir/ir.h"
+#include "probe/bridges.h"
 
 static void ifnames(void **state)
 {
@@ -366,12 +367,37 @@ static void carry(void **state)
     xg_ruleset_free(&none);
 }
 
+/* The bridge membership text the probe reads (live /sys or a capture's bridges.txt). */
+static void bridges_text(void **state)
+{
+    struct xg_bridge *b;
+    size_t n;
+    struct xg_err err;
+    assert_int_equal(
+        xg_bridges_parse("xenbr0 eth0 vif1.0 vif1.0-emu\nxenbr1\n\n", "b", &b, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(b[0].name, "xenbr0");
+    assert_int_equal(b[0].port_count, 3);
+    assert_string_equal(b[0].ports[2], "vif1.0-emu");
+    assert_int_equal(b[1].port_count, 0);
+    for (size_t i = 0; i < n; i++)
+        free(b[i].ports);
+    free(b);
+    assert_int_equal(
+        xg_bridges_parse("xenbr0 eth0\nxenbr1 vif/../x\n", "bridges.txt", &b, &n, &err), -1);
+    assert_string_equal(err.msg, "bridges.txt:2: 'vif/../x' is not an interface name");
+    for (size_t i = 0; i < n; i++)
+        free(b[i].ports);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ifnames),       cmocka_unit_test(ips),   cmocka_unit_test(macs),
         cmocka_unit_test(decl_make),     cmocka_unit_test(cmds),  cmocka_unit_test(listing_parse),
         cmocka_unit_test(xenstore_tree), cmocka_unit_test(carry), cmocka_unit_test(nd_companion),
+        cmocka_unit_test(bridges_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
