@@ -201,20 +201,43 @@ static bool is_ours(const char *script)
     return !strcmp(base ? base + 1 : script, "vif-xenguard");
 }
 
-/* script= of one vif spec "mac=..,bridge=..,script=X", or NULL. */
-static const char *vif_script(const char *spec, char *out, size_t size)
+/* The value of KEY= in one vif spec "mac=..,bridge=..,ip=A B,script=X" (into out), or NULL. */
+static const char *vif_key(const char *spec, const char *key, char *out, size_t size)
 {
+    size_t klen = strlen(key);
     for (const char *s = spec; s && *s;) {
         while (*s == ' ' || *s == ',')
             s++;
         size_t n = strcspn(s, ",");
-        if (!strncmp(s, "script=", 7)) {
-            snprintf(out, size, "%.*s", (int)(n - 7), s + 7);
+        if (n > klen && !strncmp(s, key, klen) && s[klen] == '=') {
+            snprintf(out, size, "%.*s", (int)(n - klen - 1), s + klen + 1);
             return out;
         }
         s += n;
     }
     return NULL;
+}
+
+/* Each vif spec with ip= must run vif-xenguard (its own script=, else the default). */
+static void judge_domcfgs(const struct xg_host *h, const char *def, struct xg_result *r)
+{
+    for (size_t i = 0; h->domcfgs_present && i < h->domcfg_count; i++) {
+        const struct xg_xlcfg *c = &h->domcfgs[i];
+        const struct xg_xlcfg_value *vif = xg_xlcfg_get(c, "vif");
+        for (size_t k = 0; vif && k < vif->count; k++) {
+            char script[256], ip[256];
+            const char *use = vif_key(vif->items[k], "script", script, sizeof(script));
+            if (!use)
+                use = def ? def : "vif-bridge";
+            if (!vif_key(vif->items[k], "ip", ip, sizeof(ip)))
+                continue;
+            if (is_ours(use))
+                xg_evidence(r, "%s:%u: vif %zu (ip=%s) runs %s", c->path, vif->line, k, ip, use);
+            else
+                xg_failf(r, "%s:%u: vif %zu has ip=%s but runs %s: the address is never declared",
+                         c->path, vif->line, k, ip, use);
+        }
+    }
 }
 
 static void check_vif_script(const struct xg_host *h, const struct xg_policy *p,
@@ -233,26 +256,19 @@ static void check_vif_script(const struct xg_host *h, const struct xg_policy *p,
     }
     if (!xg_need_file(r, h, h->xlconf_present, XG_SEC_XL, "/etc/xen/xl.conf"))
         return;
+    xg_need_readable(r, h, "/etc/xen");
     const struct xg_xlcfg_value *v = xg_xlcfg_get(&h->xlconf, "vif.default.script");
     const char *def = v && v->count ? v->items[0] : NULL;
-    if (def && is_ours(def))
+    if (def)
         xg_evidence(r, "%s:%u: vif.default.script=\"%s\"", h->xlconf.path, v->line, def);
-    else if (def)
-        xg_failf(r, "%s:%u: vif.default.script=\"%s\": guests' addresses are never declared",
-                 h->xlconf.path, v->line, def);
     else
-        xg_failf(r, "%s: no vif.default.script: xl runs vif-bridge, which declares nothing",
-                 h->xlconf.path);
-    for (size_t i = 0; h->domcfgs_present && i < h->domcfg_count; i++) {
-        const struct xg_xlcfg *c = &h->domcfgs[i];
-        const struct xg_xlcfg_value *vif = xg_xlcfg_get(c, "vif");
-        for (size_t k = 0; vif && k < vif->count; k++) {
-            char script[256];
-            if (vif_script(vif->items[k], script, sizeof(script)) && !is_ours(script))
-                xg_failf(r, "%s:%u: vif %zu uses script=%s: its addresses are never declared",
-                         c->path, vif->line, k, script);
-        }
-    }
+        xg_evidence(r, "%s: no vif.default.script: xl runs vif-bridge", h->xlconf.path);
+    if (p && p->guests.require_addresses && !(def && is_ours(def)))
+        xg_failf(r,
+                 "[guests] require-addresses = yes, but the default vif script is %s: guests' "
+                 "addresses are never declared",
+                 def ? def : "vif-bridge");
+    judge_domcfgs(h, def, r);
 }
 
 const struct xg_check_def xg_checks_guests[] = {
@@ -273,9 +289,10 @@ const struct xg_check_def xg_checks_guests[] = {
      "xenguard vif online IFACE --mac MAC --ip ADDR.",
      check_declared, "/xenguard/bridges.txt /xenguard/nft-ruleset.json"},
     {"XG-GUEST-003", XG_PRACTICE_XL, XG_SEV_MEDIUM, "The toolstack's vif script declares guests",
-     "While guest protection is on, xl must run vif-xenguard for every vif (vif.default.script "
-     "in xl.conf, script= in a vif spec): with vif-bridge the ip= of a vif spec is never "
-     "declared and the guest may use any address that is not protected.",
+     "While guest protection is on, every vif spec with ip= must run vif-xenguard (its "
+     "script=, else vif.default.script in xl.conf, else vif-bridge): with vif-bridge the ip= "
+     "is never declared and the guest may use any address that is not protected. With "
+     "[guests] require-addresses = yes the default script itself must be vif-xenguard.",
      "vif.default.script=\"vif-xenguard\" in /etc/xen/xl.conf (installed in /etc/xen/scripts by "
      "make install); no script= other than vif-xenguard in the domain configurations.",
      check_vif_script, "/etc/xen"},
