@@ -135,6 +135,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSCTLDIR   ?= $(PREFIX)/lib/sysctl.d
 STATEDIR    ?= /var/lib/xenguard
+# Xen's hotplug scripts (vif-bridge, ...): vif-xenguard goes beside them.
+XENSCRIPTDIR ?= /etc/xen/scripts
 # A verb's page is doc/xenguard-VERB.8 (a one-line .so where another page
 # documents it): a new page is installed without editing this list.
 MAN8     := $(sort $(wildcard doc/xenguard*.8))
@@ -146,7 +148,7 @@ SUBST    := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g
 INSTALLED = $(SBINDIR)/xenguard $(LIBEXECDIR)/xenguard-scheduled-audit \
             $(MAN8:doc/%=$(MANDIR)/man8/%) $(MAN5:doc/%=$(MANDIR)/man5/%) \
             $(EXAMPLES:examples/%=$(DOCDIR)/examples/%) $(BASHCOMPDIR)/xenguard \
-            $(UNITS:%=$(UNITDIR)/%) $(SYSCTLDIR)/99-xenguard.conf
+            $(UNITS:%=$(UNITDIR)/%) $(SYSCTLDIR)/99-xenguard.conf $(XENSCRIPTDIR)/vif-xenguard
 
 install: all
 	install -D -m 0755 $(BUILD)/xenguard $(DESTDIR)$(SBINDIR)/xenguard
@@ -156,6 +158,7 @@ install: all
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 completion/xenguard.bash $(DESTDIR)$(BASHCOMPDIR)/xenguard
+	install -D -m 0755 scripts/vif-xenguard $(DESTDIR)$(XENSCRIPTDIR)/vif-xenguard
 	for u in $(UNITS); do $(SUBST) systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	$(SUBST) systemd/xenguard-scheduled-audit > $(DESTDIR)$(LIBEXECDIR)/xenguard-scheduled-audit

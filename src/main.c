@@ -31,6 +31,7 @@ static const struct verb verbs[] = {
     {"harden", cmd_harden, "write hardened xend / sshd / sysctl configuration (diff first)"},
     {"audit", cmd_audit, "check this Xen host (or a captured root) against every practice"},
     {"fleet", cmd_fleet, "check a cluster from its members' audit reports (audit --format json)"},
+    {"vif", cmd_vif, "declare a guest port's addresses (vif hotplug script: vif-xenguard)"},
     {"capture", cmd_capture, "save what audit reads from this host into a directory"},
     {"analyze", cmd_analyze, "exact answers about a real firewall: reach, matrix, spoofing, drift"},
     {"tunnel", cmd_tunnel, "send a migration over the TLS tunnel (xl migrate -s)"},

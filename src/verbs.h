@@ -22,5 +22,6 @@ int cmd_tunnel(int argc, char **argv);
 int cmd_tunneld(int argc, char **argv);
 int cmd_tunnel_keys(int argc, char **argv);
 int cmd_perimeter(int argc, char **argv);
+int cmd_vif(int argc, char **argv);
 
 #endif

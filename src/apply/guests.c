@@ -22,6 +22,7 @@
 
 #include "apply/nft.h"
 #include "compile/compile.h"
+#include "guests/carry.h"
 
 int xg_host_own_addresses(struct xg_prefix_list *out, struct xg_err *err)
 {
@@ -154,7 +155,8 @@ int xg_guests_carry(struct xg_ruleset *rs, struct xg_err *err)
         return -1;
     int rc = xg_guests_carry_json(rs, listing, err);
     free(listing);
-    return rc;
+    /* guests the running table does not hold: their ip/mac from xenstore (guests/carry.h) */
+    return rc < 0 ? rc : xg_vif_carry_xenstore(rs, NULL, err);
 }
 
 int xg_guests_prepare(struct xg_ruleset *rs, struct xg_err *err)

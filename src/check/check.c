@@ -40,6 +40,7 @@ const struct xg_check_def *xg_checks(size_t *count)
         {xg_checks_xl, &xg_checks_xl_count},
         {xg_checks_xapi, &xg_checks_xapi_count},
         {xg_checks_perimeter, &xg_checks_perimeter_count}, /* check/perimeter.h */
+        {xg_checks_guests, &xg_checks_guests_count},
     };
     /* built once; the table is constant data, so this is not mutable state */
     static struct xg_check_def table[128];

@@ -118,10 +118,11 @@ const char *xg_practice_name(enum xg_practice p);
 
 /* Group tables (each file under src/check/ contributes one). */
 extern const struct xg_check_def xg_checks_host[], xg_checks_services[], xg_checks_firewall[],
-    xg_checks_users[], xg_checks_migration[], xg_checks_xend[], xg_checks_xl[], xg_checks_xapi[];
+    xg_checks_users[], xg_checks_migration[], xg_checks_xend[], xg_checks_xl[], xg_checks_xapi[],
+    xg_checks_guests[];
 extern const size_t xg_checks_host_count, xg_checks_services_count, xg_checks_firewall_count,
     xg_checks_users_count, xg_checks_migration_count, xg_checks_xend_count, xg_checks_xl_count,
-    xg_checks_xapi_count;
+    xg_checks_xapi_count, xg_checks_guests_count;
 
 /* Shared helpers for checks. */
 bool xg_addr_is_wildcard(const struct xg_prefix *a);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe/bridges.h"
 #include "probe/probe.h"
 #include "probe/rootfs.h"
 #include "util/buf.h"
@@ -366,6 +367,21 @@ static void capture_units(struct cap *c)
     closedir(sd);
 }
 
+/* Bridge membership (/sys/class/net/BR/brif), as the text the probe reads back. */
+static void capture_bridges(struct cap *c)
+{
+    struct xg_rootfs live;
+    struct xg_err err;
+    if (xg_rootfs_open(&live, "/", &err) < 0)
+        return;
+    char *text = xg_bridges_text(&live);
+    xg_rootfs_close(&live);
+    if (!text)
+        return;
+    write_data(c, XG_CAPTURE_DIR "/" XG_CAPTURE_BRIDGES, text, strlen(text), 0600);
+    free(text);
+}
+
 /* What the read-only tools print: the firewall views, addresses, the toolstack. */
 static void capture_commands(struct cap *c)
 {
@@ -383,6 +399,7 @@ static void capture_commands(struct cap *c)
         capture_command(c, "xl-info.txt", xlinfo);
         capture_command(c, "xl-list.json", xllist);
     }
+    capture_bridges(c);
 }
 
 /* Write a program's stdout and stderr together (version banners go to stderr). */

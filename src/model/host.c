@@ -277,6 +277,10 @@ void xg_host_free(struct xg_host *h)
     free(h->ifaces);
     xg_ruleset_free(&h->firewall);
     free(h->ip_addr_json);
+    for (size_t i = 0; i < h->bridge_count; i++)
+        free(h->bridges[i].ports);
+    free(h->bridges);
+    free(h->vif_declared);
     free_strv(h->notes, h->note_count);
     memset(h, 0, sizeof(*h));
 }

@@ -183,6 +183,13 @@ struct xg_domain {
     char *name;
 };
 
+/* A Linux bridge and its ports (/sys/class/net/BR/brif/). */
+struct xg_bridge {
+    char name[16];
+    char (*ports)[16];
+    size_t port_count;
+};
+
 /* Parts of the model a parse error can spoil: the checks over them report "error". */
 enum xg_section {
     XG_SEC_SOCKETS,
@@ -196,6 +203,7 @@ enum xg_section {
     XG_SEC_IFACES,
     XG_SEC_DOMAINS,
     XG_SEC_FIREWALL,
+    XG_SEC_BRIDGES,
     XG_SEC_COUNT
 };
 
@@ -307,6 +315,17 @@ struct xg_host {
     bool firewall_present;
     struct xg_ruleset firewall;
     char *ip_addr_json;
+
+    /* bridges and their ports: live from /sys/class/net/BR/brif, captured in
+     * xenguard/bridges.txt ("BRIDGE PORT..." lines); src/probe/bridges.c */
+    bool bridges_present;
+    struct xg_bridge *bridges;
+    size_t bridge_count;
+    /* the loaded table bridge xenguard with its vif sets (from the nft listing above),
+     * and the guest ports its vif_declared holds */
+    bool guests_table_present;
+    char (*vif_declared)[16];
+    size_t vif_declared_count;
 
     /* warnings met while probing (unparsable lines...), for the report */
     char **notes;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "analyze/host.h"
+#include "probe/bridges.h"
 #include "probe/internal.h"
 #include "probe/parse.h"
 #include "probe/rootfs.h"
@@ -656,6 +657,8 @@ static void probe_firewall(const struct xg_rootfs *r, struct xg_host *h)
     h->firewall_present = save4 || save6 || nft_json;
     if (h->firewall_present && xg_ruleset_from_evidence(&ev, &h->firewall, &fe) < 0)
         xg_probe_set_error(h, XG_SEC_FIREWALL, fe.msg);
+    /* bridges and the guests' table, which the same listing holds (probe/bridges.c) */
+    xg_probe_bridges(r, h, XG_CAPTURE_DIR "/" XG_CAPTURE_BRIDGES, nft_json);
     free(save4);
     free(save6);
     free(nft_json);

@@ -43,13 +43,13 @@ XEN_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-uti
   libxenhypfs1 libxenmisc4.17 libxenstore4 libxentoolcore1 libxentoollog1 libyajl2"
 USER_PKGS="busybox-static nftables libnftables1 libnftnl11 libmnl0 libjansson4 libxtables12
   libgmp10 libedit2 iptables libip4tc2 libip6tc2 libnetfilter-conntrack3 libnfnetlink0
-  kmod libkmod2 iproute2 procps libproc2-0"
+  kmod libkmod2 iproute2 procps libproc2-0 bash"
 
 # Kernel modules a Dom0 needs (Debian builds them as =m); netfilter comes as
 # whole directories so that nft and iptables-nft can autoload what they use.
 XEN_MODS="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback"
 NET_MODS="inet_diag tcp_diag udp_diag raw_diag unix_diag dummy veth crc32c_generic"
-NF_DIRS="kernel/net/netfilter kernel/net/ipv4/netfilter kernel/net/ipv6/netfilter"
+NF_DIRS="kernel/net/netfilter kernel/net/ipv4/netfilter kernel/net/ipv6/netfilter kernel/net/bridge"
 
 say() { echo "build-image: $*" >&2; }
 die() {
@@ -88,7 +88,7 @@ if ! VERSIONS=$(resolve_versions); then
 fi
 set_base() { BASE=$OUT/base-$( (
     echo "$VERSIONS"
-    cat "$0"
+    cat "$0" "$HERE/domu-net.sh"
 ) | sha256sum | cut -c1-12); }
 set_base
 mkdir -p "$OUT/debs"
@@ -242,14 +242,22 @@ EOF
     cp -L "/$ARCH_LIB/libgcc_s.so.1" "$R/$ARCH_LIB/"
 
     # A tiny PV guest: the same kernel, busybox, and an init that says hello,
-    # then waits to be destroyed (dom0-checks.sh ends it with `xl destroy`).
+    # runs the guest's side of the vif test (tests/xen/domu-net.sh, with the
+    # netfront driver) and waits to be destroyed (dom0-checks.sh ends it
+    # with `xl destroy`).
     local D=$W/domu
     mkdir -p "$D"/{bin,proc,sys,dev}
     cp "$R/usr/bin/busybox" "$D/bin/"
+    f=$(find "$kd" -name 'xen-netfront.ko*' | head -1)
+    [ -n "$f" ] || die "kernel module xen-netfront not in $KVER"
+    case "$f" in *.xz) xz -dc "$f" >"$D/xen-netfront.ko" ;; *) cp "$f" "$D/xen-netfront.ko" ;; esac
+    install -m 0755 "$HERE/domu-net.sh" "$D/net.sh"
     cat >"$D/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
 /bin/busybox echo "DOMU-HELLO $(/bin/busybox uname -r) caps=$(/bin/busybox cat /proc/xen/capabilities 2>/dev/null)"
+/bin/busybox sh /net.sh
 while :; do /bin/busybox sleep 3600; done
 EOF
     chmod +x "$D/init"
@@ -304,6 +312,10 @@ mkdir -p "$O/usr/sbin" "$O/xg/policies"
 cp "$XG_BIN" "$O/usr/sbin/xenguard"
 install -m 0755 "$HERE/dom0-init.sh" "$O/init"
 install -m 0755 "$HERE/dom0-checks.sh" "$O/xg/dom0-checks.sh"
+install -m 0644 "$HERE/guests-table.nft" "$O/xg/guests-table.nft"
+# The vif hotplug script where `make install` puts it, beside Xen's own.
+mkdir -p "$O/etc/xen/scripts"
+install -m 0755 "$ROOT/scripts/vif-xenguard" "$O/etc/xen/scripts/vif-xenguard"
 cp "$ROOT"/examples/*.conf "$O/xg/policies/"
 # xenguard's libraries that the base lacks (resolved against the base first).
 copy_libs "$BASE/root" "$O" "$O/usr/sbin/xenguard"

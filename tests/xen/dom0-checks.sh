@@ -135,6 +135,51 @@ domu_console() { # the guest's own words, through xenconsoled: it really runs
 }
 sec domu-console domu_console
 
+# ---- the guest's vifs on xenbr0, through the shipped hotplug script (issue 13) --
+# Dom0 198.51.100.1 on bridge xenbr0 serves :8080 (allowed) and :8002 (the
+# relocation port). The guests' table is the compiled one firewall-load left
+# (firewalled-subnet.conf has guest protection on), else tests/xen/guests-table.nft. Two vifs are attached to the running guest with
+# script=vif-xenguard: one with ip= (declared, pinned), one without. The guest
+# (tests/xen/domu-net.sh) reports what got through.
+vif_setup() {
+    /usr/bin/ip link add xenbr0 type bridge &&
+        /usr/bin/ip addr add 198.51.100.1/24 dev xenbr0 &&
+        /usr/bin/ip link set xenbr0 up &&
+        httpd -p 198.51.100.1:8080 -h /xg/www &&
+        httpd -p 198.51.100.1:8002 -h /xg/www &&
+        { nft list table bridge xenguard >/dev/null 2>&1 || nft -f /xg/guests-table.nft; } &&
+        nft list table bridge xenguard
+}
+vif_attach() {
+    xl network-attach tiny mac=00:16:3e:00:00:50 bridge=xenbr0 ip=198.51.100.50 \
+        script=vif-xenguard &&
+        xl network-attach tiny mac=00:16:3e:00:00:51 bridge=xenbr0 script=vif-xenguard &&
+        xl network-list tiny &&
+        /usr/bin/bridge link show &&
+        xenguard vif list
+}
+vif_guest() { # the guest's report
+    i=0
+    while ! grep -q DOMU-NET-DONE /var/log/xen/console/guest-tiny.log 2>/dev/null && [ $i -lt 150 ]; do
+        sleep 1
+        i=$((i + 1))
+    done
+    echo "waited ${i}s"
+    grep DOMU-NET /var/log/xen/console/guest-tiny.log
+}
+vif_detach() {
+    xl network-detach tiny 00:16:3e:00:00:50 && sleep 1 && xenguard vif list &&
+        nft list set bridge xenguard vif_ip4
+}
+if has_verb vif; then
+    sec vif-setup vif_setup
+    sec vif-attach vif_attach
+    sec vif-hotplug-log sh -c 'cat /var/log/xen/xen-hotplug.log 2>/dev/null | tail -20'
+    sec vif-guest vif_guest
+else
+    skip vif "vif verb not built yet"
+fi
+
 # ---- audit (issue 4) ---------------------------------------------------------
 if has_verb audit; then
     sec audit-json xenguard audit --format json
@@ -216,5 +261,6 @@ else
 fi
 
 # ---- the guest's end ---------------------------------------------------------
+if has_verb vif; then sec vif-detach vif_detach; fi
 sec domu-destroy sh -c 'xl destroy tiny && xl list'
 exit 0
