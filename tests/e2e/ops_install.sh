@@ -55,7 +55,7 @@ check "the binary is in PREFIX/sbin" test -x "$D/opt/xg/sbin/xenguard"
 check "the bash completion is in PREFIX/share/bash-completion/completions" cmp "$D/opt/xg/share/bash-completion/completions/xenguard" "$XG_ROOT/completion/xenguard.bash"
 check "the units' ExecStart follow PREFIX" bash -c "grep -h '^ExecStart=' '$U'/*.service | grep -v '^ExecStart=/opt/xg/' | grep -q . && exit 1;
     [ \$(grep -l '^ExecStart=/opt/xg/' '$U'/*.service | wc -l) = 3 ]"
-check "no @PLACEHOLDER@ is left in what was installed" bash -c "! grep -rlE '@[A-Z]+@' '$D'"
+check "no @PLACEHOLDER@ is left in the installed text files (units, scripts, pages)" bash -c "! grep -rlIE '@[A-Z]+@' '$D'"
 check "xenguard-audit.timer is installed" test -s "$U/xenguard-audit.timer"
 check "the scheduled-audit script is executable, in PREFIX/libexec" test -x "$D/opt/xg/libexec/xenguard/xenguard-scheduled-audit"
 for v in $verbs; do
