@@ -167,30 +167,30 @@ check_why "xen dom0: xl destroy removes the guest" "$(out domu-destroy)" \
 
 # ---- the guest's vifs on xenbr0 through the shipped vif-xenguard (issue 13) ---------
 # Real netback/netfront: Dom0 attached two vifs with script=vif-xenguard, one with
-# ip=198.51.100.50 (declared), one without; the guest (tests/xen/domu-net.sh) says
-# what reached Dom0's 198.51.100.1.
+# ip=203.0.113.50 (declared), one without; the guest (tests/xen/domu-net.sh) says
+# what reached Dom0's 203.0.113.1.
 if skipped vif; then
     skip "xen dom0: vif-xenguard" "$(skipwhy vif)"
 else
-    section_ok vif-setup "xen dom0: bridge xenbr0 (198.51.100.1) and the guests' table are loaded"
+    section_ok vif-setup "xen dom0: bridge xenbr0 (203.0.113.1) and the guests' table are loaded"
     section_ok vif-attach "xen dom0: xl network-attach of two vifs with script=vif-xenguard succeeds"
     check_why "xen dom0: vif-xenguard declared the vif with ip= from xenstore" "$(out vif-attach | tail -4)" \
-        has vif-attach '^vif[0-9]+\.0 mac 00:16:3e:00:00:50 ip 198\.51\.100\.50$'
+        has vif-attach '^vif[0-9]+\.0 mac 00:16:3e:00:00:50 ip 203\.0\.113\.50$'
     check_why "xen dom0: the vif without ip= is not declared" "$(out vif-attach | tail -4)" \
         sh -c "! grep -q 'mac 00:16:3e:00:00:51' '$SECT/vif-attach.out'"
     check_why "xen dom0: vif-bridge put both vifs on xenbr0" "$(out vif-attach | grep -i master)" \
         sh -c "[ \$(grep -cE '^[0-9]+: vif[0-9]+\.[01].*master xenbr0' '$SECT/vif-attach.out') = 2 ]"
     check_why "xen dom0: the PV guest sees both vifs (netfront)" "$(out vif-guest | head -4)" \
         has vif-guest '^DOMU-NET nics declared=[a-z0-9]+ undeclared=[a-z0-9]+ '
-    check_why "xen dom0: control: on the undeclared vif the guest's claim of 198.51.100.11 reaches :8002" \
+    check_why "xen dom0: control: on the undeclared vif the guest's claim of 203.0.113.11 reaches :8002" \
         "$(out vif-guest)" has vif-guest '^DOMU-NET undeclared-claim-8002 reached$'
-    check_why "xen dom0: on the declared vif the guest's own 198.51.100.50 reaches Dom0's :8080" \
+    check_why "xen dom0: on the declared vif the guest's own 203.0.113.50 reaches Dom0's :8080" \
         "$(out vif-guest)" has vif-guest '^DOMU-NET declared-own-8080 reached$'
-    check_why "xen dom0: on the declared vif the same guest claiming 198.51.100.11 does not reach :8002" \
+    check_why "xen dom0: on the declared vif the same guest claiming 203.0.113.11 does not reach :8002" \
         "$(out vif-guest)" has vif-guest '^DOMU-NET declared-claim-8002 blocked$'
     check_why "xen dom0: xl network-detach runs vif-xenguard offline: the declaration is gone" \
         "rc=$(rc vif-detach): $(out vif-detach)" \
-        sh -c "[ '$(rc vif-detach)' = 0 ] && ! grep -q '198.51.100.50' '$SECT/vif-detach.out'"
+        sh -c "[ '$(rc vif-detach)' = 0 ] && ! grep -q '203.0.113.50' '$SECT/vif-detach.out'"
 fi
 
 # ---- audit (when the verb exists) ----------------------------------------------------

@@ -143,19 +143,19 @@ sec domu-console domu_console
 # (tests/xen/domu-net.sh) reports what got through.
 vif_setup() {
     /usr/bin/ip link add xenbr0 type bridge &&
-        /usr/bin/ip addr add 198.51.100.1/24 dev xenbr0 &&
+        /usr/bin/ip addr add 203.0.113.1/24 dev xenbr0 &&
         /usr/bin/ip link set xenbr0 up &&
-        httpd -p 198.51.100.1:8080 -h /xg/www &&
-        httpd -p 198.51.100.1:8002 -h /xg/www &&
+        httpd -p 203.0.113.1:8080 -h /xg/www &&
+        httpd -p 203.0.113.1:8002 -h /xg/www &&
         { nft list table bridge xenguard >/dev/null 2>&1 || nft -f /xg/guests-table.nft; } &&
         nft list table bridge xenguard
 }
 vif_attach() {
-    xl network-attach tiny mac=00:16:3e:00:00:50 bridge=xenbr0 ip=198.51.100.50 \
+    xl network-attach tiny mac=00:16:3e:00:00:50 bridge=xenbr0 ip=203.0.113.50 \
         script=vif-xenguard &&
         xl network-attach tiny mac=00:16:3e:00:00:51 bridge=xenbr0 script=vif-xenguard &&
         xl network-list tiny &&
-        /usr/bin/bridge link show &&
+        /usr/bin/ip -o link show master xenbr0 &&
         xenguard vif list
 }
 vif_guest() { # the guest's report

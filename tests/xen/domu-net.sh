@@ -5,14 +5,14 @@
 # it after DOMU-HELLO. It prints DOMU-NET lines on the guest console, which
 # xenconsoled logs in Dom0 (/var/log/xen/console/guest-tiny.log).
 #
-# Dom0 attaches two vifs on xenbr0 (198.51.100.1) with `xl network-attach
-# ... script=vif-xenguard`: MAC 00:16:3e:00:00:50 with ip=198.51.100.50
+# Dom0 attaches two vifs on xenbr0 (203.0.113.1) with `xl network-attach
+# ... script=vif-xenguard`: MAC 00:16:3e:00:00:50 with ip=203.0.113.50
 # (declared by the hotplug script) and 00:16:3e:00:00:51 without ip=
 # (undeclared). The guest finds them by MAC, then:
-#   1. on the undeclared NIC claims 198.51.100.11 and fetches :8002 (control:
+#   1. on the undeclared NIC claims 203.0.113.11 and fetches :8002 (control:
 #      an undeclared port is not pinned, so the claim gets through);
-#   2. on the declared NIC uses its own 198.51.100.50 and fetches :8080;
-#   3. on the declared NIC claims 198.51.100.11 and fetches :8002 (dropped).
+#   2. on the declared NIC uses its own 203.0.113.50 and fetches :8080;
+#   3. on the declared NIC claims 203.0.113.11 and fetches :8002 (dropped).
 # Without the two NICs within 120 s it says so and stops.
 bb=/bin/busybox
 $bb insmod /xen-netfront.ko 2>&1 | $bb sed 's/^/DOMU-NET insmod: /'
@@ -32,7 +32,7 @@ decl=$(nic 00:16:3e:00:00:50)
 free=$(nic 00:16:3e:00:00:51)
 echo "DOMU-NET nics declared=$decl undeclared=$free after ${i}s"
 fetch() { # fetch PORT: "reached" when Dom0's httpd answered
-    if printf 'GET / HTTP/1.0\r\n\r\n' | $bb timeout 6 $bb nc -w 4 198.51.100.1 "$1" 2>/dev/null |
+    if printf 'GET / HTTP/1.0\r\n\r\n' | $bb timeout 6 $bb nc -w 4 203.0.113.1 "$1" 2>/dev/null |
         $bb grep -q planted; then
         echo reached
     else
@@ -41,17 +41,17 @@ fetch() { # fetch PORT: "reached" when Dom0's httpd answered
 }
 $bb ip link set lo up
 $bb ip link set "$free" up
-$bb ip addr add 198.51.100.11/24 dev "$free"
+$bb ip addr add 203.0.113.11/24 dev "$free"
 $bb sleep 2
 echo "DOMU-NET undeclared-claim-8002 $(fetch 8002)"
 $bb ip addr flush dev "$free"
 $bb ip link set "$free" down
 $bb ip link set "$decl" up
-$bb ip addr add 198.51.100.50/24 dev "$decl"
+$bb ip addr add 203.0.113.50/24 dev "$decl"
 $bb sleep 2
 echo "DOMU-NET declared-own-8080 $(fetch 8080)"
 $bb ip addr flush dev "$decl"
-$bb ip addr add 198.51.100.11/24 dev "$decl"
+$bb ip addr add 203.0.113.11/24 dev "$decl"
 $bb sleep 1
 echo "DOMU-NET declared-claim-8002 $(fetch 8002)"
 echo "DOMU-NET-DONE"
