@@ -241,39 +241,27 @@ static int report_pending(const struct xg_apply_opts *o, const struct xg_pending
     return 0;
 }
 
-/* The ruleset to load: a --ruleset file, or the policy compiled, with the live host's
- * addresses and the declared guests in the guests' table. 0, or the exit status
- * (message printed, src freed). */
-static int load_source(struct xg_source *src, const char *config, const char *ruleset)
+/* The ruleset to load: a --ruleset file; the policy compiled, with the live host's
+ * addresses and the declared guests in the guests' table; or, with --perimeter, the
+ * policy's [perimeter] (apply/perimeter.h). 0, or the exit status (message printed,
+ * src freed). */
+static int load_source(struct xg_source *src, const char *config, const char *ruleset,
+                       bool perimeter)
 {
     struct xg_err err = {{0}};
     struct xg_warnings warnings = {0};
-    int rc = ruleset ? xg_source_from_file(src, ruleset, &err)
-                     : xg_source_from_policy(src, config, &warnings, &err);
-    if (rc == 0 && !ruleset)
-        rc = xg_source_prepare_guests(src, &err);
-    for (size_t i = 0; i < warnings.count; i++)
-        fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
-    xg_warnings_free(&warnings);
-    if (rc < 0) {
-        xg_err_print(stderr, "xenguard apply", &err);
-        xg_source_free(src);
-        return 1;
-    }
-    return 0;
-}
-
-/* --perimeter: the policy's [perimeter] (apply/perimeter.h); never a --ruleset file. */
-static int perimeter_source(struct xg_source *src, const char *config, const char *ruleset)
-{
-    struct xg_err err = {{0}};
-    struct xg_warnings warnings = {0};
-    if (ruleset) {
+    int rc;
+    if (perimeter && ruleset) {
         fprintf(stderr, "xenguard apply: --perimeter compiles the policy's [perimeter] (-c); "
                         "--ruleset is for the host firewall\n");
         return 2;
     }
-    int rc = xg_source_from_perimeter(src, config, &warnings, &err);
+    if (perimeter)
+        rc = xg_source_from_perimeter(src, config, &warnings, &err);
+    else if (ruleset)
+        rc = xg_source_from_file(src, ruleset, &err);
+    else if ((rc = xg_source_from_policy(src, config, &warnings, &err)) == 0)
+        rc = xg_source_prepare_guests(src, &err);
     for (size_t i = 0; i < warnings.count; i++)
         fprintf(stderr, "xenguard apply: %s\n", warnings.lines[i]);
     xg_warnings_free(&warnings);
@@ -368,8 +356,7 @@ int cmd_apply(int argc, char **argv)
     }
 
     struct xg_source src;
-    int rc =
-        o.perimeter ? perimeter_source(&src, config, ruleset) : load_source(&src, config, ruleset);
+    int rc = load_source(&src, config, ruleset, o.perimeter);
     if (rc)
         return rc;
     bool session = false;
