@@ -167,10 +167,10 @@ install: all
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
 
 # The files install wrote, then the directories it made, each with its parents
-# up to PREFIX, while they are empty (the state dir keeps confirmed rulesets and
+# up to PREFIX (XENSCRIPTDIR: up to /), while they are empty (the state dir keeps confirmed rulesets and
 # audit reports: it goes only when empty).
 INSTALL_DIRS = $(LIBEXECDIR) $(DOCDIR)/examples $(MANDIR)/man8 $(MANDIR)/man5 $(BASHCOMPDIR) \
-               $(UNITDIR) $(SYSCTLDIR) $(SBINDIR)
+               $(UNITDIR) $(SYSCTLDIR) $(SBINDIR) $(XENSCRIPTDIR)
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(STATEDIR) 2>/dev/null

@@ -118,9 +118,13 @@ int xg_xapi_db_parse(const char *text, size_t len, const char *path, const char 
     }
     if (!row && !uuid && *hosts == 1)
         row = only; /* a pool of one: its only host row is this host */
+    size_t before = out->count;
     if (row) {
         if (row_fields(row, path, out) < 0)
             rc = xg_fail(err, "%s: out of memory", path);
+        else if (out->count == before) /* <row/>: nothing to judge, which is not "all unset" */
+            snprintf(problem, problem_size, "%s: this host's row (line %ld) has no fields", path,
+                     xmlGetLineNo(row));
     } else if (!*hosts) {
         snprintf(problem, problem_size, "%s has no host row", path);
     } else if (!uuid) {
