@@ -24,7 +24,7 @@ SAN      ?=
 BUILD_DEPS := build-essential pkg-config libnftables-dev libjansson-dev libssl-dev libxml2-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev clang libclang-rt-14-dev nftables iptables iproute2 \
               kmod procps python3 openssh-client openssh-server socat openssl bc libxml2-utils \
-              ansible-core util-linux prometheus man-db
+              ansible-core util-linux prometheus man-db python3-jsonschema
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ifeq ($(SAN),1)

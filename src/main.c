@@ -1,10 +1,7 @@
 /*
- * main.c — xenguard's dispatch table.
- *
- * Like wg(8): a table of { verb, function, one-line description }; main()
- * looks the verb up and `xenguard --help` is printed from the same table.
- * Adding a verb is one row here, one prototype in verbs.h and one file in
- * src/cmd/.
+ * main.c — xenguard's entry: find the verb in the verb table
+ * (src/cmd/verbs.c) and run it; `xenguard --help` is printed from the same
+ * rows.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,30 +12,6 @@
 #define XG_VERSION "unknown"
 #endif
 
-struct verb {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-};
-
-static const struct verb verbs[] = {
-    {"firewall", cmd_firewall, "compile the policy into an nftables or iptables-restore ruleset"},
-    {"perimeter", cmd_perimeter, "compile the cluster router's perimeter firewall (forward path)"},
-    {"apply", cmd_apply, "load the policy's firewall atomically, rolled back unless confirmed"},
-    {"confirm", cmd_confirm, "keep the ruleset of a pending apply"},
-    {"rollback", cmd_rollback, "restore the firewall from before the last apply"},
-    {"status", cmd_status, "does the running firewall equal the policy? is an apply pending?"},
-    {"harden", cmd_harden, "write hardened xend / sshd / sysctl configuration (diff first)"},
-    {"audit", cmd_audit, "check this Xen host (or a captured root) against every practice"},
-    {"fleet", cmd_fleet, "check a cluster from its members' audit reports (audit --format json)"},
-    {"vif", cmd_vif, "declare a guest port's addresses (vif hotplug script: vif-xenguard)"},
-    {"capture", cmd_capture, "save what audit reads from this host into a directory"},
-    {"analyze", cmd_analyze, "exact answers about a real firewall: reach, matrix, spoofing, drift"},
-    {"tunnel", cmd_tunnel, "send a migration over the TLS tunnel (xl migrate -s)"},
-    {"tunneld", cmd_tunneld, "receive migrations over the TLS tunnel"},
-    {"tunnel-keys", cmd_tunnel_keys, "make the tunnel's cluster CA and host certificates"},
-};
-
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: xenguard VERB [OPTIONS]\n"
@@ -46,8 +19,8 @@ static void usage(FILE *out)
                  "       xenguard --version\n\n"
                  "Secure a Xen host as the \"Securing Xen\" chapter of the Xen manual asks.\n\n"
                  "Verbs:\n");
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+    for (size_t i = 0; i < xg_verb_count; i++)
+        fprintf(out, "  %-12s %s\n", xg_verbs[i].name, xg_verbs[i].summary);
     fprintf(out, "\nSee xenguard(8) and xenguard.conf(5).\n");
 }
 
@@ -60,9 +33,9 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         if (!strcmp(argv[1], "help") && argc > 2) {
             char *help_argv[] = {argv[2], "--help", NULL};
-            for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-                if (!strcmp(verbs[i].name, argv[2]))
-                    return verbs[i].run(2, help_argv);
+            for (size_t i = 0; i < xg_verb_count; i++)
+                if (!strcmp(xg_verbs[i].name, argv[2]))
+                    return xg_verbs[i].run(2, help_argv);
         }
         usage(stdout);
         return 0;
@@ -71,9 +44,9 @@ int main(int argc, char **argv)
         printf("xenguard %s\n", XG_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        if (!strcmp(verbs[i].name, argv[1]))
-            return verbs[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < xg_verb_count; i++)
+        if (!strcmp(xg_verbs[i].name, argv[1]))
+            return xg_verbs[i].run(argc - 1, argv + 1);
     fprintf(stderr, "xenguard: unknown verb '%s' (try 'xenguard --help')\n", argv[1]);
     return 2;
 }

@@ -1,12 +1,14 @@
 /*
  * verbs.h — one entry point per verb; each lives in src/cmd/<verb>.c.
  *
- * A verb gets argv with argv[0] = the verb's name, parses its own options,
+ * The table of verbs is src/cmd/verbs.c. A verb gets argv with argv[0] = the verb's name, parses its own options,
  * does its job through the pipeline modules and returns the process exit
  * code. Verbs are the only code that prints to stdout/stderr.
  */
 #ifndef XG_VERBS_H
 #define XG_VERBS_H
+
+#include "cmd/cli.h"
 
 int cmd_firewall(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
@@ -23,5 +25,8 @@ int cmd_tunneld(int argc, char **argv);
 int cmd_tunnel_keys(int argc, char **argv);
 int cmd_perimeter(int argc, char **argv);
 int cmd_vif(int argc, char **argv);
+
+/* Each verb's option table (src/cmd/cli.h), beside its entry point. */
+extern const struct xg_cli xg_cli_firewall;
 
 #endif

@@ -6,7 +6,6 @@
  * ruleset on stdout: an error prints one FILE:LINE:COL line to stderr and
  * nothing to stdout. Read-only: this verb never touches the kernel.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,29 +17,36 @@
 
 enum format { FORMAT_NFT, FORMAT_IPTABLES, FORMAT_IP6TABLES, FORMAT_BRIDGE };
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard firewall [-c FILE] [--format nft|iptables|ip6tables|bridge]\n"
-            "                         [--no-hook] [--check] [-v]\n\n"
-            "Compile the policy into a complete, default-reject firewall for this Dom0 and\n"
-            "print it. Nothing is loaded: pipe it to `nft -f -`, or use `xenguard apply`.\n\n"
-            "  -c, --config FILE   policy file (default " XG_DEFAULT_POLICY_PATH ")\n"
-            "  -f, --format F      nft (default): `table inet xenguard` and the guests'\n"
-            "                      `table bridge xenguard`, each replaced as a whole;\n"
-            "                      iptables / ip6tables: input for\n"
-            "                      `iptables-restore --noflush` (chains XENGUARD-*); bridge:\n"
-            "                      the guests' table alone, nft text (iptables cannot filter\n"
-            "                      bridge ports: with the iptables backend it is still nft)\n"
-            "      --no-hook       iptables formats: leave out the jumps from the built-in\n"
-            "                      chains (when reloading chains that are already hooked)\n"
-            "      --check         validate the policy and compile it, print nothing\n"
-            "  -v, --verbose       print the policy as xenguard understood it (canonical form)\n"
-            "                      on stderr\n"
-            "  -h, --help          this text\n\n"
-            "Exit status: 0 success, 1 invalid policy, 2 usage error. See xenguard(8),\n"
-            "xenguard.conf(5).\n");
-}
+enum { O_CHECK = XG_CLI_LONG, O_NO_HOOK };
+
+static const struct xg_opt options[] = {
+    {'c', "config", "FILE", "policy file (default " XG_DEFAULT_POLICY_PATH ")"},
+    {'f', "format", "F",
+     "nft (default): `table inet xenguard` and the guests'\n"
+     "`table bridge xenguard`, each replaced as a whole;\n"
+     "iptables / ip6tables: input for\n"
+     "`iptables-restore --noflush` (chains XENGUARD-*); bridge:\n"
+     "the guests' table alone, nft text (iptables cannot filter\n"
+     "bridge ports: with the iptables backend it is still nft)"},
+    {O_NO_HOOK, "no-hook", NULL,
+     "iptables formats: leave out the jumps from the built-in\n"
+     "chains (when reloading chains that are already hooked)"},
+    {O_CHECK, "check", NULL, "validate the policy and compile it, print nothing"},
+    {'v', "verbose", NULL,
+     "print the policy as xenguard understood it (canonical form)\n"
+     "on stderr"},
+    {0},
+};
+
+const struct xg_cli xg_cli_firewall = {
+    .verb = "firewall",
+    .usage = "[-c FILE] [-f nft|iptables|ip6tables|bridge] [--no-hook] [--check] [-v]",
+    .about = "Compile the policy into a complete, default-reject firewall for this Dom0 and\n"
+             "print it. Nothing is loaded: pipe it to `nft -f -`, or use `xenguard apply`.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 success, 1 invalid policy, 2 usage error. See xenguard(8),\n"
+              "xenguard.conf(5).\n",
+};
 
 static int render(const struct xg_ruleset *rs, enum format format, bool hook, struct xg_buf *out,
                   struct xg_err *err)
@@ -63,13 +69,6 @@ static int render(const struct xg_ruleset *rs, enum format format, bool hook, st
 
 int cmd_firewall(int argc, char **argv)
 {
-    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
-                                            {"format", required_argument, NULL, 'f'},
-                                            {"check", no_argument, NULL, 'C'},
-                                            {"no-hook", no_argument, NULL, 'H'},
-                                            {"verbose", no_argument, NULL, 'v'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
     const char *path = XG_DEFAULT_POLICY_PATH;
     enum format format = FORMAT_NFT;
     bool check = false, verbose = false, hook = true;
@@ -80,51 +79,42 @@ int cmd_firewall(int argc, char **argv)
     struct xg_err err;
     int opt, rc = 1;
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:f:vh", options, NULL)) != -1) {
+    struct xg_cli_parser p;
+    xg_cli_begin(&p, &xg_cli_firewall, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
         switch (opt) {
         case 'c':
-            path = optarg;
+            path = p.arg;
             break;
         case 'f':
-            if (!strcmp(optarg, "nft"))
+            if (!strcmp(p.arg, "nft"))
                 format = FORMAT_NFT;
-            else if (!strcmp(optarg, "iptables"))
+            else if (!strcmp(p.arg, "iptables"))
                 format = FORMAT_IPTABLES;
-            else if (!strcmp(optarg, "ip6tables"))
+            else if (!strcmp(p.arg, "ip6tables"))
                 format = FORMAT_IP6TABLES;
-            else if (!strcmp(optarg, "bridge"))
+            else if (!strcmp(p.arg, "bridge"))
                 format = FORMAT_BRIDGE;
-            else {
-                fprintf(stderr,
-                        "xenguard firewall: unknown format '%s' (nft, iptables, "
-                        "ip6tables, bridge)\n",
-                        optarg);
-                return 2;
-            }
+            else
+                return xg_cli_usage_error(&xg_cli_firewall,
+                                          "unknown format '%s' (nft, iptables, ip6tables, bridge)",
+                                          p.arg);
             break;
-        case 'C':
+        case O_CHECK:
             check = true;
             break;
-        case 'H':
+        case O_NO_HOOK:
             hook = false;
             break;
         case 'v':
             verbose = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            return p.rc;
         }
     }
-    if (optind != argc) {
-        fprintf(stderr, "xenguard firewall: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
 
     if (xg_policy_load(path, &policy, &warnings, &err) < 0) {
         xg_err_print(stderr, NULL, &err);

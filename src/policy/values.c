@@ -318,8 +318,8 @@ int policy_port_patterns(struct parser *ps, const char *key, const char *value, 
         for (size_t j = 0; rc == 0 && j < g->port_count; j++)
             if (!strcmp(g->ports[j], t->text))
                 rc = policy_fail(ps, t->col, t->len, "%s: '%s' is listed twice", key, t->text);
-        if (rc == 0)
-            snprintf(g->ports[g->port_count++], XG_IFNAMSIZ, "%s", t->text);
+        if (rc == 0) /* port_pattern_ok: shorter than XG_IFNAMSIZ */
+            memcpy(g->ports[g->port_count++], t->text, strlen(t->text) + 1);
     }
     free(toks);
     return rc;
