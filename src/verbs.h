@@ -1,9 +1,9 @@
 /*
  * verbs.h — one entry point per verb; each lives in src/cmd/<verb>.c.
  *
- * The table of verbs is src/cmd/verbs.c. A verb gets argv with argv[0] = the verb's name, parses its own options,
- * does its job through the pipeline modules and returns the process exit
- * code. Verbs are the only code that prints to stdout/stderr.
+ * The table of verbs is src/cmd/verbs.c. A verb gets argv with argv[0] = the verb's name, parses
+ * its own options, does its job through the pipeline modules and returns the process exit code.
+ * Verbs are the only code that prints to stdout/stderr.
  */
 #ifndef XG_VERBS_H
 #define XG_VERBS_H
@@ -27,6 +27,24 @@ int cmd_perimeter(int argc, char **argv);
 int cmd_vif(int argc, char **argv);
 
 /* Each verb's option table (src/cmd/cli.h), beside its entry point. */
-extern const struct xg_cli xg_cli_firewall;
+/* XG_CLI_PENDING (weak) lets verbs move to option tables one at a time: a
+ * table not yet written is NULL in the verb table, and test_cli says so.
+ * Removed once every verb has its table. */
+#define XG_CLI_PENDING __attribute__((weak))
+extern const struct xg_cli xg_cli_firewall XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_perimeter XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_apply XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_confirm XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_rollback XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_status XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_harden XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_audit XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_fleet XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_vif XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_capture XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_analyze XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_tunnel XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_tunneld XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_tunnel_keys XG_CLI_PENDING;
 
 #endif
