@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,29 +33,32 @@
 #define SSHD_OLD_DROPIN "/etc/ssh/sshd_config.d/50-xenguard.conf"
 #define SYSCTL_DROPIN   "/etc/sysctl.d/99-xenguard.conf"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard harden xend|sshd|sysctl [-c FILE] [--diff | --write]\n"
-            "                       [--address ADDR] [--root DIR] [--sshd PATH]\n\n"
-            "Show (default) or write the hardened configuration:\n"
-            "  xend    %s: relocation server per the policy, bound to the\n"
-            "          management address, hosts-allow = the peers; HTTP/XML-RPC/Xen-API TCP off\n"
-            "  sshd    %s, read before any other drop-in (sshd keeps\n"
-            "          the first value); an Include of it at the top of sshd_config when there\n"
-            "          is none. Checked with sshd -t first; after --write, what sshd uses is\n"
-            "          read back (sshd -T; the audit's reading under --root)\n"
-            "  sysctl  %s: rp_filter on, source routing and redirects off\n\n"
-            "  -c, --config FILE  policy file (default %s)\n"
-            "  -d, --diff         print a unified diff, change nothing (default)\n"
-            "  -w, --write        write the file atomically, keeping FILE.xenguard-bak\n"
-            "  -a, --address ADDR management address (default: the management interface's)\n"
-            "  -R, --root DIR     prefix for every path (tests, images)\n"
-            "      --sshd PATH    sshd for -t and -T (default /usr/sbin/sshd)\n"
-            "Exit status: 0 ok (also: no changes), 1 failure (also: written, but another\n"
-            "file still wins over it), 2 usage.\n",
-            XEND_CONFIG, SSHD_DROPIN, SYSCTL_DROPIN, XG_DEFAULT_POLICY_PATH);
-}
+static const struct xg_opt options[] = {
+    {'c', "config", "FILE", "policy file (default " XG_DEFAULT_POLICY_PATH ")"},
+    {'d', "diff", NULL, "print a unified diff, change nothing (default)"},
+    {'w', "write", NULL, "write the file atomically, keeping FILE.xenguard-bak"},
+    {'a', "address", "ADDR", "management address (default: the management interface's)"},
+    {'r', "root", "DIR", "prefix for every path (tests, images)"},
+    {'S', "sshd", "PATH", "sshd for -t and -T (default /usr/sbin/sshd)"},
+    {0},
+};
+
+const struct xg_cli xg_cli_harden = {
+    .verb = "harden",
+    .usage = "xend|sshd|sysctl [-c FILE] [-d | -w] [-a ADDR] [-r DIR] [-S PATH]",
+    .about = "Show (default) or write the hardened configuration:\n"
+             "  xend    " XEND_CONFIG ": relocation server per the policy, bound to the\n"
+             "          management address, hosts-allow = the peers; HTTP/XML-RPC/Xen-API TCP off\n"
+             "  sshd    " SSHD_DROPIN ", read before any\n"
+             "          other drop-in (sshd keeps the first value); an Include of it at the\n"
+             "          top of sshd_config when there is none. Checked with sshd -t first;\n"
+             "          after --write, what sshd uses is read back (sshd -T; the audit's\n"
+             "          reading under --root)\n"
+             "  sysctl  " SYSCTL_DROPIN ": rp_filter on, source routing and redirects off\n",
+    .opts = options,
+    .epilog = "Exit status: 0 ok (also: no changes), 1 failure (also: written, but another\n"
+              "file still wins over it), 2 usage. See xenguard-harden(8).\n",
+};
 
 /* Run argv through the process runner (30 s at most). -1 when it could not
  * start (why in err), else its exit status (-1 when killed); output in *p. */
@@ -386,52 +388,45 @@ struct harden_opts {
     bool write_it;
 };
 
-/* 0 go on, 1 done (--help), 2 usage error (printed). */
-static int parse_opts(int argc, char **argv, struct harden_opts *o)
+/* 0 go on, else the exit status: 0 after --help, 2 after a usage error (printed). */
+static int parse_opts(int argc, char **argv, struct harden_opts *o, int *rc)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"diff", no_argument, NULL, 'd'},
-        {"write", no_argument, NULL, 'w'},        {"address", required_argument, NULL, 'a'},
-        {"root", required_argument, NULL, 'R'},   {"sshd", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     *o = (struct harden_opts){
         .config = XG_DEFAULT_POLICY_PATH, .root = "", .sshd = "/usr/sbin/sshd"};
+    struct xg_cli_parser p;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:dwa:R:h", opts, NULL)) != -1) {
+    xg_cli_begin(&p, &xg_cli_harden, argc, argv);
+    while ((c = xg_cli_next(&p)) != -1) {
         switch (c) {
         case 'c':
-            o->config = optarg;
+            o->config = p.arg;
             break;
         case 'd':
         case 'w':
             o->write_it = c == 'w';
             break;
         case 'a':
-            o->address = optarg;
+            o->address = p.arg;
             break;
-        case 'R':
-            o->root = optarg;
+        case 'r':
+            o->root = p.arg;
             break;
         case 'S':
-            o->sshd = optarg;
+            o->sshd = p.arg;
             break;
-        case 'h':
-            usage(stdout);
-            return 1;
         default:
-            usage(stderr);
-            return 2;
+            *rc = p.rc;
+            return -1;
         }
     }
-    if (optind + 1 != argc) {
-        usage(stderr);
-        return 2;
+    if (xg_cli_operands(&p, 1, 1) < 0) {
+        *rc = p.rc;
+        return -1;
     }
-    o->what = argv[optind];
+    o->what = argv[p.optind];
     if (!target_of(o->what)) {
-        fprintf(stderr, "xenguard harden: '%s': expected xend, sshd or sysctl\n", o->what);
-        return 2;
+        *rc = xg_cli_usage_error(&xg_cli_harden, "'%s': expected xend, sshd or sysctl", o->what);
+        return -1;
     }
     return 0;
 }
@@ -439,9 +434,9 @@ static int parse_opts(int argc, char **argv, struct harden_opts *o)
 int cmd_harden(int argc, char **argv)
 {
     struct harden_opts o;
-    int rc = parse_opts(argc, argv, &o);
-    if (rc)
-        return rc == 1 ? 0 : 2;
+    int rc;
+    if (parse_opts(argc, argv, &o, &rc) < 0)
+        return rc;
     struct job j = {.what = o.what, .count = 1};
     struct change *f = &j.files[0];
     snprintf(f->path, sizeof(f->path), "%s%s", o.root, target_of(o.what));

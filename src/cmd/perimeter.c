@@ -7,7 +7,6 @@
  * bad input prints one FILE:LINE:COL line and nothing on stdout. Read-only:
  * `xenguard apply --perimeter` loads it.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +18,23 @@
 #include "policy/policy.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(
-        out,
-        "Usage: xenguard perimeter [-c FILE] [--format nft|iptables|ip6tables] [--check] [-v]\n\n"
+enum { O_CHECK = XG_CLI_LONG };
+
+static const struct xg_opt options[] = {
+    {'c', "config", "FILE", "policy file (default " XG_DEFAULT_POLICY_PATH ")"},
+    {'f', "format", "F",
+     "nft (default): one `table inet " XG_NFT_PERIMETER_TABLE "`,\n"
+     "replaced as a whole; iptables / ip6tables: input for\n"
+     "`iptables-restore --noflush` (chains " XG_IPT_PERIMETER_PREFIX "*)"},
+    {O_CHECK, "check", NULL, "validate the policy and compile it, print nothing"},
+    {'v', "verbose", NULL, "print the policy as xenguard understood it (canonical form)"},
+    {0},
+};
+
+const struct xg_cli xg_cli_perimeter = {
+    .verb = "perimeter",
+    .usage = "[-c FILE] [-f nft|iptables|ip6tables] [--check] [-v]",
+    .about =
         "Compile the policy's [perimeter] section into the forward-path firewall of the\n"
         "router in front of the cluster and print it. Nothing is loaded: use\n"
         "`xenguard apply --perimeter`, or pipe it to `nft -f -`.\n\n"
@@ -34,18 +45,13 @@ static void usage(FILE *out)
         "  - to a peer's management ports (migration port, xend 8000/8002/8005/8006, sshd,\n"
         "    80/443 with xapi = yes, management-ports), from anywhere but an inside\n"
         "    interface, except sshd from [admin] ssh-from.\n"
-        "It never accepts: other addresses of the networks (the guests) are not restricted.\n\n"
-        "  -c, --config FILE   policy file (default " XG_DEFAULT_POLICY_PATH ")\n"
-        "  -f, --format F      nft (default): one `table inet " XG_NFT_PERIMETER_TABLE "`,\n"
-        "                      replaced as a whole; iptables / ip6tables: input for\n"
-        "                      `iptables-restore --noflush` (chains " XG_IPT_PERIMETER_PREFIX "*)\n"
-        "      --check         validate the policy and compile it, print nothing\n"
-        "  -v, --verbose       print the policy as xenguard understood it (canonical form)\n"
-        "  -h, --help          this text\n\n"
-        "Exit status: 0 success, 1 invalid policy (or no [perimeter]), 2 usage error.\n"
-        "See xenguard-perimeter(8), xenguard.conf(5).\n");
-}
+        "It never accepts: other addresses of the networks (the guests) are not restricted.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 success, 1 invalid policy (or no [perimeter]), 2 usage error.\n"
+              "See xenguard-perimeter(8), xenguard.conf(5).\n",
+};
 
+/* 0, or 2 after a usage error (printed). */
 static int parse_format(const char *arg, uint8_t *family)
 {
     if (!strcmp(arg, "nft"))
@@ -54,11 +60,9 @@ static int parse_format(const char *arg, uint8_t *family)
         *family = 4;
     else if (!strcmp(arg, "ip6tables"))
         *family = 6;
-    else {
-        fprintf(stderr, "xenguard perimeter: unknown format '%s' (nft, iptables, ip6tables)\n",
-                arg);
-        return -1;
-    }
+    else
+        return xg_cli_usage_error(&xg_cli_perimeter,
+                                  "unknown format '%s' (nft, iptables, ip6tables)", arg);
     return 0;
 }
 
@@ -111,44 +115,34 @@ out:
 
 int cmd_perimeter(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
-        {"check", no_argument, NULL, 'C'},        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     const char *path = XG_DEFAULT_POLICY_PATH;
     uint8_t family = 0;
     bool check = false, verbose = false;
     int opt;
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:f:vh", options, NULL)) != -1) {
+    struct xg_cli_parser p;
+    xg_cli_begin(&p, &xg_cli_perimeter, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
         switch (opt) {
         case 'c':
-            path = optarg;
+            path = p.arg;
             break;
         case 'f':
-            if (parse_format(optarg, &family) < 0)
+            if (parse_format(p.arg, &family) != 0)
                 return 2;
             break;
-        case 'C':
+        case O_CHECK:
             check = true;
             break;
         case 'v':
             verbose = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            return p.rc;
         }
     }
-    if (optind != argc) {
-        fprintf(stderr, "xenguard perimeter: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
     return build(path, family, verbose, check);
 }
 

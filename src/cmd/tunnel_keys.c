@@ -2,7 +2,6 @@
  * tunnel_keys.c — `xenguard tunnel-keys`: a CA and host certificates for the
  * migration tunnel, and certificate fingerprints for pinning.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,23 +12,27 @@
 
 #define DEFAULT_DIR "/etc/xenguard/tunnel"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard tunnel-keys [-d DIR] [OPTIONS] HOST...\n"
-            "       xenguard tunnel-keys --fingerprint CERT...\n\n"
-            "Create the cluster CA in DIR (ca.pem, ca.key) unless it exists, then a key and\n"
-            "certificate for each HOST (HOST.pem, HOST.key) signed by it.\n\n"
-            "  -d, --dir DIR          where keys live (default %s)\n"
-            "      --days N           validity of new certificates (default 825)\n"
-            "      --ca-name NAME     CN of a new CA (default \"xenguard tunnel CA\")\n"
-            "      --san HOST=NAME    extra DNS name or IP address for HOST's certificate\n"
-            "      --force            reissue existing host certificates (rotation)\n"
-            "      --fingerprint      print sha256: fingerprints of the given certificates\n"
-            "  -h, --help             this text\n\n"
-            "See xenguard-tunnel(8), section KEYS AND ROTATION.\n",
-            DEFAULT_DIR);
-}
+enum { O_DAYS = XG_CLI_LONG, O_CANAME, O_SAN, O_FORCE, O_FP };
+
+static const struct xg_opt options[] = {
+    {'D', "dir", "DIR", "where keys live (default " DEFAULT_DIR ")"},
+    {O_DAYS, "days", "N", "validity of new certificates (default 825)"},
+    {O_CANAME, "ca-name", "NAME", "CN of a new CA (default \"xenguard tunnel CA\")"},
+    {O_SAN, "san", "HOST=NAME", "extra DNS name or IP address for HOST's certificate"},
+    {O_FORCE, "force", NULL, "reissue existing host certificates (rotation)"},
+    {O_FP, "fingerprint", NULL, "print sha256: fingerprints of the given certificates"},
+    {0},
+};
+
+const struct xg_cli xg_cli_tunnel_keys = {
+    .verb = "tunnel-keys",
+    .usage = "[-D DIR] [OPTIONS] HOST...\n--fingerprint CERT...",
+    .about = "Create the cluster CA in DIR (ca.pem, ca.key) unless it exists, then a key and\n"
+             "certificate for each HOST (HOST.pem, HOST.key) signed by it.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 success, 1 failure, 2 usage.\n"
+              "See xenguard-tunnel(8), section KEYS AND ROTATION.\n",
+};
 
 static int fingerprints(int argc, char **argv)
 {
@@ -51,20 +54,8 @@ static int fingerprints(int argc, char **argv)
     return rc;
 }
 
-enum { O_DAYS = 256, O_CANAME, O_SAN, O_FORCE, O_FP };
-
 int cmd_tunnel_keys(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"days", required_argument, NULL, O_DAYS},
-        {"ca-name", required_argument, NULL, O_CANAME},
-        {"san", required_argument, NULL, O_SAN},
-        {"force", no_argument, NULL, O_FORCE},
-        {"fingerprint", no_argument, NULL, O_FP},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     const char *dir = DEFAULT_DIR, *ca_name = "xenguard tunnel CA", *sans[64];
     size_t nsan = 0;
     unsigned long long days = 825;
@@ -72,27 +63,26 @@ int cmd_tunnel_keys(int argc, char **argv)
     struct xg_err err = {{0}};
     int opt;
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+    struct xg_cli_parser p;
+    xg_cli_begin(&p, &xg_cli_tunnel_keys, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
         switch (opt) {
-        case 'd':
-            dir = optarg;
+        case 'D':
+            dir = p.arg;
             break;
         case O_DAYS:
-            if (xg_parse_uint(optarg, 1, 36500, &days) < 0) {
-                fprintf(stderr, "xenguard tunnel-keys: bad number of days '%s'\n", optarg);
-                return 2;
-            }
+            if (xg_parse_uint(p.arg, 1, 36500, &days) < 0)
+                return xg_cli_usage_error(&xg_cli_tunnel_keys, "bad number of days '%s'", p.arg);
             break;
         case O_CANAME:
-            ca_name = optarg;
+            ca_name = p.arg;
             break;
         case O_SAN:
-            if (!strchr(optarg, '=') || nsan == 64) {
-                fprintf(stderr, "xenguard tunnel-keys: --san wants HOST=NAME\n");
-                return 2;
-            }
-            sans[nsan++] = optarg;
+            if (!strchr(p.arg, '='))
+                return xg_cli_usage_error(&xg_cli_tunnel_keys, "--san wants HOST=NAME");
+            if (nsan == 64)
+                return xg_cli_usage_error(&xg_cli_tunnel_keys, "at most 64 --san");
+            sans[nsan++] = p.arg;
             break;
         case O_FORCE:
             force = true;
@@ -100,20 +90,15 @@ int cmd_tunnel_keys(int argc, char **argv)
         case O_FP:
             fp_mode = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            return p.rc;
         }
     }
-    if (optind >= argc) {
-        usage(stderr);
-        return 2;
-    }
+    if (xg_cli_operands(&p, 1, -1) < 0)
+        return p.rc;
+    int first = p.optind;
     if (fp_mode)
-        return fingerprints(argc - optind, argv + optind);
+        return fingerprints(argc - first, argv + first);
 
     bool created;
     if (xg_keys_ca(dir, ca_name, (unsigned)days, &created, &err) < 0) {
@@ -122,7 +107,7 @@ int cmd_tunnel_keys(int argc, char **argv)
     }
     printf("%s %s/ca.pem (keep %s/ca.key offline once the hosts are issued)\n",
            created ? "created" : "using", dir, dir);
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         const char *extra[64];
         size_t nextra = 0;
         size_t hl = strlen(argv[i]);

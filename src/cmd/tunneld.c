@@ -8,7 +8,6 @@
  * checks as at start); a configuration that fails them is not taken and
  * the running one stays.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,33 +15,39 @@
 #include "tunnel/conf.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard tunneld [-c FILE] [OPTIONS]\n\n"
-            "Receive live migrations over mutually authenticated TLS 1.3 and hand each\n"
-            "stream to the receive command (default: xl migrate-receive).\n\n"
-            "  -c, --config FILE           policy file (default %s if present)\n"
-            "      --ca FILE               CA certificate peers must chain to\n"
-            "      --cert FILE             this host's certificate\n"
-            "      --key FILE              this host's private key\n"
-            "      --allow NAME|sha256:FP  allowed peer (repeat; replaces the policy's list)\n"
-            "      --listen ADDR           address to listen on (default: all)\n"
-            "      --interface IFACE       accept only on this interface\n"
-            "      --port N                TCP port (default: [migration] port or 8002; 0 = any)\n"
-            "      --receive-command CMD   command fed with the stream\n"
-            "      --max-sessions N        concurrent sessions (default 4)\n"
-            "      --max-handshakes N      connections still authenticating (default 32, a\n"
-            "                              quarter per source address; when full, the oldest\n"
-            "                              is dropped)\n"
-            "      --handshake-timeout S   seconds for TLS handshake + request (default 3)\n"
-            "      --idle-timeout S        seconds without progress before abort (default 60)\n"
-            "      --once                  serve one connection, exit 0 if it succeeded\n"
-            "  -h, --help                  this text\n\n"
-            "SIGHUP reloads the policy file and certificates; running sessions go on.\n"
-            "See xenguard-tunnel(8).\n",
-            XG_DEFAULT_POLICY_PATH);
-}
+enum { O_LISTEN = XG_TOPT_OWN, O_IFACE, O_PORT, O_RECV, O_MAX, O_MAXHS, O_ONCE };
+
+static const struct xg_opt options[] = {
+    {'c', "config", "FILE", "policy file (default " XG_DEFAULT_POLICY_PATH " if present)"},
+    {XG_TOPT_CA, "ca", "FILE", "CA certificate peers must chain to"},
+    {XG_TOPT_CERT, "cert", "FILE", "this host's certificate"},
+    {XG_TOPT_KEY, "key", "FILE", "this host's private key"},
+    {XG_TOPT_ALLOW, "allow", "NAME|sha256:FP", "allowed peer (repeat; replaces the policy's list)"},
+    {O_LISTEN, "listen", "ADDR", "address to listen on (default: all)"},
+    {O_IFACE, "interface", "IFACE", "accept only on this interface"},
+    {O_PORT, "port", "N", "TCP port (default: [migration] port or 8002; 0 = any)"},
+    {O_RECV, "receive-command", "CMD", "command fed with the stream"},
+    {O_MAX, "max-sessions", "N", "concurrent sessions (default 4)"},
+    {O_MAXHS, "max-handshakes", "N",
+     "connections still authenticating (default 32, a\n"
+     "quarter per source address; when full, the oldest\n"
+     "is dropped)"},
+    {XG_TOPT_HTO, "handshake-timeout", "S", "seconds for TLS handshake + request (default 3)"},
+    {XG_TOPT_ITO, "idle-timeout", "S", "seconds without progress before abort (default 60)"},
+    {O_ONCE, "once", NULL, "serve one connection, exit 0 if it succeeded"},
+    {0},
+};
+
+const struct xg_cli xg_cli_tunneld = {
+    .verb = "tunneld",
+    .usage = "[-c FILE] [OPTIONS]",
+    .about = "Receive live migrations over mutually authenticated TLS 1.3 and hand each\n"
+             "stream to the receive command (default: xl migrate-receive).\n",
+    .opts = options,
+    .epilog = "SIGHUP reloads the policy file and certificates; running sessions go on.\n"
+              "Exit status: 0 stopped by SIGTERM (--once: the session succeeded), 1 failure,\n"
+              "2 usage. See xenguard-tunnel(8).\n",
+};
 
 /* The options as given (base) and the configuration in use (cur, base + the policy file). */
 struct tunneld {
@@ -104,88 +109,82 @@ static int reload(void *arg, const struct xg_tunnel_opts **o, SSL_CTX **ctx, str
     return 0;
 }
 
-enum { O_LISTEN = XG_TOPT_OWN, O_IFACE, O_PORT, O_RECV, O_MAX, O_MAXHS, O_ONCE };
-
-int cmd_tunneld(int argc, char **argv)
+/* The options into c and once: 0, or -1 with the exit status in *rc. */
+static int parse_opts(int argc, char **argv, struct xg_tunnel_cli *c, bool *once, int *rc)
 {
-    static const struct option opts[] = {
-        XG_TUNNEL_SHARED_OPTIONS,
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"interface", required_argument, NULL, O_IFACE},
-        {"port", required_argument, NULL, O_PORT},
-        {"receive-command", required_argument, NULL, O_RECV},
-        {"max-sessions", required_argument, NULL, O_MAX},
-        {"max-handshakes", required_argument, NULL, O_MAXHS},
-        {"once", no_argument, NULL, O_ONCE},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    struct xg_tunnel_cli c;
+    struct xg_cli_parser p;
     struct xg_err err = {{0}};
     unsigned long long v;
-    bool once = false;
     int opt;
-
-    xg_tunnel_cli_init(&c);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        int shared = xg_tunnel_cli_option(&c, opt, optarg, &err);
+    xg_cli_begin(&p, &xg_cli_tunneld, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        int shared = opt == XG_CLI_STOP ? 0 : xg_tunnel_cli_option(c, opt, p.arg, &err);
         if (shared < 0) {
-            xg_err_print(stderr, "xenguard tunneld", &err);
-            return 2;
+            *rc = xg_cli_usage_error(&xg_cli_tunneld, "%s", err.msg);
+            return -1;
         }
         if (shared)
             continue;
         switch (opt) {
         case O_LISTEN:
-            c.listen = optarg;
+            c->listen = p.arg;
             break;
         case O_IFACE:
-            c.interface = optarg;
+            c->interface = p.arg;
             break;
         case O_RECV:
-            c.receive_command = optarg;
+            c->receive_command = p.arg;
             break;
         case O_PORT:
         case O_MAX:
         case O_MAXHS:
-            if (xg_parse_uint(optarg, opt == O_PORT ? 0 : 1,
+            if (xg_parse_uint(p.arg, opt == O_PORT ? 0 : 1,
                               opt == O_PORT  ? 65535
                               : opt == O_MAX ? 86400
                                              : 1024,
                               &v) < 0) {
-                fprintf(stderr, "xenguard tunneld: bad number '%s'\n", optarg);
-                return 2;
+                *rc = xg_cli_usage_error(&xg_cli_tunneld, "bad number '%s'", p.arg);
+                return -1;
             }
             if (opt == O_PORT)
-                c.port = (uint16_t)v, c.port_set = true;
+                c->port = (uint16_t)v, c->port_set = true;
             else if (opt == O_MAX)
-                c.max_sessions = (unsigned)v;
+                c->max_sessions = (unsigned)v;
             else
-                c.max_handshakes = (unsigned)v;
+                c->max_handshakes = (unsigned)v;
             break;
         case O_ONCE:
-            once = true;
+            *once = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            *rc = p.rc;
+            return -1;
         }
     }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
+    if (xg_cli_operands(&p, 0, 0) < 0) {
+        *rc = p.rc;
+        return -1;
     }
+    return 0;
+}
+
+int cmd_tunneld(int argc, char **argv)
+{
+    struct xg_tunnel_cli c;
+    struct xg_err err = {{0}};
+    bool once = false;
+    int rc;
+
+    xg_tunnel_cli_init(&c);
+    if (parse_opts(argc, argv, &c, &once, &rc) < 0)
+        return rc;
     struct tunneld d = {.base = c};
     if (load(&d.base, &d.cur, &err) < 0) {
         xg_err_print(stderr, "xenguard tunneld", &err);
         return 1;
     }
     struct xg_tunnel_reload r = {.fn = reload, .arg = &d};
-    int rc = 0;
+    rc = 0;
     if (xg_tunnel_server(&d.cur->o, once, 2, &r, &err) < 0) {
         if (err.msg[0])
             xg_err_print(stderr, "xenguard tunneld", &err);

@@ -7,7 +7,6 @@
  * (scripts/vif-xenguard) with values from xenstore, so every argument is
  * treated as hostile: a bad one is a one-line error, exit 1, nothing changed.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,28 +15,33 @@
 #include "policy/policy.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "Usage: xenguard vif online IFACE --mac MAC --ip ADDR [--ip ADDR]...\n"
-                 "       xenguard vif offline IFACE\n"
-                 "       xenguard vif list\n\n"
-                 "Declare a guest port's addresses in the loaded table bridge xenguard (see\n"
-                 "'xenguard apply'). Once declared, every frame from the port with another source\n"
-                 "MAC, IPv4 or IPv6 address, ARP sender or neighbour-advertisement target is\n"
-                 "dropped (DHCP client requests and duplicate address detection still pass).\n"
-                 "'online' replaces whatever the port declared before, in one transaction;\n"
-                 "'offline' removes the port's declaration; 'list' prints the declared ports.\n"
-                 "The vif hotplug script vif-xenguard calls this with the ip and mac the\n"
-                 "toolstack wrote to xenstore.\n\n"
-                 "  -i, --ip ADDR    an IPv4 or IPv6 address of the guest (repeat for more)\n"
-                 "  -m, --mac MAC    the guest's MAC address (xx:xx:xx:xx:xx:xx)\n"
-                 "  -c, --config FILE  take the guest port patterns from this policy's [guests]\n"
-                 "                   ports (default: vif* and tap*)\n"
-                 "  -h, --help       this text\n\n"
-                 "IFACE is a guest port: vif* or tap* (or -c's [guests] ports). Exit status: 0 "
-                 "done, 1 refused (nothing\n"
-                 "changed), 2 usage, 3 no guest table loaded. See xenguard-vif(8).\n");
-}
+enum { O_IP = XG_CLI_LONG, O_MAC };
+
+static const struct xg_opt options[] = {
+    {O_IP, "ip", "ADDR", "an IPv4 or IPv6 address of the guest (repeat for more)"},
+    {O_MAC, "mac", "MAC", "the guest's MAC address (xx:xx:xx:xx:xx:xx)"},
+    {'c', "config", "FILE",
+     "take the guest port patterns from this policy's [guests]\n"
+     "ports (default: vif* and tap*)"},
+    {0},
+};
+
+const struct xg_cli xg_cli_vif = {
+    .verb = "vif",
+    .usage = "online IFACE --mac MAC --ip ADDR [--ip ADDR]...\noffline IFACE\nlist",
+    .about = "Declare a guest port's addresses in the loaded table bridge xenguard (see\n"
+             "'xenguard apply'). Once declared, every frame from the port with another source\n"
+             "MAC, IPv4 or IPv6 address, ARP sender or neighbour-advertisement target is\n"
+             "dropped (DHCP client requests and duplicate address detection still pass).\n"
+             "'online' replaces whatever the port declared before, in one transaction;\n"
+             "'offline' removes the port's declaration; 'list' prints the declared ports.\n"
+             "The vif hotplug script vif-xenguard calls this with the ip and mac the\n"
+             "toolstack wrote to xenstore.\n",
+    .opts = options,
+    .epilog = "IFACE is a guest port: vif* or tap* (or -c's [guests] ports). Exit status: 0\n"
+              "done, 1 refused (nothing changed), 2 usage, 3 no guest table loaded. See\n"
+              "xenguard-vif(8).\n",
+};
 
 /* The guest port patterns: a policy's [guests] ports (-c), else the defaults. */
 struct ports {
@@ -139,51 +143,45 @@ static int do_offline(const char *ifname, const struct xg_vif_ports *ports)
 
 int cmd_vif(int argc, char **argv)
 {
-    static const struct option opts[] = {{"ip", required_argument, NULL, 'i'},
-                                         {"mac", required_argument, NULL, 'm'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *ips[XG_VIF_MAX_IPS + 1], *mac = NULL, *config = NULL;
     size_t ip_count = 0;
+    struct xg_cli_parser p;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "i:m:c:h", opts, NULL)) != -1) {
+    xg_cli_begin(&p, &xg_cli_vif, argc, argv);
+    while ((c = xg_cli_next(&p)) != -1) {
         if (c == 'c') {
-            config = optarg;
-        } else if (c == 'i' && ip_count <= XG_VIF_MAX_IPS) {
-            ips[ip_count++] = optarg;
-        } else if (c == 'i') {
-            fprintf(stderr, "xenguard vif: at most %d --ip per port\n", XG_VIF_MAX_IPS);
-            return 2;
-        } else if (c == 'm' && !mac) {
-            mac = optarg;
-        } else if (c == 'm') {
-            fprintf(stderr, "xenguard vif: --mac given twice (a port has one MAC)\n");
-            return 2;
-        } else if (c == 'h') {
-            usage(stdout);
-            return 0;
+            config = p.arg;
+        } else if (c == O_IP && ip_count <= XG_VIF_MAX_IPS) {
+            ips[ip_count++] = p.arg;
+        } else if (c == O_IP) {
+            return xg_cli_usage_error(&xg_cli_vif, "at most %d --ip per port", XG_VIF_MAX_IPS);
+        } else if (c == O_MAC && !mac) {
+            mac = p.arg;
+        } else if (c == O_MAC) {
+            return xg_cli_usage_error(&xg_cli_vif, "--mac given twice (a port has one MAC)");
         } else {
-            usage(stderr);
-            return 2;
+            return p.rc;
         }
     }
     struct ports ports;
     if (load_ports(config, &ports) < 0)
         return 1;
-    int rest = argc - optind;
-    const char *what = rest > 0 ? argv[optind] : "";
+    int rest = argc - p.optind;
+    const char *what = rest > 0 ? argv[p.optind] : "";
     if (!strcmp(what, "list") && rest == 1 && !ip_count && !mac)
         return do_list();
     if (!strcmp(what, "online") && rest == 2)
-        return do_online(argv[optind + 1], ips, ip_count, mac, &ports.set);
+        return do_online(argv[p.optind + 1], ips, ip_count, mac, &ports.set);
     if (!strcmp(what, "offline") && rest == 2 && !ip_count && !mac)
-        return do_offline(argv[optind + 1], &ports.set);
-    if (!strcmp(what, "offline") && rest == 2) {
-        fprintf(stderr, "xenguard vif offline: takes no --ip or --mac\n");
-        return 2;
-    }
-    usage(stderr);
-    return 2;
+        return do_offline(argv[p.optind + 1], &ports.set);
+    if (!strcmp(what, "offline") && rest == 2)
+        return xg_cli_usage_error(&xg_cli_vif, "offline takes no --ip or --mac");
+    if (!*what)
+        return xg_cli_usage_error(&xg_cli_vif, "missing operand (online, offline or list)");
+    if (strcmp(what, "list") && strcmp(what, "online") && strcmp(what, "offline"))
+        return xg_cli_usage_error(&xg_cli_vif, "'%s': expected online, offline or list", what);
+    if (!strcmp(what, "list"))
+        return xg_cli_usage_error(&xg_cli_vif, rest == 1 ? "list takes no --ip or --mac"
+                                                         : "list takes no interface");
+    return xg_cli_usage_error(&xg_cli_vif, "%s takes one interface", what);
 }

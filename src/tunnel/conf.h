@@ -23,10 +23,11 @@ struct xg_tunnel_cli {
     struct xg_tunnel_opts o; /* the result */
 };
 
-/* The options tunnel and tunneld share: their getopt values, and their long_options rows
- * (with -c). A verb numbers its own options from XG_TOPT_OWN. */
+/* The options tunnel and tunneld share (-c and these): the ids of their rows
+ * in each verb's option table (cmd/cli.h), handled by xg_tunnel_cli_option().
+ * A verb numbers its own long options from XG_TOPT_OWN. */
 enum {
-    XG_TOPT_CA = 256,
+    XG_TOPT_CA = 256, /* XG_CLI_LONG */
     XG_TOPT_CERT,
     XG_TOPT_KEY,
     XG_TOPT_ALLOW,
@@ -34,15 +35,6 @@ enum {
     XG_TOPT_ITO,
     XG_TOPT_OWN
 };
-#define XG_TUNNEL_SHARED_OPTIONS                                                                   \
-    {"config", required_argument, NULL, 'c'}, {"ca", required_argument, NULL, XG_TOPT_CA},         \
-        {"cert", required_argument, NULL, XG_TOPT_CERT},                                           \
-        {"key", required_argument, NULL, XG_TOPT_KEY},                                             \
-        {"allow", required_argument, NULL, XG_TOPT_ALLOW},                                         \
-        {"handshake-timeout", required_argument, NULL, XG_TOPT_HTO},                               \
-    {                                                                                              \
-        "idle-timeout", required_argument, NULL, XG_TOPT_ITO                                       \
-    }
 
 /* Apply a shared option: 1 when `opt` was one (set), 0 when it is not shared, -1 on a bad
  * value (err says which). */
