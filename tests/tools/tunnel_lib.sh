@@ -35,9 +35,9 @@ start_tunneld() {
 # keys: one good CA with hosts a.test, b.test, intruder.test, 127.0.0.1,
 # 198.51.100.2, and a second, unrelated CA with a.test
 make_keys() {
-    "$XG" tunnel-keys -d "$T/pki" a.test b.test intruder.test c.test 127.0.0.1 198.51.100.2 \
+    "$XG" tunnel-keys -D "$T/pki" a.test b.test intruder.test c.test 127.0.0.1 198.51.100.2 \
         >"$T/keys.out" &&
-        "$XG" tunnel-keys -d "$T/other" --ca-name "someone else" a.test >/dev/null
+        "$XG" tunnel-keys -D "$T/other" --ca-name "someone else" a.test >/dev/null
 }
 
 client_opts() { # client_opts NAME [PKI]

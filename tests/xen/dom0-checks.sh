@@ -235,7 +235,7 @@ fi
 tunnel_loop() {
     d=/tmp/xgtunnel
     mkdir -p $d &&
-        xenguard tunnel-keys -d $d/pki dom0-a 127.0.0.1 >/dev/null &&
+        xenguard tunnel-keys -D $d/pki dom0-a 127.0.0.1 >/dev/null &&
         printf '#!/bin/sh\nexec sha256sum >%s/received.sum\n' $d >$d/sink &&
         chmod +x $d/sink &&
         head -c 33554432 /dev/urandom >$d/stream || return 1
