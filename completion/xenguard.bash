@@ -5,8 +5,9 @@
 # completion cannot drift from the binary: the verbs come from
 # `xenguard --help`, each verb's options (and whether one takes a value:
 # "--config FILE") from `xenguard VERB --help`, the check IDs from
-# `xenguard audit --list`. Only the fixed value sets of a few options are
-# spelled out below. Values named FILE, DIR or PATH complete as paths.
+# `xenguard audit --list`, an option's fixed values from the verb's usage
+# lines ("[-f nft|iptables]"). Only the value sets no usage line spells out
+# are listed below. Values named FILE, DIR or PATH complete as paths.
 
 # xenguard VERB --help -> "--opt" or "--opt=ARG" words, one per line
 _xenguard_options() {
@@ -16,6 +17,20 @@ _xenguard_options() {
     sed -nE 's/^ +(-[A-Za-z]), --[A-Za-z0-9-]+ ([A-Z][A-Z_|:]*).*/\1=\2/p' <<<"$help"
     grep -oE -- '(^|[ ,[])--?[A-Za-z][A-Za-z0-9-]*( [A-Z][A-Z_|:]*)?' <<<"$help" |
         sed -E 's/^[ ,[]//; s/ /=/'
+}
+
+# xenguard VERB --help, OPTION -> the values its usage lines spell "OPT a|b|c"
+# (under the option's short or long name), one line, space-separated
+_xenguard_values() {
+    local help names
+    help=$("$1" "$2" --help 2>/dev/null)
+    # the option's other name, from "  -f, --format F"
+    names=$(sed -nE "s/^ +(-[A-Za-z]), (--[a-z][a-z0-9-]*).*/\1 \2/p" <<<"$help" |
+        awk -v o="$3" '$1 == o || $2 == o { print $1 "|" $2 }')
+    names=${names:-$3}
+    sed -n '1,/^$/p' <<<"$help" |
+        grep -oE -- "(^|[[ ])($names)[ =][a-z0-9][a-z0-9-]*(\|[a-z0-9][a-z0-9-]*)+" |
+        head -n 1 | sed -E 's/^[[ ]?[^ =]+[ =]//; s/\|/ /g'
 }
 
 _xenguard() {
@@ -37,18 +52,20 @@ _xenguard() {
         return 0
     fi
 
-    # the value of the option before the cursor
-    case $verb:$prev in
+    # the value of the option before the cursor: its usage line's, else these
+    words=
+    [[ $prev == -* ]] && words=$(_xenguard_values "$xg" "$verb" "$prev")
+    [[ -n $words ]] || case $verb:$prev in
     audit:--format | audit:-f) words="text json junit" ;;
-    firewall:--format | firewall:-f) words="nft iptables ip6tables" ;;
-    analyze:--format) words="text json" ;;
+    firewall:--format | firewall:-f) words="nft iptables ip6tables bridge" ;;
+    perimeter:--format | perimeter:-f) words="nft iptables ip6tables" ;;
+    analyze:--format | status:--format | fleet:--format) words="text json" ;;
     *:--color) words="auto always never" ;;
     audit:--fail-on) words="info low medium high critical" ;;
     *:--backend | *:-b) words="auto nft iptables" ;;
     *:--rollback-via) words="auto process systemd" ;;
-    audit:--skip | audit:-s)
+    audit:--skip)
         words=$("$xg" audit --list 2>/dev/null | cut -d' ' -f1) ;;
-    *) words= ;;
     esac
     if [[ -n $words ]]; then
         COMPREPLY=($(compgen -W "$words" -- "$cur"))
@@ -74,6 +91,7 @@ _xenguard() {
     fi
     case $verb in
     harden) COMPREPLY=($(compgen -W "xend sshd sysctl" -- "$cur")) ;;
+    vif) COMPREPLY=($(compgen -W "online offline list" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac
     return 0
