@@ -34,18 +34,17 @@ static const struct xg_opt options[] = {
 const struct xg_cli xg_cli_perimeter = {
     .verb = "perimeter",
     .usage = "[-c FILE] [-f nft|iptables|ip6tables] [--check] [-v]",
-    .about =
-        "Compile the policy's [perimeter] section into the forward-path firewall of the\n"
-        "router in front of the cluster and print it. Nothing is loaded: use\n"
-        "`xenguard apply --perimeter`, or pipe it to `nft -f -`.\n\n"
-        "On packets the router forwards, it drops and counts (logging at a limited rate):\n"
-        "  - from an outside interface, a source in [cluster] networks or a special-purpose\n"
-        "    range (loopback, this-network, link-local, multicast, reserved; IPv6 too);\n"
-        "  - leaving by an outside interface, a source not in [cluster] networks (BCP 38);\n"
-        "  - to a peer's management ports (migration port, xend 8000/8002/8005/8006, sshd,\n"
-        "    80/443 with xapi = yes, management-ports), from anywhere but an inside\n"
-        "    interface, except sshd from [admin] ssh-from.\n"
-        "It never accepts: other addresses of the networks (the guests) are not restricted.\n",
+    .about = "Compile the policy's [perimeter] section into the forward-path firewall of the\n"
+             "router in front of the cluster and print it. Nothing is loaded: use\n"
+             "`xenguard apply --perimeter`, or pipe it to `nft -f -`.\n\n"
+             "On packets the router forwards, it drops and counts (logging at a limited rate):\n"
+             "  - from an outside interface, a source in [cluster] networks or a special-purpose\n"
+             "    range (loopback, this-network, link-local, multicast, reserved; IPv6 too);\n"
+             "  - leaving by an outside interface, a source not in [cluster] networks (BCP 38);\n"
+             "  - to a peer's management ports (migration port, xend 8000/8002/8005/8006, sshd,\n"
+             "    80/443 with xapi = yes, management-ports), from anywhere but an inside\n"
+             "    interface, except sshd from [admin] ssh-from.\n"
+             "It never accepts: other addresses of the networks (the guests) are not restricted.\n",
     .opts = options,
     .epilog = "Exit status: 0 success, 1 invalid policy (or no [perimeter]), 2 usage error.\n"
               "See xenguard-perimeter(8), xenguard.conf(5).\n",

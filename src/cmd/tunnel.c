@@ -178,8 +178,8 @@ int cmd_tunnel(int argc, char **argv)
         xg_err_print(stderr, "xenguard tunnel", &err);
         goto out;
     }
-    rc = xg_tunnel_client(&c.o, host, domain, (size_t)(argc - first - 1), argv + first + 1,
-                          verbose, &err);
+    rc = xg_tunnel_client(&c.o, host, domain, (size_t)(argc - first - 1), argv + first + 1, verbose,
+                          &err);
     if (rc < 0) {
         xg_err_print(stderr, "xenguard tunnel", &err);
         rc = 1;

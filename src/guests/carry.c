@@ -183,14 +183,14 @@ static struct xg_set *dyn_set(const struct xg_table *t, const char *name, enum x
     return s && s->dynamic && s->key == key ? s : NULL;
 }
 
-/* The declaration's pairs into the four sets. */
+/* The declaration's pairs into the four sets (into vif_declared only when it is there). */
 static int carry_one(struct xg_set *decl, struct xg_set *ip4, struct xg_set *ip6,
                      struct xg_set *mac, const struct xg_vif_decl *d)
 {
     struct xg_set_pair p;
     memset(&p, 0, sizeof(p));
     snprintf(p.ifname, sizeof(p.ifname), "%s", d->ifname);
-    if (decl && xg_set_add_pair(decl, &p) < 0)
+    if (decl && d->declared && xg_set_add_pair(decl, &p) < 0)
         return -1;
     for (size_t i = 0; i < d->ips.count; i++) {
         struct xg_set *s = d->ips.items[i].family == XG_FAMILY_IPV4 ? ip4 : ip6;
@@ -273,6 +273,17 @@ int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
         if (carry_one(s[0], s[1], s[2], s[3], d) < 0)
             return xg_fail(err, "out of memory");
     }
+    return 0;
+}
+
+int xg_vif_carry_listed(struct xg_ruleset *rs, const struct xg_vif_list *listed, struct xg_err *err)
+{
+    struct xg_set *s[4];
+    if (!find_sets(rs, s))
+        return 0;
+    for (size_t i = 0; i < listed->count; i++)
+        if (carry_one(s[0], s[1], s[2], s[3], &listed->items[i]) < 0)
+            return xg_fail(err, "out of memory");
     return 0;
 }
 

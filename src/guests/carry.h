@@ -45,6 +45,14 @@ int xg_vif_carry(struct xg_ruleset *rs, const struct xg_vif_list *running,
                  const struct xg_vif_ports *ports, struct xg_warnings *warnings,
                  struct xg_err *err);
 
+/* The running table's elements as they are (xg_vif_parse_listing's list): each
+ * port's pairs into the same dynamic sets of `rs`, vif_declared only for the
+ * ports it held; no validation and nothing skipped (the kernel held them, and
+ * losing one would cut that guest off after a reload). 0 when rs has no such
+ * sets. */
+int xg_vif_carry_listed(struct xg_ruleset *rs, const struct xg_vif_list *listed,
+                        struct xg_err *err);
+
 /* xg_vif_from_xenstore() then xg_vif_carry(): the hook in apply/guests.c,
  * after the running table's elements are carried. */
 int xg_vif_carry_xenstore(struct xg_ruleset *rs, struct xg_warnings *warnings, struct xg_err *err);

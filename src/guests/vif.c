@@ -269,8 +269,13 @@ static int add_element(struct xg_vif_list *l, enum set_kind k, json_t *e, struct
     json_t *concat = json_object_get(e, "concat");
     const char *ifname = json_string_value(concat ? json_array_get(concat, 0) : e);
     const char *value = json_string_value(json_array_get(concat, 1));
-    if (!ifname || strlen(ifname) >= XG_IFNAMSIZ || (k != SET_DECLARED && !value))
-        return xg_fail(err, "set %s: an element that is not an interface pair", sets[k].name);
+    if (!ifname || !*ifname || strlen(ifname) >= XG_IFNAMSIZ || (k != SET_DECLARED && !value)) {
+        char *text = json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY);
+        xg_fail(err, "set %s: element %.200s is not an interface%s", sets[k].name,
+                text ? text : "?", k == SET_DECLARED ? "" : " pair");
+        free(text);
+        return -1;
+    }
     struct xg_vif_decl *d = xg_vif_list_get(l, ifname);
     if (!d)
         return xg_fail(err, "out of memory");
@@ -292,8 +297,10 @@ static int add_element(struct xg_vif_list *l, enum set_kind k, json_t *e, struct
             return xg_fail(err, "set %s: '%s' is not a MAC address", sets[k].name, value);
         return add_mac(d, mac) < 0 ? xg_fail(err, "out of memory") : 0;
     default:
-        if (xg_addr_parse(value, &p) < 0)
-            return xg_fail(err, "set %s: '%s' is not an address", sets[k].name, value);
+        if (xg_addr_parse(value, &p) < 0 ||
+            p.family != (k == SET_IP4 ? XG_FAMILY_IPV4 : XG_FAMILY_IPV6))
+            return xg_fail(err, "set %s: '%s' is not an IPv%c address", sets[k].name, value,
+                           k == SET_IP4 ? '4' : '6');
         return add_ip(d, &p) < 0 ? xg_fail(err, "out of memory") : 0;
     }
 }
@@ -335,11 +342,13 @@ int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_er
     }
     out->has_nd = seen[SET_IP6_ND];
     for (int k = 0; rc == 0 && k < SET_IP6_ND; k++)
-        if (!seen[k])
-            rc = xg_fail(err,
-                         "table " BR_TABLE " has no set %s: guest protection is off in the "
-                         "loaded ruleset (see [guests] in xenguard.conf(5))",
-                         sets[k].name);
+        if (!seen[k]) {
+            xg_fail(err,
+                    "table " BR_TABLE " has no set %s: guest protection is off in the "
+                    "loaded ruleset (see [guests] in xenguard.conf(5))",
+                    sets[k].name);
+            rc = XG_VIF_NOT_LOADED;
+        }
     json_decref(root);
     if (rc < 0)
         xg_vif_list_free(out);
@@ -428,8 +437,6 @@ int xg_vif_loaded(struct xg_vif_list *out, struct xg_err *err)
     }
     int rc = xg_vif_parse_listing(json, out, err);
     free(json);
-    if (rc < 0 && strstr(err->msg, "guest protection is off"))
-        return XG_VIF_NOT_LOADED;
     return rc;
 }
 

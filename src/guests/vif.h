@@ -83,10 +83,17 @@ void xg_vif_list_free(struct xg_vif_list *l);
 
 /* --- the loaded table --- */
 
-/* Parse an `nft -j list table bridge xenguard` listing into one entry per port
- * found in any of the four sets. -1 (err) when the listing is not JSON or a
- * set named in names.h is missing or of another type. Elements the listing
- * holds are taken as they are (the kernel checked their types). */
+/* Returned (with err) when there is no `table bridge xenguard` with the vif
+ * sets to declare into: guest protection is not loaded. */
+#define XG_VIF_NOT_LOADED (-2)
+
+/* The one reader of the guests' vif_* sets from an `nft -j list table bridge
+ * xenguard` listing (`vif`, a reload's carry-over in apply/guests.c, the
+ * audit's probe): one entry per port found in any of the four sets (and the
+ * ND companion). -1 (err) when the listing is not JSON, a set named in
+ * names.h is of another type or an element cannot be read back (a value of
+ * the wrong family, no interface): refused with its text, never dropped;
+ * XG_VIF_NOT_LOADED (err) when one of the four sets is missing. */
 int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_err *err);
 
 /* The nft commands that take the port from `old` (NULL: nothing) to `new`
@@ -95,10 +102,6 @@ int xg_vif_parse_listing(const char *json, struct xg_vif_list *out, struct xg_er
  * batch: nft applies all of it or none. Empty when both are empty. */
 void xg_vif_cmds(const struct xg_vif_decl *old, const struct xg_vif_decl *new_decl, bool nd,
                  struct xg_buf *out);
-
-/* Returned (with err) when there is no `table bridge xenguard` with the vif
- * sets to declare into: guest protection is not loaded. */
-#define XG_VIF_NOT_LOADED (-2)
 
 /* Read the loaded table's declarations; XG_VIF_NOT_LOADED (err says "run
  * xenguard apply") when there is no table bridge xenguard or it lacks the sets. */

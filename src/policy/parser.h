@@ -78,6 +78,9 @@ int policy_bool(struct parser *ps, const char *key, const struct token *t, bool 
 int policy_ifname(struct parser *ps, const char *key, const struct token *t, char *out);
 int policy_prefix_list(struct parser *ps, const char *key, const char *value, unsigned col,
                        struct xg_prefix_list *out);
+/* Append a copy of `word` to the array *words of *count strings (the one way the
+ * parser grows a list of names); 0, or -1 after policy_oom(). */
+int policy_words_add(struct parser *ps, char ***words, size_t *count, const char *word);
 /* Names: letters, digits, '.', '_', '-' (not first) and the characters of `extra`. */
 int policy_word_list(struct parser *ps, const char *key, const char *value, unsigned col,
                      const char *extra, char ***out, size_t *count);

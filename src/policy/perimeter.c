@@ -39,17 +39,8 @@ int policy_ifname_list(struct parser *ps, const char *key, const char *value, un
             if (!strcmp((*out)[j], name))
                 rc = policy_fail(ps, toks[i].col, toks[i].len, "%s: '%s' is listed twice", key,
                                  name);
-        if (rc < 0)
-            break;
-        char **grown = realloc(*out, (*count + 1) * sizeof(*grown));
-        if (!grown || !(grown[*count] = strdup(name))) {
-            if (grown)
-                *out = grown;
-            rc = policy_oom(ps);
-            break;
-        }
-        *out = grown;
-        (*count)++;
+        if (rc == 0)
+            rc = policy_words_add(ps, out, count, name);
     }
     free(toks);
     return rc;

@@ -201,6 +201,18 @@ static bool word_ok(const char *w, const char *extra)
     return true;
 }
 
+int policy_words_add(struct parser *ps, char ***words, size_t *count, const char *word)
+{
+    char **grown = realloc(*words, (*count + 1) * sizeof(*grown));
+    if (!grown)
+        return policy_oom(ps);
+    *words = grown;
+    if (!(grown[*count] = strdup(word)))
+        return policy_oom(ps);
+    (*count)++;
+    return 0;
+}
+
 int policy_word_list(struct parser *ps, const char *key, const char *value, unsigned col,
                      const char *extra, char ***out, size_t *count)
 {
@@ -215,15 +227,7 @@ int policy_word_list(struct parser *ps, const char *key, const char *value, unsi
                              toks[i].text);
             break;
         }
-        char **grown = realloc(*out, (*count + 1) * sizeof(*grown));
-        if (!grown || !(grown[*count] = strdup(toks[i].text))) {
-            if (grown)
-                *out = grown;
-            rc = policy_oom(ps);
-            break;
-        }
-        *out = grown;
-        (*count)++;
+        rc = policy_words_add(ps, out, count, toks[i].text);
     }
     free(toks);
     return rc;

@@ -248,11 +248,14 @@ static void test_carry_declared_guests(void **state)
         "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_declared\", \"table\": "
         "\"xenguard\", \"type\": \"ifname\", \"elem\": [\"vif5.0\", \"vif6.0\"]}},"
         "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_ip4\", \"table\": \"xenguard\", "
+        "\"type\": [\"ifname\", \"ipv4_addr\"], "
         "\"elem\": [{\"concat\": [\"vif5.0\", \"192.0.2.50\"]}, {\"elem\": {\"val\": "
         "{\"concat\": [\"vif6.0\", \"192.0.2.60\"]}, \"comment\": \"x\"}}]}},"
         "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_ip6\", \"table\": \"xenguard\", "
+        "\"type\": [\"ifname\", \"ipv6_addr\"], "
         "\"elem\": [{\"concat\": [\"vif5.0\", \"2001:db8::50\"]}]}},"
         "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_mac\", \"table\": \"xenguard\", "
+        "\"type\": [\"ifname\", \"ether_addr\"], "
         "\"elem\": [{\"concat\": [\"vif5.0\", \"02:00:00:00:00:50\"]}]}},"
         "{\"set\": {\"family\": \"bridge\", \"name\": \"protected4\", \"table\": "
         "\"xenguard\", \"elem\": [\"203.0.113.99\"]}},"
@@ -279,11 +282,37 @@ static void test_carry_declared_guests(void **state)
     free(nft);
     /* an element that cannot be carried is an error naming it, not a silent loss */
     static const char bad[] = "{\"nftables\": [{\"set\": {\"family\": \"bridge\", \"name\": "
-                              "\"vif_ip4\", \"table\": \"xenguard\", \"elem\": [{\"concat\": "
+                              "\"vif_ip4\", \"table\": \"xenguard\", \"type\": [\"ifname\", "
+                              "\"ipv4_addr\"], \"elem\": [{\"concat\": "
                               "[\"vif5.0\", \"2001:db8::1\"]}]}}]}";
     assert_int_equal(xg_guests_carry_json(&rs, bad, &err), -1);
-    assert_non_null(strstr(err.msg, "set vif_ip4: cannot carry element"));
-    assert_non_null(strstr(err.msg, "2001:db8::1"));
+    assert_non_null(strstr(err.msg, "cannot carry the declared guests: set vif_ip4:"));
+    assert_non_null(strstr(err.msg, "'2001:db8::1' is not an IPv4 address"));
+    /* a port only in vif_ip4 (not in vif_declared) is carried as it is: not declared */
+    static const char partial[] =
+        "{\"nftables\": [{\"set\": {\"family\": \"bridge\", \"name\": \"vif_declared\", "
+        "\"table\": \"xenguard\", \"type\": \"ifname\"}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_ip4\", \"table\": \"xenguard\", "
+        "\"type\": [\"ifname\", \"ipv4_addr\"], \"elem\": [{\"concat\": [\"vif7.0\", "
+        "\"192.0.2.70\"]}]}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_ip6\", \"table\": \"xenguard\", "
+        "\"type\": [\"ifname\", \"ipv6_addr\"]}},"
+        "{\"set\": {\"family\": \"bridge\", \"name\": \"vif_mac\", \"table\": \"xenguard\", "
+        "\"type\": [\"ifname\", \"ether_addr\"]}}]}";
+    struct xg_policy p2;
+    struct xg_ruleset rs2;
+    compile_text(BRIDGED, &p2, &rs2);
+    assert_int_equal(xg_guests_carry_json(&rs2, partial, &err), 0);
+    struct xg_table *t2 = xg_guests_table(&rs2);
+    assert_int_equal(xg_table_find_set(t2, XG_BR_SET_DECLARED)->pair_count, 0);
+    assert_int_equal(xg_table_find_set(t2, XG_BR_SET_IP4)->pair_count, 1);
+    /* a running table without the vif sets (older, or guest protection off): nothing to carry */
+    static const char no_sets[] = "{\"nftables\": [{\"table\": {\"family\": \"bridge\", "
+                                  "\"name\": \"xenguard\"}}]}";
+    assert_int_equal(xg_guests_carry_json(&rs2, no_sets, &err), 0);
+    assert_int_equal(xg_table_find_set(t2, XG_BR_SET_IP4)->pair_count, 1);
+    xg_ruleset_free(&rs2);
+    xg_policy_free(&p2);
     assert_int_equal(xg_guests_carry_json(&rs, "not json", &err), -1);
     assert_int_equal(xg_guests_carry_json(&rs, NULL, &err), 0);
     xg_ruleset_free(&rs);

@@ -234,7 +234,7 @@ static void listing_parse(void **state)
 
     char *no_mac = strdup(listing);
     memcpy(strstr(no_mac, "\"vif_mac\""), "\"vif_xxx\"", 9);
-    assert_int_equal(xg_vif_parse_listing(no_mac, &l, &err), -1);
+    assert_int_equal(xg_vif_parse_listing(no_mac, &l, &err), XG_VIF_NOT_LOADED);
     assert_non_null(strstr(err.msg, "has no set vif_mac"));
     free(no_mac);
     char *wrong = strdup(listing);
@@ -243,6 +243,12 @@ static void listing_parse(void **state)
     assert_non_null(strstr(err.msg, "set vif_mac is not of the type"));
     free(wrong);
     assert_int_equal(xg_vif_parse_listing("{\"nftables\": [", &l, &err), -1);
+    /* an element of the wrong family is refused with its value, not dropped */
+    char *v6in4 = strdup(listing);
+    memcpy(strstr(v6in4, "\"192.0.2.20\""), "\"2001:db8::\"", 12);
+    assert_int_equal(xg_vif_parse_listing(v6in4, &l, &err), -1);
+    assert_non_null(strstr(err.msg, "set vif_ip4: '2001:db8::' is not an IPv4 address"));
+    free(v6in4);
 }
 
 /* An in-memory xenstore tree: "path=value" for reads, "path:child child" for lists. */
