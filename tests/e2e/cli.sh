@@ -4,9 +4,10 @@
 # For every verb `xenguard --help` lists:
 #   - `xenguard VERB --help` exits 0;
 #   - every long option its help lists (the "  -c, --config FILE" lines) is
-#     an item of the OPTIONS section of its man page (doc/xenguard-VERB.8, or
-#     the page its `.so` line includes), and every item of that section is in
-#     the help of a verb documented on that page: neither can drift alone;
+#     an item of its man page (doc/xenguard-VERB.8, or the page its `.so`
+#     line includes; an item in any section, as analyze's INPUTS and
+#     QUERIES), and every item of the page's OPTIONS section is in the help
+#     of a verb documented on that page: neither can drift alone;
 #   - its short letters are the ones xenguard(8) writes out (one letter, one
 #     meaning);
 #   - an unknown option exits 2 with one line and the hint, nothing on stdout;
@@ -15,8 +16,9 @@
 # `apply --ti` to --timeout. -h/--help itself is documented once, in
 # xenguard(8), and so is not required of each page.
 #
-# Man page items are the lines after `.TP` in sections whose title ends in
-# OPTIONS; options are written `\-\-name` (or `\fB\-\-name\fR`, `--name`).
+# Man page items are the lines after `.TP`; the OPTIONS sections are those
+# whose title ends in OPTIONS (xenguard(8): FIREWALL OPTIONS); options are
+# written `\-\-name` (or `\fB\-\-name\fR`, `--name`).
 # Read-only: runs the binary with --help and bad options only.
 set -u
 XG=${XG:-build/xenguard}
@@ -44,9 +46,12 @@ page_of() {
     echo "$f"
 }
 
-# page_options FILE: the long options its OPTIONS sections list as items
+# page_options FILE [all]: the long options the page lists as items (the line
+# after `.TP`) in its OPTIONS sections, or with "all" in any section (INPUTS,
+# QUERIES, ...)
 page_options() {
-    awk '/^\.SH /{ sect = ($0 ~ /OPTIONS"?$/) } sect && tag { print } { tag = sect && /^\.TP/ }' "$1" |
+    awk -v all="${2:-}" '/^\.SH /{ sect = all != "" || ($0 ~ /OPTIONS"?$/) }
+        sect && tag { print } { tag = sect && /^\.TP/ }' "$1" |
         sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
@@ -80,9 +85,9 @@ for v in $verbs; do
         continue
     fi
     help_options "$v" | grep -vx -- --help >"$W/help"
-    page_options "$page" >"$W/page"
+    page_options "$page" all >"$W/page"
     missing=$(comm -23 "$W/help" "$W/page" | tr '\n' ' ')
-    is "$missing" "" "every option of xenguard $v --help is an item of OPTIONS in $(basename "$page")"
+    is "$missing" "" "every option of xenguard $v --help is an item in $(basename "$page")"
 
     # letters: each one the help uses means what xenguard(8) says
     wrong=$(letters "$v" | grep -vxFf "$W/letters" | tr '\n' ' ')
