@@ -68,8 +68,8 @@ static const struct xg_opt options[] = {
 
 const struct xg_cli xg_cli_apply = {
     .verb = "apply",
-    .usage = "[-c FILE | --ruleset FILE] [--perimeter] [-t SECONDS] [-y] [--force] [-s DIR]\n"
-             "[-b auto|nft|iptables] [--rollback-via auto|process|systemd]\n"
+    .usage = "[-c FILE | --ruleset FILE] [--perimeter] [-t SECONDS] [-y] [--force] [-b B] [-s DIR]"
+             " [--rollback-via M]\n"
              "-d [-q] [-c FILE | --ruleset FILE] [--perimeter] [-b auto|nft|iptables]\n"
              "--boot [-s DIR]",
     .about = "Load the policy's firewall into table inet xenguard, and the guests' protection\n"
@@ -343,7 +343,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct xg_apply_opt
             a->backend = p.arg;
             break;
         default:
-            return p.rc;
+            return p.rc ? p.rc : -1; /* -1: --help printed, exit 0 */
         }
     }
     if (xg_cli_operands(&p, 0, 0) < 0)
@@ -362,7 +362,7 @@ int cmd_apply(int argc, char **argv)
     struct xg_apply_opts o = {.state_dir = XG_DEFAULT_STATE_DIR, .timeout = XG_DEFAULT_TIMEOUT};
     int prc = parse_args(argc, argv, &a, &o);
     if (prc)
-        return prc;
+        return prc < 0 ? 0 : prc;
     const char *config = a.config, *ruleset = a.ruleset, *backend = a.backend;
     bool force = a.force, boot = a.boot, yes = a.yes;
     struct xg_err err = {{0}};
