@@ -12,7 +12,8 @@
  *                 `xenguard analyze --diff` asks (apply/diff.h).
  * With the iptables backend the host chains are iptables': the running side
  * is iptables-save + ip6tables-save, the candidate that with xenguard's chains
- * replaced (what apply's restore does); their change is judged by the
+ * replaced as apply's restore does it (xg_ipt_preview: the jumps stay where
+ * they are on a host already hooked); their change is judged by the
  * analyzer only (iptables-save's form of a rule is not the compiler's, so a
  * text diff would show formatting), the guests' table (nft) by text too.
  * Exit: 0 nothing would change, 1 something would, 2 error.
@@ -124,14 +125,16 @@ static int ipt_rulesets(const struct xg_source *src, struct xg_ruleset *old, str
 {
     int rc = 0;
     for (int f = 0; f < 2 && rc == 0; f++) {
-        struct xg_buf text = {0};
+        struct xg_buf text = {0}, nohook = {0};
         char *save = NULL, *merged = NULL;
         uint8_t family = f ? 6 : 4;
         rc = xg_ipt_save(family, &save, err);
         if (rc == 0)
             rc = xg_backend_iptables_ex(&src->ir, family, true, &text, err);
         if (rc == 0)
-            rc = xg_ipt_merge(save, xg_buf_str(&text), &merged, err);
+            rc = xg_backend_iptables_ex(&src->ir, family, false, &nohook, err);
+        if (rc == 0)
+            rc = xg_ipt_preview(save, xg_buf_str(&text), xg_buf_str(&nohook), &merged, err);
         if (rc == 0)
             rc = xg_parse_iptables_save(save, strlen(save), f ? "ip6tables-save" : "iptables-save",
                                         family, old, err);
@@ -140,6 +143,7 @@ static int ipt_rulesets(const struct xg_source *src, struct xg_ruleset *old, str
         free(save);
         free(merged);
         xg_buf_free(&text);
+        xg_buf_free(&nohook);
     }
     return rc;
 }
