@@ -42,6 +42,7 @@ _xenguard() {
     audit:--format | audit:-f) words="text json junit" ;;
     firewall:--format | firewall:-f) words="nft iptables ip6tables" ;;
     analyze:--format) words="text json" ;;
+    status:--format | status:-f) words="text json" ;;
     *:--color) words="auto always never" ;;
     audit:--fail-on) words="info low medium high critical" ;;
     *:--backend | *:-b) words="auto nft iptables" ;;
