@@ -301,3 +301,86 @@ int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err)
     xg_buf_free(&b);
     return *out ? 0 : xg_fail(err, "out of memory");
 }
+
+/* The lines of `table` in `text`: kind ':' our chains' declarations, '-' our chains' rules,
+ * '*' everything (rules as "-A"), appended to `out`. */
+static void table_part(const char *text, const char *table, char kind, struct xg_buf *out)
+{
+    char cur[32] = "";
+    for (const char *l = text ? text : ""; *l;) {
+        size_t len = strcspn(l, "\n");
+        char line[8192];
+        snprintf(line, sizeof(line), "%.*s", (int)len, l);
+        l += len + (l[len] == '\n');
+        if (line[0] == '*') {
+            snprintf(cur, sizeof(cur), "%.31s", line + 1);
+        } else if (strcmp(cur, table) || !strcmp(line, "COMMIT") || line[0] == '#') {
+            continue;
+        } else if (kind == '*' && line[0] == '-') {
+            as_append(line, out);
+        } else if (kind == '*' ||
+                   (kind == ':' && line[0] == ':' && is_ours_chain_in(false, line + 1)) ||
+                   (kind == '-' && line[0] == '-' && rule_words(line, false).ours)) {
+            xg_buf_printf(out, "%s\n", line);
+        }
+    }
+}
+
+static bool has_table(const char *save, const char *table)
+{
+    size_t n = strlen(table);
+    for (const char *l = save; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (l[0] == '*' && len == n + 1 && !strncmp(l + 1, table, n))
+            return true;
+        l += len + (l[len] == '\n');
+    }
+    return false;
+}
+
+int xg_ipt_preview(const char *current, const char *hooked, const char *nohook, char **out,
+                   struct xg_err *err)
+{
+    if (!xg_ipt_hooked(current))
+        return xg_ipt_merge(current, hooked, out, err);
+    struct xg_buf b = {0};
+    char table[32] = "";
+    for (const char *l = current; *l;) {
+        size_t len = strcspn(l, "\n");
+        char line[8192];
+        snprintf(line, sizeof(line), "%.*s", (int)len, l);
+        l += len + (l[len] == '\n');
+        if (line[0] == '*') {
+            snprintf(table, sizeof(table), "%.31s", line + 1);
+            xg_buf_printf(&b, "%s\n", line);
+            table_part(nohook, table, ':', &b);
+            continue;
+        }
+        if (!strcmp(line, "COMMIT"))
+            table_part(nohook, table, '-', &b);
+        else if ((line[0] == ':' && is_ours_chain_in(false, line + 1)) ||
+                 (line[0] == '-' && rule_words(line, false).ours))
+            continue; /* ours: the candidate's instead; the jumps stay where they are */
+        xg_buf_printf(&b, "%s\n", line);
+    }
+    /* a table the host does not have yet: the candidate's, hooked */
+    for (const char *l = hooked; *l;) {
+        size_t len = strcspn(l, "\n");
+        if (l[0] == '*') {
+            snprintf(table, sizeof(table), "%.*s", (int)(len - 1 < 31 ? len - 1 : 31), l + 1);
+            if (!has_table(current, table)) {
+                xg_buf_printf(&b, "*%s\n", table);
+                table_part(hooked, table, '*', &b);
+                xg_buf_puts(&b, "COMMIT\n");
+            }
+        }
+        l += len + (l[len] == '\n');
+    }
+    if (xg_buf_failed(&b)) {
+        xg_buf_free(&b);
+        return xg_fail(err, "out of memory");
+    }
+    *out = strdup(xg_buf_str(&b));
+    xg_buf_free(&b);
+    return *out ? 0 : xg_fail(err, "out of memory");
+}

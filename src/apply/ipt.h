@@ -51,6 +51,13 @@ int xg_ipt_merge_in(bool per, const char *current, const char *saved, char **out
  * are left out (not touched). */
 int xg_ipt_merge(const char *current, const char *saved, char **out, struct xg_err *err);
 
+/* What the save would be after apply loads the compiled text (apply --diff): not hooked yet,
+ * xg_ipt_merge(current, hooked) (the jumps first, as apply inserts them); hooked already,
+ * `current` with our chains' declarations and rules replaced by `nohook`'s, the jumps where
+ * they are (--noflush keeps them), and tables the host lacks from `hooked`. */
+int xg_ipt_preview(const char *current, const char *hooked, const char *nohook, char **out,
+                   struct xg_err *err);
+
 /* Only xenguard's lines of a save (declarations, rules, jumps), for comparing. */
 int xg_ipt_ours(const char *save_text, char **out, struct xg_err *err);
 

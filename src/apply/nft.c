@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/buf.h"
+
 /* Reduce libnftables' multi-line error (message, source line, carets) to one line. */
 static int fail_nft(struct xg_err *err, const char *name, const char *ebuf)
 {
@@ -64,15 +66,17 @@ static int fail_nft(struct xg_err *err, const char *name, const char *ebuf)
     return xg_fail(err, "%s", line);
 }
 
-int xg_nft_run(const char *cmds, bool json, const char *name, char **out, struct xg_err *err)
+/* xg_nft_run with libnftables' output flags (NFT_CTX_OUTPUT_JSON, _STATELESS). */
+static int run_flags(const char *cmds, unsigned flags, const char *name, char **out,
+                     struct xg_err *err)
 {
     struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
     if (!ctx)
         return xg_fail(err, "libnftables: cannot create a context");
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
-    if (json)
-        nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+    if (flags)
+        nft_ctx_output_set_flags(ctx, flags);
     int rc = nft_run_cmd_from_buffer(ctx, cmds);
     if (rc != 0) {
         fail_nft(err, name, nft_ctx_get_error_buffer(ctx));
@@ -89,6 +93,11 @@ int xg_nft_run(const char *cmds, bool json, const char *name, char **out, struct
     }
     nft_ctx_free(ctx);
     return 0;
+}
+
+int xg_nft_run(const char *cmds, bool json, const char *name, char **out, struct xg_err *err)
+{
+    return run_flags(cmds, json ? NFT_CTX_OUTPUT_JSON : 0, name, out, err);
 }
 
 /* `list table FAMILY xenguard`, as JSON or text; *out = NULL when there is no such table.
@@ -108,6 +117,37 @@ static int list_ours(const char *family, bool json, char **out, struct xg_err *e
     if (!strcmp(family, XG_NFT_BRIDGE_FAMILY))
         return 0;
     return xg_fail(err, "%s", e.msg);
+}
+
+int xg_nft_list_stateless(const struct xg_nft_tref *tables, char **out, struct xg_err *err)
+{
+    struct xg_buf all = {0};
+    *out = NULL;
+    for (size_t i = 0; tables[i].family; i++) {
+        struct xg_err e = {{0}};
+        char cmd[128], *one = NULL;
+        snprintf(cmd, sizeof(cmd), "list table %s %s", tables[i].family, tables[i].name);
+        if (run_flags(cmd, NFT_CTX_OUTPUT_STATELESS, "nft", &one, &e) < 0) {
+            /* absent (or, for bridge, a kernel without the family): no such table */
+            if (!strstr(e.msg, "No such file or directory") &&
+                strcmp(tables[i].family, XG_NFT_BRIDGE_FAMILY)) {
+                xg_buf_free(&all);
+                return xg_fail(err, "%s", e.msg);
+            }
+            continue;
+        }
+        xg_buf_puts(&all, one);
+        free(one);
+    }
+    *out = strdup(xg_buf_str(&all));
+    bool failed = xg_buf_failed(&all);
+    xg_buf_free(&all);
+    if (!*out || failed) {
+        free(*out);
+        *out = NULL;
+        return xg_fail(err, "out of memory");
+    }
+    return 0;
 }
 
 int xg_nft_table_json(char **out, struct xg_err *err)
@@ -245,7 +285,17 @@ static bool is_ours(json_t *obj)
     return in_table(obj, XG_NFT_FAMILY);
 }
 
-int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
+/* A set xenguard vif fills at run time (vif_*): its elements are expected drift. */
+static void drop_dynamic_elems(json_t *obj)
+{
+    json_t *set = json_object_get(obj, "set");
+    const char *name = json_string_value(json_object_get(set, "name"));
+    if (name && !strncmp(name, "vif_", 4))
+        json_object_del(set, "elem");
+}
+
+int xg_nft_normalize_table(const char *json, const char *family, bool drop_dynamic, char **out,
+                           struct xg_err *err)
 {
     json_error_t jerr;
     json_t *root = json_loads(json ? json : "{\"nftables\":[]}", 0, &jerr), *item;
@@ -257,10 +307,12 @@ int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
     }
     json_array_foreach(json_object_get(root, "nftables"), i, item)
     {
-        if (json_object_get(item, "metainfo") || !is_ours(item))
+        if (json_object_get(item, "metainfo") || !in_table(item, family))
             continue;
         json_t *copy = json_deep_copy(item);
         strip_volatile(copy);
+        if (drop_dynamic)
+            drop_dynamic_elems(copy);
         json_array_append_new(keep, copy);
     }
     json_decref(root);
@@ -269,14 +321,18 @@ int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
     return *out ? 0 : xg_fail(err, "out of memory");
 }
 
+int xg_nft_normalize(const char *json, char **out, struct xg_err *err)
+{
+    return xg_nft_normalize_table(json, XG_NFT_FAMILY, false, out, err);
+}
+
 /* Table bridge xenguard (or something in it): allowed in a ruleset file, for guests. */
 static bool is_ours_bridge(json_t *obj)
 {
     return in_table(obj, XG_NFT_BRIDGE_FAMILY);
 }
 
-/* Does the listing hold anything but table inet xenguard? Names the first intruder. */
-static int only_ours(const char *json, const char *name, struct xg_err *err)
+int xg_nft_only_ours(const char *json, const char *name, struct xg_err *err)
 {
     json_error_t jerr;
     json_t *root = json_loads(json, 0, &jerr), *item;
@@ -347,10 +403,36 @@ static void write_all_fd(int fd, const char *s, size_t len)
     }
 }
 
-int xg_nft_scratch(const char *cmds, const char *name, char **json_out, struct xg_err *err)
+/* The scratch child: load `cmds`, write "O" + JSON listing + NUL + the stateless text of
+ * `tables` (or "E" + the error) to `fd`, exit. */
+static void scratch_child(int fd, const char *cmds, const char *name,
+                          const struct xg_nft_tref *tables)
+{
+    struct xg_err cerr = {{0}};
+    char *listing = NULL, *text = NULL;
+    if (unshare(CLONE_NEWNET) < 0) {
+        xg_fail(&cerr, "cannot create a scratch network namespace to check %s: %s", name,
+                strerror(errno));
+    } else if (xg_nft_run(cmds, false, name, NULL, &cerr) == 0 &&
+               xg_nft_run("list ruleset", true, name, &listing, &cerr) == 0 &&
+               (!tables || xg_nft_list_stateless(tables, &text, &cerr) == 0)) {
+        write_all_fd(fd, "O", 1);
+        write_all_fd(fd, listing, strlen(listing) + 1);
+        if (text)
+            write_all_fd(fd, text, strlen(text));
+        _exit(0);
+    }
+    write_all_fd(fd, "E", 1);
+    write_all_fd(fd, cerr.msg, strlen(cerr.msg));
+    _exit(1);
+}
+
+/* Fork the scratch child, read its answer: "O" JSON NUL TEXT or "E" error. */
+static int scratch_run(const char *cmds, const char *name, const struct xg_nft_tref *tables,
+                       char **got, struct xg_err *err)
 {
     int pipefd[2];
-    *json_out = NULL;
+    *got = NULL;
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return xg_fail(err, "pipe: %s", strerror(errno));
     pid_t pid = fork();
@@ -360,44 +442,64 @@ int xg_nft_scratch(const char *cmds, const char *name, char **json_out, struct x
         return xg_fail(err, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
-        struct xg_err cerr = {{0}};
-        char *listing = NULL;
         close(pipefd[0]);
-        if (unshare(CLONE_NEWNET) < 0) {
-            xg_fail(&cerr, "cannot create a scratch network namespace to check %s: %s", name,
-                    strerror(errno));
-        } else if (xg_nft_run(cmds, false, name, NULL, &cerr) == 0 &&
-                   xg_nft_run("list ruleset", true, name, &listing, &cerr) == 0) {
-            write_all_fd(pipefd[1], "O", 1);
-            write_all_fd(pipefd[1], listing, strlen(listing));
-            free(listing);
-            _exit(0);
-        }
-        write_all_fd(pipefd[1], "E", 1);
-        write_all_fd(pipefd[1], cerr.msg, strlen(cerr.msg));
-        _exit(1);
+        scratch_child(pipefd[1], cmds, name, tables);
     }
     close(pipefd[1]);
-    char *got = NULL;
-    int rr = read_all_fd(pipefd[0], &got);
+    int rr = read_all_fd(pipefd[0], got);
     close(pipefd[0]);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (rr < 0 || !got || !*got) {
-        free(got);
+    if (rr < 0 || !*got || !**got) {
+        free(*got);
+        *got = NULL;
         return xg_fail(err, "%s: the scratch check died (status %d)", name, status);
     }
-    if (got[0] == 'E') {
-        xg_fail(err, "%s", got + 1);
-        free(got);
+    if (**got == 'E') {
+        xg_fail(err, "%s", *got + 1);
+        free(*got);
+        *got = NULL;
         return -1;
     }
-    if (only_ours(got + 1, name, err) < 0) {
-        free(got);
+    return 0;
+}
+
+int xg_nft_scratch_text(const char *cmds, const char *name, const struct xg_nft_tref *tables,
+                        char **json_out, char **text_out, struct xg_err *err)
+{
+    char *got;
+    *json_out = NULL;
+    if (text_out)
+        *text_out = NULL;
+    if (scratch_run(cmds, name, tables, &got, err) < 0)
         return -1;
-    }
-    *json_out = strdup(got + 1);
+    /* the child wrote the JSON's NUL; read_all_fd NUL-terminated the whole */
+    const char *json = got + 1, *text = json + strlen(json) + 1;
+    *json_out = strdup(json);
+    if (text_out)
+        *text_out = strdup(tables ? text : "");
     free(got);
-    return *json_out ? 0 : xg_fail(err, "out of memory");
+    if (!*json_out || (text_out && !*text_out)) {
+        free(*json_out);
+        *json_out = NULL;
+        if (text_out) {
+            free(*text_out);
+            *text_out = NULL;
+        }
+        return xg_fail(err, "out of memory");
+    }
+    return 0;
+}
+
+int xg_nft_scratch(const char *cmds, const char *name, char **json_out, struct xg_err *err)
+{
+    if (xg_nft_scratch_text(cmds, name, NULL, json_out, NULL, err) < 0)
+        return -1;
+    if (xg_nft_only_ours(*json_out, name, err) < 0) {
+        free(*json_out);
+        *json_out = NULL;
+        return -1;
+    }
+    return 0;
 }

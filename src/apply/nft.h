@@ -54,6 +54,21 @@ int xg_nft_restore_tables_text(const char *saved_text, unsigned tables, struct x
 /* The running `table bridge xenguard` as `nft -j list table` JSON, or NULL when absent. */
 int xg_nft_bridge_json(char **out, struct xg_err *err);
 
+/* A table by family and name ({"inet", "xenguard"}); lists of them end with {NULL}. */
+struct xg_nft_tref {
+    const char *family;
+    const char *name;
+};
+
+/* `list table` of each of `tables`, in their order, as stateless text (no counter values or
+ * handles: the form apply --diff compares), concatenated; an absent table adds nothing. */
+int xg_nft_list_stateless(const struct xg_nft_tref *tables, char **out, struct xg_err *err);
+
+/* The same as xg_nft_normalize for table `family` xenguard; drop_dynamic leaves out the
+ * elements of the vif_* sets (`xenguard vif` fills them at run time). */
+int xg_nft_normalize_table(const char *json, const char *family, bool drop_dynamic, char **out,
+                           struct xg_err *err);
+
 /* Canonical text of a ruleset listing restricted to table inet xenguard:
  * no metainfo, handles or counter values, keys sorted. Two listings of the
  * same rules give the same text. */
@@ -69,5 +84,15 @@ int xg_nft_normalize(const char *json, char **out, struct xg_err *err);
  * text is checked first for that (nftcmds.h). Needs CAP_SYS_ADMIN.
  */
 int xg_nft_scratch(const char *cmds, const char *name, char **json_out, struct xg_err *err);
+
+/* Does the listing hold anything but table inet / bridge xenguard? -1 naming the first
+ * intruder. */
+int xg_nft_only_ours(const char *json, const char *name, struct xg_err *err);
+
+/* The scratch load without the only-xenguard's-tables check (the caller's text is its own,
+ * e.g. the perimeter's table), also returning xg_nft_list_stateless(tables) of the scratch
+ * namespace in *text_out (tables NULL: none; text_out may be NULL). */
+int xg_nft_scratch_text(const char *cmds, const char *name, const struct xg_nft_tref *tables,
+                        char **json_out, char **text_out, struct xg_err *err);
 
 #endif

@@ -95,12 +95,13 @@ int xg_source_from_file(struct xg_source *s, const char *path, struct xg_err *er
     size_t len = 0;
     memset(s, 0, sizeof(*s));
     s->ruleset_fd = -1;
-    snprintf(s->name, sizeof(s->name), "%s", path);
-    /* read once: what is checked below is exactly what is loaded */
-    if (xg_file_read(path, false, &text, &len, err) < 0)
+    snprintf(s->name, sizeof(s->name), "%s", strcmp(path, "-") ? path : "<stdin>");
+    /* read once: what is checked below is exactly what is loaded; the user names it, so
+     * "-" (stdin) and a pipe (/dev/fd/N, <(...)) are fine */
+    if (xg_file_read_input(path, XG_RULESET_MAX, &text, &len, err) < 0)
         return -1;
-    int rc = xg_nft_check_commands(text, len, path, err);
-    if (rc == 0 && (s->ruleset_fd = sealed_copy(text, len, path, err)) < 0)
+    int rc = xg_nft_check_commands(text, len, s->name, err);
+    if (rc == 0 && (s->ruleset_fd = sealed_copy(text, len, s->name, err)) < 0)
         rc = -1;
     if (rc == 0) {
         xg_buf_puts(&s->applied, text);
@@ -119,11 +120,33 @@ int xg_source_from_file(struct xg_source *s, const char *path, struct xg_err *er
     return xg_source_listing(s, &ignored, err);
 }
 
+const struct xg_nft_tref xg_source_tables[] = {
+    {XG_NFT_FAMILY, XG_NFT_TABLE}, {XG_NFT_BRIDGE_FAMILY, XG_NFT_TABLE}, {NULL, NULL}};
+
+/* One scratch load gives both the JSON listing and the stateless text. */
+static int scratch(struct xg_source *s, struct xg_err *err)
+{
+    if (s->scratch_json)
+        return 0;
+    if (xg_nft_scratch_text(xg_buf_str(&s->nft), s->name, xg_source_tables, &s->scratch_json,
+                            &s->scratch_text, err) < 0)
+        return -1;
+    return xg_nft_only_ours(s->scratch_json, s->name, err);
+}
+
 int xg_source_listing(struct xg_source *s, const char **json, struct xg_err *err)
 {
-    if (!s->scratch_json && xg_nft_scratch(xg_buf_str(&s->nft), s->name, &s->scratch_json, err) < 0)
+    if (scratch(s, err) < 0)
         return -1;
     *json = s->scratch_json;
+    return 0;
+}
+
+int xg_source_text(struct xg_source *s, const char **text, struct xg_err *err)
+{
+    if (scratch(s, err) < 0)
+        return -1;
+    *text = s->scratch_text;
     return 0;
 }
 
@@ -139,5 +162,6 @@ void xg_source_free(struct xg_source *s)
     if (s->have_policy)
         xg_policy_free(&s->policy);
     free(s->scratch_json);
+    free(s->scratch_text);
     memset(s, 0, sizeof(*s));
 }

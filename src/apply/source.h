@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 
+#include "apply/nft.h"
 #include "ir/ir.h"
 #include "policy/policy.h"
 #include "util/buf.h"
@@ -31,6 +32,7 @@ struct xg_source {
     struct xg_policy policy;
     bool have_policy;
     char *scratch_json;    /* kernel listing from the scratch check (file sources) */
+    char *scratch_text;    /* the same tables as stateless `nft list` text (apply --diff) */
     int ruleset_fd;        /* file sources: sealed memfd with the checked bytes (else 0 / -1) */
     struct xg_buf applied; /* file sources: those bytes, for applied.nft */
     struct xg_buf bridge;  /* after xg_source_prepare_guests(): table bridge xenguard alone
@@ -52,6 +54,14 @@ int xg_source_from_file(struct xg_source *s, const char *path, struct xg_err *er
 
 /* The kernel's listing of the candidate (scratch namespace), computed once. */
 int xg_source_listing(struct xg_source *s, const char **json, struct xg_err *err);
+
+/* The same load's tables (xg_source_tables: inet, then bridge xenguard) as stateless
+ * `nft list table` text, the form xg_nft_list_stateless() gives of the running ones. */
+int xg_source_text(struct xg_source *s, const char **text, struct xg_err *err);
+extern const struct xg_nft_tref xg_source_tables[];
+
+/* The most a --ruleset input may hold. */
+#define XG_RULESET_MAX (64u << 20)
 
 void xg_source_free(struct xg_source *s);
 

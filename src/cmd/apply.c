@@ -1,14 +1,13 @@
 /*
  * apply.c — `xenguard apply`: load the policy's ruleset without lockout risk.
  *
- * The verb is the orchestration only: where the ruleset comes from
+ * The verb is the orchestration only (and --diff, apply_diff.c): where the ruleset comes from
  * (apply/source.c), whether it would cut off the caller (apply/guard.c),
  * and the save / watchdog / atomic load sequence (apply/apply.c). On a
  * terminal it asks for confirmation itself; otherwise it leaves the
  * watchdog armed and tells the user to run `xenguard confirm`.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,41 +22,65 @@
 #include "apply/perimeter.h"
 #include "apply/source.h"
 #include "backend/backend.h"
+#include "cmd/apply_diff.h"
 #include "compile/compile.h"
 #include "util/journal.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(
-        out,
-        "Usage: xenguard apply [-c FILE | --ruleset FILE] [--perimeter] [--timeout SECONDS] "
-        "[--yes]\n"
-        "                      [--force] [--state-dir DIR] [--rollback-via auto|process|systemd]\n"
-        "       xenguard apply --boot [--state-dir DIR]\n\n"
-        "Load the policy's firewall into table inet xenguard, and the guests' protection\n"
-        "into table bridge xenguard, in one atomic transaction. Nothing else in the\n"
-        "kernel's ruleset changes. Unless 'xenguard confirm' runs within the timeout,\n"
-        "the previous tables are restored.\n\n"
-        "  -c, --config FILE      policy file (default %s)\n"
-        "  -r, --ruleset FILE     load this nft ruleset file instead of compiling a policy;\n"
-        "                         every command in it must name table inet (or bridge) xenguard\n"
-        "  -t, --timeout SECONDS  roll back unless confirmed within SECONDS (default %d)\n"
-        "  -y, --yes              keep the new ruleset at once (no rollback timer; on a\n"
-        "                         terminal only when the ssh session was found)\n"
-        "  -f, --force            load even if it would cut off this ssh session (found in\n"
-        "                         SSH_CONNECTION, also of a parent process: sudo, su -)\n"
-        "  -s, --state-dir DIR    saved rulesets and pending state (default %s); it and every\n"
-        "                         directory above it must be root's and writable by root only\n"
-        "      --rollback-via M   auto (systemd timer if possible), process, systemd\n"
-        "      --perimeter        on the cluster's router: load the policy's [perimeter]\n"
-        "                         (table inet xenguard-perimeter, or the XENGUARD-PERIMETER-*\n"
-        "                         chains) instead of the host firewall, with the same\n"
-        "                         rollback, confirm and lockout guard (xenguard-perimeter(8))\n"
-        "      --boot             load the last confirmed rulesets (xenguard.service)\n"
-        "  -h, --help             this text\n",
-        XG_DEFAULT_POLICY_PATH, XG_DEFAULT_TIMEOUT, XG_DEFAULT_STATE_DIR);
-}
+enum { O_RULESET = XG_CLI_LONG, O_FORCE, O_VIA, O_BOOT, O_PERIMETER };
+
+static const struct xg_opt options[] = {
+    {'c', "config", "FILE", "policy file (default " XG_DEFAULT_POLICY_PATH "; - reads stdin)"},
+    {O_RULESET, "ruleset", "FILE",
+     "load this nft ruleset file instead of compiling a policy;\n"
+     "every command in it must name table inet (or bridge) xenguard;\n"
+     "- reads stdin, /dev/fd/N a pipe"},
+    {'d', "diff", NULL,
+     "load nothing: show what apply would change, the rules (a\n"
+     "unified diff of the running tables and the new ones, as the\n"
+     "kernel lists them) and what they let in (the analyzer's\n"
+     "reachability diff); exit 0 no change, 1 a change"},
+    {'q', "quiet", NULL, "with --diff: only the changes and the summary line"},
+    {'t', "timeout", "SECONDS", "roll back unless confirmed within SECONDS (default 30)"},
+    {'y', "yes", NULL,
+     "keep the new ruleset at once (no rollback timer; on a\n"
+     "terminal only when the ssh session was found)"},
+    {O_FORCE, "force", NULL,
+     "load even if it would cut off this ssh session (found in\n"
+     "SSH_CONNECTION, also of a parent process: sudo, su -)"},
+    {'s', "state-dir", "DIR",
+     "saved rulesets and pending state (default " XG_DEFAULT_STATE_DIR ");\n"
+     "it and every directory above it must be root's and writable\n"
+     "by root only"},
+    {'b', "backend", "B",
+     "auto (default: iptables when iptables-legacy is in use),\n"
+     "nft, or iptables (XENGUARD-* chains; the guests' table is\n"
+     "still nft)"},
+    {O_VIA, "rollback-via", "M", "auto (systemd timer if possible), process, systemd"},
+    {O_PERIMETER, "perimeter", NULL,
+     "on the cluster's router: load the policy's [perimeter]\n"
+     "(table inet xenguard-perimeter, or the XENGUARD-PERIMETER-*\n"
+     "chains) instead of the host firewall, with the same\n"
+     "rollback, confirm and lockout guard (xenguard-perimeter(8))"},
+    {O_BOOT, "boot", NULL, "load the last confirmed rulesets (xenguard.service)"},
+    {0},
+};
+
+const struct xg_cli xg_cli_apply = {
+    .verb = "apply",
+    .usage = "[-c FILE | --ruleset FILE] [--perimeter] [-t SECONDS] [-y] [--force] [-b B] [-s DIR]"
+             " [--rollback-via M]\n"
+             "-d [-q] [-c FILE | --ruleset FILE] [--perimeter] [-b auto|nft|iptables]\n"
+             "--boot [-s DIR]",
+    .about = "Load the policy's firewall into table inet xenguard, and the guests' protection\n"
+             "into table bridge xenguard, in one atomic transaction. Nothing else in the\n"
+             "kernel's ruleset changes. Unless 'xenguard confirm' runs within the timeout,\n"
+             "the previous tables are restored. With --diff, nothing is loaded.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 loaded (or --diff: nothing would change), 1 refused, failed or\n"
+              "rolled back (--diff: something would change), 2 usage error (--diff: any\n"
+              "error). See xenguard-apply(8).\n",
+};
 
 /* The guard's question on the candidate: compiled IR, or the listing of a --ruleset file. */
 static int guard_ask(struct xg_source *src, const struct xg_session *s, struct xg_guard_verdict *v,
@@ -164,10 +187,8 @@ static int parse_timeout(const char *arg, unsigned *out)
 {
     char *end;
     unsigned long v = strtoul(arg, &end, 10);
-    if (!*arg || *end || v == 0 || v > 3600) {
-        fprintf(stderr, "xenguard apply: --timeout: 1..3600 seconds, not '%s'\n", arg);
+    if (!*arg || *end || v == 0 || v > 3600)
         return -1;
-    }
     *out = (unsigned)v;
     return 0;
 }
@@ -180,10 +201,8 @@ static int parse_via(const char *arg, enum xg_rollback_via *out)
         *out = XG_VIA_PROCESS;
     else if (!strcmp(arg, "systemd"))
         *out = XG_VIA_SYSTEMD;
-    else {
-        fprintf(stderr, "xenguard apply: --rollback-via: auto, process or systemd\n");
+    else
         return -1;
-    }
     return 0;
 }
 
@@ -251,11 +270,6 @@ static int load_source(struct xg_source *src, const char *config, const char *ru
     struct xg_err err = {{0}};
     struct xg_warnings warnings = {0};
     int rc;
-    if (perimeter && ruleset) {
-        fprintf(stderr, "xenguard apply: --perimeter compiles the policy's [perimeter] (-c); "
-                        "--ruleset is for the host firewall\n");
-        return 2;
-    }
     if (perimeter)
         rc = xg_source_from_perimeter(src, config, &warnings, &err);
     else if (ruleset)
@@ -273,92 +287,106 @@ static int load_source(struct xg_source *src, const char *config, const char *ru
     return 0;
 }
 
-int cmd_apply(int argc, char **argv)
+struct args {
+    const char *config, *ruleset, *backend;
+    bool force, boot, yes, diff, quiet;
+};
+
+/* The command line into *a and *o; 0, or the exit status (usage error, --help). */
+static int parse_args(int argc, char **argv, struct args *a, struct xg_apply_opts *o)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"ruleset", required_argument, NULL, 'r'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"yes", no_argument, NULL, 'y'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {"state-dir", required_argument, NULL, 's'},
-                                         {"rollback-via", required_argument, NULL, 'V'},
-                                         {"boot", no_argument, NULL, 'B'},
-                                         {"backend", required_argument, NULL, 'K'},
-                                         {"perimeter", no_argument, NULL, 'P'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *config = XG_DEFAULT_POLICY_PATH, *ruleset = NULL;
-    struct xg_apply_opts o = {.state_dir = XG_DEFAULT_STATE_DIR, .timeout = XG_DEFAULT_TIMEOUT};
-    bool force = false, boot = false, yes = false;
-    const char *backend = "auto";
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:r:t:yfs:h", opts, NULL)) != -1) {
-        switch (c) {
+    struct xg_cli_parser p;
+    int opt;
+    xg_cli_begin(&p, &xg_cli_apply, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        switch (opt) {
         case 'c':
-            config = optarg;
+            a->config = p.arg;
             break;
-        case 'r':
-            ruleset = optarg;
+        case O_RULESET:
+            a->ruleset = p.arg;
+            break;
+        case 'd':
+            a->diff = true;
+            break;
+        case 'q':
+            a->quiet = true;
             break;
         case 't':
-            if (parse_timeout(optarg, &o.timeout) < 0)
-                return 2;
+            if (parse_timeout(p.arg, &o->timeout) < 0)
+                return xg_cli_usage_error(&xg_cli_apply, "--timeout: 1..3600 seconds, not '%s'",
+                                          p.arg);
             break;
         case 'y':
-            yes = true;
+            a->yes = true;
             break;
-        case 'f':
-            force = true;
+        case O_FORCE:
+            a->force = true;
             break;
         case 's':
-            o.state_dir = optarg;
+            o->state_dir = p.arg;
             break;
-        case 'V':
-            if (parse_via(optarg, &o.via) < 0)
-                return 2;
+        case O_VIA:
+            if (parse_via(p.arg, &o->via) < 0)
+                return xg_cli_usage_error(&xg_cli_apply,
+                                          "--rollback-via: auto, process or systemd");
             break;
-        case 'B':
-            boot = true;
+        case O_BOOT:
+            a->boot = true;
             break;
-        case 'P':
-            o.perimeter = true;
+        case O_PERIMETER:
+            o->perimeter = true;
             break;
-        case 'K':
-            if (!strcmp(optarg, "auto") || !strcmp(optarg, "nft") || !strcmp(optarg, "iptables")) {
-                backend = optarg;
-                break;
-            }
-            fprintf(stderr, "xenguard apply: --backend: auto, nft or iptables\n");
-            return 2;
-        case 'h':
-            usage(stdout);
-            return 0;
+        case 'b':
+            if (strcmp(p.arg, "auto") && strcmp(p.arg, "nft") && strcmp(p.arg, "iptables"))
+                return xg_cli_usage_error(&xg_cli_apply, "--backend: auto, nft or iptables");
+            a->backend = p.arg;
+            break;
         default:
-            usage(stderr);
-            return 2;
+            return p.rc ? p.rc : -1; /* -1: --help printed, exit 0 */
         }
     }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
+    if (a->diff && a->boot)
+        return xg_cli_usage_error(&xg_cli_apply, "--diff shows what apply -c/--ruleset would "
+                                                 "load; --boot loads the confirmed ruleset");
+    if (a->quiet && !a->diff)
+        return xg_cli_usage_error(&xg_cli_apply, "--quiet goes with --diff");
+    return 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+    struct args a = {.config = XG_DEFAULT_POLICY_PATH, .backend = "auto"};
+    struct xg_apply_opts o = {.state_dir = XG_DEFAULT_STATE_DIR, .timeout = XG_DEFAULT_TIMEOUT};
+    int prc = parse_args(argc, argv, &a, &o);
+    if (prc)
+        return prc < 0 ? 0 : prc;
+    const char *config = a.config, *ruleset = a.ruleset, *backend = a.backend;
+    bool force = a.force, boot = a.boot, yes = a.yes;
     struct xg_err err = {{0}};
     if (boot)
         return boot_load(o.state_dir);
     o.backend = !strcmp(backend, "iptables") || (!strcmp(backend, "auto") && xg_ipt_legacy_in_use())
                     ? XG_BACKEND_IPTABLES
                     : XG_BACKEND_NFT;
-    if (o.backend == XG_BACKEND_IPTABLES && ruleset) {
-        fprintf(stderr, "xenguard apply: --ruleset is nft text; the iptables backend compiles the "
-                        "policy (-c)\n");
-        return 2;
-    }
+    if (o.backend == XG_BACKEND_IPTABLES && ruleset)
+        return xg_cli_usage_error(&xg_cli_apply, "--ruleset is nft text; the iptables backend "
+                                                 "compiles the policy (-c)");
+    if (o.perimeter && ruleset)
+        return xg_cli_usage_error(&xg_cli_apply, "--perimeter compiles the policy's [perimeter] "
+                                                 "(-c); --ruleset is for the host firewall");
 
     struct xg_source src;
     int rc = load_source(&src, config, ruleset, o.perimeter);
     if (rc)
+        return a.diff ? 2 : rc;
+    if (a.diff) {
+        rc = apply_preview(&src, o.backend, o.perimeter, a.quiet);
+        xg_source_free(&src);
         return rc;
+    }
     bool session = false;
     if (guard(&src, force, &session) < 0) {
         xg_journal_op("apply", "refused", src.name, "apply refused: nothing was changed");

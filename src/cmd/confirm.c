@@ -1,40 +1,41 @@
 /*
  * confirm.c — `xenguard confirm`: keep the ruleset of a pending apply.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "apply/apply.h"
 #include "util/journal.h"
 #include "verbs.h"
 
+static const struct xg_opt options[] = {
+    {'s', "state-dir", "DIR",
+     "where the pending apply is recorded (default " XG_DEFAULT_STATE_DIR ")"},
+    {0},
+};
+
+const struct xg_cli xg_cli_confirm = {
+    .verb = "confirm",
+    .usage = "[-s DIR]",
+    .about = "Keep the ruleset loaded by the last 'xenguard apply': stop its rollback\n"
+             "watchdog and make it the ruleset xenguard.service loads at boot.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 confirmed, 1 nothing to confirm or an error, 2 usage error.\n"
+              "See xenguard-confirm(8).\n",
+};
+
 int cmd_confirm(int argc, char **argv)
 {
-    static const struct option opts[] = {{"state-dir", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *state_dir = XG_DEFAULT_STATE_DIR;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-        if (c == 's') {
-            state_dir = optarg;
-        } else if (c == 'h') {
-            printf("Usage: xenguard confirm [--state-dir DIR]\n\n"
-                   "Keep the ruleset loaded by the last 'xenguard apply': stop its rollback\n"
-                   "watchdog and make it the ruleset xenguard.service loads at boot.\n\n"
-                   "  -s, --state-dir DIR  (default %s)\n",
-                   XG_DEFAULT_STATE_DIR);
-            return 0;
-        } else {
-            fprintf(stderr, "Usage: xenguard confirm [--state-dir DIR]\n");
-            return 2;
-        }
+    struct xg_cli_parser p;
+    int opt;
+    xg_cli_begin(&p, &xg_cli_confirm, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        if (opt != 's')
+            return p.rc;
+        state_dir = p.arg;
     }
-    if (optind != argc) {
-        fprintf(stderr, "Usage: xenguard confirm [--state-dir DIR]\n");
-        return 2;
-    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
     struct xg_err err = {{0}};
     int rc = xg_confirm(state_dir, &err);
     if (rc != 1)

@@ -6,7 +6,6 @@
  * back only if that very apply is still unconfirmed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,58 +14,61 @@
 #include "util/journal.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard rollback [--state-dir DIR]\n\n"
-            "Restore table inet xenguard as it was before the last 'xenguard apply'.\n\n"
-            "  -s, --state-dir DIR   (default %s)\n"
-            "      --if-pending TOKEN --delay SECONDS\n"
-            "                        (the watchdog's call: after SECONDS, only if that\n"
-            "                        apply is still unconfirmed)\n",
-            XG_DEFAULT_STATE_DIR);
-}
+enum { O_IF_PENDING = XG_CLI_LONG, O_DELAY };
+
+static const struct xg_opt options[] = {
+    {'s', "state-dir", "DIR", "where the saved rulesets are (default " XG_DEFAULT_STATE_DIR ")"},
+    {O_IF_PENDING, "if-pending", "TOKEN",
+     "the watchdog's call: only if the apply with this token is\n"
+     "still unconfirmed"},
+    {O_DELAY, "delay", "SECONDS",
+     "the watchdog's call: wait SECONDS (0..3600) first;\n"
+     "needs --if-pending"},
+    {0},
+};
+
+const struct xg_cli xg_cli_rollback = {
+    .verb = "rollback",
+    .usage = "[-s DIR]\n"
+             "--if-pending TOKEN --delay SECONDS [-s DIR]",
+    .about = "Restore xenguard's tables (or, after apply --perimeter, the perimeter's) as they\n"
+             "were before the last 'xenguard apply'.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 restored (or, with --if-pending, nothing to do), 1 error,\n"
+              "2 usage error. See xenguard-rollback(8).\n",
+};
 
 int cmd_rollback(int argc, char **argv)
 {
-    static const struct option opts[] = {{"state-dir", required_argument, NULL, 's'},
-                                         {"if-pending", required_argument, NULL, 'P'},
-                                         {"delay", required_argument, NULL, 'D'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *state_dir = XG_DEFAULT_STATE_DIR, *token = NULL;
     unsigned long delay = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-        switch (c) {
+    struct xg_cli_parser p;
+    int opt;
+    xg_cli_begin(&p, &xg_cli_rollback, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        switch (opt) {
         case 's':
-            state_dir = optarg;
+            state_dir = p.arg;
             break;
-        case 'P':
-            token = optarg;
+        case O_IF_PENDING:
+            token = p.arg;
             break;
-        case 'D': {
+        case O_DELAY: {
             char *end;
-            delay = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || delay > 3600) {
-                usage(stderr);
-                return 2;
-            }
+            delay = strtoul(p.arg, &end, 10);
+            if (!*p.arg || *end || delay > 3600)
+                return xg_cli_usage_error(&xg_cli_rollback, "--delay: 0..3600 seconds, not '%s'",
+                                          p.arg);
             break;
         }
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            return p.rc;
         }
     }
-    if (optind != argc || (delay && !token)) {
-        usage(stderr);
-        return 2;
-    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
+    if (delay && !token)
+        return xg_cli_usage_error(&xg_cli_rollback, "--delay goes with --if-pending");
     struct timespec left = {.tv_sec = (time_t)delay};
     while (nanosleep(&left, &left) < 0 && errno == EINTR)
         ;

@@ -64,6 +64,12 @@ in_ns ip6tables -A FORWARD -i vif1.0 -s 2001:db8::50 -j ACCEPT
 others() { snap drop-ours; }
 before=$(snap) others_before=$(others)
 
+# apply --diff on the iptables backend: the analyzer's view of iptables-save before and after
+out=$(xg apply --diff -c "$POL" 2>&1); rc=$?
+check "apply --diff (auto: iptables) before the first apply: exit 1, says what stops getting in" \
+    [ $rc = 1 -a -n "$(echo "$out" | grep '^  no longer reachable from:')" ]
+check "... on the iptables backend" [ -n "$(echo "$out" | grep 'iptables backend')" ]
+check "... and loads nothing" [ "$(snap)" = "$before" ]
 out=$(xg apply -c "$POL" --timeout 8 2>&1); rc=$?
 check "auto picks the iptables backend on a legacy host and loads" \
     [ $rc = 0 -a -n "$(echo "$out" | grep 'XENGUARD-\* chains (iptables)')" ]
@@ -77,12 +83,23 @@ check "status (auto: iptables) says the running rules let in exactly what the po
     [ $rc = 0 -a -n "$(echo "$out" | grep 'iptables lets in exactly what')" ]
 check "status reports the INPUT hook for both families" \
     [ -n "$(echo "$out" | grep 'INPUT jumps to XENGUARD-INPUT (IPv4), jumps (IPv6)')" ]
+out=$(xg apply -d -c "$POL" 2>&1); rc=$?
+check "apply --diff of the loaded policy (iptables): exit 0, no change" \
+    [ $rc = 0 -a -n "$(echo "$out" | grep '^no change')" ] || diag "$out"
+out=$(xg apply -d -c "$XG_ROOT/examples/firewalled-subnet.conf" 2>&1); rc=$?
+check "apply --diff of another policy (iptables): exit 1, a reachability change" \
+    [ $rc = 1 -a -n "$(echo "$out" | grep -E '^  (now|no longer) reachable from:')" ]
 in_ns iptables -I INPUT 1 -p tcp --dport 22 -j ACCEPT
+out=$(xg apply -d -c "$POL" 2>&1); rc=$?
+check "apply --diff with a foreign ACCEPT ahead of the hook: exit 0 (apply keeps the hook's place)" \
+    [ $rc = 0 ] || diag "$out"
 out=$(xg status -c "$POL" 2>&1); rc=$?
 # (on the public eth0 the policy admits no ssh; the raw table still drops the
 # management subnet's addresses arriving there, so "everything" is all but 192.0.2.0/24)
 check "an ACCEPT for tcp/22 ahead of the hook: status exits 1, names tcp/22 IPv4 on eth0" \
-    [ $rc = 1 -a -n "$(echo "$out" | grep 'tcp/22 IPv4 on eth0: running lets in 0.0.0.0/1 .*; the policy nothing')" ]
+    [ $rc = 1 -a -n "$(echo "$out" | grep -A2 '^  tcp/22 IPv4 on eth0:$' | grep 'the policy lets in: (none)')" ]
+check "... the running side as the analyzer prints it: all except the management subnet" \
+    [ -n "$(echo "$out" | grep -A1 '^  tcp/22 IPv4 on eth0:$' | grep 'running lets in: *all except 192.0.2.0/24$')" ]
 in_ns iptables -D INPUT -p tcp --dport 22 -j ACCEPT
 check "status --backend nft on this host: no table inet xenguard (exit 1)" \
     bash -c "ip netns exec $NS env -u SSH_CONNECTION $XG status --backend nft -c $POL --state-dir $ST | grep -q 'no table inet xenguard'"

@@ -135,10 +135,14 @@ playbook() { # playbook LOG PLAYBOOK [ARGS...]: ansible-playbook from the contro
         ANSIBLE_SSH_ARGS="-o UserKnownHostsFile=$T/known_hosts -o StrictHostKeyChecking=no -o ControlMaster=auto -o ControlPersist=60s" \
         ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False \
         ANSIBLE_CONFIG="$T/ansible.cfg" ANSIBLE_GATHERING=explicit ANSIBLE_LOG_PATH="$T/ansible.log" \
+        ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=6 \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         ansible-playbook -i "$T/inventory" "$XG_ROOT/ansible/$@" >"$LOG_DIR_PREFIX$log" 2>&1
     rc=$?
-    diag "ansible-playbook $1: exit $rc after $((SECONDS - start)) s"
+    diag "ansible-playbook $1: exit $rc after $((SECONDS - start)) s; slowest tasks:"
+    # profile_tasks' summary: the slowest tasks, for whoever wonders where the time goes
+    sed -n '/^=\{20,\}/,$p' "$LOG_DIR_PREFIX$log" | grep -E ' -+ +[0-9.]+s$' | head -n 6 |
+        while IFS= read -r line; do diag "  $line"; done
     return $rc
 }
 LOG_DIR_PREFIX="$T/"
@@ -173,6 +177,27 @@ is "$(connect "${NS[h3]}" "${ADDR[h1]}")" up "h3 reaches h1's migration port $PO
 is "$(connect "${NS[h1]}" "${ADDR[h3]}")" up "h1 reaches h3's migration port $PORT"
 is "$(connect "$OUT" "${ADDR[h1]}")" "" "the outsider (.66) does not reach h1's migration port"
 is "$(connect "$CTRL" "${ADDR[h2]}")" "" "the controller (admin, not a member) does not reach h2's migration port"
+
+# --- site.yml --check --diff: h2's policy now differs from what it runs, h3's does not ---
+ruleset_of() { ip netns exec "${NS[$1]}" nft list ruleset; }
+h2_before=$(ruleset_of h2) h3_before=$(ruleset_of h3) conf_h2=$(cat "$T/h2/etc/xenguard.conf")
+cp "$T/inventory" "$T/inventory.orig"
+sed -i "/^h2 /s/\$/ xenguard_ssh_from=\"['${ADDR[ctrl]}','203.0.113.5']\"/" "$T/inventory"
+playbook site-check.log site.yml --check --diff --limit h2,h3
+rc=$?
+is "$rc" 0 "site.yml --check --diff exits 0" || diag "$(tail -n 40 "$T/site-check.log")"
+check "check mode: h2 (its policy differs from the loaded one) reports changed" \
+    grep -Eq '^h2 +: ok=[0-9]+ +changed=[1-9][0-9]* +unreachable=0 +failed=0' "$T/site-check.log"
+check "check mode: h3 (as loaded) reports nothing changed" \
+    grep -Eq '^h3 +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$T/site-check.log"
+check "the play shows apply --diff's output: h2's new ssh-from in the rules, 'would change'" \
+    sh -c "grep -q '+.*elements = { ${ADDR[ctrl]}, 203.0.113.5 }' '$T/site-check.log' &&
+           grep -q 'would change' '$T/site-check.log'"
+check "h2 loaded nothing (nft list ruleset byte for byte)" [ "$(ruleset_of h2)" = "$h2_before" ]
+check "h3 loaded nothing (nft list ruleset byte for byte)" [ "$(ruleset_of h3)" = "$h3_before" ]
+check "h2: its policy file is unchanged and no apply is pending" \
+    sh -c "[ \"\$(cat $T/h2/etc/xenguard.conf)\" = \"\$1\" ] && ! test -e $T/h2/state/pending" - "$conf_h2"
+mv "$T/inventory.orig" "$T/inventory"
 
 # --- audit.yml: three reports, the cluster passes ---
 playbook audit.log audit.yml

@@ -1,7 +1,8 @@
 /*
  * test_apply.c — the pure parts of apply: SSH_CONNECTION parsing (lockout
  * guard), the iptables-save merge, the nft listing normalizer, the
- * command check of `apply --ruleset` files.
+ * command check of `apply --ruleset` files, apply --diff's text diff and its
+ * iptables candidate.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "apply/diff.h"
 #include "apply/guard.h"
 #include "apply/ipt.h"
 #include "apply/nft.h"
@@ -134,6 +136,82 @@ static int check_cmds(const char *text, struct xg_err *err)
 }
 
 /* What a ruleset file may do: anything to table inet / bridge xenguard. */
+static void ipt_preview_keeps_the_hooks_place(void **state)
+{
+    /* a foreign ACCEPT ahead of the jump: --noflush replaces our chain, the jump stays second */
+    const char *hooked_now = "*filter\n"
+                             ":INPUT ACCEPT [0:0]\n"
+                             ":XENGUARD-INPUT - [0:0]\n"
+                             "-A INPUT -p tcp --dport 22 -j ACCEPT\n"
+                             "-A INPUT -j XENGUARD-INPUT\n"
+                             "-A XENGUARD-INPUT -p tcp --dport 8002 -j ACCEPT\n"
+                             "COMMIT\n";
+    const char *nohook = "*filter\n"
+                         ":XENGUARD-INPUT - [0:0]\n"
+                         "-A XENGUARD-INPUT -p tcp --dport 22 -j DROP\n"
+                         "COMMIT\n"
+                         "*raw\n"
+                         ":XENGUARD-PRE - [0:0]\n"
+                         "-A XENGUARD-PRE -j RETURN\n"
+                         "COMMIT\n";
+    const char *hooked = "*filter\n"
+                         ":XENGUARD-INPUT - [0:0]\n"
+                         "-I INPUT 1 -j XENGUARD-INPUT\n"
+                         "-A XENGUARD-INPUT -p tcp --dport 22 -j DROP\n"
+                         "COMMIT\n"
+                         "*raw\n"
+                         ":XENGUARD-PRE - [0:0]\n"
+                         "-I PREROUTING 1 -j XENGUARD-PRE\n"
+                         "-A XENGUARD-PRE -j RETURN\n"
+                         "COMMIT\n";
+    struct xg_err err;
+    char *out = NULL;
+    assert_int_equal(xg_ipt_preview(hooked_now, hooked, nohook, &out, &err), 0);
+    assert_string_equal(out, "*filter\n"
+                             ":XENGUARD-INPUT - [0:0]\n"
+                             ":INPUT ACCEPT [0:0]\n"
+                             "-A INPUT -p tcp --dport 22 -j ACCEPT\n"
+                             "-A INPUT -j XENGUARD-INPUT\n"
+                             "-A XENGUARD-INPUT -p tcp --dport 22 -j DROP\n"
+                             "COMMIT\n"
+                             "*raw\n"
+                             ":XENGUARD-PRE - [0:0]\n"
+                             "-A PREROUTING -j XENGUARD-PRE\n"
+                             "-A XENGUARD-PRE -j RETURN\n"
+                             "COMMIT\n");
+    free(out);
+    /* not hooked yet: the merge, jumps first */
+    const char *bare = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p icmp -j ACCEPT\nCOMMIT\n";
+    assert_int_equal(xg_ipt_preview(bare, hooked, nohook, &out, &err), 0);
+    assert_non_null(strstr(out, "-A INPUT -j XENGUARD-INPUT\n-A INPUT -p icmp -j ACCEPT\n"));
+    free(out);
+}
+
+static void text_diff_unified(void **state)
+{
+    struct xg_buf out = {0};
+    assert_int_equal(xg_text_diff("a\nb\nc\n", "a\nb\nc\n", "old", "new", &out), 0);
+    assert_string_equal(xg_buf_str(&out), "");
+    assert_int_equal(xg_text_diff("1\n2\n3\n4\n5\n6\n7\n8\n", "1\n2\n3\n4\nfive\n6\n7\n8\n9\n",
+                                  "old", "new", &out),
+                     3);
+    assert_string_equal(xg_buf_str(&out), "--- old\n+++ new\n"
+                                          "@@ -2,7 +2,8 @@\n"
+                                          " 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n+9\n");
+    xg_buf_free(&out);
+    /* far apart: two hunks; from nothing: all added */
+    assert_int_equal(xg_text_diff("a\n1\n2\n3\n4\n5\n6\n7\n8\nz\n",
+                                  "A\n1\n2\n3\n4\n5\n6\n7\n8\nZ\n", "o", "n", &out),
+                     4);
+    assert_string_equal(xg_buf_str(&out), "--- o\n+++ n\n"
+                                          "@@ -1,4 +1,4 @@\n-a\n+A\n 1\n 2\n 3\n"
+                                          "@@ -7,4 +7,4 @@\n 6\n 7\n 8\n-z\n+Z\n");
+    xg_buf_free(&out);
+    assert_int_equal(xg_text_diff("", "x\ny\n", "o", "n", &out), 2);
+    assert_string_equal(xg_buf_str(&out), "--- o\n+++ n\n@@ -0,0 +1,2 @@\n+x\n+y\n");
+    xg_buf_free(&out);
+}
+
 static void nft_commands_ours_accepted(void **state)
 {
     struct xg_err err;
@@ -200,6 +278,8 @@ int main(void)
         cmocka_unit_test(ipt_merge_puts_saved_chains_back),
         cmocka_unit_test(ipt_merge_with_nothing_saved_removes_ours),
         cmocka_unit_test(nft_normalize_drops_volatile_parts),
+        cmocka_unit_test(ipt_preview_keeps_the_hooks_place),
+        cmocka_unit_test(text_diff_unified),
         cmocka_unit_test(nft_commands_ours_accepted),
         cmocka_unit_test(nft_commands_others_refused),
     };
