@@ -65,7 +65,7 @@ static void colon_line(const char *line, size_t n, bool passwd, struct xg_buf *o
         xg_buf_puts(out, "#");
         *count += n > 1;
     } else if (!colon) {
-        xg_buf_puts(out, "<line left out by xenguard capture: no fields>");
+        xg_buf_puts(out, "<line left out by xenguard capture (no fields)>");
         (*count)++;
     } else {
         const char *f = colon + 1, *end = memchr(f, ':', (size_t)(line + n - f));
