@@ -165,7 +165,7 @@ static int redact_file(struct cap *c, const char *rel, const char *data, size_t 
 {
     size_t n = 0;
     int rc = 0;
-    const char *what = NULL;
+    bool colon = false;
     if (xg_redact_is_private_key(rel, data, len)) {
         redacted(c, rel, "private key left out (empty file, mode and owner kept)");
         return -1;
@@ -173,13 +173,11 @@ static int redact_file(struct cap *c, const char *rel, const char *data, size_t 
     if (!strcmp(rel, "/etc/shadow") || !strcmp(rel, "/etc/gshadow") ||
         !strcmp(rel, "/etc/passwd") || !strcmp(rel, "/etc/group")) {
         rc = xg_redact_colon(data, len, !has_suffix(rel, "shadow"), out, &n);
-        what = "password fields reduced to their state (locked, empty, <usable>)";
+        colon = true;
     } else if (under(rel, "/etc/xen") && has_suffix(rel, ".sxp")) {
         rc = xg_redact_sxp(data, len, out, &n);
-        what = "password values replaced by <set> (or comments naming a password dropped)";
     } else if (under(rel, "/etc/xen")) {
         rc = xg_redact_xlcfg(data, len, out, &n);
-        what = "password values replaced by <set> (or comments naming a password dropped)";
     } else if (!strcmp(rel, "/var/lib/xcp/state.db")) {
         struct xg_err e;
         if (xg_xapi_db_reduce(data, len, rel, out, &n, &e) < 0) {
@@ -197,8 +195,14 @@ static int redact_file(struct cap *c, const char *rel, const char *data, size_t 
     }
     if (rc < 0)
         c->failures++;
+    else if (n && colon)
+        redacted(c, rel, "%zu password field%s reduced to the state (locked, empty or <usable>)", n,
+                 n == 1 ? "" : "s");
     else if (n)
-        redacted(c, rel, "%zu %s", n, what);
+        redacted(c, rel,
+                 "%zu password value%s replaced by <set> (a comment naming a password: "
+                 "dropped)",
+                 n, n == 1 ? "" : "s");
     return 0;
 }
 
@@ -384,7 +388,7 @@ static void capture_output(struct cap *c, const char *name, char *const argv[], 
         if (xg_redact_json(out, len, &b, &n) == 0) {
             write_data(c, rel, xg_buf_str(&b), b.len, 0600);
             if (n)
-                redacted(c, rel, "%zu console passwords replaced by <set>", n);
+                redacted(c, rel, "%zu console password%s replaced by <set>", n, n == 1 ? "" : "s");
         } else {
             c->failures++;
         }
