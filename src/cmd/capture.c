@@ -46,7 +46,9 @@ static const struct xg_opt options[] = {
      "capture the root DIR (a mounted disk, or an earlier capture,\n"
      "which comes out redacted) instead of the live host: files\n"
      "are read inside DIR, command output from DIR/xenguard/"},
-    {'v', "verbose", NULL, "name each secret left out or replaced, on stderr"},
+    {'v', "verbose", NULL,
+     "name each file whose secrets were replaced or left out,\n"
+     "on stderr (the lines of redacted.txt)"},
     {'q', "quiet", NULL, "print nothing on success"},
     {0},
 };
