@@ -20,6 +20,7 @@
 
 #include "probe/parse.h"
 
+#define NO_FIELDS       "<line left out by xenguard capture (no fields)>"
 #define COMMENT_DROPPED "# (comment left out by xenguard capture: it mentions a password)"
 
 /* Does s[0..n) hold "passw", in any case? */
@@ -65,15 +66,14 @@ static void colon_line(const char *line, size_t n, bool passwd, struct xg_buf *o
         xg_buf_puts(out, "#");
         *count += n > 1;
     } else if (!colon) {
-        xg_buf_puts(out, "<line left out by xenguard capture (no fields)>");
-        (*count)++;
+        xg_buf_puts(out, NO_FIELDS);
+        *count += n != strlen(NO_FIELDS) || memcmp(line, NO_FIELDS, n);
     } else {
         const char *f = colon + 1, *end = memchr(f, ':', (size_t)(line + n - f));
         size_t flen = end ? (size_t)(end - f) : (size_t)(line + n - f);
+        /* the state rests on the first characters: a longer field is cut, never copied */
         char field[4096], buf[32];
         snprintf(field, sizeof(field), "%.*s", (int)(flen < sizeof(field) ? flen : 4095), f);
-        if (flen >= sizeof(field)) /* longer than any hash: usable, whatever it is */
-            snprintf(field, sizeof(field), "%s", "long");
         *count += xg_redact_pw_field(field, passwd, buf, sizeof(buf));
         xg_buf_append(out, line, (size_t)(f - line));
         xg_buf_puts(out, buf);
@@ -98,6 +98,16 @@ int xg_redact_colon(const char *text, size_t len, bool passwd, struct xg_buf *ou
     return xg_buf_failed(out) ? -1 : 0;
 }
 
+/* "<set>" in place of secret[0..n), with its line breaks (an sxp string
+ * spans lines): every later line keeps its number. */
+static void put_set(const char *secret, size_t n, struct xg_buf *out)
+{
+    xg_buf_puts(out, XG_REDACT_SET);
+    for (size_t k = 0; k < n; k++)
+        if (secret[k] == '\n')
+            xg_buf_puts(out, "\n");
+}
+
 /* A comment from text[i] to the end of its line; returns its end. */
 static size_t comment(const char *text, size_t len, size_t i, struct xg_buf *out, size_t *count)
 {
@@ -105,7 +115,7 @@ static size_t comment(const char *text, size_t len, size_t i, struct xg_buf *out
     size_t end = nl ? (size_t)(nl - text) : len;
     if (names_password(text + i, end - i)) {
         xg_buf_puts(out, COMMENT_DROPPED);
-        (*count)++;
+        *count += end - i != strlen(COMMENT_DROPPED) || memcmp(text + i, COMMENT_DROPPED, end - i);
     } else {
         xg_buf_append(out, text + i, end - i);
     }
@@ -123,6 +133,9 @@ static size_t string_end(const char *text, size_t len, size_t i, bool nl_ends)
     return j;
 }
 
+/* Between the k=v items of a string: a line break ends a value too (sxp strings span lines). */
+#define SEPARATORS ", \t\r\n"
+
 /* The content of a string with every `k=v` (separated by ',' or blanks)
  * whose k names a password set to "<set>". */
 static void spec_items(const char *s, size_t n, struct xg_buf *out, size_t *count)
@@ -130,7 +143,7 @@ static void spec_items(const char *s, size_t n, struct xg_buf *out, size_t *coun
     size_t i = 0;
     while (i < n) {
         size_t start = i;
-        while (i < n && !strchr(", \t", s[i]))
+        while (i < n && !strchr(SEPARATORS, s[i]))
             i++;
         const char *eq = memchr(s + start, '=', i - start);
         if (eq && eq + 1 < s + i && names_password(s + start, (size_t)(eq - (s + start)))) {
@@ -140,7 +153,7 @@ static void spec_items(const char *s, size_t n, struct xg_buf *out, size_t *coun
         } else {
             xg_buf_append(out, s + start, i - start);
         }
-        for (start = i; i < n && strchr(", \t", s[i]); i++)
+        for (start = i; i < n && strchr(SEPARATORS, s[i]); i++)
             ;
         xg_buf_append(out, s + start, i - start);
     }
@@ -155,7 +168,7 @@ static size_t string_token(const char *text, size_t len, size_t i, bool nl_ends,
     bool closed = j < len && text[j] == text[i];
     xg_buf_append(out, text + i, 1);
     if (secret && j > i + 1) {
-        xg_buf_puts(out, XG_REDACT_SET);
+        put_set(text + i + 1, j - i - 1, out);
         (*count)++;
     } else {
         spec_items(text + i + 1, j - i - 1, out, count);
@@ -165,9 +178,15 @@ static size_t string_token(const char *text, size_t len, size_t i, bool nl_ends,
     return closed ? j + 1 : j;
 }
 
+/* xl's bare words (xlcfg.c lscalar): they start with one of these, then may hold ':' '/'. */
+static bool xl_word_start(int c)
+{
+    return isalnum(c) || (c && strchr("-+._", c));
+}
+
 static bool xl_word(int c)
 {
-    return isalnum(c) || (c && strchr("-+._:/", c));
+    return xl_word_start(c) || c == ':' || c == '/';
 }
 
 int xg_redact_xlcfg(const char *text, size_t len, struct xg_buf *out, size_t *count)
@@ -180,17 +199,18 @@ int xg_redact_xlcfg(const char *text, size_t len, struct xg_buf *out, size_t *co
         if (c == '#') {
             i = comment(text, len, i, out, count);
         } else if (c == '"' || c == '\'') {
-            i = string_token(text, len, i, true, value && secret, out, count);
+            i = string_token(text, len, i, true, secret, out, count);
             stmt = false;
         } else if (stmt && (isalpha(c) || c == '_')) {
             size_t j = i;
-            while (j < len && (isalnum((unsigned char)text[j]) || strchr("_.", text[j])))
+            while (j < len && (isalnum((unsigned char)text[j]) || text[j] == '_' || text[j] == '.'))
                 j++;
             secret = names_password(text + i, j - i);
             xg_buf_append(out, text + i, j - i);
             stmt = value = false;
             i = j;
-        } else if (value && xl_word(c) && !(c == '+' && i + 1 < len && text[i + 1] == '=')) {
+        } else if ((value || secret) && xl_word_start(c) &&
+                   !(c == '+' && i + 1 < len && text[i + 1] == '=')) {
             size_t j = i;
             while (j < len && xl_word((unsigned char)text[j]))
                 j++;
@@ -252,6 +272,8 @@ int xg_redact_sxp(const char *text, size_t len, struct xg_buf *out, size_t *coun
         else
             while (j < len && !strchr(" \t\n\r\f\v()'\"#", text[j]))
                 j++;
+        if (j == i) /* a NUL, which ends no atom the reader accepts: copied */
+            j = i + 1;
         const char *tok = text + i + quoted;
         size_t tlen = j - i - quoted;
         bool in_secret = secret_depth && (!head || depth > secret_depth);
@@ -262,7 +284,7 @@ int xg_redact_sxp(const char *text, size_t len, struct xg_buf *out, size_t *coun
         } else if (in_secret && tlen) {
             if (quoted)
                 xg_buf_append(out, text + i, 1);
-            xg_buf_puts(out, XG_REDACT_SET);
+            put_set(tok, tlen, out);
             (*count)++;
             i = j;
         } else if (quoted) {
@@ -322,7 +344,8 @@ int xg_redact_json(const char *text, size_t len, struct xg_buf *out, size_t *cou
         return xg_buf_failed(out) ? -1 : 0;
     }
     int rc = json_walk(doc, count, 0);
-    char *dump = rc == 0 ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *dump =
+        rc == 0 ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
     json_decref(doc);
     if (!dump)
         return -1;

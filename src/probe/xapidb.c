@@ -189,8 +189,8 @@ static int reduce_row(const xmlNode *row, xmlNodePtr table, size_t *dropped)
     for (const xmlAttr *a = row->properties; a; a = a->next) {
         all++;
         for (size_t k = 0; k < sizeof(kept_fields) / sizeof(kept_fields[0]); k++) {
-            if (strcmp((const char *)a->name, kept_fields[k]))
-                continue;
+            if (strcmp((const char *)a->name, kept_fields[k]) || xmlHasProp(r, a->name))
+                continue; /* the reader takes the first of two: so does the copy */
             xmlChar *v = xmlNodeListGetString(row->doc, a->children, 1);
             xmlAttrPtr set = xmlSetProp(r, a->name, v ? v : BAD_CAST "");
             xmlFree(v);
