@@ -10,10 +10,10 @@
  * Run as root to include shadow, sudoers and other processes' fds.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +23,65 @@
 
 #include "probe/bridges.h"
 #include "probe/probe.h"
+#include "probe/redact.h"
 #include "probe/rootfs.h"
 #include "util/buf.h"
 #include "verbs.h"
 
+/* What the capture left out or rewrote, one line per path (XG_CAPTURE_DIR/redacted.txt). */
+#define REDACTED_TXT "redacted.txt"
+
 struct cap {
+    struct xg_rootfs src; /* the live host ("/") or the root being captured */
     const char *dir;
     size_t files;
     size_t failures;
+    struct xg_buf manifest;
+    size_t redactions;
+    bool verbose;
 };
 
-static void usage(FILE *out)
+static const struct xg_opt options[] = {
+    {'r', "root", "DIR",
+     "capture the root DIR (a mounted disk, or an earlier capture,\n"
+     "which comes out redacted) instead of the live host: files\n"
+     "are read inside DIR, command output from DIR/xenguard/"},
+    {'v', "verbose", NULL,
+     "name each file whose secrets were replaced or left out,\n"
+     "on stderr (the lines of redacted.txt)"},
+    {'q', "quiet", NULL, "print nothing on success"},
+    {0},
+};
+
+const struct xg_cli xg_cli_capture = {
+    .verb = "capture",
+    .usage = "[-r DIR] [-v|-q] CAPTURE",
+    .about = "Save what `xenguard audit` reads from this host into CAPTURE (which must not\n"
+             "exist or be empty), so that `xenguard audit --root CAPTURE` audits it offline\n"
+             "with the same verdicts. The capture holds no secret: password hashes become\n"
+             "their state (locked, empty, usable), console passwords <set>, XAPI's database\n"
+             "only the host rows' uuid and https_only; private keys are left out. What was\n"
+             "redacted is listed in CAPTURE/xenguard/redacted.txt. Reads only; run as root\n"
+             "for shadow, sudoers and every process's sockets.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 success, 1 the capture could not be written, 2 usage error.\n"
+              "See xenguard-capture(8), xenguard-audit(8).\n",
+};
+
+/* One line of the redaction manifest (and, with -v, of stderr). */
+static void redacted(struct cap *c, const char *rel, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void redacted(struct cap *c, const char *rel, const char *fmt, ...)
 {
-    fprintf(out, "Usage: xenguard capture DIR\n\n"
-                 "Save what `xenguard audit` reads from this host into DIR (which must not\n"
-                 "exist or be empty), so that `xenguard audit --root DIR` audits it offline.\n"
-                 "Reads only; run as root for shadow, sudoers and every process's sockets.\n"
-                 "See xenguard-audit(8).\n");
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    xg_buf_printf(&c->manifest, "%s: %s\n", rel, what);
+    c->redactions++;
+    if (c->verbose)
+        fprintf(stderr, "xenguard capture: %s: %s\n", rel, what);
 }
 
 /* mkdir -p for the parent directories of DIR/rel. */
@@ -96,20 +138,88 @@ static void keep_owner(const struct cap *c, const char *rel, const struct stat *
         chmod(path, st->st_mode & 07777);
 }
 
-/* Copy one file (regular: content; symlink: link; other: placeholder). */
+/* An empty file with the original's mode and owner, in place of what it held. */
+static void placeholder(struct cap *c, const char *rel, const struct stat *st)
+{
+    if (write_data(c, rel, "", 0, 0600) == 0)
+        keep_owner(c, rel, st);
+}
+
+static bool under(const char *rel, const char *dir)
+{
+    size_t n = strlen(dir);
+    return !strncmp(rel, dir, n) && rel[n] == '/';
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/*
+ * The text a capture holds for file rel: its content with the secrets
+ * replaced (redact.h), into out. Returns 0, or -1 when the file is left out
+ * entirely (a private key): the caller writes an empty placeholder.
+ */
+static int redact_file(struct cap *c, const char *rel, const char *data, size_t len,
+                       struct xg_buf *out)
+{
+    size_t n = 0;
+    int rc = 0;
+    bool colon = false;
+    if (xg_redact_is_private_key(rel, data, len)) {
+        redacted(c, rel, "private key left out (empty file, mode and owner kept)");
+        return -1;
+    }
+    if (!strcmp(rel, "/etc/shadow") || !strcmp(rel, "/etc/gshadow") ||
+        !strcmp(rel, "/etc/passwd") || !strcmp(rel, "/etc/group")) {
+        rc = xg_redact_colon(data, len, !has_suffix(rel, "shadow"), out, &n);
+        colon = true;
+    } else if (under(rel, "/etc/xen") && has_suffix(rel, ".sxp")) {
+        rc = xg_redact_sxp(data, len, out, &n);
+    } else if (under(rel, "/etc/xen")) {
+        rc = xg_redact_xlcfg(data, len, out, &n);
+    } else if (!strcmp(rel, "/var/lib/xcp/state.db")) {
+        struct xg_err e;
+        if (xg_xapi_db_reduce(data, len, rel, out, &n, &e) < 0) {
+            xg_buf_printf(out, "left out by xenguard capture: %s\n", e.msg);
+            redacted(c, rel, "left out: not a XAPI database (%s)", e.msg);
+        } else {
+            redacted(c, rel,
+                     "reduced to the host rows' uuid and https_only (%zu tables and "
+                     "fields dropped: sessions, secrets, passwords, pool tokens)",
+                     n);
+        }
+        return 0;
+    } else {
+        xg_buf_append(out, data, len);
+    }
+    if (rc < 0)
+        c->failures++;
+    else if (n && colon)
+        redacted(c, rel, "%zu password field%s reduced to the state (locked, empty or <usable>)", n,
+                 n == 1 ? "" : "s");
+    else if (n)
+        redacted(c, rel,
+                 "%zu password value%s replaced by <set> (a comment naming a password: "
+                 "dropped)",
+                 n, n == 1 ? "" : "s");
+    return 0;
+}
+
+/* Copy one file (regular: content, redacted; symlink: link; other: placeholder). */
 static void copy_path(struct cap *c, const char *rel)
 {
     struct stat st;
-    if (lstat(rel, &st) < 0)
+    if (xg_rootfs_stat(&c->src, rel, &st, true) < 0)
         return;
     char path[4096];
     dst_path(c, rel, path, sizeof(path));
     if (S_ISLNK(st.st_mode)) {
         char target[4096];
-        ssize_t n = readlink(rel, target, sizeof(target) - 1);
-        if (n < 0 || mkparents(path) < 0)
+        if (xg_rootfs_readlink(&c->src, rel, target, sizeof(target)) < 0 || mkparents(path) < 0)
             return;
-        target[n] = '\0';
         if (symlink(target, path) == 0) {
             c->files++;
             keep_owner(c, rel, &st);
@@ -121,150 +231,179 @@ static void copy_path(struct cap *c, const char *rel)
             keep_owner(c, rel, &st);
         return;
     }
-    if (S_ISREG(st.st_mode)) {
-        size_t len;
-        char *data = NULL;
-        FILE *f = fopen(rel, "re");
-        if (f) {
-            size_t cap = 0;
-            len = 0;
-            for (;;) {
-                if (len + 4096 > cap) {
-                    char *g = realloc(data, cap ? cap * 2 : 8192);
-                    if (!g)
-                        break;
-                    data = g;
-                    cap = cap ? cap * 2 : 8192;
-                }
-                size_t got = fread(data + len, 1, cap - len, f);
-                len += got;
-                if (got == 0)
-                    break;
-            }
-            fclose(f);
-            if (write_data(c, rel, data ? data : "", len, 0600) == 0)
-                keep_owner(c, rel, &st);
-            else
-                c->failures++;
-        } else {
-            c->failures++;
-        }
-        free(data);
+    if (!S_ISREG(st.st_mode)) {
+        /* device nodes, sockets, fifos: an empty file with the same mode and owner */
+        placeholder(c, rel, &st);
         return;
     }
-    /* device nodes, sockets, fifos: an empty file with the same mode and owner */
-    if (write_data(c, rel, "", 0, 0600) == 0)
+    size_t len;
+    char *data = xg_rootfs_read(&c->src, rel, &len);
+    if (!data) {
+        c->failures++;
+        return;
+    }
+    struct xg_buf out = {0};
+    if (redact_file(c, rel, data, len, &out) < 0)
+        placeholder(c, rel, &st);
+    else if (!xg_buf_failed(&out) &&
+             write_data(c, rel, out.data ? out.data : "", out.len, 0600) == 0)
         keep_owner(c, rel, &st);
+    else
+        c->failures++;
+    xg_buf_free(&out);
+    free(data);
 }
 
 static void copy_tree(struct cap *c, const char *rel, int depth)
 {
     struct stat st;
-    if (lstat(rel, &st) < 0)
+    if (xg_rootfs_stat(&c->src, rel, &st, true) < 0)
         return;
     copy_path(c, rel);
-    if (!S_ISDIR(st.st_mode) || depth <= 0)
+    char **names;
+    size_t n;
+    if (!S_ISDIR(st.st_mode) || depth <= 0 || xg_rootfs_list(&c->src, rel, &names, &n) < 0)
         return;
-    DIR *d = opendir(rel);
-    if (!d)
-        return;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
+    for (size_t i = 0; i < n; i++) {
         char sub[4096];
-        snprintf(sub, sizeof(sub), "%s/%s", rel, e->d_name);
+        snprintf(sub, sizeof(sub), "%s/%s", rel, names[i]);
         copy_tree(c, sub, depth - 1);
     }
-    closedir(d);
+    xg_strv_free(names, n);
 }
 
-/* /proc files report size 0: read them as streams. */
+/*
+ * A directory whose files only matter by being there, and that holds
+ * secrets (/etc/xensource: the pool token, xapi's TLS keys): the directory
+ * alone, its files named in the manifest.
+ */
+static void copy_dir_only(struct cap *c, const char *rel)
+{
+    char **names;
+    size_t n;
+    copy_path(c, rel);
+    if (xg_rootfs_list(&c->src, rel, &names, &n) < 0)
+        return;
+    if (n) {
+        struct xg_buf list = {0};
+        for (size_t i = 0; i < n; i++)
+            xg_buf_printf(&list, "%s%s", i ? " " : "", names[i]);
+        redacted(c, rel, "contents left out (%zu entries: %s): only the directory is read", n,
+                 xg_buf_str(&list));
+        xg_buf_free(&list);
+    }
+    xg_strv_free(names, n);
+}
+
+/* /proc files report size 0; read whole, whatever they say. */
 static void copy_proc(struct cap *c, const char *rel)
 {
-    FILE *f = fopen(rel, "re");
-    if (!f)
-        return;
-    struct xg_buf b = {0};
-    char chunk[8192];
-    for (size_t got; (got = fread(chunk, 1, sizeof(chunk), f));)
-        xg_buf_printf(&b, "%.*s", (int)got, chunk);
-    fclose(f);
-    if (!xg_buf_failed(&b))
-        write_data(c, rel, xg_buf_str(&b), b.len, 0644);
-    xg_buf_free(&b);
+    size_t len;
+    char *data = xg_rootfs_read(&c->src, rel, &len);
+    if (data)
+        write_data(c, rel, data, len, 0644);
+    free(data);
 }
 
+static bool all_digits(const char *s)
+{
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* Every process's socket fds (as links to "socket:[INODE]") and its name. */
 static void capture_procs(struct cap *c)
 {
-    DIR *d = opendir("/proc");
-    if (!d)
+    char **pids, **fds;
+    size_t npids, nfds;
+    if (xg_rootfs_list(&c->src, "/proc", &pids, &npids) < 0)
         return;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!isdigit((unsigned char)e->d_name[0]))
+    for (size_t i = 0; i < npids; i++) {
+        if (!all_digits(pids[i]))
             continue;
         char fdrel[300];
-        snprintf(fdrel, sizeof(fdrel), "/proc/%s/fd", e->d_name);
-        DIR *fd = opendir(fdrel);
-        if (!fd)
-            continue;
-        bool any = false;
-        for (struct dirent *f; (f = readdir(fd));) {
-            if (f->d_name[0] == '.')
-                continue;
-            char link[600], target[128], path[4096];
-            snprintf(link, sizeof(link), "%s/%s", fdrel, f->d_name);
-            ssize_t n = readlink(link, target, sizeof(target) - 1);
-            if (n < 0)
-                continue;
-            target[n] = '\0';
-            if (strncmp(target, "socket:[", 8))
-                continue;
-            dst_path(c, link, path, sizeof(path));
-            if (mkparents(path) == 0 && symlink(target, path) == 0)
-                any = true;
+        snprintf(fdrel, sizeof(fdrel), "/proc/%s/fd", pids[i]);
+        if (xg_rootfs_list(&c->src, fdrel, &fds, &nfds) == 0) {
+            for (size_t k = 0; k < nfds; k++) {
+                char link[600], target[128], path[4096];
+                snprintf(link, sizeof(link), "%s/%s", fdrel, fds[k]);
+                if (xg_rootfs_readlink(&c->src, link, target, sizeof(target)) < 0 ||
+                    strncmp(target, "socket:[", 8))
+                    continue;
+                dst_path(c, link, path, sizeof(path));
+                if (mkparents(path) == 0)
+                    (void)symlink(target, path);
+            }
+            xg_strv_free(fds, nfds);
         }
-        closedir(fd);
-        (void)any;
         /* every process's name: the audit names the toolstack's daemons too */
         char comm[300];
-        snprintf(comm, sizeof(comm), "/proc/%s/comm", e->d_name);
+        snprintf(comm, sizeof(comm), "/proc/%s/comm", pids[i]);
         copy_proc(c, comm);
     }
-    closedir(d);
+    xg_strv_free(pids, npids);
 }
 
 static void capture_sysctls(struct cap *c)
 {
     static const char *names[] = {"rp_filter", "accept_source_route", "accept_redirects"};
     for (int fam = 4; fam <= 6; fam += 2) {
-        char dir[64];
+        char dir[64], **ifs;
+        size_t n;
         snprintf(dir, sizeof(dir), "/proc/sys/net/ipv%d/conf", fam);
-        DIR *d = opendir(dir);
-        if (!d)
+        if (xg_rootfs_list(&c->src, dir, &ifs, &n) < 0)
             continue;
-        for (struct dirent *e; (e = readdir(d));) {
-            if (e->d_name[0] == '.')
-                continue;
+        for (size_t i = 0; i < n; i++) {
             for (size_t k = 0; k < 3; k++) {
                 char rel[600];
-                snprintf(rel, sizeof(rel), "%s/%s/%s", dir, e->d_name, names[k]);
+                snprintf(rel, sizeof(rel), "%s/%s/%s", dir, ifs[i], names[k]);
                 copy_proc(c, rel);
             }
         }
-        closedir(d);
+        xg_strv_free(ifs, n);
     }
+}
+
+/*
+ * A command's output as XG_CAPTURE_DIR/name: run on the live host (stderr
+ * too with `banner`: version banners go there), read from the root's own
+ * XG_CAPTURE_DIR otherwise. `xl list -l` holds each domain's console
+ * passwords: they are redacted like the configuration files.
+ */
+static void capture_output(struct cap *c, const char *name, char *const argv[], bool banner)
+{
+    char rel[256];
+    size_t len = 0;
+    snprintf(rel, sizeof(rel), "%s/%s", XG_CAPTURE_DIR, name);
+    char *out = !c->src.live ? xg_rootfs_read(&c->src, rel, &len)
+                : banner     ? xg_probe_run(argv, true, true)
+                             : xg_run_capture(argv, &len);
+    if (!out)
+        return;
+    if (banner && c->src.live)
+        len = strlen(out);
+    if (has_suffix(name, ".json") && !strncmp(name, "xl-", 3)) {
+        struct xg_buf b = {0};
+        size_t n = 0;
+        if (xg_redact_json(out, len, &b, &n) == 0) {
+            write_data(c, rel, xg_buf_str(&b), b.len, 0600);
+            if (n)
+                redacted(c, rel, "%zu console password%s replaced by <set>", n, n == 1 ? "" : "s");
+        } else {
+            c->failures++;
+        }
+        xg_buf_free(&b);
+    } else {
+        write_data(c, rel, out, len, 0600);
+    }
+    free(out);
 }
 
 static void capture_command(struct cap *c, const char *name, char *const argv[])
 {
-    size_t len;
-    char *out = xg_run_capture(argv, &len);
-    if (!out)
-        return;
-    char rel[256];
-    snprintf(rel, sizeof(rel), "%s/%s", XG_CAPTURE_DIR, name);
-    write_data(c, rel, out, len, 0600);
-    free(out);
+    capture_output(c, name, argv, false);
 }
 
 /* The capture directory: created, or an existing empty one. 0, or -1 (message printed). */
@@ -338,44 +477,44 @@ static void capture_config(struct cap *c)
         {"/dev/xen", 1},
     };
     for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+        struct stat st;
         if (!strcmp(trees[i].path, "/usr/sbin/xl")) {
-            if (access("/usr/sbin/xl", X_OK) == 0)
+            if (xg_rootfs_stat(&c->src, "/usr/sbin/xl", &st, false) == 0 && S_ISREG(st.st_mode) &&
+                (st.st_mode & 0111))
                 write_data(c, "/usr/sbin/xl", "", 0, 0755); /* presence only */
-            continue;
+        } else if (!strcmp(trees[i].path, "/etc/xensource")) {
+            copy_dir_only(c, trees[i].path);
+        } else {
+            copy_tree(c, trees[i].path, trees[i].depth);
         }
-        copy_tree(c, trees[i].path, trees[i].depth);
     }
 }
 
 /* Enabled systemd units: the .wants directories and their links. */
 static void capture_units(struct cap *c)
 {
-    DIR *sd = opendir("/etc/systemd/system");
-    if (!sd)
+    char **names;
+    size_t n;
+    if (xg_rootfs_list(&c->src, "/etc/systemd/system", &names, &n) < 0)
         return;
     char root_sd[4096];
     dst_path(c, "/etc/systemd/system/", root_sd, sizeof(root_sd));
     mkparents(root_sd);
-    for (struct dirent *e; (e = readdir(sd));) {
-        size_t l = strlen(e->d_name);
-        if (l > 6 && !strcmp(e->d_name + l - 6, ".wants")) {
+    for (size_t i = 0; i < n; i++) {
+        if (has_suffix(names[i], ".wants") && strlen(names[i]) > 6) {
             char rel[600];
-            snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", e->d_name);
+            snprintf(rel, sizeof(rel), "/etc/systemd/system/%s", names[i]);
             copy_tree(c, rel, 1);
         }
     }
-    closedir(sd);
+    xg_strv_free(names, n);
 }
 
 /* Bridge membership (/sys/class/net/BR/brif), as the text the probe reads back. */
 static void capture_bridges(struct cap *c)
 {
-    struct xg_rootfs live;
-    struct xg_err err;
-    if (xg_rootfs_open(&live, "/", &err) < 0)
-        return;
-    char *text = xg_bridges_text(&live);
-    xg_rootfs_close(&live);
+    char *text = c->src.live ? xg_bridges_text(&c->src)
+                             : xg_rootfs_read(&c->src, XG_CAPTURE_DIR "/" XG_CAPTURE_BRIDGES, NULL);
     if (!text)
         return;
     write_data(c, XG_CAPTURE_DIR "/" XG_CAPTURE_BRIDGES, text, strlen(text), 0600);
@@ -395,38 +534,27 @@ static void capture_commands(struct cap *c)
     capture_command(c, "ip6tables-save.txt", ip6t);
     capture_command(c, "nft-ruleset.json", nft);
     capture_command(c, "ip-addr.json", ipaddr);
-    if (access("/proc/xen/capabilities", R_OK) == 0) {
+    if (xg_rootfs_exists(&c->src, "/proc/xen/capabilities")) {
         capture_command(c, "xl-info.txt", xlinfo);
         capture_command(c, "xl-list.json", xllist);
     }
     capture_bridges(c);
 }
 
-/* Write a program's stdout and stderr together (version banners go to stderr). */
-static void capture_banner(struct cap *c, const char *name, char *const argv[])
-{
-    char *out = xg_probe_run(argv, true, true);
-    if (!out)
-        return;
-    char rel[256];
-    snprintf(rel, sizeof(rel), "%s/%s", XG_CAPTURE_DIR, name);
-    write_data(c, rel, out, strlen(out), 0600);
-    free(out);
-}
-
 /* Empty placeholders for the names of a directory that start with `prefix`. */
 static void capture_names(struct cap *c, const char *dir, const char *prefix)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    char **names;
+    size_t n;
+    if (xg_rootfs_list(&c->src, dir, &names, &n) < 0)
         return;
-    for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+    for (size_t i = 0; i < n; i++)
+        if (!strncmp(names[i], prefix, strlen(prefix))) {
             char rel[600];
-            snprintf(rel, sizeof(rel), "%s/%s", dir, e->d_name);
+            snprintf(rel, sizeof(rel), "%s/%s", dir, names[i]);
             write_data(c, rel, "", 0, 0644);
         }
-    closedir(d);
+    xg_strv_free(names, n);
 }
 
 /*
@@ -444,33 +572,72 @@ static void capture_versions(struct cap *c)
     copy_proc(c, "/proc/sys/net/ipv6/bindv6only");
     capture_command(c, "ss-listen.txt", ss);
     capture_command(c, "sshd-T.txt", sshd_t);
-    capture_banner(c, "sshd-version.txt", sshd_v);
+    capture_output(c, "sshd-version.txt", sshd_v, true);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         copy_path(c, files[i]);
     capture_names(c, "/usr/lib", "xen-");
     capture_names(c, "/boot", "xen-");
 }
 
+/* XG_CAPTURE_DIR/CAPTURE (what made it, when) and the redaction manifest. */
+static void write_stamps(struct cap *c, const char *from)
+{
+    char stamp[4400];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int n =
+        snprintf(stamp, sizeof(stamp), "xenguard %s capture, %04d-%02d-%02dT%02d:%02d:%02dZ%s%s\n",
+                 XG_VERSION, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec, from ? ", of the root " : "", from ? from : "");
+    write_data(c, XG_CAPTURE_DIR "/CAPTURE", stamp, (size_t)n < sizeof(stamp) ? (size_t)n : 0,
+               0644);
+    struct xg_buf m = {0};
+    xg_buf_puts(&m, "# What this capture left out or replaced, one line per file (see "
+                    "xenguard-capture(8)).\n"
+                    "# Never captured: private keys, /etc/xenguard, ssh host keys, "
+                    "/etc/xensource's files.\n");
+    xg_buf_puts(&m, xg_buf_str(&c->manifest));
+    write_data(c, XG_CAPTURE_DIR "/" REDACTED_TXT, xg_buf_str(&m), m.len, 0644);
+    xg_buf_free(&m);
+}
+
 int cmd_capture(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (ch == 'h') {
-            usage(stdout);
-            return 0;
+    const char *from = NULL;
+    bool quiet = false, verbose = false;
+    int opt;
+    struct xg_cli_parser p;
+    xg_cli_begin(&p, &xg_cli_capture, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        switch (opt) {
+        case 'r':
+            from = p.arg;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        default:
+            return p.rc;
         }
-        usage(stderr);
-        return 2;
     }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return 2;
-    }
-    struct cap c = {argv[optind], 0, 0};
-    if (open_empty_dir(c.dir) < 0)
+    if (xg_cli_operands(&p, 1, 1) < 0)
+        return p.rc;
+    if (quiet && verbose)
+        return xg_cli_usage_error(&xg_cli_capture, "-q and -v exclude each other");
+    struct cap c = {.dir = argv[p.optind], .verbose = verbose};
+    struct xg_err err;
+    if (xg_rootfs_open(&c.src, from ? from : "/", &err) < 0) {
+        xg_err_print(stderr, "xenguard capture", &err);
         return 1;
+    }
+    if (open_empty_dir(c.dir) < 0) {
+        xg_rootfs_close(&c.src);
+        return 1;
+    }
     capture_kernel_files(&c);
     capture_procs(&c);
     capture_sysctls(&c);
@@ -478,15 +645,17 @@ int cmd_capture(int argc, char **argv)
     capture_units(&c);
     capture_commands(&c);
     capture_versions(&c);
-    char stamp[256];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    int n = snprintf(stamp, sizeof(stamp), "xenguard %s capture, %04d-%02d-%02dT%02d:%02d:%02dZ\n",
-                     XG_VERSION, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
-    write_data(&c, XG_CAPTURE_DIR "/CAPTURE", stamp, (size_t)n, 0644);
-    printf("xenguard capture: %zu files in %s%s\n", c.files, c.dir,
-           c.failures ? " (some files could not be read: run as root)" : "");
+    write_stamps(&c, c.src.live ? NULL : from);
+    xg_rootfs_close(&c.src);
+    bool failed = xg_buf_failed(&c.manifest);
+    xg_buf_free(&c.manifest);
+    if (failed) {
+        fprintf(stderr, "xenguard capture: out of memory\n");
+        return 1;
+    }
+    if (!quiet)
+        printf("xenguard capture: %zu files in %s, %zu redacted (see %s/xenguard/%s)%s\n", c.files,
+               c.dir, c.redactions, c.dir, REDACTED_TXT,
+               c.failures ? " (some files could not be read: run as root)" : "");
     return 0;
 }

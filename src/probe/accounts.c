@@ -4,6 +4,9 @@
  * The colon files are strict: a line with the wrong number of fields is an
  * error naming the line, because an account the audit cannot read is an
  * account it cannot judge. NIS "+"/"-" lines and comments are skipped.
+ * A password field is judged by its state alone (xg_pw_classify), which is
+ * why a capture can replace every hash with the state's marker (probe/redact.c:
+ * "!<locked>", "<usable>") and be judged the same.
  * sudoers is read for its user specifications only (who gets rights);
  * Defaults and aliases do not grant anything by themselves, and
  * `#includedir`/`@includedir` directories are handed back to the probe.
@@ -59,6 +62,17 @@ static bool skip_line(const char *line)
     return !*line || *line == '#' || *line == '+' || *line == '-';
 }
 
+enum xg_pw_state xg_pw_classify(const char *field, bool passwd)
+{
+    if (!*field)
+        return XG_PW_EMPTY;
+    if (passwd && (!strcmp(field, "x") || !strcmp(field, "*x")))
+        return XG_PW_UNKNOWN;
+    if (field[0] == '!' || field[0] == '*')
+        return XG_PW_LOCKED;
+    return XG_PW_USABLE;
+}
+
 int xg_passwd_parse(const char *text, size_t len, const char *path, struct xg_account **out,
                     size_t *count, struct xg_err *err)
 {
@@ -98,10 +112,7 @@ int xg_passwd_parse(const char *text, size_t len, const char *path, struct xg_ac
         a->uid = uid;
         a->gid = gid;
         a->line = lineno;
-        a->pw = !*f[1]                                        ? XG_PW_EMPTY
-                : (!strcmp(f[1], "x") || !strcmp(f[1], "*x")) ? XG_PW_UNKNOWN
-                : (f[1][0] == '!' || f[1][0] == '*')          ? XG_PW_LOCKED
-                                                              : XG_PW_USABLE;
+        a->pw = xg_pw_classify(f[1], true);
         free(line);
         (*count)++;
         if (!a->name || !a->home || !a->shell)
@@ -134,10 +145,7 @@ int xg_shadow_apply(const char *text, size_t len, const char *path, struct xg_ac
         for (size_t i = 0; i < count; i++) {
             if (strcmp(accounts[i].name, f[0]))
                 continue;
-            const char *h = f[1];
-            accounts[i].pw = !*h                            ? XG_PW_EMPTY
-                             : (h[0] == '!' || h[0] == '*') ? XG_PW_LOCKED
-                                                            : XG_PW_USABLE;
+            accounts[i].pw = xg_pw_classify(f[1], false);
         }
         free(line);
     }

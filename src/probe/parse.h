@@ -130,6 +130,14 @@ char *xg_openssh_banner(const char *text);
 /* Version of an installed PACKAGE in a dpkg status file, epoch dropped (malloc'd), or NULL. */
 char *xg_dpkg_version(const char *text, size_t len, const char *package);
 
+/* ---- passwd, shadow, group: a password field's state ---- */
+
+/*
+ * "" empty; "x" / "*x" unknown in passwd (the hash is in shadow); "!..." or
+ * "*..." locked; anything else usable (a hash, or a capture's "<usable>").
+ */
+enum xg_pw_state xg_pw_classify(const char *field, bool passwd);
+
 /* ---- XAPI's state.db ---- */
 
 /*

@@ -15,6 +15,11 @@ the audit was run on it (tests/e2e/audit_corpus.sh compares).
   xcpng82       XCP-ng 8.2 pool member: inventory, a state.db with two hosts, CentOS 7's
                 sshd_config, XenServer's default iptables
   qubes-dom0    Qubes-style Dom0: loopback only, no sshd, no xendomains
+  secrets-dom0  debian12-xl holding every secret a capture must leave out: sha512crypt and
+                yescrypt hashes (usable, locked), an empty password, console passwords in
+                domain configs, xend-config.sxp and `xl list -l`, XAPI's state.db with sessions
+                and a pool secret, private keys under /etc/xen, /etc/xensource and
+                /etc/xenguard/tunnel (tests/e2e/capture_secrets.sh)
 Addresses are TEST-NET only. Files are owned by the caller (root in the tests).
 """
 import ipaddress
@@ -446,7 +451,82 @@ def qubes_dom0(root):
     w(root, "/xenguard/nft-ruleset.json", NFT_EMPTY, 0o600)
 
 
-ROOTS = {"debian12-xl": debian12_xl, "centos6-xend": centos6_xend, "xcpng82": xcpng82,
+# ---- a Dom0 full of secrets (for `xenguard capture`) ---------------------------------------
+
+# Every secret below is unique text, so the test can grep the capture for each one.
+SECRET_PASSWD = DEB_PASSWD + "olduser:x:1001:1001::/home/olduser:/bin/bash\n" \
+    "kiosk:x:1002:1002::/home/kiosk:/bin/bash\n"
+SECRET_SHADOW = (
+    "root:$6$rootSALTq9Zr$FmT0wGqG8r2yF3nq7yXk1mS1d4uGv9yJ2k5bQ0Zk7w3jP6xH8eR1tY4uI7oP2aS5dF8gH1jK4lZ7xC0vB3nM6.:19700:0:99999:7:::\n"
+    "admin:$y$j9T$adminSALTx7Qw$Yk4p0v5bK8dW2sH6qL9mZ3tR7cN1fJ5gX8aE2uV6yB0:19700:0:99999:7:::\n"
+    "olduser:!$6$lockSALTp3Lm$Q2w4e6r8t0y2u4i6o8p0a2s4d6f8g0h2j4k6l8z0x2c4v6b8n0m2Q4W6E8R0T2Y4U6I8O0P2A4S6D8F0.:19700:0:99999:7:::\n"
+    "kiosk::19700:0:99999:7:::\n")
+VNC_XL = "xl-vnc-Pa55word"
+VNC_VFB = "vfb-vnc-Pa55word"
+SPICE_XL = "spice-Pa55word"
+VNC_XEND = "xend-vnc-Pa55word"
+VNC_LIST = "running-vnc-Pa55word"
+XAPI_SESSION = "SessionSecret-7f3e2a"
+XAPI_POOL = "PoolToken-93c1d7"
+PEM_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx9KeyMaterialNotReal0123456789abcdefghij\n"
+           "-----END RSA PRIVATE KEY-----\n")
+
+
+def secrets_dom0(root):
+    debian12_xl(root)
+    w(root, "/etc/passwd", SECRET_PASSWD)
+    # every account of Debian's passwd keeps its '*', then the ones that hold secrets
+    base = "".join("%s:*:19700:0:99999:7:::\n" % l.split(":")[0] for l in DEB_PASSWD.splitlines()
+                   if l.split(":")[0] not in ("root", "admin"))
+    w(root, "/etc/shadow", SECRET_SHADOW + base, 0o640)
+    w(root, "/etc/group", "root:x:0:\nsudo:x:27:admin\nusers:x:100:\nadmin:x:1000:\n"
+      "olduser:$6$grpSALT$grouphash:1001:\nkiosk:x:1002:\nnogroup:x:65534:\n")
+    # two guests: one console with passwords (pass), one open (fail)
+    w(root, "/etc/xen/hvm1.cfg", 'name = "hvm1"\ntype = "hvm"\nmemory = 2048\n'
+      '# vncpasswd = "%s" (the old one)\nvnc = 1\nvnclisten = "127.0.0.1"\n'
+      'vncpasswd = "%s"\nspice = 1\nspicehost = "127.0.0.1"\nspicepasswd = "%s"\n'
+      "disk = [ 'phy:/dev/vg0/hvm1,xvda,w' ]\n" % (VNC_XL, VNC_XL, SPICE_XL), 0o600)
+    w(root, "/etc/xen/pv1.cfg", 'name = "pv1"\ntype = "pv"\nmemory = 1024\n'
+      "vfb = [ 'vnc=1,vnclisten=0.0.0.0,vncpasswd=%s' ]\n"
+      "disk = [ 'phy:/dev/vg0/pv1,xvda,w' ]\n" % VNC_VFB)
+    w(root, "/etc/xen/pv2.cfg", 'name = "pv2"\ntype = "pv"\nmemory = 1024\n'
+      "vfb = [ 'vnc=1,vnclisten=127.0.0.1,vncpasswd=' ]\n")
+    link(root, "/etc/xen/auto/hvm1.cfg", "/etc/xen/hvm1.cfg")
+    w(root, "/etc/xen/xend-config.sxp", XEND_CONFIG_42.replace("(vncpasswd '')",
+                                                              "(vncpasswd '%s')" % VNC_XEND))
+    w(root, "/etc/xen/xmlrpc.key", PEM_KEY, 0o600)
+    w(root, "/etc/xen/xmlrpc.crt", "-----BEGIN CERTIFICATE-----\nMIIBnotreal\n"
+      "-----END CERTIFICATE-----\n", 0o644)
+    w(root, "/etc/xen/auth/guest-keys.pem", PEM_KEY.replace("RSA ", ""), 0o644)
+    w(root, "/etc/xenguard/tunnel/key.pem", PEM_KEY.replace("RSA ", "EC "), 0o600)
+    w(root, "/etc/ssh/ssh_host_ed25519_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n"
+      "-----END OPENSSH PRIVATE KEY-----\n", 0o600)
+    w(root, "/xenguard/xl-list.json", json.dumps([
+        {"domid": 0, "config": {"c_info": {"name": "Domain-0"}}},
+        {"domid": 3, "config": {"c_info": {"name": "hvm1"}, "b_info": {"type.hvm": {
+            "vnc": {"enable": "True", "listen": "127.0.0.1", "passwd": VNC_LIST},
+            "spice": {"enable": "True", "passwd": SPICE_XL}}}}}], indent=4), 0o600)
+    # XAPI pieces: the inventory, a database with sessions and secrets, the pool token
+    w(root, "/etc/xensource-inventory", "INSTALLATION_UUID='%s'\n" % THIS)
+    w(root, "/etc/xensource/ptoken", XAPI_POOL + "\n", 0o600)
+    w(root, "/etc/xensource/xapi-ssl.pem", PEM_KEY, 0o400)
+    w(root, "/etc/xapi.conf", "migration-https-only = true\n")
+    w(root, "/var/lib/xcp/state.db",
+      '<?xml version="1.0" encoding="UTF-8"?>\n<database>'
+      '<manifest><pair key="schema_major_vsn" value="5"/></manifest>\n'
+      '<table name="session"><row ref="OpaqueRef:s1" uuid="5e55" this_host="OpaqueRef:h1" '
+      'auth_user_sid="root" session_secret="%s"/></table>\n'
+      '<table name="pool"><row ref="OpaqueRef:p1" uuid="p" other_config="((&apos;pool_secret&apos; '
+      '&apos;%s&apos;))"/></table>\n'
+      '<table name="secret"><row ref="OpaqueRef:sec" uuid="sec" value="%s"/></table>\n'
+      '<table name="VM"><row ref="OpaqueRef:vm" uuid="vm" platform="((&apos;vnc_password&apos; '
+      '&apos;%s&apos;))"/></table>\n'
+      '<table name="host"><row ref="OpaqueRef:h1" uuid="%s" hostname="deb-dom0" '
+      'https_only="true" other_config="((&apos;xapi_secret&apos; &apos;%s&apos;))"/></table>\n'
+      '</database>\n' % (XAPI_SESSION, XAPI_POOL, XAPI_SESSION, VNC_LIST, THIS, XAPI_POOL), 0o600)
+
+
+ROOTS = {"debian12-xl": debian12_xl, "secrets-dom0": secrets_dom0, "centos6-xend": centos6_xend, "xcpng82": xcpng82,
          "qubes-dom0": qubes_dom0}
 
 if __name__ == "__main__":
