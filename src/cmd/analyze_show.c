@@ -81,7 +81,15 @@ void analyze_print_prefixes(const struct xg_prefix_list *l, const char *indent)
     print_prefixes(l, indent);
 }
 
-static void print_json(json_t *j)
+json_t *analyze_json_new(const char *query)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "schema", json_string(ANALYZE_SCHEMA));
+    json_object_set_new(j, "query", json_string(query));
+    return j;
+}
+
+void analyze_print_json(json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (s)
@@ -90,13 +98,23 @@ static void print_json(json_t *j)
     json_decref(j);
 }
 
-static const char *path_name(enum xg_hook p)
+static void print_json(json_t *j)
+{
+    analyze_print_json(j);
+}
+
+const char *analyze_path_name(enum xg_hook p)
 {
     return p == XG_HOOK_FORWARD ? "forward" : "input";
 }
 
-static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
-                       const struct service *s, const char *iface)
+static const char *path_name(enum xg_hook p)
+{
+    return analyze_path_name(p);
+}
+
+void analyze_base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
+                        const struct service *s, const char *iface)
 {
     memset(q, 0, sizeof(*q));
     q->family = family;
@@ -194,7 +212,7 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
         xg_fail(err, "out of memory");
         goto out;
     }
-    base_query(o, &q, 4, &o->reach, NULL);
+    analyze_base_query(o, &q, 4, &o->reach, NULL);
     q.daddr = o->to ? &to : NULL;
     if (xg_reach_by_iface(rs, &q, ifs, nifs, o->ifmap ? &map : NULL, ir, err) < 0)
         goto out;
@@ -207,8 +225,7 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
             print_reach_text(&ifs[i], &ir[i]);
     }
     if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("reach"));
+        json_t *j = analyze_json_new("reach");
         json_object_set_new(j, "service", json_string(o->reach.text));
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "exact", json_boolean(all_exact));
@@ -262,7 +279,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
         goto out;
     if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
-    base_query(o, &q, src.family, &o->to_port, iface);
+    analyze_base_query(o, &q, src.family, &o->to_port, iface);
     q.daddr = o->to ? &to : NULL;
     if (with_rpf(o, &map, &q, &rpf) < 0) {
         xg_fail(err, "out of memory");
@@ -277,8 +294,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
     if (may != must && xg_explain_may(rs, &q, &src, &why, err) < 0)
         goto out;
     if (o->json) {
-        json_t *j = json_object(), *steps = json_array();
-        json_object_set_new(j, "query", json_string("packet"));
+        json_t *j = analyze_json_new("packet"), *steps = json_array();
         json_object_set_new(j, "from", json_string(o->from));
         if (o->to)
             json_object_set_new(j, "to", json_string(o->to));
@@ -345,119 +361,6 @@ out:
     xg_prefix_list_free(&rpf);
     xg_ifmap_free(&map);
     xg_analysis_free(an);
-    return rc;
-}
-
-/* --- matrix --- */
-
-static void print_matrix_text(const struct service *svc, const struct xg_matrix *m,
-                              enum xg_hook path)
-{
-    printf("%s, IPv%u (%s path): %zu class%s, %zu edge%s, %s\n", svc->text, m->family,
-           path_name(path), m->count, m->count == 1 ? "" : "es", m->nedges,
-           m->nedges == 1 ? "" : "s", m->exact ? "exact" : "some only may exist");
-    for (size_t c = 0; c < m->count; c++) {
-        printf("  %-4s ", m->classes[c].name);
-        print_prefixes(&m->classes[c].addrs, "       ");
-    }
-    for (size_t e = 0; e < m->nedges; e++)
-        printf("  %s \u2192 %s%s\n", m->classes[m->edges[e].src].name,
-               m->classes[m->edges[e].dst].name, m->edges[e].must ? "" : " (may)");
-    if (!m->nedges)
-        printf("  (no edges: nobody reaches anybody)\n");
-}
-
-static json_t *matrix_json(const struct service *svc, const struct xg_matrix *m)
-{
-    json_t *j = json_object(), *cls = json_object(), *edges = json_array();
-    json_object_set_new(j, "service", json_string(svc->text));
-    json_object_set_new(j, "family", json_integer(m->family));
-    json_object_set_new(j, "exact", json_boolean(m->exact));
-    for (size_t c = 0; c < m->count; c++)
-        json_object_set_new(cls, m->classes[c].name, prefixes_json(&m->classes[c].addrs));
-    for (size_t e = 0; e < m->nedges; e++) {
-        json_t *pair = json_array();
-        json_array_append_new(pair, json_string(m->classes[m->edges[e].src].name));
-        json_array_append_new(pair, json_string(m->classes[m->edges[e].dst].name));
-        if (!m->edges[e].must)
-            json_array_append_new(pair, json_string("may"));
-        json_array_append_new(edges, pair);
-    }
-    json_object_set_new(j, "classes", cls);
-    json_object_set_new(j, "edges", edges);
-    return j;
-}
-
-/* --to for the matrix: the destinations, a comma-separated list of prefixes. */
-static int matrix_dsts(const char *text, struct xg_prefix_list *out, struct xg_err *err)
-{
-    char *dup = strdup(text), *save = NULL;
-    if (!dup)
-        return xg_fail(err, "out of memory");
-    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        struct xg_prefix p;
-        char why[160];
-        if (xg_prefix_parse(t, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0 ||
-            xg_prefix_list_add(out, &p) < 0) {
-            xg_fail(err, "--to: '%s': %s", t, why);
-            free(dup);
-            return -1;
-        }
-    }
-    free(dup);
-    return 0;
-}
-
-int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
-{
-    struct xg_matrix_ctx *cx = NULL;
-    json_t *jm = json_array();
-    int rc = -1;
-    struct xg_ifmap map = {0};
-    struct xg_prefix_list dsts = {0};
-    if (o->ifmap && xg_ifmap_load(o->ifmap, &map, err) < 0)
-        goto out;
-    if (o->to && matrix_dsts(o->to, &dsts, err) < 0)
-        goto out;
-    if (!(cx = xg_matrix_ctx_new(rs, o->ifmap ? &map : NULL, err)))
-        goto out;
-    /* The input path's destinations are the host's own addresses: --to, or the map's. */
-    bool own = !o->to && o->path == XG_HOOK_INPUT && map.local.count;
-    const struct xg_prefix_list *to = o->to ? &dsts : own ? &map.local : NULL;
-    for (size_t k = 0; k < o->nmatrix; k++)
-        for (int f = 0; f < 2; f++) {
-            struct xg_matrix_query mq = {.dsts = to};
-            struct xg_matrix m;
-            uint8_t family = f ? 6 : 4;
-            if (to && !xg_prefix_list_count_family(to, family))
-                continue;
-            base_query(o, &mq.svc, family, &o->matrix[k], o->iface);
-            xg_ifmap_addrtypes(&map, &mq.svc);
-            if (xg_service_matrix(cx, &mq, &m, err) < 0)
-                goto out;
-            if (o->json)
-                json_array_append_new(jm, matrix_json(&o->matrix[k], &m));
-            else
-                print_matrix_text(&o->matrix[k], &m, o->path);
-            xg_matrix_free(&m);
-        }
-    if (o->json) {
-        json_t *j = json_object(), *svc = json_array();
-        for (size_t k = 0; k < o->nmatrix; k++)
-            json_array_append_new(svc, json_string(o->matrix[k].text));
-        json_object_set_new(j, "query", json_string("matrix"));
-        json_object_set_new(j, "services", svc);
-        json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "matrices", jm);
-        jm = NULL;
-        print_json(j);
-    }
-    rc = 0;
-out:
-    json_decref(jm);
-    xg_matrix_ctx_free(cx);
-    xg_ifmap_free(&map);
-    xg_prefix_list_free(&dsts);
     return rc;
 }
 
@@ -557,8 +460,7 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         goto out;
     bad += gbad;
     if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("spoofing"));
+        json_t *j = analyze_json_new("spoofing");
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "interfaces", jifs);
         json_object_set_new(j, "guests", jguests);
@@ -675,8 +577,7 @@ int analyze_diff(const struct opts *o, struct xg_err *err)
     for (size_t i = 0; i < d.count; i++)
         print_change(o, &d.items[i], jc);
     if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("diff"));
+        json_t *j = analyze_json_new("diff");
         json_object_set_new(j, "old", json_string(o->diff_old));
         json_object_set_new(j, "new", json_string(o->diff_new));
         json_object_set_new(j, "changed", json_boolean(d.count > 0));
