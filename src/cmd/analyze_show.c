@@ -142,10 +142,24 @@ static int with_rpf(const struct opts *o, const struct xg_ifmap *map, struct xg_
 
 /* --- --reach --- */
 
-static void print_reach_text(const struct xg_ifclass *ic, const struct xg_iface_reach *ir)
+/* -q: an interface class nobody reaches (not even with a chosen port or MAC) says nothing. */
+static bool reach_empty(const struct xg_iface_reach *ir)
+{
+    for (int f = 0; f < 2; f++)
+        if (ir->asked[f] && (ir->r[f].may.count || ir->nextra[f]))
+            return false;
+    return true;
+}
+
+static void print_reach_text(const struct opts *o, const struct xg_ifclass *ic,
+                             const struct xg_iface_reach *ir)
 {
     const char *ind = "                          ";
+    if (o->quiet && reach_empty(ir))
+        return;
     printf("  %-16s", !strcmp(ic->kind, "other") ? "(any other)" : ic->label);
+    if (o->verbose)
+        printf("(%s, evaluated as %s)\n  %-16s", ic->kind, ic->rep, "");
     for (int f = 0; f < 2; f++) {
         const struct xg_reach *r = &ir->r[f];
         if (!ir->asked[f])
@@ -222,7 +236,7 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
     for (size_t i = 0; i < nifs; i++) {
         json_array_append_new(jifs, reach_json(&ifs[i], &ir[i], &all_exact));
         if (!o->json)
-            print_reach_text(&ifs[i], &ir[i]);
+            print_reach_text(o, &ifs[i], &ir[i]);
     }
     if (o->json) {
         json_t *j = analyze_json_new("reach");
@@ -331,7 +345,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
                : !may ? "DROP"
                       : "UNKNOWN (may be accepted)",
                may == must ? " (exact)" : "");
-        for (size_t i = 0; i < tr.count; i++) {
+        for (size_t i = 0; i < tr.count && !o->quiet; i++) {
             const struct xg_trace_step *st = &tr.steps[i];
             char ref[300];
             printf("  %-10s %-12s %s %d: %s", st->table->name, st->base->name,
@@ -348,9 +362,9 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
                        ref);
             }
         }
-        if (!tr.count)
+        if (!tr.count && !o->quiet)
             printf("  no base chain on the path: accepted by default\n");
-        if (may != must)
+        if (may != must && !o->quiet)
             analyze_why_text(&why, "  ");
     }
     rc = 0;
@@ -366,15 +380,14 @@ out:
 
 /* --- spoofing --- */
 
-static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_family *sf,
-                                uint8_t family)
+static json_t *spoof_family_out(bool print, const struct xg_spoof_family *sf, uint8_t family)
 {
     static const char *const names[] = {"unchecked", "no", "maybe", "yes"};
     char example[XG_PREFIX_STRLEN + 32] = "", a[XG_PREFIX_STRLEN];
     json_t *jf = json_object();
     json_object_set_new(jf, "spoofable", json_string(names[sf->verdict]));
     if (sf->verdict == XG_SPOOF_UNCHECKED) {
-        if (!o->json)
+        if (print)
             printf("  IPv%d: not checked (no IPv%d prefixes in the map)\n", family, family);
         return jf;
     }
@@ -390,7 +403,7 @@ static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_fami
     json_object_set_new(jf, "bound",
                         json_string(sf->verdict != XG_SPOOF_MAYBE ? "exact" : "may/must"));
     json_object_set_new(jf, "example", example[0] ? json_string(example) : json_null());
-    if (!o->json)
+    if (print)
         printf("  IPv%d: %s%s\n", family,
                sf->verdict == XG_SPOOF_YES
                    ? "SPOOFABLE: a source outside its prefixes gets in, e.g. "
@@ -437,12 +450,16 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         goto out;
     for (size_t i = 0; i < map.count; i++) {
         const struct xg_ifmap_entry *e = &map.entries[i];
-        json_t *ji = json_object();
+        json_t *ji;
         if (guest_port(o, e->ifname) && has_bridge(rs))
             continue; /* answered below, as a bridge port */
+        /* -q: only the interfaces that let spoofed sources in */
+        bool print = !o->json && (!o->quiet || ans[i].fam[0].verdict >= XG_SPOOF_MAYBE ||
+                                  ans[i].fam[1].verdict >= XG_SPOOF_MAYBE);
+        ji = json_object();
         json_object_set_new(ji, "iface", json_string(e->ifname));
         json_object_set_new(ji, "prefixes", prefixes_json(&e->prefixes));
-        if (!o->json) {
+        if (print) {
             struct xg_buf b = {0};
             xg_prefix_list_print(&b, &e->prefixes, " ", false, "");
             printf("%s (%s):\n", e->ifname, xg_buf_str(&b));
@@ -450,8 +467,10 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         }
         for (int f = 0; f < 2; f++) {
             bad += ans[i].fam[f].verdict >= XG_SPOOF_MAYBE;
-            json_object_set_new(ji, f ? "ipv6" : "ipv4",
-                                spoof_family_out(o, &ans[i].fam[f], f ? 6 : 4));
+            json_object_set_new(
+                ji, f ? "ipv6" : "ipv4",
+                spoof_family_out(print && (!o->quiet || ans[i].fam[f].verdict >= XG_SPOOF_MAYBE),
+                                 &ans[i].fam[f], f ? 6 : 4));
         }
         json_array_append_new(jifs, ji);
     }
@@ -529,8 +548,16 @@ static void print_change(const struct opts *o, const struct xg_reach_change *c, 
         json_array_append_new(jc, j);
         return;
     }
-    printf("%s on %s, IPv%u:\n", svc, !strcmp(c->label, "*") ? "any other interface" : c->label,
+    printf("%s on %s, IPv%u:", svc, !strcmp(c->label, "*") ? "any other interface" : c->label,
            c->family);
+    if (o->quiet) { /* -q: one line per change */
+        printf(" %s\n", c->gained.count && c->lost.count ? "gained and lost sources"
+                        : c->gained.count                ? "gained sources"
+                        : c->lost.count                  ? "lost sources"
+                                                         : "only the must bound changed");
+        return;
+    }
+    printf("\n");
     if (c->gained.count) {
         printf("  now reachable from:   ");
         print_prefixes(&c->gained, "                        ");
@@ -584,8 +611,15 @@ int analyze_diff(const struct opts *o, struct xg_err *err)
         json_object_set_new(j, "changes", jc);
         jc = NULL;
         print_json(j);
-    } else if (!d.count) {
-        printf("no reachability changes (%s path)\n", path_name(o->path));
+    } else {
+        if (o->verbose)
+            printf("asked %zu questions: %zu interface class(es) x 2 families x tcp, udp x %zu "
+                   "port class(es)\n",
+                   nq, nifs, nports);
+        if (!d.count)
+            printf("no reachability changes (%s path)\n", path_name(o->path));
+        else if (o->quiet || o->verbose)
+            printf("%zu reachability change(s) (%s path)\n", d.count, path_name(o->path));
     }
     rc = d.count ? 1 : 0; /* CI: 1 = reachability changed */
 out:
