@@ -41,7 +41,7 @@ _xenguard() {
     case $verb:$prev in
     audit:--format | audit:-f) words="text json junit" ;;
     firewall:--format | firewall:-f) words="nft iptables ip6tables" ;;
-    analyze:--format) words="text json" ;;
+    analyze:--format | analyze:-f) words="text json" ;;
     *:--color) words="auto always never" ;;
     audit:--fail-on) words="info low medium high critical" ;;
     *:--backend | *:-b) words="auto nft iptables" ;;

@@ -47,64 +47,70 @@ static const struct xg_opt options[] = {
     {O_IPTABLES, "iptables", "FILE", "input: iptables-save output"},
     {O_IP6TABLES, "ip6tables", "FILE", "input: ip6tables-save output"},
     {O_NFT_JSON, "nft-json", "FILE",
-     "input: `nft -j list ruleset` output (inputs combine as the\n"
-     "kernel runs them; without any, the live host is read, read-only)"},
+     "input: `nft -j list ruleset` output (inputs are\n"
+     "evaluated together, as the kernel runs them; with\n"
+     "none, the live host is read, read-only)"},
     {O_FROM, "from", "ADDR",
-     "query: one packet from ADDR (with --to-port): its verdict\n"
-     "and the rule that decided it"},
+     "query: one packet from ADDR (with --to-port): its\n"
+     "verdict and the rule that decided it"},
     {O_TO_PORT, "to-port", "PROTO/PORT", "the one packet's service (tcp, udp, sctp)"},
-    {O_REACH, "reach", "PROTO/PORT", "query: the sources that reach the service, per interface"},
+    {O_REACH, "reach", "PROTO/PORT", "query: the sources that reach it, per interface"},
     {O_MATRIX, "matrix", "P/N,...",
-     "query: who reaches whom: classes of addresses with identical\n"
-     "access as source and destination, the edges between them,\n"
-     "and apart the edges only a chosen source port or MAC opens"},
+     "query: who reaches whom: classes of addresses with\n"
+     "identical access as source and destination, the\n"
+     "edges between them, and apart the edges only a\n"
+     "chosen source port or MAC opens"},
     {O_SPOOFING, "spoofing", NULL,
-     "query: per interface, can sources outside its prefixes get in?\n"
-     "and per guest port on a bridge: what it can claim as IPv4/IPv6\n"
-     "source, ARP sender, ND target (exit 1 when one is spoofable)"},
+     "query: per interface, can sources outside its\n"
+     "prefixes get in? per guest port on a bridge: what\n"
+     "it can claim as IPv4/IPv6 source, ARP sender, ND\n"
+     "target (exit 1 when something is spoofable)"},
     {O_PERIMETER, "perimeter", NULL,
-     "query: a router's ruleset against the perimeter requirements of\n"
-     "-c POLICY's [perimeter] (forward path; exit 0 both hold, 1 not)"},
+     "query: a router's ruleset against the perimeter\n"
+     "requirements of -c POLICY (forward path; exit 0\n"
+     "both hold, 1 one does not)"},
     {O_DIFF, "diff", "OLD",
-     "query: `--diff OLD NEW`, reachability changes between two rulesets\n"
-     "(KIND:FILE, KIND iptables, ip6tables, nft-json, or guessed;\n"
-     "exit 1 when reachability changed)"},
+     "query: `--diff OLD NEW`: reachability changes\n"
+     "between two rulesets (KIND:FILE, KIND iptables,\n"
+     "ip6tables, nft-json, or guessed; exit 1 on a change)"},
     {'c', "config", "FILE", "the policy (with --perimeter)"},
     {O_CHAIN, "chain", "PATH", "input (default) or forward: the packet's path"},
-    {O_IFACE, "iface", "IF", "the incoming interface (--spoofing: the bridge to Dom0)"},
+    {O_IFACE, "iface", "IF", "the incoming interface (--spoofing: the bridge)"},
     {O_OFACE, "oface", "IF", "forward path: the outgoing interface"},
-    {O_TO, "to", "ADDR", "the destination (--matrix: PREFIX,... the destinations)"},
+    {O_TO, "to", "ADDR", "the destination (--matrix: PREFIX,...)"},
     {O_SPORT, "sport", "PORT",
-     "the client's source port (default: an ordinary client,\n"
-     "1024-65535; what only another one reaches is listed apart)"},
+     "the client's source port (default: an ordinary\n"
+     "client, 1024-65535; what only another port reaches\n"
+     "is listed apart)"},
     {O_MAC, "mac", "MAC", "the frame's source MAC (default: one no rule names)"},
     {O_IFMAP, "ifmap", "FILE",
-     "lines 'IFACE PREFIX...' ('!PREFIX': all but it; 'ADDR/LEN'\n"
-     "with host bits: the host's own address); default: ip addr/route"},
-    {O_GUEST_PORTS, "guest-ports", "PATTERN,...",
-     "--spoofing: the guest ports (default vif*,tap*)"},
+     "lines 'IFACE PREFIX...' ('!PREFIX': all but it;\n"
+     "'ADDR/LEN' with host bits: the host's own address);\n"
+     "default: ip addr/route"},
+    {O_GUEST_PORTS, "guest-ports", "PATTERN,...", "--spoofing: guest ports (default vif*,tap*)"},
     {'f', "format", "F",
-     "text (default) or json (schema xenguard-analyze/1,\n"
-     "doc/analyze.schema.json)"},
+     "text (default) or json (\"schema\":\n"
+     "\"xenguard-analyze/1\", doc/analyze.schema.json)"},
     {'q', "quiet", NULL,
-     "text: only the lines that answer (spoofable interfaces and ports,\n"
-     "changed reachability, interfaces someone reaches, edges) and the\n"
+     "text: only the lines that answer (interfaces\n"
+     "someone reaches, edges, spoofable interfaces and\n"
+     "claims, changed answers, the verdict) and the\n"
      "summary"},
     {'v', "verbose", NULL,
-     "text: also the work done (--matrix, --diff) and the\n"
-     "must bound where it equals may"},
+     "text: also the work done (--matrix, --diff) and how\n"
+     "each interface class is evaluated (--reach)"},
     {0},
 };
 
 const struct xg_cli xg_cli_analyze = {
     .verb = "analyze",
-    .usage = "[INPUT...] --from ADDR --to-port PROTO/PORT [--to ADDR] [--iface IF]\n"
+    .usage = "[INPUT...] --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
              "[INPUT...] --reach PROTO/PORT [--iface IF] [--to ADDR]\n"
-             "[INPUT...] --matrix PROTO/PORT,... [--ifmap FILE] [--to PREFIX,...]\n"
-             "[INPUT...] --spoofing [--ifmap FILE] [--guest-ports PATTERN,...]\n"
+             "[INPUT...] --matrix PROTO/PORT,... [--ifmap FILE]\n"
+             "[INPUT...] --spoofing [--ifmap FILE] [--guest-ports P,...]\n"
              "[INPUT...] --perimeter -c POLICY\n"
              "--diff OLD NEW\n"
-             "(each with [--chain input|forward] [-f text|json] [-q|-v])",
+             "... [--chain input|forward] [-f text|json] [-q|-v]",
     .about = "Exact answers about a real firewall: who can open a new connection.\n"
              "Give exactly one query.\n",
     .opts = options,
