@@ -107,7 +107,7 @@ const struct xg_cli xg_cli_analyze = {
     .usage = "[INPUT...] --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
              "[INPUT...] --reach PROTO/PORT [--iface IF] [--to ADDR]\n"
              "[INPUT...] --matrix PROTO/PORT,... [--ifmap FILE]\n"
-             "[INPUT...] --spoofing [--ifmap FILE] [--guest-ports P,...]\n"
+             "[INPUT...] --spoofing [--ifmap FILE] [--guest-ports PAT]\n"
              "[INPUT...] --perimeter -c POLICY\n"
              "--diff OLD NEW\n"
              "... [--chain input|forward] [-f text|json] [-q|-v]",
