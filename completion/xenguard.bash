@@ -59,7 +59,7 @@ _xenguard() {
     audit:--format | audit:-f) words="text json junit" ;;
     firewall:--format | firewall:-f) words="nft iptables ip6tables bridge" ;;
     perimeter:--format | perimeter:-f) words="nft iptables ip6tables" ;;
-    analyze:--format | status:--format | status:-f | fleet:--format) words="text json" ;;
+    analyze:--format | analyze:-f | status:--format | status:-f | fleet:--format | fleet:-f) words="text json" ;;
     *:--color) words="auto always never" ;;
     audit:--fail-on) words="info low medium high critical" ;;
     *:--backend | *:-b) words="auto nft iptables" ;;

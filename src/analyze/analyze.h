@@ -278,12 +278,36 @@ int xg_service_matrix(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq
                       struct xg_matrix *out, struct xg_err *err);
 void xg_matrix_free(struct xg_matrix *m);
 
+/* What only a chosen source port or a particular source MAC opens, on the
+ * classes of `base` (the ordinary client's matrix of the same query,
+ * matrix_cond.c): pairs that are not an edge of `base`, with the part of
+ * each class the choice opens. Sorted by (src, dst, choice); adjacent
+ * source-port classes with the same answer and rule are one entry. */
+struct xg_matrix_cond {
+    size_t src, dst; /* classes of `base` */
+    enum xg_extra_kind kind;
+    uint16_t lo, hi;                      /* XG_EXTRA_SPORT: the source ports */
+    uint8_t mac[6];                       /* XG_EXTRA_MAC */
+    struct xg_prefix_list sources, dests; /* the part of src and dst it opens */
+    bool exact;                           /* every such pair is a must edge with the choice */
+    const struct xg_rule *rule;           /* the rule that lets an example through, or NULL */
+};
+int xg_matrix_conditional(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
+                          const struct xg_matrix *base, struct xg_matrix_cond **out, size_t *n,
+                          struct xg_err *err);
+void xg_matrix_cond_free(struct xg_matrix_cond *v, size_t n);
+
 /* Every source-port class and MAC a ruleset's matches tell apart, beyond the
  * ordinary client (query.c): `reps` are classes' first ports outside the
  * ordinary range, or within it when a rule splits it. */
 int xg_ruleset_sport_classes(const struct xg_ruleset *rs, struct xg_port_range **out,
                              size_t *count);
 int xg_ruleset_macs(const struct xg_ruleset *rs, uint8_t (**out)[6], size_t *count);
+/* The rule that decides `q` from `saddr`: the first deciding rule on the
+ * trace with a match of `kind` (*named = true), else the first deciding rule. */
+const struct xg_rule *xg_deciding_rule(const struct xg_ruleset *rs, const struct xg_packet_query *q,
+                                       const struct xg_prefix *saddr, enum xg_match_kind kind,
+                                       bool *named);
 /* An interface pattern ("eth0", iptables' "eth+", nft's "eth*") against a name (path.c). */
 bool xg_ifname_matches(const char *pattern, const char *name);
 /* "02:00:5e:00:01:01" (case-insensitive) into 6 bytes; -1 if not a MAC. */

@@ -16,6 +16,7 @@
 struct xg_analysis *xg_matrix_analysis(struct xg_matrix_ctx *cx, uint8_t family, bool bound,
                                        struct xg_err *err);
 const struct xg_ifmap *xg_matrix_map(const struct xg_matrix_ctx *cx);
+const struct xg_ruleset *xg_matrix_ruleset(const struct xg_matrix_ctx *cx);
 /* Every prefix of the map (xg_ifmap_all_prefixes()): cut points of the analyses. */
 const struct xg_prefix_list *xg_matrix_extra(const struct xg_matrix_ctx *cx);
 

@@ -75,6 +75,11 @@ void xg_matrix_ctx_free(struct xg_matrix_ctx *cx)
     free(cx);
 }
 
+const struct xg_ruleset *xg_matrix_ruleset(const struct xg_matrix_ctx *cx)
+{
+    return cx->rs;
+}
+
 const struct xg_ifmap *xg_matrix_map(const struct xg_matrix_ctx *cx)
 {
     return cx->map;

@@ -122,15 +122,15 @@ int xg_ruleset_macs(const struct xg_ruleset *rs, uint8_t (**out)[6], size_t *cou
     return 0;
 }
 
-/* The rule that lets `saddr` in for `q`: the first deciding rule that has a
- * match of `kind`, else the first deciding rule. */
-static const struct xg_rule *deciding_rule(const struct xg_ruleset *rs,
-                                           const struct xg_packet_query *q,
-                                           const struct xg_prefix *saddr, enum xg_match_kind kind)
+const struct xg_rule *xg_deciding_rule(const struct xg_ruleset *rs, const struct xg_packet_query *q,
+                                       const struct xg_prefix *saddr, enum xg_match_kind kind,
+                                       bool *named)
 {
     struct xg_trace tr;
     struct xg_err ignored = {{0}};
     const struct xg_rule *first = NULL, *best = NULL;
+    if (named)
+        *named = false;
     if (xg_packet_trace(rs, q, saddr, &tr, &ignored) < 0)
         return NULL;
     for (size_t i = 0; i < tr.count && !best; i++) {
@@ -144,6 +144,8 @@ static const struct xg_rule *deciding_rule(const struct xg_ruleset *rs,
                 best = r;
     }
     xg_trace_free(&tr);
+    if (named)
+        *named = best != NULL;
     return best ? best : first;
 }
 
@@ -173,8 +175,8 @@ static int add_extra(struct xg_analysis *an, const struct xg_ruleset *rs,
     r.may = (struct xg_prefix_list){0};
     xg_reach_free(&r);
     xg_prefix_list_free(&gained);
-    x->rule = deciding_rule(rs, q, &ex,
-                            x->kind == XG_EXTRA_SPORT ? XG_MATCH_SPORT : XG_MATCH_ETHER_SADDR);
+    x->rule = xg_deciding_rule(
+        rs, q, &ex, x->kind == XG_EXTRA_SPORT ? XG_MATCH_SPORT : XG_MATCH_ETHER_SADDR, NULL);
     (*n)++;
     return 0;
 }

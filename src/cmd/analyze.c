@@ -10,10 +10,9 @@
  * Text for people, JSON (jansson) for machines; the JSON layout is
  * documented in xenguard-analyze(8) and only ever grows.
  *
- * This file: usage, options, inputs and dispatch; each answer is rendered
+ * This file: the option table, inputs and dispatch; each answer is rendered
  * in analyze_show.c (shared parts: cmd/analyze.h).
  */
-#include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,59 +22,108 @@
 #include "util/file.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard analyze [INPUT...] QUERY [--iface IF] [--chain input|forward]\n"
-            "                        [--format text|json]\n"
-            "\n"
-            "Exact answers about a real firewall: who can open a new connection.\n"
-            "\n"
-            "Inputs (any combination, evaluated together as the kernel runs them;\n"
-            "without any, the live host is read, read-only):\n"
-            "  --iptables FILE       iptables-save output\n"
-            "  --ip6tables FILE      ip6tables-save output\n"
-            "  --nft-json FILE       nft -j list ruleset output\n"
-            "\n"
-            "Queries (one):\n"
-            "  --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
-            "                        one packet: verdict and the rule that decided it\n"
-            "  --reach PROTO/PORT    sources that can reach the service, per interface\n"
-            "  --matrix P/N,P/N,...  who reaches whom: classes of addresses with identical\n"
-            "                        access as source and destination, and the edges\n"
-            "                        between them (--ifmap binds addresses to interfaces;\n"
-            "                        --to PREFIX,... the destinations)\n"
-            "  --spoofing [--ifmap FILE]\n"
-            "                        per interface: can sources outside its prefixes get in?\n"
-            "                        (FILE: lines 'IFACE PREFIX...', '!PREFIX' = all but it;\n"
-            "                        default: ip addr/route)\n"
-            "                        and per guest port on a bridge (--guest-ports vif*,tap*;\n"
-            "                        --iface names the bridge): what it can claim as IPv4/IPv6\n"
-            "                        source, ARP sender, ND target\n"
-            "  --perimeter -c POLICY a router's ruleset against the chapter's two perimeter\n"
-            "                        requirements for the policy's [perimeter] (forward\n"
-            "                        path): exit 0 both hold, 1 one does not, 2 error\n"
-            "  --diff OLD NEW        reachability changes between two rulesets\n"
-            "                        (KIND:FILE with KIND iptables, ip6tables, nft-json, or\n"
-            "                        guessed from the content)\n"
-            "\n"
-            "Options: --chain input|forward (the packet's path, input by default),\n"
-            "  --oface IF (forward: the outgoing interface), --to ADDR (destination),\n"
-            "  --sport PORT (the client's source port; default: an ordinary client,\n"
-            "  1024-65535), --mac MAC (the frame's source MAC; default: one no rule\n"
-            "  names), --ifmap FILE (reverse-path checks; 'IFACE ADDR/LEN' with host\n"
-            "  bits names the host's own address), --format text|json.\n"
-            "\n"
-            "--reach lists apart the sources only a chosen source port or MAC lets\n"
-            "in, with the rule. Exit status: 0; 1 when --spoofing finds a spoofable\n"
-            "interface or --diff a change; 2 on errors.\n"
-            "\n"
-            "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
-            "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
-            "'may' = sources some packet from which can get in, 'must' = sources every\n"
-            "packet from which gets in. 'exact' means both are equal. See\n"
-            "xenguard-analyze(8).\n");
-}
+enum {
+    O_IPTABLES = XG_CLI_LONG,
+    O_IP6TABLES,
+    O_NFT_JSON,
+    O_CHAIN,
+    O_FROM,
+    O_TO,
+    O_TO_PORT,
+    O_IFACE,
+    O_REACH,
+    O_MATRIX,
+    O_SPOOFING,
+    O_IFMAP,
+    O_DIFF,
+    O_OFACE,
+    O_PERIMETER,
+    O_SPORT,
+    O_MAC,
+    O_GUEST_PORTS,
+};
+
+static const struct xg_opt options[] = {
+    {O_IPTABLES, "iptables", "FILE", "input: iptables-save output"},
+    {O_IP6TABLES, "ip6tables", "FILE", "input: ip6tables-save output"},
+    {O_NFT_JSON, "nft-json", "FILE",
+     "input: `nft -j list ruleset` output (inputs are\n"
+     "evaluated together, as the kernel runs them; with\n"
+     "none, the live host is read, read-only)"},
+    {O_FROM, "from", "ADDR",
+     "query: one packet from ADDR (with --to-port): its\n"
+     "verdict and the rule that decided it"},
+    {O_TO_PORT, "to-port", "PROTO/PORT", "the one packet's service (tcp, udp, sctp)"},
+    {O_REACH, "reach", "PROTO/PORT", "query: the sources that reach it, per interface"},
+    {O_MATRIX, "matrix", "P/N,...",
+     "query: who reaches whom: classes of addresses with\n"
+     "identical access as source and destination, the\n"
+     "edges between them, and apart the edges only a\n"
+     "chosen source port or MAC opens"},
+    {O_SPOOFING, "spoofing", NULL,
+     "query: per interface, can sources outside its\n"
+     "prefixes get in? per guest port on a bridge: what\n"
+     "it can claim as IPv4/IPv6 source, ARP sender, ND\n"
+     "target (exit 1 when something is spoofable)"},
+    {O_PERIMETER, "perimeter", NULL,
+     "query: a router's ruleset against the perimeter\n"
+     "requirements of -c POLICY (forward path; exit 0\n"
+     "both hold, 1 one does not)"},
+    {O_DIFF, "diff", "OLD",
+     "query: `--diff OLD NEW`: reachability changes\n"
+     "between two rulesets (KIND:FILE, KIND iptables,\n"
+     "ip6tables, nft-json, or guessed; exit 1 on a change)"},
+    {'c', "config", "FILE", "the policy (with --perimeter)"},
+    {O_CHAIN, "chain", "PATH", "input (default) or forward: the packet's path"},
+    {O_IFACE, "iface", "IF", "the incoming interface (--spoofing: the bridge)"},
+    {O_OFACE, "oface", "IF", "forward path: the outgoing interface"},
+    {O_TO, "to", "ADDR", "the destination (--matrix: PREFIX,...)"},
+    {O_SPORT, "sport", "PORT",
+     "the client's source port (default: an ordinary\n"
+     "client, 1024-65535; what only another port reaches\n"
+     "is listed apart)"},
+    {O_MAC, "mac", "MAC", "the frame's source MAC (default: one no rule names)"},
+    {O_IFMAP, "ifmap", "FILE",
+     "lines 'IFACE PREFIX...' ('!PREFIX': all but it;\n"
+     "'ADDR/LEN' with host bits: the host's own address);\n"
+     "default: ip addr/route"},
+    {O_GUEST_PORTS, "guest-ports", "PATTERN,...", "--spoofing: guest ports (default vif*,tap*)"},
+    {'f', "format", "F",
+     "text (default) or json (\"schema\":\n"
+     "\"xenguard-analyze/1\", doc/analyze.schema.json)"},
+    {'q', "quiet", NULL,
+     "text: only the lines that answer (interfaces\n"
+     "someone reaches, edges, spoofable interfaces and\n"
+     "claims, changed answers, the verdict) and the\n"
+     "summary"},
+    {'v', "verbose", NULL,
+     "text: also the work done (--matrix, --diff) and how\n"
+     "each interface class is evaluated (--reach)"},
+    {0},
+};
+
+const struct xg_cli xg_cli_analyze = {
+    .verb = "analyze",
+    .usage = "[INPUT...] --from ADDR --to-port PROTO/PORT [--to ADDR]\n"
+             "[INPUT...] --reach PROTO/PORT [--iface IF] [--to ADDR]\n"
+             "[INPUT...] --matrix PROTO/PORT,... [--ifmap FILE]\n"
+             "[INPUT...] --spoofing [--ifmap FILE] [--guest-ports PAT]\n"
+             "[INPUT...] --perimeter -c POLICY\n"
+             "--diff OLD NEW\n"
+             "... [--chain input|forward] [-f text|json] [-q|-v]",
+    .about = "Exact answers about a real firewall: who can open a new connection.\n"
+             "Give exactly one query.\n",
+    .opts = options,
+    .epilog = "Answers are sets of source addresses as minimal CIDR lists. Rules the\n"
+              "analyzer cannot model (rate limits, marks, recent, ...) give two bounds:\n"
+              "'may' = sources some packet from which can get in, 'must' = sources every\n"
+              "packet from which gets in. 'exact' means both are equal. --reach and\n"
+              "--matrix list apart what only a chosen source port or MAC lets in, with\n"
+              "the rule.\n"
+              "\n"
+              "Exit status: 0; 1 when --spoofing finds a spoofable interface, --diff a\n"
+              "change or --perimeter a hole; 2 on errors. See xenguard-analyze(8).\n",
+};
 
 static int parse_service(const char *text, struct service *s)
 {
@@ -138,149 +186,140 @@ int analyze_load_spec(const char *spec, struct xg_ruleset *rs, struct xg_err *er
     return xg_load_ruleset_file(NULL, spec, rs, err);
 }
 
+#define usage_error(...) xg_cli_usage_error(&xg_cli_analyze, __VA_ARGS__)
+
 /* --sport, --mac, --guest-ports: -1 to go on, 2 on a bad value. */
-static int parse_link_opt(struct opts *o, int c)
+static int parse_link_opt(struct opts *o, int c, const char *arg)
 {
     char *end;
     unsigned long v;
     switch (c) {
-    case 'S':
-        v = strtoul(optarg, &end, 10);
-        if (!*optarg || *end || v > 65535) {
-            fprintf(stderr, "xenguard analyze: --sport: '%s' is not a port\n", optarg);
-            return 2;
-        }
+    case O_SPORT:
+        v = strtoul(arg, &end, 10);
+        if (!*arg || *end || v > 65535)
+            return usage_error("--sport: '%s' is not a port", arg);
         o->has_sport = true;
         o->sport = (uint16_t)v;
         return -1;
-    case 'A':
-        if (xg_mac_parse(optarg, o->mac) < 0) {
-            fprintf(stderr, "xenguard analyze: --mac: '%s' is not a MAC address\n", optarg);
-            return 2;
-        }
+    case O_MAC:
+        if (xg_mac_parse(arg, o->mac) < 0)
+            return usage_error("--mac: '%s' is not a MAC address", arg);
         o->has_mac = true;
         return -1;
     default:
-        o->guest_ports = optarg;
+        o->guest_ports = arg;
         return -1;
     }
 }
 
-/* One option into `o`: -1 to go on, or the exit status (help printed: 0; usage: 2). */
-static int parse_opt(struct opts *o, int c, int argc, char **argv)
+static int add_matrix(struct opts *o, const char *arg)
+{
+    char *dup = strdup(arg), *save = NULL;
+    int rc = -1;
+    if (!dup)
+        return 2;
+    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
+            rc = xg_cli_usage_error(
+                &xg_cli_analyze, "--matrix: '%s' is not PROTO/PORT (at most %d)", t, MAX_SERVICES);
+            break;
+        }
+        o->nmatrix++;
+    }
+    free(dup);
+    return rc;
+}
+
+static int add_input(struct opts *o, int c, const char *arg)
+{
+    if (o->nfiles >= 24)
+        return usage_error("at most 24 input files");
+    o->files[o->nfiles].kind = c == O_IPTABLES    ? XG_FW_SAVE4
+                               : c == O_IP6TABLES ? XG_FW_SAVE6
+                                                  : XG_FW_NFT_JSON;
+    o->files[o->nfiles++].path = arg;
+    return -1;
+}
+
+static int set_ifname(const char **dst, const char *what, const char *arg)
+{
+    if (strlen(arg) >= XG_IFNAMSIZ)
+        return usage_error("%s: '%s': name too long", what, arg);
+    *dst = arg;
+    return -1;
+}
+
+/* One option into `o`: -1 to go on, or the exit status (usage error: 2). */
+static int parse_opt(struct opts *o, int c, const char *arg)
 {
     switch (c) {
-    case 'h':
-        usage(stdout);
-        return 0;
-    case '4':
-    case '6':
-    case 'j': {
-        if (o->nfiles >= 24) {
-            fprintf(stderr, "xenguard analyze: at most 24 input files\n");
-            return 2;
-        }
-        o->files[o->nfiles].kind = c == '4' ? XG_FW_SAVE4 : c == '6' ? XG_FW_SAVE6 : XG_FW_NFT_JSON;
-        o->files[o->nfiles++].path = optarg;
-        break;
-    }
-    case 'k':
-        if (!strcmp(optarg, "input"))
+    case O_IPTABLES:
+    case O_IP6TABLES:
+    case O_NFT_JSON:
+        return add_input(o, c, arg);
+    case O_CHAIN:
+        if (!strcmp(arg, "input"))
             o->path = XG_HOOK_INPUT;
-        else if (!strcmp(optarg, "forward"))
+        else if (!strcmp(arg, "forward"))
             o->path = XG_HOOK_FORWARD;
-        else {
-            fprintf(stderr, "xenguard analyze: --chain must be input or forward\n");
-            return 2;
-        }
-        break;
-    case 'f':
-        o->from = optarg;
-        break;
-    case 't':
-        o->to = optarg;
-        break;
-    case 'p':
-        if (parse_service(optarg, &o->to_port) < 0) {
-            fprintf(stderr, "xenguard analyze: --to-port: '%s' is not PROTO/PORT\n", optarg);
-            return 2;
-        }
+        else
+            return usage_error("--chain: '%s' (input or forward)", arg);
+        return -1;
+    case O_FROM:
+        o->from = arg;
+        return -1;
+    case O_TO:
+        o->to = arg;
+        return -1;
+    case O_TO_PORT:
+        if (parse_service(arg, &o->to_port) < 0)
+            return usage_error("--to-port: '%s' is not PROTO/PORT", arg);
         o->have_to_port = true;
-        break;
-    case 'i':
-        if (strlen(optarg) >= XG_IFNAMSIZ) {
-            fprintf(stderr, "xenguard analyze: --iface: name too long\n");
-            return 2;
-        }
-        o->iface = optarg;
-        break;
-    case 'r':
-        if (parse_service(optarg, &o->reach) < 0) {
-            fprintf(stderr, "xenguard analyze: --reach: '%s' is not PROTO/PORT\n", optarg);
-            return 2;
-        }
+        return -1;
+    case O_IFACE:
+        return set_ifname(&o->iface, "--iface", arg);
+    case O_OFACE:
+        return set_ifname(&o->oface, "--oface", arg);
+    case O_REACH:
+        if (parse_service(arg, &o->reach) < 0)
+            return usage_error("--reach: '%s' is not PROTO/PORT", arg);
         o->have_reach = true;
-        break;
-    case 'm': {
-        char *dup = strdup(optarg), *save = NULL;
-        if (!dup)
-            return 2;
-        for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
-                fprintf(stderr, "xenguard analyze: --matrix: '%s' is not PROTO/PORT (at most %d)\n",
-                        t, MAX_SERVICES);
-                free(dup);
-                return 2;
-            }
-            o->nmatrix++;
-        }
-        free(dup);
-        break;
-    }
-    case 's':
+        return -1;
+    case O_MATRIX:
+        return add_matrix(o, arg);
+    case O_SPOOFING:
         o->spoofing = true;
-        break;
-    case 'M':
-        o->ifmap = optarg;
-        break;
-    case 'O':
-        if (strlen(optarg) >= XG_IFNAMSIZ) {
-            fprintf(stderr, "xenguard analyze: --oface: name too long\n");
-            return 2;
-        }
-        o->oface = optarg;
-        break;
-    case 'd':
-        if (optind >= argc) {
-            fprintf(stderr, "xenguard analyze: --diff needs OLD and NEW\n");
-            return 2;
-        }
-        o->diff_old = optarg;
-        o->diff_new = argv[optind++];
-        break;
-    case 'P':
+        return -1;
+    case O_IFMAP:
+        o->ifmap = arg;
+        return -1;
+    case O_DIFF:
+        o->diff_old = arg; /* NEW is the operand */
+        return -1;
+    case O_PERIMETER:
         o->perimeter = true;
-        break;
+        return -1;
     case 'c':
-        o->config = optarg;
-        break;
-    case 'S':
-    case 'A':
-    case 'G':
-        return parse_link_opt(o, c);
-    case 'F':
-        if (!strcmp(optarg, "json"))
+        o->config = arg;
+        return -1;
+    case O_SPORT:
+    case O_MAC:
+    case O_GUEST_PORTS:
+        return parse_link_opt(o, c, arg);
+    case 'f':
+        if (!strcmp(arg, "json"))
             o->json = true;
-        else if (strcmp(optarg, "text")) {
-            fprintf(stderr, "xenguard analyze: --format must be text or json\n");
-            return 2;
-        }
-        break;
-    default:
-        usage(stderr);
-        return 2;
+        else if (strcmp(arg, "text"))
+            return usage_error("--format: '%s' (text or json)", arg);
+        return -1;
+    case 'q':
+        o->quiet = true;
+        return -1;
+    case 'v':
+        o->verbose = true;
+        return -1;
     }
-    return -1;
+    return 2;
 }
 
 /* --perimeter: its own exit codes (0 holds, 1 fails, 2 error). */
@@ -289,10 +328,8 @@ static int analyze_perimeter_main(const struct opts *o, int nq)
     struct xg_ruleset rs = {0};
     struct xg_err err = {{0}};
     int rc;
-    if (nq != 1 || !o->config) {
-        fprintf(stderr, "xenguard analyze: --perimeter takes -c POLICY and no other query\n");
-        return 2;
-    }
+    if (nq != 1 || !o->config)
+        return usage_error("--perimeter takes -c POLICY and no other query");
     rc = load_inputs(o, &rs, &err) < 0 ? -1 : analyze_perimeter(o, &rs, &err);
     xg_ruleset_free(&rs);
     if (rc < 0) {
@@ -302,56 +339,48 @@ static int analyze_perimeter_main(const struct opts *o, int nq)
     return rc;
 }
 
+/* Options and operands into `o`: -1 to go on, or the exit status. */
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+    struct xg_cli_parser p;
+    int c, rc;
+    xg_cli_begin(&p, &xg_cli_analyze, argc, argv);
+    while ((c = xg_cli_next(&p)) != -1) {
+        if (c == XG_CLI_STOP)
+            return p.rc;
+        if ((rc = parse_opt(o, c, p.arg)) >= 0)
+            return rc;
+    }
+    if (o->diff_old) {
+        if (p.optind >= argc)
+            return usage_error("--diff needs OLD and NEW");
+        o->diff_new = argv[p.optind++];
+    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
+    if (o->quiet && o->verbose)
+        return usage_error("-q and -v exclude each other");
+    return -1;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-                                             {"iptables", required_argument, NULL, '4'},
-                                             {"ip6tables", required_argument, NULL, '6'},
-                                             {"nft-json", required_argument, NULL, 'j'},
-                                             {"chain", required_argument, NULL, 'k'},
-                                             {"from", required_argument, NULL, 'f'},
-                                             {"to", required_argument, NULL, 't'},
-                                             {"to-port", required_argument, NULL, 'p'},
-                                             {"iface", required_argument, NULL, 'i'},
-                                             {"reach", required_argument, NULL, 'r'},
-                                             {"matrix", required_argument, NULL, 'm'},
-                                             {"spoofing", no_argument, NULL, 's'},
-                                             {"ifmap", required_argument, NULL, 'M'},
-                                             {"diff", required_argument, NULL, 'd'},
-                                             {"format", required_argument, NULL, 'F'},
-                                             {"oface", required_argument, NULL, 'O'},
-                                             {"perimeter", no_argument, NULL, 'P'},
-                                             {"config", required_argument, NULL, 'c'},
-                                             {"sport", required_argument, NULL, 'S'},
-                                             {"mac", required_argument, NULL, 'A'},
-                                             {"guest-ports", required_argument, NULL, 'G'},
-                                             {NULL, 0, NULL, 0}};
     struct opts o = {.path = XG_HOOK_INPUT};
     struct xg_ruleset rs = {0};
     struct xg_err err = {{0}};
-    int c, nq, rc;
+    int nq, rc;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "hc:", longopts, NULL)) != -1)
-        if ((rc = parse_opt(&o, c, argc, argv)) >= 0)
-            return rc;
-    if (optind < argc) {
-        fprintf(stderr, "xenguard analyze: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    if ((rc = parse_args(&o, argc, argv)) >= 0)
+        return rc;
     nq = (o.from || o.have_to_port) + o.have_reach + (o.nmatrix > 0) + o.spoofing +
          (o.diff_old != NULL) + o.perimeter;
     if (o.perimeter)
         return analyze_perimeter_main(&o, nq);
-    if (nq != 1) {
-        fprintf(stderr, "xenguard analyze: give exactly one query (--from/--to-port, --reach, "
-                        "--matrix, --spoofing or --diff); see --help\n");
-        return 2;
-    }
-    if ((o.from != NULL) != o.have_to_port) {
-        fprintf(stderr, "xenguard analyze: --from and --to-port go together\n");
-        return 2;
-    }
+    if (nq != 1)
+        return usage_error("give exactly one query (--from/--to-port, --reach, --matrix, "
+                           "--spoofing, --perimeter or --diff)");
+    if ((o.from != NULL) != o.have_to_port)
+        return usage_error("--from and --to-port go together");
     if (o.diff_old)
         rc = analyze_diff(&o, &err);
     else if (load_inputs(&o, &rs, &err) < 0)

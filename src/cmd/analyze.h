@@ -39,6 +39,8 @@ struct opts {
     bool spoofing;
     const char *diff_old, *diff_new;
     bool json;
+    bool quiet;         /* -q: only the lines that answer, and the summary */
+    bool verbose;       /* -v: also the work done */
     bool perimeter;     /* --perimeter: the router's ruleset against [perimeter] of -c */
     const char *config; /* -c POLICY (with --perimeter) */
     bool has_sport;     /* --sport */
@@ -58,7 +60,15 @@ int analyze_diff(const struct opts *o, struct xg_err *err);
 /* --perimeter (in cmd/perimeter.c): 0 both requirements hold, 1 one does not, -1 error. */
 int analyze_perimeter(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err);
 
-/* Shared printing (analyze_show.c) */
+/* Shared printing (analyze_show.c). Every JSON answer is an object that
+ * starts with "schema" (ANALYZE_SCHEMA, doc/analyze.schema.json) and
+ * "query" (which answer it is); analyze_print_json() prints and frees it. */
+#define ANALYZE_SCHEMA "xenguard-analyze/1"
+json_t *analyze_json_new(const char *query);
+void analyze_print_json(json_t *j);
+const char *analyze_path_name(enum xg_hook p);
+void analyze_base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
+                        const struct service *s, const char *iface);
 json_t *analyze_prefixes_json(const struct xg_prefix_list *l);
 void analyze_print_prefixes(const struct xg_prefix_list *l, const char *indent);
 

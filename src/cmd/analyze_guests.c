@@ -17,7 +17,7 @@ static const char *const whom_names[] = {"dom0", "guest", "protected", "any"};
 static const char *const whom_text[] = {"Dom0", "another guest", "a protected address",
                                         "an address (no targets known)"};
 
-static json_t *claim_out(const struct opts *o, const struct xg_guest_claim *c, int k)
+static json_t *claim_out(bool print, const struct xg_guest_claim *c, int k)
 {
     static const char *const names[] = {"unchecked", "no", "maybe", "yes"};
     json_t *j = json_object();
@@ -33,7 +33,7 @@ static json_t *claim_out(const struct opts *o, const struct xg_guest_claim *c, i
         json_object_set_new(j, "example", json_string(ex));
         json_object_set_new(j, "whom", json_string(whom_names[c->whom]));
     }
-    if (!o->json) {
+    if (print) {
         printf("  %-12s ", claim_text[k]);
         if (c->verdict == XG_SPOOF_NO)
             printf("protected: claims only ");
@@ -73,12 +73,18 @@ int analyze_guests(const struct opts *o, const struct xg_ruleset *rs, const stru
             free(ports);
             return -1;
         }
-        if (!o->json)
+        /* -q: only the ports, and their claims, that hit someone */
+        bool any = false;
+        for (int k = 0; k < XG_CLAIM_KINDS; k++)
+            any |= a.claim[k].verdict >= XG_SPOOF_MAYBE;
+        if (!o->json && (!o->quiet || any))
             printf("guest port %s (bridge; to Dom0 via %s):\n", a.port,
                    o->iface ? o->iface : "any interface");
         for (int k = 0; k < XG_CLAIM_KINDS; k++) {
-            *bad += a.claim[k].verdict >= XG_SPOOF_MAYBE;
-            json_object_set_new(jc, claim_names[k], claim_out(o, &a.claim[k], k));
+            bool hit = a.claim[k].verdict >= XG_SPOOF_MAYBE;
+            *bad += hit;
+            json_object_set_new(jc, claim_names[k],
+                                claim_out(!o->json && (!o->quiet || hit), &a.claim[k], k));
         }
         json_object_set_new(jp, "port", json_string(a.port));
         json_object_set_new(jp, "claims", jc);

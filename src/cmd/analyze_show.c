@@ -81,7 +81,15 @@ void analyze_print_prefixes(const struct xg_prefix_list *l, const char *indent)
     print_prefixes(l, indent);
 }
 
-static void print_json(json_t *j)
+json_t *analyze_json_new(const char *query)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "schema", json_string(ANALYZE_SCHEMA));
+    json_object_set_new(j, "query", json_string(query));
+    return j;
+}
+
+void analyze_print_json(json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (s)
@@ -90,13 +98,23 @@ static void print_json(json_t *j)
     json_decref(j);
 }
 
-static const char *path_name(enum xg_hook p)
+static void print_json(json_t *j)
+{
+    analyze_print_json(j);
+}
+
+const char *analyze_path_name(enum xg_hook p)
 {
     return p == XG_HOOK_FORWARD ? "forward" : "input";
 }
 
-static void base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
-                       const struct service *s, const char *iface)
+static const char *path_name(enum xg_hook p)
+{
+    return analyze_path_name(p);
+}
+
+void analyze_base_query(const struct opts *o, struct xg_packet_query *q, uint8_t family,
+                        const struct service *s, const char *iface)
 {
     memset(q, 0, sizeof(*q));
     q->family = family;
@@ -124,10 +142,24 @@ static int with_rpf(const struct opts *o, const struct xg_ifmap *map, struct xg_
 
 /* --- --reach --- */
 
-static void print_reach_text(const struct xg_ifclass *ic, const struct xg_iface_reach *ir)
+/* -q: an interface class nobody reaches (not even with a chosen port or MAC) says nothing. */
+static bool reach_empty(const struct xg_iface_reach *ir)
+{
+    for (int f = 0; f < 2; f++)
+        if (ir->asked[f] && (ir->r[f].may.count || ir->nextra[f]))
+            return false;
+    return true;
+}
+
+static void print_reach_text(const struct opts *o, const struct xg_ifclass *ic,
+                             const struct xg_iface_reach *ir)
 {
     const char *ind = "                          ";
+    if (o->quiet && reach_empty(ir))
+        return;
     printf("  %-16s", !strcmp(ic->kind, "other") ? "(any other)" : ic->label);
+    if (o->verbose)
+        printf("(%s, evaluated as %s)\n  %-16s", ic->kind, ic->rep, "");
     for (int f = 0; f < 2; f++) {
         const struct xg_reach *r = &ir->r[f];
         if (!ir->asked[f])
@@ -194,7 +226,7 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
         xg_fail(err, "out of memory");
         goto out;
     }
-    base_query(o, &q, 4, &o->reach, NULL);
+    analyze_base_query(o, &q, 4, &o->reach, NULL);
     q.daddr = o->to ? &to : NULL;
     if (xg_reach_by_iface(rs, &q, ifs, nifs, o->ifmap ? &map : NULL, ir, err) < 0)
         goto out;
@@ -204,11 +236,10 @@ int analyze_reach(const struct opts *o, const struct xg_ruleset *rs, struct xg_e
     for (size_t i = 0; i < nifs; i++) {
         json_array_append_new(jifs, reach_json(&ifs[i], &ir[i], &all_exact));
         if (!o->json)
-            print_reach_text(&ifs[i], &ir[i]);
+            print_reach_text(o, &ifs[i], &ir[i]);
     }
     if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("reach"));
+        json_t *j = analyze_json_new("reach");
         json_object_set_new(j, "service", json_string(o->reach.text));
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "exact", json_boolean(all_exact));
@@ -262,7 +293,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
         goto out;
     if (!(an = xg_analysis_new(rs, &extra, err)))
         goto out;
-    base_query(o, &q, src.family, &o->to_port, iface);
+    analyze_base_query(o, &q, src.family, &o->to_port, iface);
     q.daddr = o->to ? &to : NULL;
     if (with_rpf(o, &map, &q, &rpf) < 0) {
         xg_fail(err, "out of memory");
@@ -277,8 +308,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
     if (may != must && xg_explain_may(rs, &q, &src, &why, err) < 0)
         goto out;
     if (o->json) {
-        json_t *j = json_object(), *steps = json_array();
-        json_object_set_new(j, "query", json_string("packet"));
+        json_t *j = analyze_json_new("packet"), *steps = json_array();
         json_object_set_new(j, "from", json_string(o->from));
         if (o->to)
             json_object_set_new(j, "to", json_string(o->to));
@@ -315,7 +345,7 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
                : !may ? "DROP"
                       : "UNKNOWN (may be accepted)",
                may == must ? " (exact)" : "");
-        for (size_t i = 0; i < tr.count; i++) {
+        for (size_t i = 0; i < tr.count && !o->quiet; i++) {
             const struct xg_trace_step *st = &tr.steps[i];
             char ref[300];
             printf("  %-10s %-12s %s %d: %s", st->table->name, st->base->name,
@@ -332,9 +362,9 @@ int analyze_packet(const struct opts *o, const struct xg_ruleset *rs, struct xg_
                        ref);
             }
         }
-        if (!tr.count)
+        if (!tr.count && !o->quiet)
             printf("  no base chain on the path: accepted by default\n");
-        if (may != must)
+        if (may != must && !o->quiet)
             analyze_why_text(&why, "  ");
     }
     rc = 0;
@@ -348,130 +378,16 @@ out:
     return rc;
 }
 
-/* --- matrix --- */
-
-static void print_matrix_text(const struct service *svc, const struct xg_matrix *m,
-                              enum xg_hook path)
-{
-    printf("%s, IPv%u (%s path): %zu class%s, %zu edge%s, %s\n", svc->text, m->family,
-           path_name(path), m->count, m->count == 1 ? "" : "es", m->nedges,
-           m->nedges == 1 ? "" : "s", m->exact ? "exact" : "some only may exist");
-    for (size_t c = 0; c < m->count; c++) {
-        printf("  %-4s ", m->classes[c].name);
-        print_prefixes(&m->classes[c].addrs, "       ");
-    }
-    for (size_t e = 0; e < m->nedges; e++)
-        printf("  %s \u2192 %s%s\n", m->classes[m->edges[e].src].name,
-               m->classes[m->edges[e].dst].name, m->edges[e].must ? "" : " (may)");
-    if (!m->nedges)
-        printf("  (no edges: nobody reaches anybody)\n");
-}
-
-static json_t *matrix_json(const struct service *svc, const struct xg_matrix *m)
-{
-    json_t *j = json_object(), *cls = json_object(), *edges = json_array();
-    json_object_set_new(j, "service", json_string(svc->text));
-    json_object_set_new(j, "family", json_integer(m->family));
-    json_object_set_new(j, "exact", json_boolean(m->exact));
-    for (size_t c = 0; c < m->count; c++)
-        json_object_set_new(cls, m->classes[c].name, prefixes_json(&m->classes[c].addrs));
-    for (size_t e = 0; e < m->nedges; e++) {
-        json_t *pair = json_array();
-        json_array_append_new(pair, json_string(m->classes[m->edges[e].src].name));
-        json_array_append_new(pair, json_string(m->classes[m->edges[e].dst].name));
-        if (!m->edges[e].must)
-            json_array_append_new(pair, json_string("may"));
-        json_array_append_new(edges, pair);
-    }
-    json_object_set_new(j, "classes", cls);
-    json_object_set_new(j, "edges", edges);
-    return j;
-}
-
-/* --to for the matrix: the destinations, a comma-separated list of prefixes. */
-static int matrix_dsts(const char *text, struct xg_prefix_list *out, struct xg_err *err)
-{
-    char *dup = strdup(text), *save = NULL;
-    if (!dup)
-        return xg_fail(err, "out of memory");
-    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        struct xg_prefix p;
-        char why[160];
-        if (xg_prefix_parse(t, XG_PREFIX_STRICT, &p, why, sizeof(why)) < 0 ||
-            xg_prefix_list_add(out, &p) < 0) {
-            xg_fail(err, "--to: '%s': %s", t, why);
-            free(dup);
-            return -1;
-        }
-    }
-    free(dup);
-    return 0;
-}
-
-int analyze_matrix(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)
-{
-    struct xg_matrix_ctx *cx = NULL;
-    json_t *jm = json_array();
-    int rc = -1;
-    struct xg_ifmap map = {0};
-    struct xg_prefix_list dsts = {0};
-    if (o->ifmap && xg_ifmap_load(o->ifmap, &map, err) < 0)
-        goto out;
-    if (o->to && matrix_dsts(o->to, &dsts, err) < 0)
-        goto out;
-    if (!(cx = xg_matrix_ctx_new(rs, o->ifmap ? &map : NULL, err)))
-        goto out;
-    /* The input path's destinations are the host's own addresses: --to, or the map's. */
-    bool own = !o->to && o->path == XG_HOOK_INPUT && map.local.count;
-    const struct xg_prefix_list *to = o->to ? &dsts : own ? &map.local : NULL;
-    for (size_t k = 0; k < o->nmatrix; k++)
-        for (int f = 0; f < 2; f++) {
-            struct xg_matrix_query mq = {.dsts = to};
-            struct xg_matrix m;
-            uint8_t family = f ? 6 : 4;
-            if (to && !xg_prefix_list_count_family(to, family))
-                continue;
-            base_query(o, &mq.svc, family, &o->matrix[k], o->iface);
-            xg_ifmap_addrtypes(&map, &mq.svc);
-            if (xg_service_matrix(cx, &mq, &m, err) < 0)
-                goto out;
-            if (o->json)
-                json_array_append_new(jm, matrix_json(&o->matrix[k], &m));
-            else
-                print_matrix_text(&o->matrix[k], &m, o->path);
-            xg_matrix_free(&m);
-        }
-    if (o->json) {
-        json_t *j = json_object(), *svc = json_array();
-        for (size_t k = 0; k < o->nmatrix; k++)
-            json_array_append_new(svc, json_string(o->matrix[k].text));
-        json_object_set_new(j, "query", json_string("matrix"));
-        json_object_set_new(j, "services", svc);
-        json_object_set_new(j, "path", json_string(path_name(o->path)));
-        json_object_set_new(j, "matrices", jm);
-        jm = NULL;
-        print_json(j);
-    }
-    rc = 0;
-out:
-    json_decref(jm);
-    xg_matrix_ctx_free(cx);
-    xg_ifmap_free(&map);
-    xg_prefix_list_free(&dsts);
-    return rc;
-}
-
 /* --- spoofing --- */
 
-static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_family *sf,
-                                uint8_t family)
+static json_t *spoof_family_out(bool print, const struct xg_spoof_family *sf, uint8_t family)
 {
     static const char *const names[] = {"unchecked", "no", "maybe", "yes"};
     char example[XG_PREFIX_STRLEN + 32] = "", a[XG_PREFIX_STRLEN];
     json_t *jf = json_object();
     json_object_set_new(jf, "spoofable", json_string(names[sf->verdict]));
     if (sf->verdict == XG_SPOOF_UNCHECKED) {
-        if (!o->json)
+        if (print)
             printf("  IPv%d: not checked (no IPv%d prefixes in the map)\n", family, family);
         return jf;
     }
@@ -487,7 +403,7 @@ static json_t *spoof_family_out(const struct opts *o, const struct xg_spoof_fami
     json_object_set_new(jf, "bound",
                         json_string(sf->verdict != XG_SPOOF_MAYBE ? "exact" : "may/must"));
     json_object_set_new(jf, "example", example[0] ? json_string(example) : json_null());
-    if (!o->json)
+    if (print)
         printf("  IPv%d: %s%s\n", family,
                sf->verdict == XG_SPOOF_YES
                    ? "SPOOFABLE: a source outside its prefixes gets in, e.g. "
@@ -534,12 +450,16 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         goto out;
     for (size_t i = 0; i < map.count; i++) {
         const struct xg_ifmap_entry *e = &map.entries[i];
-        json_t *ji = json_object();
+        json_t *ji;
         if (guest_port(o, e->ifname) && has_bridge(rs))
             continue; /* answered below, as a bridge port */
+        /* -q: only the interfaces that let spoofed sources in */
+        bool print = !o->json && (!o->quiet || ans[i].fam[0].verdict >= XG_SPOOF_MAYBE ||
+                                  ans[i].fam[1].verdict >= XG_SPOOF_MAYBE);
+        ji = json_object();
         json_object_set_new(ji, "iface", json_string(e->ifname));
         json_object_set_new(ji, "prefixes", prefixes_json(&e->prefixes));
-        if (!o->json) {
+        if (print) {
             struct xg_buf b = {0};
             xg_prefix_list_print(&b, &e->prefixes, " ", false, "");
             printf("%s (%s):\n", e->ifname, xg_buf_str(&b));
@@ -547,8 +467,10 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         }
         for (int f = 0; f < 2; f++) {
             bad += ans[i].fam[f].verdict >= XG_SPOOF_MAYBE;
-            json_object_set_new(ji, f ? "ipv6" : "ipv4",
-                                spoof_family_out(o, &ans[i].fam[f], f ? 6 : 4));
+            json_object_set_new(
+                ji, f ? "ipv6" : "ipv4",
+                spoof_family_out(print && (!o->quiet || ans[i].fam[f].verdict >= XG_SPOOF_MAYBE),
+                                 &ans[i].fam[f], f ? 6 : 4));
         }
         json_array_append_new(jifs, ji);
     }
@@ -557,8 +479,7 @@ int analyze_spoofing(const struct opts *o, const struct xg_ruleset *rs, struct x
         goto out;
     bad += gbad;
     if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("spoofing"));
+        json_t *j = analyze_json_new("spoofing");
         json_object_set_new(j, "path", json_string(path_name(o->path)));
         json_object_set_new(j, "interfaces", jifs);
         json_object_set_new(j, "guests", jguests);
@@ -627,8 +548,16 @@ static void print_change(const struct opts *o, const struct xg_reach_change *c, 
         json_array_append_new(jc, j);
         return;
     }
-    printf("%s on %s, IPv%u:\n", svc, !strcmp(c->label, "*") ? "any other interface" : c->label,
+    printf("%s on %s, IPv%u:", svc, !strcmp(c->label, "*") ? "any other interface" : c->label,
            c->family);
+    if (o->quiet) { /* -q: one line per change */
+        printf(" %s\n", c->gained.count && c->lost.count ? "gained and lost sources"
+                        : c->gained.count                ? "gained sources"
+                        : c->lost.count                  ? "lost sources"
+                                                         : "only the must bound changed");
+        return;
+    }
+    printf("\n");
     if (c->gained.count) {
         printf("  now reachable from:   ");
         print_prefixes(&c->gained, "                        ");
@@ -675,16 +604,22 @@ int analyze_diff(const struct opts *o, struct xg_err *err)
     for (size_t i = 0; i < d.count; i++)
         print_change(o, &d.items[i], jc);
     if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "query", json_string("diff"));
+        json_t *j = analyze_json_new("diff");
         json_object_set_new(j, "old", json_string(o->diff_old));
         json_object_set_new(j, "new", json_string(o->diff_new));
         json_object_set_new(j, "changed", json_boolean(d.count > 0));
         json_object_set_new(j, "changes", jc);
         jc = NULL;
         print_json(j);
-    } else if (!d.count) {
-        printf("no reachability changes (%s path)\n", path_name(o->path));
+    } else {
+        if (o->verbose)
+            printf("asked %zu questions: %zu interface class(es) x 2 families x tcp, udp x %zu "
+                   "port class(es)\n",
+                   nq, nifs, nports);
+        if (!d.count)
+            printf("no reachability changes (%s path)\n", path_name(o->path));
+        else if (o->quiet || o->verbose)
+            printf("%zu reachability change(s) (%s path)\n", d.count, path_name(o->path));
     }
     rc = d.count ? 1 : 0; /* CI: 1 = reachability changed */
 out:

@@ -5,7 +5,14 @@
 # namespace whose bridge xenbr0 holds two guest ports, read back with
 # `nft -j list ruleset`; each guest sends real TCP SYNs to Dom0 from
 # claimed IPv4 sources, and the analyzer's per-port claim set must be
-# exactly the set of sources the kernel let through to Dom0's input.
+# exactly the set of sources the kernel let through to Dom0's input. Then
+# each guest sends real gratuitous ARP requests (claimed sender) and
+# unsolicited neighbour advertisements (claimed target; from the port's
+# declared IPv6 address, else fe80::1, as the analyzer assumes), built by
+# tests/tools/claimframe; an observer table counts, per port and claim,
+# the frames that got past the guests' table (bridge forward and input,
+# priority 1000), and a frame passes exactly when the analyzer's ARP / ND
+# claim set for that port holds the address: zero disagreements.
 set -u
 XG=${XG:-build/xenguard}
 ROOT=${XG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -13,7 +20,8 @@ DOM0="xgbd$$"
 G1="xgb1$$"
 G2="xgb2$$"
 . "$ROOT/tests/e2e/lib/tap.sh"
-require root ip nft python3
+CLAIMFRAME=${XG_TOOLS:-$ROOT/build/tools}/claimframe
+require root ip nft python3 "$CLAIMFRAME"
 WORK=$(mktemp -d)
 cleanup() {
     ip netns del "$DOM0" 2>/dev/null
@@ -96,4 +104,80 @@ d = {g['port']: g['claims'] for g in json.load(open('$WORK/spoof.json'))['guests
 ok = all(d['vif1.0'][k]['spoofable'] == 'no' for k in ('ipv4', 'ipv6', 'arp', 'nd'))
 ok &= d['vif2.0']['ipv4']['spoofable'] == 'yes' and d['vif2.0']['arp']['spoofable'] == 'yes'
 sys.exit(0 if ok else 1)"
+# --- real ARP and ND frames ---
+V4="192.0.2.21 192.0.2.22 192.0.2.11 198.51.100.5 203.0.113.9"
+V6="2001:db8::21 2001:db8::22 2001:db8::11 2001:db8::1 2001:db8::99"
+{
+    echo "table bridge xgobsb {"
+    for hook in forward input; do
+        echo "  chain $hook { type filter hook $hook priority 1000; policy accept;"
+        for port in vif1.0 vif2.0; do
+            for a in $V4; do
+                echo "    iifname \"$port\" ether type arp arp saddr ip $a counter comment \"$port arp $a\""
+            done
+            for a in $V6; do
+                hex=$(python3 -c 'import ipaddress,sys; print(hex(int(ipaddress.ip_address(sys.argv[1]))))' "$a")
+                echo "    iifname \"$port\" icmpv6 type nd-neighbor-advert @th,64,128 $hex counter comment \"$port nd $a\""
+            done
+        done
+        echo "  }"
+    done
+    echo "}"
+} >"$WORK/obs.nft"
+ip netns exec "$DOM0" nft -f "$WORK/obs.nft" || bail_out "load the frame observer"
+k=1
+for g in "$G1" "$G2"; do
+    # the ND frame's own source: the port's declared address, else link-local
+    src6=fe80::1
+    [ "$k" = 1 ] && src6=2001:db8::21
+    for a in $V4; do
+        ip netns exec "$g" "$CLAIMFRAME" arp eth0 "$a" || not_ok "vif$k.0: send ARP claiming $a"
+    done
+    for a in $V6; do
+        ip netns exec "$g" "$CLAIMFRAME" na eth0 "$a" "$src6" || not_ok "vif$k.0: send NA for $a"
+    done
+    k=$((k + 1))
+done
+sleep 0.5
+ip netns exec "$DOM0" nft -j list table bridge xgobsb >"$WORK/obs.json" || bail_out "read the observer"
+for port in vif1.0 vif2.0; do
+    for kind in arp nd; do
+        check "$port: real $kind frames pass the bridge exactly for the analyzer's $kind claims" \
+            python3 - "$WORK/spoof.json" "$WORK/obs.json" "$port" "$kind" "$V4" "$V6" <<'PY'
+import ipaddress, json, sys
+spoof, obs, port, kind = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+addrs = (sys.argv[5] if kind == "arp" else sys.argv[6]).split()
+passed = {}
+for o in obs["nftables"]:
+    r = o.get("rule")
+    if not r or "comment" not in r:
+        continue
+    p, k, a = r["comment"].split()
+    n = sum(e["counter"]["packets"] for e in r["expr"] if "counter" in e)
+    passed[(p, k, a)] = passed.get((p, k, a), 0) + n
+claim = [g for g in spoof["guests"] if g["port"] == port][0]["claims"][kind]
+bad, seen = [], 0
+for s in addrs:
+    a = ipaddress.ip_address(s)
+    must = any(a in ipaddress.ip_network(n) for n in claim["must"])
+    may = any(a in ipaddress.ip_network(n) for n in claim["may"])
+    got = passed.get((port, kind, s), 0) > 0
+    seen += got
+    if must != got or may != got:
+        bad.append("%s: kernel %s, analyzer must %s may %s" % (s, "passed" if got else "dropped", must, may))
+for b in bad:
+    print("# " + b)
+print("# %s %s: %d of %d claims passed, %d disagreements" % (port, kind, seen, len(addrs), len(bad)))
+sys.exit(1 if bad else 0)
+PY
+    done
+done
+for seen in "vif2.0 arp 203.0.113.9" "vif1.0 arp 192.0.2.21" "vif1.0 nd 2001:db8::21"; do
+    check "frames are really sent and observed: $seen passed" python3 -c "
+import json, sys
+n = sum(e['counter']['packets'] for o in json.load(open('$WORK/obs.json'))['nftables']
+        for e in o.get('rule', {}).get('expr', []) if 'counter' in e
+        and o['rule'].get('comment') == '$seen')
+sys.exit(0 if n > 0 else 1)"
+done
 done_testing
