@@ -39,14 +39,14 @@ _xenguard() {
 
     # the value of the option before the cursor
     case $verb:$prev in
-    audit:--format | audit:-f) words="text json junit" ;;
+    audit:--format | audit:-f | fleet:--format | fleet:-f) words="text json junit" ;;
     firewall:--format | firewall:-f) words="nft iptables ip6tables" ;;
     analyze:--format) words="text json" ;;
     *:--color) words="auto always never" ;;
     audit:--fail-on) words="info low medium high critical" ;;
     *:--backend | *:-b) words="auto nft iptables" ;;
     *:--rollback-via) words="auto process systemd" ;;
-    audit:--skip | audit:-s)
+    audit:--skip)
         words=$("$xg" audit --list 2>/dev/null | cut -d' ' -f1) ;;
     *) words= ;;
     esac
