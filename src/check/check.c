@@ -182,6 +182,26 @@ const char *xg_fix_policy(const struct xg_policy *p)
     return p && p->path ? p->path : XG_DEFAULT_POLICY_PATH;
 }
 
+void xg_fix_apply(struct xg_result *r, const struct xg_policy *p)
+{
+    xg_fix(r, "xenguard apply -c %s", xg_sh(xg_fix_policy(p)).s);
+    xg_fix(r, "xenguard confirm");
+}
+
+void xg_fix_harden(struct xg_result *r, const struct xg_policy *p, const char *what)
+{
+    xg_fix(r, "xenguard harden %s -c %s --diff", what, xg_sh(xg_fix_policy(p)).s);
+    xg_fix(r, "xenguard harden %s -c %s --write", what, xg_sh(xg_fix_policy(p)).s);
+    if (!strcmp(what, "xend"))
+        xg_fix(r, "service xend restart"); /* xend reads its file at start only */
+}
+
+void xg_fix_apply_perimeter(struct xg_result *r, const struct xg_policy *p)
+{
+    xg_fix(r, "xenguard apply --perimeter -c %s", xg_sh(xg_fix_policy(p)).s);
+    xg_fix(r, "xenguard confirm");
+}
+
 static void set_reason(struct xg_result *r, enum xg_status st, const char *fmt, va_list ap)
 {
     char buf[1024];

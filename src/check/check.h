@@ -115,6 +115,13 @@ struct xg_sh {
     char s[600];
 };
 struct xg_sh xg_sh(const char *word);
+/* The fix for a firewall finding: `xenguard apply -c POLICY` (lockout guard,
+ * rollback) and `xenguard confirm`; with perimeter, the router's `apply --perimeter`. */
+void xg_fix_apply(struct xg_result *r, const struct xg_policy *p);
+void xg_fix_apply_perimeter(struct xg_result *r, const struct xg_policy *p);
+/* The fix for a configuration file xenguard writes: `xenguard harden WHAT -c POLICY
+ * --diff` (see what changes), then `... --write`. WHAT: xend, sshd or sysctl. */
+void xg_fix_harden(struct xg_result *r, const struct xg_policy *p, const char *what);
 /* The policy file a fix line names: the one given with -c, else the default path. */
 const char *xg_fix_policy(const struct xg_policy *p);
 /* xg_partial() when something at or under PATH could not be read; true then. */
