@@ -56,10 +56,10 @@ _xenguard() {
     words=
     [[ $prev == -* ]] && words=$(_xenguard_values "$xg" "$verb" "$prev")
     [[ -n $words ]] || case $verb:$prev in
-    audit:--format | audit:-f) words="text json junit" ;;
+    audit:--format | audit:-f | fleet:--format | fleet:-f) words="text json junit" ;;
     firewall:--format | firewall:-f) words="nft iptables ip6tables bridge" ;;
     perimeter:--format | perimeter:-f) words="nft iptables ip6tables" ;;
-    analyze:--format | analyze:-f | status:--format | status:-f | fleet:--format | fleet:-f) words="text json" ;;
+    analyze:--format | analyze:-f | status:--format | status:-f) words="text json" ;;
     *:--color) words="auto always never" ;;
     audit:--fail-on) words="info low medium high critical" ;;
     *:--backend | *:-b) words="auto nft iptables" ;;

@@ -93,6 +93,11 @@ void xg_result_free(struct xg_result *r)
     free(r->evidence);
     free(r->reason);
     free(r->missing);
+    for (size_t i = 0; i < r->fix_count; i++)
+        free(r->fix[i]);
+    free(r->fix);
+    r->fix = NULL;
+    r->fix_count = 0;
     r->evidence = NULL;
     r->evidence_count = 0;
     r->reason = NULL;
@@ -127,6 +132,74 @@ void xg_failf(struct xg_result *r, const char *fmt, ...)
     va_end(ap);
     if (r->status == XG_STATUS_PASS)
         r->status = XG_STATUS_FAIL;
+}
+
+void xg_fix(struct xg_result *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < r->fix_count; i++)
+        if (!strcmp(r->fix[i], buf))
+            return;
+    char **grown = realloc(r->fix, (r->fix_count + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    r->fix = grown;
+    if ((grown[r->fix_count] = strdup(buf)))
+        r->fix_count++;
+}
+
+struct xg_sh xg_sh(const char *word)
+{
+    struct xg_sh q = {{0}};
+    size_t n = 0, len = strlen(word);
+    bool plain = len > 0 && len < sizeof(q.s);
+    for (size_t i = 0; plain && i < len; i++)
+        plain = strchr("@%+=:,./_-", word[i]) || (word[i] >= 'a' && word[i] <= 'z') ||
+                (word[i] >= 'A' && word[i] <= 'Z') || (word[i] >= '0' && word[i] <= '9');
+    if (plain) {
+        memcpy(q.s, word, len);
+        return q;
+    }
+    q.s[n++] = '\'';
+    for (size_t i = 0; i < len && n + 6 < sizeof(q.s); i++) {
+        if (word[i] == '\'') {
+            memcpy(q.s + n, "'\\''", 4);
+            n += 4;
+        } else {
+            q.s[n++] = word[i];
+        }
+    }
+    q.s[n++] = '\'';
+    return q;
+}
+
+const char *xg_fix_policy(const struct xg_policy *p)
+{
+    return p && p->path ? p->path : XG_DEFAULT_POLICY_PATH;
+}
+
+void xg_fix_apply(struct xg_result *r, const struct xg_policy *p)
+{
+    xg_fix(r, "xenguard apply -c %s", xg_sh(xg_fix_policy(p)).s);
+    xg_fix(r, "xenguard confirm");
+}
+
+void xg_fix_harden(struct xg_result *r, const struct xg_policy *p, const char *what)
+{
+    xg_fix(r, "xenguard harden %s -c %s --diff", what, xg_sh(xg_fix_policy(p)).s);
+    xg_fix(r, "xenguard harden %s -c %s --write", what, xg_sh(xg_fix_policy(p)).s);
+    if (!strcmp(what, "xend"))
+        xg_fix(r, "service xend restart"); /* xend reads its file at start only */
+}
+
+void xg_fix_apply_perimeter(struct xg_result *r, const struct xg_policy *p)
+{
+    xg_fix(r, "xenguard apply --perimeter -c %s", xg_sh(xg_fix_policy(p)).s);
+    xg_fix(r, "xenguard confirm");
 }
 
 static void set_reason(struct xg_result *r, enum xg_status st, const char *fmt, va_list ap)

@@ -77,6 +77,8 @@ struct xg_result {
     size_t evidence_count;
     char *reason;  /* why n/a, error text, or the waiver's reason */
     char *missing; /* xg_partial(): evidence the verdict lacks; a PASS becomes n/a */
+    char **fix;    /* xg_fix(): commands that fix a FAIL, each naming what was found */
+    size_t fix_count;
 };
 
 /* The whole table, in report order. */
@@ -97,6 +99,31 @@ void xg_error(struct xg_result *r, const char *fmt, ...) __attribute__((format(p
 /* The verdict rests on incomplete evidence: a PASS becomes n/a with this reason
  * (the first call's), a FAIL keeps it as an evidence line. */
 void xg_partial(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A fix line: one command an administrator can run as it stands, built from
+ * the evidence (the unit, account, file, interface or value found), e.g.
+ * xg_fix(r, "systemctl disable --now %s", unit). Where xenguard does the job
+ * it is the command (`xenguard apply -c FILE`, `xenguard harden sshd --diff`).
+ * A line already given is not repeated; the static remediation stays the
+ * explanation. Only a FAIL shows its fix lines.
+ */
+void xg_fix(struct xg_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A word for a fix line, quoted for the shell when it holds anything but
+ * [A-Za-z0-9@%+=:,./_-] (names come from the host's files: any bytes):
+ * xg_fix(r, "usermod -L %s", xg_sh(name).s). */
+struct xg_sh {
+    char s[600];
+};
+struct xg_sh xg_sh(const char *word);
+/* The fix for a firewall finding: `xenguard apply -c POLICY` (lockout guard,
+ * rollback) and `xenguard confirm`; with perimeter, the router's `apply --perimeter`. */
+void xg_fix_apply(struct xg_result *r, const struct xg_policy *p);
+void xg_fix_apply_perimeter(struct xg_result *r, const struct xg_policy *p);
+/* The fix for a configuration file xenguard writes: `xenguard harden WHAT -c POLICY
+ * --diff` (see what changes), then `... --write`. WHAT: xend, sshd or sysctl. */
+void xg_fix_harden(struct xg_result *r, const struct xg_policy *p, const char *what);
+/* The policy file a fix line names: the one given with -c, else the default path. */
+const char *xg_fix_policy(const struct xg_policy *p);
 /* xg_partial() when something at or under PATH could not be read; true then. */
 bool xg_need_readable(struct xg_result *r, const struct xg_host *h, const char *path);
 /* NA when a needed section is missing, ERROR when it failed to parse (sec XG_SEC_COUNT:

@@ -114,11 +114,19 @@ static void default_reject(const struct xg_host *h, struct xg_result *r, uint8_t
     fw_done(&fw);
 }
 
+/* Every firewall finding has one fix: the policy's ruleset, loaded by xenguard apply
+ * (lockout guard, rollback unless confirmed), never `xenguard firewall | nft -f -`. */
+static void fix_by_apply(const struct xg_policy *p, struct xg_result *r)
+{
+    if (r->status == XG_STATUS_FAIL)
+        xg_fix_apply(r, p);
+}
+
 static void check_default_reject4(const struct xg_host *h, const struct xg_policy *p,
                                   struct xg_result *r)
 {
-    (void)p;
     default_reject(h, r, 4);
+    fix_by_apply(p, r);
 }
 
 /* IPv6 is off, and the evidence says so: the socket tables and interfaces were read and none
@@ -131,13 +139,13 @@ static bool ipv6_off(const struct xg_host *h)
 static void check_default_reject6(const struct xg_host *h, const struct xg_policy *p,
                                   struct xg_result *r)
 {
-    (void)p;
     if (ipv6_off(h)) {
         xg_na(r, "IPv6 is off: no /proc/net/tcp6 or udp6, no /proc/sys/net/ipv6/conf, no IPv6 "
                  "address (ip -j addr)");
         return;
     }
     default_reject(h, r, 6);
+    fix_by_apply(p, r);
 }
 
 /* Sources the policy allows for proto/port (from_any -> everything). */
@@ -239,6 +247,7 @@ static void check_open_ports(const struct xg_host *h, const struct xg_policy *p,
     for (size_t s = 0; s < h->socket_count && r->status != XG_STATUS_ERROR; s++)
         if (!xg_addr_is_loopback(&h->sockets[s].addr))
             open_port(&fw, h, p, &h->sockets[s], r);
+    fix_by_apply(p, r);
     fw_done(&fw);
 }
 
@@ -276,6 +285,7 @@ static void check_migration_peers(const struct xg_host *h, const struct xg_polic
     }
     if (r->status == XG_STATUS_PASS && !r->evidence_count)
         xg_evidence(r, "TCP %u is closed on every interface", port);
+    fix_by_apply(p, r);
     fw_done(&fw);
 }
 
@@ -326,13 +336,13 @@ static void check_spoofing(const struct xg_host *h, const struct xg_policy *p, s
     }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r, "management sources are refused on the public interface %s", p->public_if);
+    fix_by_apply(p, r);
     fw_done(&fw);
 }
 
 static void check_xapi_firewalled(const struct xg_host *h, const struct xg_policy *p,
                                   struct xg_result *r)
 {
-    (void)p;
     if (!xg_need(r, h, h->xapi_present, XG_SEC_XAPI, "not an XAPI host"))
         return;
     struct fw fw;
@@ -368,6 +378,7 @@ static void check_xapi_firewalled(const struct xg_host *h, const struct xg_polic
     }
     if (r->status == XG_STATUS_PASS && !n)
         xg_evidence(r, "no xapi or stunnel listener on a wildcard address");
+    fix_by_apply(p, r);
     fw_done(&fw);
 }
 
@@ -375,11 +386,14 @@ const struct xg_check_def xg_checks_firewall[] = {
     {"XG-FW-001", XG_PRACTICE_FIREWALL, XG_SEV_CRITICAL, "IPv4 default-reject on every interface",
      "From the real ruleset (iptables-save, nft -j list ruleset), not from chain names: a new "
      "IPv4 TCP or UDP connection to a port nobody opened is rejected on every interface.",
-     "Load a default-reject ruleset: xenguard firewall -c /etc/xenguard/xenguard.conf | nft -f -",
+     "Load the policy's default-reject ruleset with xenguard apply (it guards the ssh session "
+     "and rolls back unless confirmed), then xenguard confirm.",
      check_default_reject4},
     {"XG-FW-002", XG_PRACTICE_FIREWALL, XG_SEV_CRITICAL, "IPv6 default-reject on every interface",
      "The same for IPv6: a host with a strict IPv4 ruleset and an empty ip6 one is open.",
-     "Use an inet table (nftables) or ip6tables rules with a DROP policy.", check_default_reject6},
+     "Load the policy's ruleset with xenguard apply: its table inet xenguard rejects IPv6 as it "
+     "does IPv4; then xenguard confirm.",
+     check_default_reject6},
     {"XG-FW-003", XG_PRACTICE_FIREWALL, XG_SEV_MEDIUM,
      "Open ports are open only to whom they should be",
      "For every listening socket and interface, the sources that may open a connection, in "
@@ -387,12 +401,15 @@ const struct xg_check_def xg_checks_firewall[] = {
      "too). Without a policy, anything but ssh open to the whole address space fails; with one, "
      "any source beyond the declared ones ([admin] ssh_from, peers for migration, [allow]) "
      "fails.",
-     "Restrict the accepting rule to the declared sources, or close the port.", check_open_ports},
+     "Declare who may reach the port in the policy ([allow], [admin] ssh_from, peers) and load "
+     "it with xenguard apply, or close the port.",
+     check_open_ports},
     {"XG-MIG-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH,
      "The migration port is reachable only from peers",
      "TCP 8002 (or the policy's migration port) must be reachable from the policy's peers and "
      "nobody else, on every interface and both families.",
-     "Accept the migration port only from the peers (xenguard firewall does).",
+     "Declare the peers in the policy and load it with xenguard apply: its ruleset accepts the "
+     "migration port only from them.",
      check_migration_peers},
     {"XG-MIG-004", XG_PRACTICE_MIGRATION, XG_SEV_HIGH, "Spoofed management sources are dropped",
      "Isolated management: a packet arriving on the public interface with a peer's or admin's "

@@ -148,6 +148,8 @@ static void check_claims(const struct xg_host *h, const struct xg_policy *p, str
         judge_bridge(br, ports, ifc, t, p, r);
         judged++;
     }
+    if (r->status == XG_STATUS_FAIL)
+        xg_fix_apply(r, p); /* its table bridge xenguard protects Dom0's addresses and the peers */
     if (!judged && r->status == XG_STATUS_PASS && !r->missing)
         xg_na(r, "no bridge with guest ports carries a Dom0 address (%zu bridge%s)",
               h->bridge_count, h->bridge_count == 1 ? "" : "s");
@@ -177,12 +179,13 @@ static void check_declared(const struct xg_host *h, const struct xg_policy *p, s
             if (!is_guest_port(p, port))
                 continue;
             ports++;
-            if (!h->guests_table_present)
+            if (!h->guests_table_present) {
                 xg_failf(r,
                          "%s on %s: no table bridge " XG_NFT_TABLE
                          " with vif sets is loaded to declare it in",
                          port, h->bridges[i].name);
-            else if (!declared(h, port))
+                xg_fix_apply(r, p);
+            } else if (!declared(h, port))
                 xg_failf(r, "%s on %s: not in " XG_BR_SET_DECLARED " (no xenguard vif online)",
                          port, h->bridges[i].name);
             else
@@ -219,7 +222,8 @@ static const char *vif_key(const char *spec, const char *key, char *out, size_t 
 }
 
 /* Each vif spec with ip= must run vif-xenguard (its own script=, else the default). */
-static void judge_domcfgs(const struct xg_host *h, const char *def, struct xg_result *r)
+static void judge_domcfgs(const struct xg_host *h, const char *def, bool *default_bad,
+                          struct xg_result *r)
 {
     for (size_t i = 0; h->domcfgs_present && i < h->domcfg_count; i++) {
         const struct xg_xlcfg *c = &h->domcfgs[i];
@@ -233,9 +237,15 @@ static void judge_domcfgs(const struct xg_host *h, const char *def, struct xg_re
                 continue;
             if (is_ours(use))
                 xg_evidence(r, "%s:%u: vif %zu (ip=%s) runs %s", c->path, vif->line, k, ip, use);
-            else
+            else {
                 xg_failf(r, "%s:%u: vif %zu has ip=%s but runs %s: the address is never declared",
                          c->path, vif->line, k, ip, use);
+                if (vif_key(vif->items[k], "script", script, sizeof(script)))
+                    xg_fix(r, "sed -i \"s|script=[^,'\\\"]*|script=vif-xenguard|g\" %s",
+                           xg_sh(c->path).s);
+                else
+                    *default_bad = true;
+            }
         }
     }
 }
@@ -263,12 +273,20 @@ static void check_vif_script(const struct xg_host *h, const struct xg_policy *p,
         xg_evidence(r, "%s:%u: vif.default.script=\"%s\"", h->xlconf.path, v->line, def);
     else
         xg_evidence(r, "%s: no vif.default.script: xl runs vif-bridge", h->xlconf.path);
-    if (p && p->guests.require_addresses && !(def && is_ours(def)))
+    bool default_bad = false;
+    if (p && p->guests.require_addresses && !(def && is_ours(def))) {
         xg_failf(r,
                  "[guests] require-addresses = yes, but the default vif script is %s: guests' "
                  "addresses are never declared",
                  def ? def : "vif-bridge");
-    judge_domcfgs(h, def, r);
+        default_bad = true;
+    }
+    judge_domcfgs(h, def, &default_bad, r);
+    if (default_bad && def)
+        xg_fix(r, "sed -i '%us/.*/vif.default.script=\"vif-xenguard\"/' %s", v->line,
+               xg_sh(h->xlconf.path).s);
+    else if (default_bad)
+        xg_fix(r, "echo 'vif.default.script=\"vif-xenguard\"' >> %s", xg_sh(h->xlconf.path).s);
 }
 
 const struct xg_check_def xg_checks_guests[] = {

@@ -105,12 +105,13 @@ static void check_bound(const struct xg_host *h, const struct xg_policy *p, stru
     }
     if (xend_relocation_on(h)) {
         const struct xg_kv *a = xg_kv_find(&h->xend, "xend-relocation-address", false);
-        if (!a || !a->value[0] || !strcmp(a->value, "0.0.0.0") || !strcmp(a->value, "::"))
+        if (!a || !a->value[0] || !strcmp(a->value, "0.0.0.0") || !strcmp(a->value, "::")) {
             xg_failf(r,
                      "xend relocation server on with xend-relocation-address '%s'%s: it "
                      "binds every interface",
                      a ? a->value : "", a ? "" : " (default)");
-        else
+            xg_fix_harden(r, p, "xend"); /* binds it to the management address */
+        } else
             xg_evidence(r, "%s:%u: xend-relocation-address %s", a->file, a->line, a->value);
     }
     if (r->status == XG_STATUS_PASS && !n && !xend_relocation_on(h) && h->sockets_present)
@@ -141,6 +142,9 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
     if (h->xend_present && yes(xend_get(h, "xend-relocation-ssl-server")))
         xg_failf(r, "xend-relocation-ssl-server yes: encrypted but the peer is not "
                     "authenticated");
+    /* harden xend turns relocation off unless the policy's transport is xend */
+    if (r->status == XG_STATUS_FAIL && h->xend_present && !(p && p->transport == XG_TRANSPORT_XEND))
+        xg_fix_harden(r, p, "xend");
     uint16_t port = mig_port(p);
     for (size_t i = 0; i < h->socket_count; i++) {
         const struct xg_socket *s = &h->sockets[i];
@@ -152,9 +156,12 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
         xg_failf(r, "a listener on the migration port that is not the xenguard tunnel: %s", d);
     }
     const struct xg_kv *m = xg_kv_find(&h->xendomains, "XENDOMAINS_MIGRATE", false);
-    if (m && m->value[0] && h->toolstack == XG_TOOLSTACK_XEND)
+    if (m && m->value[0] && h->toolstack == XG_TOOLSTACK_XEND) {
         xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=%s migrates with xm in clear text", m->file, m->line,
                  m->value);
+        xg_fix(r, "sed -i 's/^XENDOMAINS_MIGRATE=.*/XENDOMAINS_MIGRATE=\"\"/' %s",
+               xg_sh(m->file).s);
+    }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r, "no clear-text migration path (%s%s%s)",
                     h->sockets_present ? "socket tables" : "",
@@ -163,6 +170,26 @@ static void check_cleartext(const struct xg_host *h, const struct xg_policy *p, 
 }
 
 /* ---- sysctls ---- */
+
+/* The runtime fix of one value (an interface name's dots become slashes for sysctl(8):
+ * eth0.100 -> net.ipv4.conf.eth0/100.rp_filter); xg_fix_harden(.., "sysctl") persists. */
+static void fix_sysctl(struct xg_result *r, uint8_t fam, const char *iface, const char *name,
+                       int value)
+{
+    char key[200];
+    int n = snprintf(key, sizeof(key), "net.ipv%u.conf.", fam);
+    for (const char *c = iface; *c && n < (int)sizeof(key) - 1; c++)
+        key[n++] = *c == '.' ? '/' : *c;
+    snprintf(key + n, sizeof(key) - (size_t)n, ".%s=%d", name, value);
+    xg_fix(r, "sysctl -w %s", xg_sh(key).s);
+}
+
+/* After the runtime fixes: the file that keeps them across reboots. */
+static void fix_sysctl_persist(const struct xg_policy *p, struct xg_result *r)
+{
+    if (r->status == XG_STATUS_FAIL)
+        xg_fix_harden(r, p, "sysctl");
+}
 
 /* Interfaces of a family's conf/ (excluding all, default, lo). */
 static bool skip_iface(const char *n)
@@ -254,27 +281,34 @@ static bool sysctl_scope(const struct xg_host *h, struct xg_result *r, const cha
 
 static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    (void)p;
     if (!sysctl_scope(h, r, "rp_filter", false))
         return;
     int all = xg_host_sysctl(h, 4, "all", "rp_filter");
     int def = xg_host_sysctl(h, 4, "default", "rp_filter");
     size_t n = 0;
-    if (def >= 0 && def != 1)
+    if (all > 1)
+        fix_sysctl(r, 4, "all", "rp_filter", 1); /* loose everywhere: max(all, iface) */
+    if (def >= 0 && def != 1) {
         xg_failf(r,
                  "net.ipv4.conf.default.rp_filter = %d: new interfaces (vifs) start without "
                  "strict reverse-path filtering",
                  def);
+        fix_sysctl(r, 4, "default", "rp_filter", 1);
+    }
     for (size_t i = 0; i < h->sysctl_count; i++) {
         const struct xg_sysctl *s = &h->sysctls[i];
         if (s->family != 4 || strcmp(s->name, "rp_filter") || skip_iface(s->iface))
             continue;
         n++;
         int eff = s->value > all ? s->value : all; /* the kernel uses max(all, iface) */
-        if (eff != 1)
+        if (eff != 1) {
             xg_failf(r, "%s: effective rp_filter %d (all=%d, %s=%d)%s", s->iface, eff, all,
                      s->iface, s->value, eff == 2 ? ": loose mode" : ": off");
+            if (s->value != 1)
+                fix_sysctl(r, 4, s->iface, "rp_filter", 1);
+        }
     }
+    fix_sysctl_persist(p, r);
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,
                     "/proc/sys/net/ipv4/conf: strict reverse-path filtering (1) on %zu "
@@ -282,7 +316,8 @@ static void check_rp_filter(const struct xg_host *h, const struct xg_policy *p, 
                     n, all, def);
 }
 
-static void check_sysctl_zero(const struct xg_host *h, struct xg_result *r, const char *name)
+static void check_sysctl_zero(const struct xg_host *h, const struct xg_policy *p,
+                              struct xg_result *r, const char *name)
 {
     if (!sysctl_scope(h, r, name, true))
         return;
@@ -292,11 +327,14 @@ static void check_sysctl_zero(const struct xg_host *h, struct xg_result *r, cons
         if (strcmp(s->name, name) || !strcmp(s->iface, "lo"))
             continue;
         n++;
-        if (s->value > 0 && ++bad <= 12)
+        if (s->value > 0 && ++bad <= 12) {
             xg_failf(r, "net.ipv%u.conf.%s.%s = %d", s->family, s->iface, name, s->value);
+            fix_sysctl(r, s->family, s->iface, name, 0);
+        }
     }
     if (bad > 12)
         xg_evidence(r, "... and %zu more", bad - 12);
+    fix_sysctl_persist(p, r);
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,
                     "/proc/sys/net/ipv{4,6}/conf: %s = 0 on all %zu entries (all, default, "
@@ -307,7 +345,6 @@ static void check_sysctl_zero(const struct xg_host *h, struct xg_result *r, cons
 static void check_source_route(const struct xg_host *h, const struct xg_policy *p,
                                struct xg_result *r)
 {
-    (void)p;
     if (!sysctl_scope(h, r, "accept_source_route", true))
         return;
     /* IPv4 and IPv6 both accept a source route only when conf/all AND conf/IFACE allow it */
@@ -315,22 +352,27 @@ static void check_source_route(const struct xg_host *h, const struct xg_policy *
     for (uint8_t fam = 4; fam <= 6; fam += 2) {
         int all = xg_host_sysctl(h, fam, "all", "accept_source_route");
         int def = xg_host_sysctl(h, fam, "default", "accept_source_route");
-        if (all > 0 && def > 0)
+        if (all > 0 && def > 0) {
             xg_failf(r,
                      "net.ipv%u.conf.all and .default.accept_source_route = %d/%d: new "
                      "interfaces accept source routes",
                      fam, all, def);
+            fix_sysctl(r, fam, "all", "accept_source_route", 0);
+        }
         for (size_t i = 0; i < h->sysctl_count; i++) {
             const struct xg_sysctl *s = &h->sysctls[i];
             if (s->family != fam || strcmp(s->name, "accept_source_route") || skip_iface(s->iface))
                 continue;
             n++;
             int eff = all < s->value ? all : s->value;
-            if (eff > 0)
+            if (eff > 0) {
                 xg_failf(r, "%s: IPv%u source routes accepted (all=%d, %s=%d)", s->iface, fam, all,
                          s->iface, s->value);
+                fix_sysctl(r, fam, "all", "accept_source_route", 0); /* all AND iface */
+            }
         }
     }
+    fix_sysctl_persist(p, r);
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,
                     "/proc/sys/net/ipv{4,6}/conf: source routing refused on %zu interface "
@@ -340,8 +382,7 @@ static void check_source_route(const struct xg_host *h, const struct xg_policy *
 
 static void check_redirects(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    (void)p;
-    check_sysctl_zero(h, r, "accept_redirects");
+    check_sysctl_zero(h, p, r, "accept_redirects");
 }
 
 const struct xg_check_def xg_checks_migration[] = {
@@ -369,19 +410,19 @@ const struct xg_check_def xg_checks_migration[] = {
      "Spoofed sources are dropped by the kernel when the effective rp_filter (the maximum of "
      "conf/all and conf/IFACE) is 1 on every interface, and conf/default is 1 so that new vifs "
      "inherit it.",
-     "sysctl -w net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 and persist "
-     "it in /etc/sysctl.d/.",
+     "rp_filter=1 for all, default and each interface (sysctl -w), persisted in "
+     "/etc/sysctl.d/99-xenguard.conf (xenguard harden sysctl --write).",
      check_rp_filter, "/proc/sys/net/ipv4/conf /xenguard/ip-addr.json"},
     {"XG-NET-002", XG_PRACTICE_MIGRATION, XG_SEV_HIGH, "Source-routed packets are refused",
      "accept_source_route is 0 for IPv4 and IPv6, for all, default and every interface.",
-     "net.ipv4.conf.all.accept_source_route=0, net.ipv4.conf.default.accept_source_route=0, "
-     "net.ipv6.conf.all.accept_source_route=0 (and default) in /etc/sysctl.d/.",
+     "accept_source_route=0 for IPv4 and IPv6, all and default (sysctl -w), persisted in "
+     "/etc/sysctl.d/99-xenguard.conf (xenguard harden sysctl --write).",
      check_source_route, "/proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf /xenguard/ip-addr.json"},
     {"XG-NET-003", XG_PRACTICE_MIGRATION, XG_SEV_MEDIUM, "ICMP redirects are ignored",
      "accept_redirects is 0 for IPv4 and IPv6, for all, default and every interface: a "
      "redirect lets anyone on the link reroute Domain-0's traffic.",
-     "net.ipv4.conf.all.accept_redirects=0 (and default), net.ipv6.conf.all.accept_redirects=0 "
-     "(and default) in /etc/sysctl.d/.",
+     "accept_redirects=0 for IPv4 and IPv6, all, default and each interface (sysctl -w), "
+     "persisted in /etc/sysctl.d/99-xenguard.conf (xenguard harden sysctl --write).",
      check_redirects, "/proc/sys/net/ipv4/conf /proc/sys/net/ipv6/conf /xenguard/ip-addr.json"},
 };
 const size_t xg_checks_migration_count =

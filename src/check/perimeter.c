@@ -85,6 +85,7 @@ void xg_check_perimeter(const struct xg_check_def *def, const struct xg_ruleset 
             xg_per_hole_describe(&pr->holes[i], line, sizeof(line));
             xg_failf(r, "%s: %s", name, line);
         }
+        xg_fix_apply_perimeter(r, p); /* on the router: its [perimeter] table */
     }
     free(pr);
 }

@@ -47,6 +47,30 @@ static void daemon_name(const struct xg_socket *s, char *out, size_t size)
         snprintf(out, size, "sshd");
 }
 
+/* The base of a unit name: "rpcbind.service" -> "rpcbind", "getty@tty1.service" -> "getty". */
+static void unit_base(const char *unit, char *out, size_t size)
+{
+    snprintf(out, size, "%s", unit);
+    char *dot = strrchr(out, '.');
+    if (dot && (!strcmp(dot, ".service") || !strcmp(dot, ".socket")))
+        *dot = '\0';
+    char *at = strchr(out, '@');
+    if (at)
+        *at = '\0';
+}
+
+/* An enabled unit of daemon NAME, or NULL: a fix line can name it. */
+static const char *enabled_unit(const struct xg_host *h, const char *name)
+{
+    for (size_t i = 0; name[0] && i < h->unit_count; i++) {
+        char base[256];
+        unit_base(h->units[i], base, sizeof(base));
+        if (!strcmp(base, name))
+            return h->units[i];
+    }
+    return NULL;
+}
+
 static bool allowed(const struct xg_host *h, const struct xg_socket *s)
 {
     char name[64];
@@ -121,11 +145,17 @@ static void check_allowlist(const struct xg_host *h, const struct xg_policy *p, 
             unknown++; /* allowed by its port alone: a guess, not evidence */
         else if (allowed(h, s))
             ok++;
-        else if (s->unit[0])
-            xg_failf(r, "not in the %s allowlist: %s: systemctl disable --now %s %s",
-                     xg_toolstack_name(h->toolstack), d, s->unit, s->service);
-        else
+        else if (s->unit[0]) {
             xg_failf(r, "not in the %s allowlist: %s", xg_toolstack_name(h->toolstack), d);
+            xg_fix(r, "systemctl disable --now %s %s", xg_sh(s->unit).s, xg_sh(s->service).s);
+        } else {
+            char name[64];
+            xg_failf(r, "not in the %s allowlist: %s", xg_toolstack_name(h->toolstack), d);
+            daemon_name(s, name, sizeof(name));
+            const char *unit = enabled_unit(h, name);
+            if (unit)
+                xg_fix(r, "systemctl disable --now %s", xg_sh(unit).s);
+        }
     }
     if (unknown) {
         const char *u = xg_host_unreadable(h, "/proc/PID/fd");
@@ -237,15 +267,11 @@ static void check_units(const struct xg_host *h, const struct xg_policy *p, stru
     xg_need_readable(r, h, "/etc/systemd/system");
     for (size_t i = 0; i < h->unit_count; i++) {
         char base[256];
-        snprintf(base, sizeof(base), "%s", h->units[i]);
-        char *dot = strrchr(base, '.');
-        if (dot && (!strcmp(dot, ".service") || !strcmp(dot, ".socket")))
-            *dot = '\0';
-        char *at = strchr(base, '@');
-        if (at)
-            *at = '\0';
-        if (in_list(unneeded, base))
+        unit_base(h->units[i], base, sizeof(base));
+        if (in_list(unneeded, base)) {
             xg_failf(r, "enabled: %s", h->units[i]);
+            xg_fix(r, "systemctl disable --now %s", xg_sh(h->units[i]).s);
+        }
     }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,

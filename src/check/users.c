@@ -55,6 +55,16 @@ static void shadow_gap(const struct xg_host *h, size_t unknown, struct xg_result
                u ? "cannot read " : "no /etc/shadow", u ? u : "");
 }
 
+/* The host's nologin shell, for a fix line: Red Hat's is in /sbin. */
+static const char *nologin(const struct xg_host *h)
+{
+    for (size_t i = 0; i < h->account_count; i++)
+        if (!strcmp(h->accounts[i].shell, "/usr/sbin/nologin") ||
+            !strcmp(h->accounts[i].shell, "/sbin/nologin"))
+            return h->accounts[i].shell;
+    return "/usr/sbin/nologin";
+}
+
 static bool pw_unknown(const struct xg_host *h, const struct xg_account *a)
 {
     return !h->shadow_present && a->pw == XG_PW_UNKNOWN;
@@ -83,6 +93,7 @@ static void check_ordinary(const struct xg_host *h, const struct xg_policy *p, s
                  "declared admin",
                  a->line, a->name, (unsigned)a->uid, a->shell[0] ? a->shell : "/bin/sh",
                  pw_name(a->pw));
+        xg_fix(r, "usermod -L -s %s %s", nologin(h), xg_sh(a->name).s);
     }
     shadow_gap(h, unknown, r);
     if (r->status == XG_STATUS_PASS)
@@ -101,10 +112,16 @@ static void check_empty_uid0(const struct xg_host *h, const struct xg_policy *p,
     for (size_t i = 0; i < h->account_count; i++) {
         const struct xg_account *a = &h->accounts[i];
         unknown += pw_unknown(h, a);
-        if (a->pw == XG_PW_EMPTY)
+        if (a->pw == XG_PW_EMPTY) {
             xg_failf(r, "%s has an empty password: anyone can log in as it", a->name);
-        if (a->uid == 0 && strcmp(a->name, "root"))
+            xg_fix(r, "passwd -l %s", xg_sh(a->name).s);
+        }
+        if (a->uid == 0 && strcmp(a->name, "root")) {
             xg_failf(r, "/etc/passwd:%u: %s has uid 0 (a second root)", a->line, a->name);
+            /* locked first: userdel refuses nothing, but the account may own files */
+            xg_fix(r, "usermod -L -s %s %s", nologin(h), xg_sh(a->name).s);
+            xg_fix(r, "userdel %s", xg_sh(a->name).s);
+        }
     }
     shadow_gap(h, unknown, r);
     if (r->status == XG_STATUS_PASS)
@@ -146,14 +163,19 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
         if (!is_admin_group_of(h, g->name))
             continue;
         for (size_t m = 0; m < g->member_count; m++)
-            if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m]))
+            if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m])) {
                 xg_failf(r, "%s is in group %s and is not a declared admin", g->members[m],
                          g->name);
+                xg_fix(r, "gpasswd -d %s %s", xg_sh(g->members[m]).s, xg_sh(g->name).s);
+            }
         for (size_t a = 0; a < h->account_count; a++)
             if (h->accounts[a].gid == g->gid && strcmp(h->accounts[a].name, "root") &&
-                !xg_policy_is_admin(p, h->accounts[a].name))
+                !xg_policy_is_admin(p, h->accounts[a].name)) {
                 xg_failf(r, "%s has %s as primary group and is not a declared admin",
                          h->accounts[a].name, g->name);
+                if (xg_host_group(h, "users"))
+                    xg_fix(r, "usermod -g users %s", xg_sh(h->accounts[a].name).s);
+            }
     }
     for (size_t i = 0; i < h->sudo_rule_count; i++) {
         const struct xg_sudo_rule *s = &h->sudo_rules[i];
@@ -163,14 +185,17 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
                 continue; /* judged by membership above */
             const struct xg_group *g = xg_host_group(h, who + 1);
             for (size_t m = 0; g && m < g->member_count; m++)
-                if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m]))
+                if (strcmp(g->members[m], "root") && !xg_policy_is_admin(p, g->members[m])) {
                     xg_failf(r, "%s:%u: %s gets sudo through %s and is not a declared admin",
                              s->file, s->line, g->members[m], who);
+                    xg_fix(r, "gpasswd -d %s %s", xg_sh(g->members[m]).s, xg_sh(who + 1).s);
+                }
             continue;
         }
         if (!strcmp(who, "root") || xg_policy_is_admin(p, who))
             continue;
         xg_failf(r, "%s:%u: sudo rule for %s, not a declared admin", s->file, s->line, who);
+        xg_fix(r, "visudo -f %s", xg_sh(s->file).s);
     }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,
@@ -181,6 +206,31 @@ static void check_sudo(const struct xg_host *h, const struct xg_policy *p, struc
 }
 
 /* ---- sshd ---- */
+
+/* sshd's unit: Debian's ssh.service, elsewhere sshd.service. */
+static const char *sshd_unit(const struct xg_host *h)
+{
+    for (size_t i = 0; i < h->unit_count; i++)
+        if (!strcmp(h->units[i], "ssh.service") || !strcmp(h->units[i], "sshd.service"))
+            return !strcmp(h->units[i], "ssh.service") ? "ssh" : "sshd";
+    const char *id = h->versions.os_id ? h->versions.os_id : "";
+    return !strcmp(id, "debian") || !strcmp(id, "ubuntu") ? "ssh" : "sshd";
+}
+
+/* The fix for an sshd setting: xenguard's drop-in (read before any other), then a reload. */
+static void fix_harden_sshd(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
+{
+    xg_fix_harden(r, p, "sshd");
+    xg_fix(r, "systemctl reload %s", sshd_unit(h));
+}
+
+/* A line the drop-in cannot override (a Match block, a ListenAddress, which adds
+ * up): comment it out where it was read. */
+static void fix_comment_out(const struct xg_kv *kv, struct xg_result *r)
+{
+    if (kv->line && kv->file[0] == '/')
+        xg_fix(r, "sed -i '%us/^/# /' %s", kv->line, xg_sh(kv->file).s);
+}
 
 static const char *sshd_value(const struct xg_host *h, const char *key, const char *def,
                               char *where, size_t where_size)
@@ -268,9 +318,11 @@ static void sshd_match_overrides(const struct xg_host *h, const char *name,
         const struct xg_kv *kv = &h->sshd.items[i];
         if (!strcmp(kv->key, "match"))
             criteria = kv->value;
-        else if (!strcmp(kv->key, mkey) && weak(kv->value))
+        else if (!strcmp(kv->key, mkey) && weak(kv->value)) {
             xg_failf(r, "%s:%u: %s %s inside 'Match %s'%s", kv->file, kv->line, name, kv->value,
                      criteria, why);
+            fix_comment_out(kv, r);
+        }
     }
 }
 
@@ -299,7 +351,6 @@ static bool sshd_need(const struct xg_host *h, struct xg_result *r)
 static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
                              struct xg_result *r)
 {
-    (void)p;
     if (!sshd_need(h, r))
         return;
     char where[400], why[300];
@@ -314,9 +365,10 @@ static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
         v = "prohibit-password";
         snprintf(where, sizeof(where), "not set; default unknown");
     }
-    if (!strcasecmp(v, "yes"))
+    if (!strcasecmp(v, "yes")) {
         xg_failf(r, "PermitRootLogin %s (%s): root logs in with a password", v, where);
-    else
+        fix_harden_sshd(h, p, r);
+    } else
         xg_evidence(r, "PermitRootLogin %s (%s)", v, where);
     sshd_match_overrides(h, "PermitRootLogin", is_yes, ": root logs in with a password from there",
                          r);
@@ -324,7 +376,6 @@ static void check_root_login(const struct xg_host *h, const struct xg_policy *p,
 
 static void check_passwords(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    (void)p;
     if (!sshd_need(h, r))
         return;
     char where[300];
@@ -350,6 +401,8 @@ static void check_passwords(const struct xg_host *h, const struct xg_policy *p, 
     sshd_match_overrides(h, "ChallengeResponseAuthentication", not_no,
                          ": passwords through PAM from there", r);
     sshd_match_overrides(h, "PermitEmptyPasswords", is_yes, "", r);
+    if (r->status == XG_STATUS_FAIL)
+        fix_harden_sshd(h, p, r);
 }
 
 /* "192.0.2.1", "192.0.2.1:22", "[2001:db8::1]:22", "2001:db8::1" -> address */
@@ -395,22 +448,25 @@ static void check_listen(const struct xg_host *h, const struct xg_policy *p, str
         if (!listen_addr(kv->value, &a)) {
             xg_failf(r, "%s:%u: ListenAddress %s is a name, not an address", kv->file, kv->line,
                      kv->value);
+            fix_comment_out(kv, r);
             continue;
         }
         if (xg_addr_is_wildcard(&a)) {
             xg_failf(r, "%s:%u: ListenAddress %s listens on every interface", kv->file, kv->line,
                      kv->value);
+            fix_comment_out(kv, r);
             continue;
         }
         if (p && p->management_if[0]) {
             bool on = false;
             for (size_t k = 0; mgmt && k < mgmt->addrs.count; k++)
                 on |= xg_prefix_equal(&mgmt->addrs.items[k], &a) || xg_addr_is_loopback(&a);
-            if (!on && !xg_addr_is_loopback(&a))
+            if (!on && !xg_addr_is_loopback(&a)) {
                 xg_failf(r,
                          "%s:%u: ListenAddress %s is not an address of the management interface %s",
                          kv->file, kv->line, kv->value, p->management_if);
-            else
+                fix_comment_out(kv, r);
+            } else
                 xg_evidence(r, "%s:%u: ListenAddress %s (on %s)", kv->file, kv->line, kv->value,
                             p->management_if);
         } else {
@@ -419,6 +475,8 @@ static void check_listen(const struct xg_host *h, const struct xg_policy *p, str
     }
     if (!n)
         xg_failf(r, "no ListenAddress: sshd listens on every address of every interface");
+    if (r->status == XG_STATUS_FAIL)
+        fix_harden_sshd(h, p, r); /* its ListenAddress: the management interface's address */
 }
 
 static void check_allow_users(const struct xg_host *h, const struct xg_policy *p,
@@ -443,17 +501,22 @@ static void check_allow_users(const struct xg_host *h, const struct xg_policy *p
             char *at = strchr(u, '@');
             if (at)
                 *at = '\0';
-            if (strpbrk(u, "*?"))
+            if (strpbrk(u, "*?")) {
                 xg_failf(r, "%s:%u: AllowUsers pattern %s admits any matching account", kv->file,
                          kv->line, u);
-            else if (p && p->admin_user_count && !xg_policy_is_admin(p, u))
+                fix_comment_out(kv, r);
+            } else if (p && p->admin_user_count && !xg_policy_is_admin(p, u)) {
                 xg_failf(r, "%s:%u: AllowUsers %s is not a declared admin", kv->file, kv->line, u);
-            else
+                fix_comment_out(kv, r);
+            } else
                 xg_evidence(r, "%s:%u: AllowUsers %s", kv->file, kv->line, u);
         }
     }
     if (!users && !groups)
         xg_failf(r, "no AllowUsers or AllowGroups: every account with a login may try ssh");
+    /* the drop-in's AllowUsers is the policy's admins: without them it writes none */
+    if (r->status == XG_STATUS_FAIL && p && p->admin_user_count)
+        fix_harden_sshd(h, p, r);
 }
 
 /* ---- writable Xen paths ---- */
@@ -472,14 +535,18 @@ static void check_perms(const struct xg_host *h, const struct xg_policy *p, stru
     for (size_t i = 0; i < h->perm_count; i++) {
         const struct xg_path_perm *pp = &h->perms[i];
         bool sticky_dir = S_ISDIR(pp->mode) && (pp->mode & S_ISVTX);
-        if ((pp->mode & S_IWOTH) && !sticky_dir)
+        if ((pp->mode & S_IWOTH) && !sticky_dir) {
             xg_failf(r, "%s is writable by everyone (mode %04o)", pp->path,
                      (unsigned)(pp->mode & 07777));
-        else if (pp->mode & S_IWGRP && pp->gid != 0)
+            xg_fix(r, "chmod o-w %s", xg_sh(pp->path).s);
+        } else if (pp->mode & S_IWGRP && pp->gid != 0) {
             xg_failf(r, "%s is writable by group %u (mode %04o)", pp->path, (unsigned)pp->gid,
                      (unsigned)(pp->mode & 07777));
-        else if (pp->uid != 0)
+            xg_fix(r, "chmod g-w %s", xg_sh(pp->path).s);
+        } else if (pp->uid != 0) {
             xg_failf(r, "%s is owned by uid %u, not root", pp->path, (unsigned)pp->uid);
+            xg_fix(r, "chown root %s", xg_sh(pp->path).s);
+        }
     }
     if (r->status == XG_STATUS_PASS)
         xg_evidence(r,

@@ -55,9 +55,13 @@ static void check_https_only(const struct xg_host *h, const struct xg_policy *p,
     if (kv && truthy(kv->value))
         xg_evidence(r, "%s%s%.0u: https-only %s", kv->file, kv->line ? ":" : "", kv->line,
                     kv->value);
-    else if (uuid || !h->xapi_db_present || kv)
+    else if (uuid || !h->xapi_db_present || kv) {
         xg_failf(r, "https-only %s: xapi also answers clear-text HTTP on port 80",
                  kv ? kv->value : "not set (default false)");
+        const char *host = uuid ? uuid->value : h->xapi_uuid;
+        if (host)
+            xg_fix(r, "xe host-param-set uuid=%s https-only=true", xg_sh(host).s);
+    }
 }
 
 static void check_migration_https(const struct xg_host *h, const struct xg_policy *p,
@@ -72,16 +76,20 @@ static void check_migration_https(const struct xg_host *h, const struct xg_polic
                        "(true)");
     else if (truthy(kv->value))
         xg_evidence(r, "%s:%u: migration-https-only %s", kv->file, kv->line, kv->value);
-    else
+    else {
         xg_failf(r, "%s:%u: migration-https-only %s: memory of migrating guests in clear text",
                  kv->file, kv->line, kv->value);
+        xg_fix(r, "sed -i '%us/.*/migration-https-only = true/' %s", kv->line, xg_sh(kv->file).s);
+        xg_fix(r, "xe-toolstack-restart");
+    }
 }
 
 const struct xg_check_def xg_checks_xapi[] = {
     {"XG-XAPI-001", XG_PRACTICE_XAPI, XG_SEV_HIGH, "XAPI answers HTTPS only",
      "host https-only must be true, otherwise xapi serves its management API in clear text on "
      "port 80.",
-     "xe host-param-set uuid=HOST https-only=true", check_https_only,
+     "Set the host's https-only to true (xe host-param-set uuid=HOST https-only=true).",
+     check_https_only,
      "/etc/xapi.conf /etc/xapi.conf.d /var/lib/xcp/state.db /etc/xensource-inventory "
      "/etc/xensource"},
     {"XG-XAPI-002", XG_PRACTICE_XAPI, XG_SEV_HIGH, "XAPI migrates over HTTPS only",

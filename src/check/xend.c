@@ -38,6 +38,14 @@ static bool need(const struct xg_host *h, struct xg_result *r)
     return xg_need_file(r, h, h->xend_present, XG_SEC_XEND, "/etc/xen/xend-config.sxp");
 }
 
+/* xenguard harden xend writes each key these checks judge (relocation per the policy,
+ * its address, hosts-allow = the peers, no SSL relocation, no TCP control servers). */
+static void fix_by_harden(const struct xg_policy *p, struct xg_result *r)
+{
+    if (r->status == XG_STATUS_FAIL)
+        xg_fix_harden(r, p, "xend");
+}
+
 static bool relocation_on(const struct xg_host *h)
 {
     return on(get(h, "xend-relocation-server")) || on(get(h, "xend-relocation-ssl-server"));
@@ -59,12 +67,12 @@ static void check_reloc_server(const struct xg_host *h, const struct xg_policy *
     else
         xg_failf(r, "%s:%u: xend-relocation-server yes, but the policy %s", kv->file, kv->line,
                  p ? "does not declare transport xend" : "is absent (strictest reading: off)");
+    fix_by_harden(p, r);
 }
 
 static void check_reloc_address(const struct xg_host *h, const struct xg_policy *p,
                                 struct xg_result *r)
 {
-    (void)p;
     if (!need(h, r))
         return;
     if (!relocation_on(h)) {
@@ -77,6 +85,7 @@ static void check_reloc_address(const struct xg_host *h, const struct xg_policy 
                  a ? a->value : "", a ? "" : " (not set)");
     else
         xg_evidence(r, "%s:%u: xend-relocation-address %s", a->file, a->line, a->value);
+    fix_by_harden(p, r);
 }
 
 /*
@@ -157,6 +166,7 @@ static void check_hosts_allow(const struct xg_host *h, const struct xg_policy *p
     if (!kv || !kv->value[0]) {
         xg_failf(r, "xend-relocation-hosts-allow is %s: every host may relocate domains here",
                  kv ? "empty" : "not set");
+        fix_by_harden(p, r);
         return;
     }
     /* exactly xend's hosts_allow.split(" ") */
@@ -178,11 +188,11 @@ static void check_hosts_allow(const struct xg_host *h, const struct xg_policy *p
     else if (r->status == XG_STATUS_PASS)
         xg_evidence(r, "xend also matches each pattern against the peer's reverse-DNS name: "
                        "the firewall (XG-MIG-002) must hold TCP 8002 to the peers");
+    fix_by_harden(p, r);
 }
 
 static void check_ssl(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    (void)p;
     if (!need(h, r))
         return;
     const struct xg_kv *kv = get(h, "xend-relocation-ssl-server");
@@ -193,11 +203,11 @@ static void check_ssl(const struct xg_host *h, const struct xg_policy *p, struct
                  kv->file, kv->line);
     else
         xg_evidence(r, "xend-relocation-ssl-server %s", kv ? kv->value : "no (default)");
+    fix_by_harden(p, r);
 }
 
 static void check_unauth(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
-    (void)p;
     if (!need(h, r))
         return;
     static const char *servers[] = {"xend-http-server", "xend-tcp-xmlrpc-server"};
@@ -222,6 +232,7 @@ static void check_unauth(const struct xg_host *h, const struct xg_policy *p, str
         else
             xg_evidence(r, "xen-api-server %s auth %s", where, auth[0] ? auth : "none");
     }
+    fix_by_harden(p, r);
 }
 
 static void check_vnc_listen(const struct xg_host *h, const struct xg_policy *p,
@@ -231,10 +242,12 @@ static void check_vnc_listen(const struct xg_host *h, const struct xg_policy *p,
     if (!need(h, r))
         return;
     const struct xg_kv *kv = get(h, "vnc-listen");
-    if (kv && (!strcmp(kv->value, "0.0.0.0") || !strcmp(kv->value, "::") || !kv->value[0]))
+    if (kv && (!strcmp(kv->value, "0.0.0.0") || !strcmp(kv->value, "::") || !kv->value[0])) {
         xg_failf(r, "%s:%u: vnc-listen '%s': guest consoles on every interface", kv->file, kv->line,
                  kv->value);
-    else
+        xg_fix(r, "sed -i \"%us/.*/(vnc-listen '127.0.0.1')/\" %s", kv->line, xg_sh(kv->file).s);
+        xg_fix(r, "service xend restart");
+    } else
         xg_evidence(r, "vnc-listen %s", kv ? kv->value : "127.0.0.1 (default)");
 }
 

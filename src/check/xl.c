@@ -91,6 +91,22 @@ static size_t consoles(const struct xg_xlcfg *c, struct console *out, size_t max
     return n;
 }
 
+/* The fix of a console on every address: its listen value becomes loopback (reach it
+ * through ssh). By content, not line: the console's line is its vnc=/vfb= key. */
+static void fix_console_listen(const char *path, const struct console *c, struct xg_result *r)
+{
+    struct xg_sh q = xg_sh(path);
+    const char *f = q.s;
+    if (!strcmp(c->kind, "vnc"))
+        xg_fix(r, "sed -i 's/^vnclisten *=.*/vnclisten = \"127.0.0.1\"/' %s", f);
+    else if (!strcmp(c->kind, "spice") && c->listen[0])
+        xg_fix(r, "sed -i 's/^spicehost *=.*/spicehost = \"127.0.0.1\"/' %s", f);
+    else if (!strcmp(c->kind, "spice"))
+        xg_fix(r, "echo 'spicehost = \"127.0.0.1\"' >> %s", f);
+    else if (!strcmp(c->listen, "0.0.0.0"))
+        xg_fix(r, "sed -i 's/vnclisten=0\\.0\\.0\\.0/vnclisten=127.0.0.1/' %s", f);
+}
+
 static void check_console_listen(const struct xg_host *h, const struct xg_policy *p,
                                  struct xg_result *r)
 {
@@ -104,10 +120,11 @@ static void check_console_listen(const struct xg_host *h, const struct xg_policy
         size_t n = consoles(&h->domcfgs[d], cs, 16, bufs);
         total += n;
         for (size_t i = 0; i < n; i++) {
-            if (cs[i].listen && wildcard_listen(cs[i].listen))
+            if (cs[i].listen && wildcard_listen(cs[i].listen)) {
                 xg_failf(r, "%s:%u: %s console listens on '%s' (every interface)",
                          h->domcfgs[d].path, cs[i].line, cs[i].kind, cs[i].listen);
-            else
+                fix_console_listen(h->domcfgs[d].path, &cs[i], r);
+            } else
                 xg_evidence(r, "%s: %s console on %s", h->domcfgs[d].path, cs[i].kind,
                             cs[i].listen ? cs[i].listen : "127.0.0.1 (default)");
         }
@@ -188,6 +205,23 @@ static int pygrub_restricted(const struct xg_host *h, const struct xg_xlcfg *c, 
     return 0;
 }
 
+/* Xen >= 4.18: the domain's bootloader_restrict; older (or unknown): xl's environment,
+ * which xendomains gives the domains it starts. */
+static void fix_pygrub(const struct xg_host *h, const struct xg_xlcfg *c, struct xg_result *r)
+{
+    if (xg_host_xen_at_least(h, 4, 18) == 1) {
+        xg_fix(r, "echo 'bootloader_restrict = 1' >> %s", xg_sh(c->path).s);
+        return;
+    }
+    const char *env = h->xendomains.count ? h->xendomains.items[0].file : NULL;
+    if (!env)
+        env = h->versions.os_id &&
+                      (!strcmp(h->versions.os_id, "debian") || !strcmp(h->versions.os_id, "ubuntu"))
+                  ? "/etc/default/xendomains"
+                  : "/etc/sysconfig/xendomains";
+    xg_fix(r, "echo 'export LIBXL_BOOTLOADER_RESTRICT=1' >> %s", xg_sh(env).s);
+}
+
 static void check_pygrub(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     (void)p;
@@ -206,11 +240,13 @@ static void check_pygrub(const struct xg_host *h, const struct xg_policy *p, str
             xg_evidence(r, "%s: pygrub restricted: %s", c->path, how);
         else if (rc < 0)
             xg_partial(r, "%s: %s", c->path, how);
-        else
+        else {
             xg_failf(r,
                      "%s:%u: bootloader '%s' unrestricted (%s): pygrub parses the guest's "
                      "disk as root in Domain-0",
                      c->path, xg_xlcfg_get(c, "bootloader")->line, bl, how);
+            fix_pygrub(h, c, r);
+        }
     }
     if (!n)
         xg_evidence(r, "no domain boots with pygrub");
@@ -235,6 +271,9 @@ static void check_xendomains(const struct xg_host *h, const struct xg_policy *p,
     else if (p && p->transport == XG_TRANSPORT_OFF)
         xg_failf(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" but the policy turns migration off", m->file,
                  m->line, m->value);
+    if (r->status == XG_STATUS_FAIL)
+        xg_fix(r, "sed -i 's/^XENDOMAINS_MIGRATE=.*/XENDOMAINS_MIGRATE=\"\"/' %s",
+               xg_sh(m->file).s);
     else
         xg_evidence(r, "%s:%u: XENDOMAINS_MIGRATE=\"%s\" (xl migrate over ssh)", m->file, m->line,
                     m->value);

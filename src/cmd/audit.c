@@ -9,7 +9,6 @@
  * itself could not run (bad option, unreadable root, bad policy or waiver
  * file).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,33 +27,49 @@
 #include "util/file.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard audit [OPTIONS]\n\n"
-            "Audit this Xen host (or a captured root) against the \"Securing Xen\" practices.\n\n"
-            "Options:\n"
-            "  -c, --config FILE      policy file: scenario, interfaces, peers, admins\n"
-            "                         (without it: the strictest reading)\n"
-            "  -r, --root DIR         audit a captured or mounted root instead of this host\n"
-            "  -f, --format FMT       text (default), json or junit\n"
-            "      --fail-on SEV      exit 1 when a check of this severity or above fails\n"
-            "                         (info, low, medium, high [default], critical)\n"
-            "  -s, --skip ID[,ID]     do not run these checks (reported as n/a)\n"
-            "  -w, --waivers FILE     accepted findings: \"ID YYYY-MM-DD reason\" per line\n"
-            "      --color WHEN       auto (default), always, never\n"
-            "      --prometheus FILE  also write the results as Prometheus gauges (node_exporter\n"
-            "                         textfile collector), atomically\n"
-            "  -v, --verbose          text: show the evidence of passing checks too\n"
-            "  -l, --list             list the checks and exit (with -v: what each means)\n"
-            "      --perimeter-ruleset FILE\n"
-            "                         the cluster router's captured ruleset (iptables-save,\n"
-            "                         ip6tables-save or nft -j list ruleset; repeat for both\n"
-            "                         families) for XG-PER-001/002, with -c's [perimeter]\n"
-            "  -h, --help             this help\n\n"
-            "Exit status: 0 nothing at or above --fail-on failed, 1 something did, 2 error.\n"
-            "See xenguard-audit(8).\n");
-}
+enum { O_FAIL_ON = XG_CLI_LONG, O_SKIP, O_COLOR, O_PROMETHEUS, O_PERIMETER };
+
+static const struct xg_opt options[] = {
+    {'c', "config", "FILE",
+     "policy file: scenario, interfaces, peers, admins\n"
+     "(without it: the strictest reading)"},
+    {'r', "root", "DIR", "audit a captured or mounted root instead of this host"},
+    {'f', "format", "FMT", "text (default), json or junit"},
+    {O_FAIL_ON, "fail-on", "SEV",
+     "exit 1 when a check of this severity or above fails\n"
+     "(info, low, medium, high [default], critical)"},
+    {O_SKIP, "skip", "ID[,ID]", "do not run these checks (reported as n/a)"},
+    {'W', "waivers", "FILE", "accepted findings: \"ID YYYY-MM-DD reason\" per line"},
+    {O_COLOR, "color", "WHEN", "auto (default), always, never"},
+    {O_PROMETHEUS, "prometheus", "FILE",
+     "also write the results as Prometheus gauges (node_exporter\n"
+     "textfile collector), atomically"},
+    {'v', "verbose", NULL, "text: show the evidence of passing checks too"},
+    {'q', "quiet", NULL,
+     "text: only the failures and errors (with their evidence and\n"
+     "fix lines) and the summary line"},
+    {'l', "list", NULL,
+     "list the checks and exit (with -v: what each means;\n"
+     "with -f json: the table as JSON, xenguard-checks/1)"},
+    {O_PERIMETER, "perimeter-ruleset", "FILE",
+     "the cluster router's captured ruleset (iptables-save,\n"
+     "ip6tables-save or nft -j list ruleset; repeat for both\n"
+     "families) for XG-PER-001/002, with -c's [perimeter]"},
+    {0},
+};
+
+const struct xg_cli xg_cli_audit = {
+    .verb = "audit",
+    .usage = "[-c FILE] [-r DIR] [-f text|json|junit] [--fail-on SEV] [--skip ID[,ID]]\n"
+             "[-W FILE] [-v|-q] [--prometheus FILE] [--perimeter-ruleset FILE]\n"
+             "--list [-v] [-f text|json]",
+    .about = "Audit this Xen host (or a captured root) against the \"Securing Xen\" practices.\n"
+             "Each failure names the fix: one command per line, for what the evidence found.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 nothing at or above --fail-on failed, 1 something did, 2 error.\n"
+              "JSON reports follow doc/audit.schema.json (xenguard-audit/1). See\n"
+              "xenguard-audit(8).\n",
+};
 
 static bool skipped(char **skips, size_t n, const char *id)
 {
@@ -64,14 +79,25 @@ static bool skipped(char **skips, size_t n, const char *id)
     return false;
 }
 
-static int list_checks(bool verbose)
+/* --list: the check table, as text (with -v: what each means) or JSON. */
+static int list_checks(bool verbose, bool json)
 {
     size_t n;
     const struct xg_check_def *t = xg_checks(&n);
+    if (json) {
+        char *text = xg_report_checks_json();
+        if (!text) {
+            fprintf(stderr, "xenguard audit: out of memory\n");
+            return 2;
+        }
+        printf("%s\n", text);
+        free(text);
+        return fflush(stdout) == 0 ? 0 : 2;
+    }
     for (size_t i = 0; i < n; i++) {
         printf("%-12s %-8s %s\n", t[i].id, xg_severity_name(t[i].severity), t[i].title);
         if (verbose)
-            printf("    practice: %s\n    %s\n    fix: %s\n    reads: %s\n",
+            printf("    practice: %s\n    %s\n    remediation: %s\n    reads: %s\n",
                    xg_practice_name(t[i].practice), t[i].description, t[i].remediation,
                    t[i].reads ? t[i].reads : "(not declared)");
     }
@@ -81,23 +107,67 @@ static int list_checks(bool verbose)
 struct audit_opts {
     const char *config, *root, *format, *waivers_path, *color_when, *prometheus;
     enum xg_severity fail_on;
-    bool verbose, list;
+    bool verbose, quiet, list;
     char *skips[128];
     size_t skip_count;
     const char *perimeter[4]; /* --perimeter-ruleset FILE (the router's, up to 4 views) */
     size_t perimeter_count;
 };
 
-/* --skip ID[,ID]: 0, or -1 (message printed) for an unknown check. */
+/* --skip ID[,ID]: 0, or 2 (usage error printed) for an unknown check. */
 static int add_skips(struct audit_opts *o, char *list)
 {
     for (char *save = NULL, *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-        if (!xg_check_find(id)) {
-            fprintf(stderr, "xenguard audit: --skip: unknown check '%s' (see --list)\n", id);
-            return -1;
-        }
+        if (!xg_check_find(id))
+            return xg_cli_usage_error(&xg_cli_audit, "--skip: unknown check '%s' (see --list)", id);
         if (o->skip_count < sizeof(o->skips) / sizeof(o->skips[0]))
             o->skips[o->skip_count++] = id;
+    }
+    return 0;
+}
+
+/* One option into o: 0, or the exit status (2: usage error, printed). */
+static int take_opt(struct audit_opts *o, int opt, char *arg)
+{
+    switch (opt) {
+    case 'c':
+        o->config = arg;
+        break;
+    case 'r':
+        o->root = arg;
+        break;
+    case 'f':
+        o->format = arg;
+        break;
+    case 'W':
+        o->waivers_path = arg;
+        break;
+    case O_COLOR:
+        o->color_when = arg;
+        break;
+    case O_PROMETHEUS:
+        o->prometheus = arg;
+        break;
+    case 'v':
+        o->verbose = true;
+        break;
+    case 'q':
+        o->quiet = true;
+        break;
+    case 'l':
+        o->list = true;
+        break;
+    case O_FAIL_ON:
+        if (xg_severity_parse(arg, &o->fail_on) < 0)
+            return xg_cli_usage_error(&xg_cli_audit, "--fail-on: unknown severity '%s'", arg);
+        break;
+    case O_SKIP:
+        return add_skips(o, arg);
+    case O_PERIMETER:
+        if (o->perimeter_count == 4)
+            return xg_cli_usage_error(&xg_cli_audit, "--perimeter-ruleset: at most 4 files");
+        o->perimeter[o->perimeter_count++] = arg;
+        break;
     }
     return 0;
 }
@@ -105,95 +175,33 @@ static int add_skips(struct audit_opts *o, char *list)
 /* 0: go on; 1: done, exit 0 (--help); 2: usage error (message printed). */
 static int parse_opts(int argc, char **argv, struct audit_opts *o)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"root", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'f'},
-        {"fail-on", required_argument, NULL, 'F'},
-        {"skip", required_argument, NULL, 's'},
-        {"waivers", required_argument, NULL, 'w'},
-        {"color", required_argument, NULL, 'C'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"list", no_argument, NULL, 'l'},
-        {"perimeter-ruleset", required_argument, NULL, 'P'},
-        {"prometheus", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
+    struct xg_cli_parser p;
+    int opt, rc;
     *o = (struct audit_opts){
         .root = "/", .format = "text", .color_when = "auto", .fail_on = XG_SEV_HIGH};
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:r:f:s:w:vlh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'r':
-            o->root = optarg;
-            break;
-        case 'f':
-            o->format = optarg;
-            break;
-        case 'w':
-            o->waivers_path = optarg;
-            break;
-        case 'C':
-            o->color_when = optarg;
-            break;
-        case 'M':
-            o->prometheus = optarg;
-            break;
-        case 'v':
-            o->verbose = true;
-            break;
-        case 'l':
-            o->list = true;
-            break;
-        case 'F':
-            if (xg_severity_parse(optarg, &o->fail_on) < 0) {
-                fprintf(stderr, "xenguard audit: --fail-on: unknown severity '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 's':
-            if (add_skips(o, optarg) < 0)
-                return 2;
-            break;
-        case 'P':
-            if (o->perimeter_count == 4) {
-                fprintf(stderr, "xenguard audit: --perimeter-ruleset: at most 4 files\n");
-                return 2;
-            }
-            o->perimeter[o->perimeter_count++] = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            usage(stderr);
-            return 2;
-        }
+    xg_cli_begin(&p, &xg_cli_audit, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        if (opt == XG_CLI_STOP)
+            return p.rc == 0 ? 1 : p.rc;
+        /* p.arg points into argv, which is ours: --skip splits it in place */
+        if ((rc = take_opt(o, opt, (char *)p.arg)))
+            return rc;
     }
-    if (o->list)
-        return 0;
-    if (optind < argc) {
-        fprintf(stderr, "xenguard audit: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (strcmp(o->format, "text") && strcmp(o->format, "json") && strcmp(o->format, "junit")) {
-        fprintf(stderr, "xenguard audit: --format: expected text, json or junit\n");
-        return 2;
-    }
+    if (xg_cli_operands(&p, 0, 0) < 0)
+        return p.rc;
+    if (strcmp(o->format, "text") && strcmp(o->format, "json") && strcmp(o->format, "junit"))
+        return xg_cli_usage_error(&xg_cli_audit, "--format: expected text, json or junit");
+    if (o->list && !strcmp(o->format, "junit"))
+        return xg_cli_usage_error(&xg_cli_audit, "--list: --format text or json");
+    if (o->quiet && o->verbose)
+        return xg_cli_usage_error(&xg_cli_audit, "--quiet and --verbose contradict each other");
     if (strcmp(o->color_when, "auto") && strcmp(o->color_when, "always") &&
-        strcmp(o->color_when, "never")) {
-        fprintf(stderr, "xenguard audit: --color: expected auto, always or never\n");
-        return 2;
-    }
+        strcmp(o->color_when, "never"))
+        return xg_cli_usage_error(&xg_cli_audit, "--color: expected auto, always or never");
     return 0;
 }
 
-/* The policy (-c) and the waivers (-w), when given. */
+/* The policy (-c) and the waivers (-W), when given. */
 static int load_inputs(const struct audit_opts *o, struct xg_policy *policy, bool *have_policy,
                        struct xg_waivers *waivers, struct xg_err *err)
 {
@@ -305,7 +313,7 @@ int cmd_audit(int argc, char **argv)
     if (rc)
         return rc == 1 ? 0 : 2;
     if (o.list)
-        return list_checks(o.verbose);
+        return list_checks(o.verbose, !strcmp(o.format, "json"));
 
     struct xg_err err = {{0}};
     struct xg_policy policy;
@@ -315,6 +323,9 @@ int cmd_audit(int argc, char **argv)
     struct xg_result *results = NULL;
     struct xg_fleet_facts facts = {0};
     size_t n = 0;
+    struct timespec t0, t1;
+    time_t started = time(NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = 2;
     if (load_inputs(&o, &policy, &have_policy, &waivers, &err) < 0 ||
         xg_probe_host(o.root, &host, &err) < 0) {
@@ -327,8 +338,18 @@ int cmd_audit(int argc, char **argv)
         goto out;
     }
     run_perimeter(&o, have_policy ? &policy : NULL, results, n);
-    struct xg_audit audit = {&host, have_policy ? o.config : NULL, o.fail_on, o.verbose, results,
-                             n};
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    struct xg_audit audit = {
+        .host = &host,
+        .policy_path = have_policy ? o.config : NULL,
+        .fail_on = o.fail_on,
+        .verbose = o.verbose,
+        .quiet = o.quiet,
+        .results = results,
+        .count = n,
+        .started = started,
+        .duration_ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L,
+    };
     if (o.waivers_path) {
         char today[16];
         time_t now = time(NULL);
@@ -355,7 +376,7 @@ int cmd_audit(int argc, char **argv)
         goto out;
     }
     rc = xg_audit_exit_code(&audit);
-    if (o.prometheus && xg_report_prometheus_write(&audit, o.prometheus, time(NULL), &err) < 0) {
+    if (o.prometheus && xg_report_prometheus_write(&audit, o.prometheus, started, &err) < 0) {
         xg_err_print(stderr, "xenguard audit: --prometheus", &err);
         rc = 2;
     }

@@ -8,7 +8,6 @@
  * apply), 1 when one failed, 2 when a report could not be used.
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +17,30 @@
 #include "fleet/fleet.h"
 #include "verbs.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: xenguard fleet [OPTIONS] REPORT.json|DIR...\n\n"
-            "Check a cluster of Xen hosts from their reports of 'xenguard audit --format json'\n"
-            "(a DIR stands for every *.json file in it): peer lists symmetric, one scenario,\n"
-            "one transport, one tunnel CA, certificates valid for 30 days more, each firewall\n"
-            "admitting every other member on the migration port and nobody else, Xen\n"
-            "versions that can migrate to each other.\n\n"
-            "Options:\n"
-            "  -f, --format FMT   text (default), json or junit\n"
-            "      --at DATE      judge certificate expiry as of DATE (YYYY-MM-DD, UTC)\n"
-            "                     instead of now\n"
-            "  -l, --list         list the cluster checks and exit\n"
-            "  -h, --help         this help\n\n"
-            "Exit status: 0 every cluster check passed, 1 one failed, 2 error.\n"
-            "See xenguard-fleet(8).\n");
-}
+enum { O_AT = XG_CLI_LONG };
+
+static const struct xg_opt options[] = {
+    {'f', "format", "FMT", "text (default), json or junit"},
+    {O_AT, "at", "DATE",
+     "judge certificate expiry as of DATE (YYYY-MM-DD, UTC)\n"
+     "instead of now"},
+    {'l', "list", NULL, "list the cluster checks and exit"},
+    {0},
+};
+
+const struct xg_cli xg_cli_fleet = {
+    .verb = "fleet",
+    .usage = "[-f text|json|junit] [--at DATE] REPORT.json|DIR...\n--list",
+    .about = "Check a cluster of Xen hosts from their reports of 'xenguard audit --format json'\n"
+             "(a DIR stands for every *.json file in it): peer lists symmetric, one scenario,\n"
+             "one transport, one tunnel CA, certificates valid for 30 days more, each firewall\n"
+             "admitting every other member on the migration port and nobody else, Xen\n"
+             "versions that can migrate to each other.\n",
+    .opts = options,
+    .epilog = "Exit status: 0 every cluster check passed, 1 one failed, 2 error.\n"
+              "JSON reports follow doc/fleet.schema.json (xenguard-fleet/1). See\n"
+              "xenguard-fleet(8).\n",
+};
 
 static int add_report(struct xg_fleet *f, const char *path)
 {
@@ -102,10 +107,8 @@ static int parse_at(const char *s, time_t *out)
 {
     struct tm tm = {0};
     const char *end = strptime(s, "%Y-%m-%d", &tm);
-    if (!end || *end) {
-        fprintf(stderr, "xenguard fleet: --at: expected YYYY-MM-DD, not '%s'\n", s);
-        return -1;
-    }
+    if (!end || *end)
+        return xg_cli_usage_error(&xg_cli_fleet, "--at: expected YYYY-MM-DD, not '%s'", s);
     *out = timegm(&tm);
     return 0;
 }
@@ -137,42 +140,34 @@ static int render(const struct xg_fleet_report *r, const char *format)
 
 int cmd_fleet(int argc, char **argv)
 {
-    static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
-                                         {"at", required_argument, NULL, 'A'},
-                                         {"list", no_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *format = "text";
     time_t now = time(NULL);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:lh", opts, NULL)) != -1) {
-        switch (c) {
+    bool list = false;
+    int opt;
+    struct xg_cli_parser p;
+    xg_cli_begin(&p, &xg_cli_fleet, argc, argv);
+    while ((opt = xg_cli_next(&p)) != -1) {
+        switch (opt) {
         case 'f':
-            format = optarg;
-            if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit")) {
-                fprintf(stderr, "xenguard fleet: --format: expected text, json or junit\n");
-                return 2;
-            }
+            format = p.arg;
+            if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit"))
+                return xg_cli_usage_error(&xg_cli_fleet, "--format: expected text, json or junit");
             break;
-        case 'A':
-            if (parse_at(optarg, &now) < 0)
+        case O_AT:
+            if (parse_at(p.arg, &now) < 0)
                 return 2;
             break;
         case 'l':
-            return list_checks();
-        case 'h':
-            usage(stdout);
-            return 0;
+            list = true;
+            break;
         default:
-            usage(stderr);
-            return 2;
+            return p.rc;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "xenguard fleet: no report given (try 'xenguard fleet --help')\n");
-        return 2;
-    }
+    if (list)
+        return xg_cli_operands(&p, 0, 0) < 0 ? p.rc : list_checks();
+    if (p.optind >= argc)
+        return xg_cli_usage_error(&xg_cli_fleet, "no report given");
     struct xg_fleet f = {calloc(XG_FLEET_MAX_HOSTS, sizeof(struct xg_fleet_host)), 0};
     struct xg_fleet_report r = {0};
     int rc = 2;
@@ -180,7 +175,7 @@ int cmd_fleet(int argc, char **argv)
         fprintf(stderr, "xenguard fleet: out of memory\n");
         return 2;
     }
-    for (int i = optind; i < argc; i++)
+    for (int i = p.optind; i < argc; i++)
         if (add_arg(&f, argv[i]) < 0)
             goto out;
     if (xg_fleet_run(&f, now, &r) < 0 || render(&r, format) < 0) {

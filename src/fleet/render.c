@@ -4,19 +4,19 @@
  * Text: a hosts x checks table (one row per host: its report, its own
  * audit's outcome, its verdict on each cluster check), then each cluster
  * check with its findings and, when it failed, the fix; one summary line.
- * JSON (jansson, schema xenguard-fleet/1 in xenguard-fleet(8)) and JUnit
- * (libxml2's xmlTextWriter, one test case per cluster check) carry the same
+ * JSON (jansson, "xenguard-fleet/1": doc/fleet.schema.json, xenguard-fleet(8))
+ * and JUnit (report/junit.h's writer, one test case per cluster check) carry the same
  * results. Host names, file names and findings come from the hosts'
  * reports: every string goes through xg_report_clean() for its format, so a
  * report cannot break the output or send escape sequences to a terminal.
  */
 #include <jansson.h>
-#include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fleet/fleet.h"
+#include "report/junit.h"
 #include "report/report.h"
 
 static const char *label(enum xg_status s)
@@ -174,48 +174,31 @@ void xg_fleet_json(const struct xg_fleet_report *r, struct xg_buf *out)
     json_decref(doc);
 }
 
-static int xw_attr(xmlTextWriterPtr w, const char *name, const char *value)
-{
-    char *c = xg_report_clean(value, XG_CLEAN_XML);
-    int rc = c ? xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST c) : -1;
-    free(c);
-    return rc;
-}
-
-static int xw_count(xmlTextWriterPtr w, const char *name, size_t n)
-{
-    char v[32];
-    snprintf(v, sizeof(v), "%zu", n);
-    return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST v);
-}
-
-static int junit_case(xmlTextWriterPtr w, const struct xg_fleet_result *res)
+static void junit_case(struct xg_junit *j, const struct xg_fleet_result *res)
 {
     char name[300];
-    struct xg_buf body = {0};
-    int rc = 0;
     snprintf(name, sizeof(name), "%s %s", res->def->id, res->def->title);
-    for (size_t k = 0; k < res->finding_count; k++)
-        xg_buf_printf(&body, "%s\n", res->findings[k]);
-    rc |= xmlTextWriterStartElement(w, BAD_CAST "testcase");
-    rc |= xw_attr(w, "classname", "xenguard.fleet") | xw_attr(w, "name", name);
+    xg_junit_start(j, "testcase");
+    xg_junit_attr(j, "classname", "xenguard.fleet");
+    xg_junit_attr(j, "name", name);
     if (res->status == XG_STATUS_FAIL) {
+        struct xg_buf body = {0};
+        for (size_t k = 0; k < res->finding_count; k++)
+            xg_buf_printf(&body, "%s\n", res->findings[k]);
         xg_buf_printf(&body, "fix: %s\n", res->def->remediation);
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "failure");
-        rc |= xw_attr(w, "message", res->finding_count ? res->findings[0] : res->def->title);
-        char *c = xg_report_clean(xg_buf_str(&body), XG_CLEAN_XML);
-        rc |= c ? xmlTextWriterWriteString(w, BAD_CAST c) : -1;
-        free(c);
-        rc |= xmlTextWriterEndElement(w);
+        xg_junit_start(j, "failure");
+        xg_junit_attr(j, "message", res->finding_count ? res->findings[0] : res->def->title);
+        xg_junit_text(j, xg_buf_str(&body));
+        xg_junit_end(j);
+        if (xg_buf_failed(&body))
+            j->rc = -1;
+        xg_buf_free(&body);
     } else if (res->status == XG_STATUS_NA) {
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "skipped");
-        rc |= xw_attr(w, "message", "applies to no member");
-        rc |= xmlTextWriterEndElement(w);
+        xg_junit_start(j, "skipped");
+        xg_junit_attr(j, "message", "applies to no member");
+        xg_junit_end(j);
     }
-    rc |= xmlTextWriterEndElement(w);
-    rc |= xg_buf_failed(&body) ? -1 : 0;
-    xg_buf_free(&body);
-    return rc < 0 ? -1 : 0;
+    xg_junit_end(j);
 }
 
 void xg_fleet_junit(const struct xg_fleet_report *r, struct xg_buf *out)
@@ -225,26 +208,15 @@ void xg_fleet_junit(const struct xg_fleet_report *r, struct xg_buf *out)
         fail += r->results[c].status == XG_STATUS_FAIL;
         na += r->results[c].status == XG_STATUS_NA;
     }
-    xmlBufferPtr mem = xmlBufferCreate();
-    xmlTextWriterPtr w = mem ? xmlNewTextWriterMemory(mem, 0) : NULL;
-    int rc = w ? 0 : -1;
-    if (w) {
-        rc |= xmlTextWriterSetIndent(w, 1) | xmlTextWriterSetIndentString(w, BAD_CAST "  ");
-        rc |= xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "testsuites");
-        rc |= xw_attr(w, "name", "xenguard fleet");
-        rc |= xmlTextWriterStartElement(w, BAD_CAST "testsuite");
-        rc |= xw_attr(w, "name", "cluster") | xw_count(w, "tests", r->count) |
-              xw_count(w, "failures", fail) | xw_count(w, "errors", 0) | xw_count(w, "skipped", na);
-        for (size_t c = 0; c < r->count; c++)
-            rc |= junit_case(w, &r->results[c]);
-        rc |= xmlTextWriterEndDocument(w);
-        xmlFreeTextWriter(w);
-    }
-    if (rc < 0 || !mem)
-        out->failed = true;
-    else
-        xg_buf_puts(out, (const char *)xmlBufferContent(mem));
-    if (mem)
-        xmlBufferFree(mem);
+    struct xg_junit j;
+    xg_junit_begin(&j, "xenguard fleet");
+    xg_junit_start(&j, "testsuite");
+    xg_junit_attr(&j, "name", "cluster");
+    xg_junit_count(&j, "tests", r->count);
+    xg_junit_count(&j, "failures", fail);
+    xg_junit_count(&j, "errors", 0);
+    xg_junit_count(&j, "skipped", na);
+    for (size_t c = 0; c < r->count; c++)
+        junit_case(&j, &r->results[c]);
+    xg_junit_finish(&j, out);
 }

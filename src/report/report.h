@@ -3,7 +3,8 @@
  *
  * The run is a plain list of results plus the host summary; waivers and
  * --skip are applied to the list before rendering, so text, JSON and JUnit
- * always agree. Renderers produce text into a buffer and never print.
+ * always agree. Renderers produce text into a buffer and never print:
+ * render.c (text, JUnit), json.c (JSON), prometheus.c.
  */
 #ifndef XG_REPORT_REPORT_H
 #define XG_REPORT_REPORT_H
@@ -45,7 +46,17 @@ struct xg_audit {
     size_t count;
     /* JSON: the "fleet" section for `xenguard fleet` (src/fleet/facts.h); NULL: none */
     const struct xg_fleet_facts *fleet;
+    bool quiet;       /* text: failures, errors and the summary only */
+    time_t started;   /* JSON "timestamp" (0: left out) */
+    long duration_ms; /* JSON "duration_ms": probing and checking */
 };
+
+/* How many results have each status (enum xg_status), and the failures by severity. */
+struct xg_audit_counts {
+    size_t status[5];
+    size_t fail_by_severity[5];
+};
+struct xg_audit_counts xg_audit_count(const struct xg_audit *a);
 
 /*
  * A failing check with a waiver whose expiry (inclusive) is on or after
@@ -77,9 +88,13 @@ enum xg_clean_for { XG_CLEAN_JSON, XG_CLEAN_XML, XG_CLEAN_TEXT };
 char *xg_report_clean(const char *s, enum xg_clean_for mode);
 
 void xg_report_text(const struct xg_audit *a, bool color, struct xg_buf *out);
-/* JSON document (schema in doc/xenguard-audit.8); returns NULL on allocation failure. */
+/* JSON document, "xenguard-audit/1" (doc/audit.schema.json, xenguard-audit(8));
+ * NULL on allocation failure. */
 char *xg_report_json(const struct xg_audit *a);
-/* JUnit XML (libxml2's xmlTextWriter); out is marked failed when it cannot be written. */
+/* The check table as JSON, "xenguard-checks/1" (doc/checks.schema.json): for
+ * `audit --list --format json`. NULL on allocation failure. */
+char *xg_report_checks_json(void);
+/* JUnit XML (report/junit.h); out is marked failed when it cannot be written. */
 void xg_report_junit(const struct xg_audit *a, struct xg_buf *out);
 
 /* Prometheus text exposition (see prometheus.c): a gauge per check and per

@@ -7,7 +7,8 @@
  * A bad line is an error that quotes the line and underlines the fault.
  * A waiver that waives nothing (its check passes, is n/a, or an earlier
  * line already waives it) is a warning: it would hide the day the check
- * fails again, unreviewed.
+ * fails again, unreviewed. The outcome of the whole run (exit code,
+ * counts by status and severity) is computed here too, after the waivers.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -164,4 +165,15 @@ int xg_audit_exit_code(const struct xg_audit *a)
             return 1;
     }
     return 0;
+}
+
+struct xg_audit_counts xg_audit_count(const struct xg_audit *a)
+{
+    struct xg_audit_counts c = {{0}};
+    for (size_t i = 0; i < a->count; i++) {
+        c.status[a->results[i].status]++;
+        if (a->results[i].status == XG_STATUS_FAIL)
+            c.fail_by_severity[a->results[i].def->severity]++;
+    }
+    return c;
 }

@@ -145,8 +145,10 @@ check "XG-MIG-002: a listener on 8002 open to all still fails" \
 f=xl-activated
 check "socket activation: rpcbind.socket held by systemd fails XG-SVC-001" \
     eval "[ \"\$(field $T/$f.json XG-SVC-001 status)\" = fail ]"
-check "socket activation: the finding and the fix name the unit and its service, not systemd" \
-    eval "field $T/$f.json XG-SVC-001 evidence | grep -qF 'udp 0.0.0.0:111 (rpcbind.socket for rpcbind.service, opened by systemd): systemctl disable --now rpcbind.socket rpcbind.service'"
+check "socket activation: the finding names the unit and its service, not systemd" \
+    eval "field $T/$f.json XG-SVC-001 evidence | grep -qF 'udp 0.0.0.0:111 (rpcbind.socket for rpcbind.service, opened by systemd)'"
+check "socket activation: the fix line disables both" \
+    eval "field $T/$f.json XG-SVC-001 fix | grep -qxF 'systemctl disable --now rpcbind.socket rpcbind.service'"
 check "socket activation: ssh.socket (sshd@.service) is allowed as sshd" \
     eval "! field $T/$f.json XG-SVC-001 evidence | grep -q '2222'"
 

@@ -70,7 +70,7 @@ check "and the old file is untouched" [ "$(sha256sum "$P")" = "$before" ]
 fail_id=$(python3 -c 'import json,sys; print([c["id"] for c in json.load(open(sys.argv[1]))["checks"] if c["status"]=="fail"][0])' "$W/audit.json")
 pass_id=$(python3 -c 'import json,sys; print([c["id"] for c in json.load(open(sys.argv[1]))["checks"] if c["status"]=="pass"][0])' "$W/audit.json")
 printf '%s 2099-01-01 accepted\n%s 2099-01-01 stale\n%s 2099-01-01 twice\n' "$fail_id" "$pass_id" "$fail_id" >"$W/waivers"
-out=$("$XG" audit --root "$R" -w "$W/waivers" 2>&1 >/dev/null)
+out=$("$XG" audit --root "$R" -W "$W/waivers" 2>&1 >/dev/null)
 check "a waiver of a passing check is a warning with FILE:LINE" \
     grep -qF "$W/waivers:2:1: warning: $pass_id passes: remove its waiver" <<<"$out"
 check "a second waiver of the same check is a warning" \
