@@ -117,6 +117,37 @@ for page in "${!page_verbs[@]}"; do
     is "$extra" "" "every option item of $(basename "$page") is in the --help of${page_verbs[$page]}"
 done
 
+# the letters that changed meaning are gone, the new ones work
+usage_error() { # usage_error WANT_FIRST_LINE CMD...: exit 2 and that first line on stderr
+    local want=$1 err rc
+    shift
+    err=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    [ "$rc" = 2 ] && [ "$(head -n 1 <<<"$err")" = "$want" ]
+}
+check "harden -R is no more (-r is --root)" usage_error "xenguard harden: unknown option '-R'" \
+    "$XG" harden sysctl -R "$W"
+mkdir -p "$W/hroot"
+check "harden sysctl -r DIR shows the diff under DIR, writes nothing" bash -c \
+    '"$1" harden sysctl -r "$2" | grep -q "^+++ $2/etc/sysctl.d/99-xenguard.conf" && [ ! -e "$2/etc" ]' _ "$XG" "$W/hroot"
+check "tunnel-keys -d is no more (-D is --dir)" usage_error "xenguard tunnel-keys: unknown option '-d'" \
+    "$XG" tunnel-keys -d "$W/pki" a.test
+check "tunnel-keys -D DIR makes the CA in DIR" bash -c \
+    '"$1" tunnel-keys -D "$2" a.test >/dev/null && [ -s "$2/ca.pem" ] && [ -s "$2/a.test.pem" ]' _ "$XG" "$W/pki"
+check "vif -i is no more (--ip is long-only)" usage_error "xenguard vif: unknown option '-i'" \
+    "$XG" vif online vif1.0 -i 192.0.2.10 --mac 00:16:3e:00:00:01
+check "vif -m is no more (--mac is long-only)" usage_error "xenguard vif: unknown option '-m'" \
+    "$XG" vif online vif1.0 --ip 192.0.2.10 -m 00:16:3e:00:00:01
+check "vif: a bad operation is a usage error" usage_error \
+    "xenguard vif: 'up': expected online, offline or list" "$XG" vif up vif1.0
+check "harden: a missing target is a usage error" usage_error "xenguard harden: missing operand" \
+    "$XG" harden
+# tunnel: options stop at HOST, what follows is the receive command's
+"$XG" tunnel -c /dev/null h1.test --no-such-option-xg >/dev/null 2>"$W/tunnel.err"
+rc=$?
+check "tunnel: an option after HOST is the receive command's, not a usage error (exit $rc)" \
+    bash -c '[ "$1" = 1 ] && ! grep -q "unknown option" "$2"' _ "$rc" "$W/tunnel.err"
+
 is "$(complete_at xenguard au)" audit "completion: xenguard au<TAB> is audit"
 is "$(complete_at xenguard audit --form)" --format "completion: xenguard audit --form<TAB> is --format"
 is "$(complete_at xenguard apply --ti)" --timeout "completion: xenguard apply --ti<TAB> is --timeout"
