@@ -8,6 +8,14 @@
  * original mode and owner, and the output of the read-only commands in
  * DIR/xenguard/. Read-only on the host; DIR must not exist or be empty.
  * Run as root to include shadow, sudoers and other processes' fds.
+ *
+ * Everything is read through probe/rootfs.h, from the live host ("/") or,
+ * with --root, from a mounted root or an earlier capture (commands then
+ * come from its xenguard/). A capture travels (auditors, tickets), so no
+ * secret is written: every file passes redact_file(), which applies the
+ * transform of probe/redact.h for its kind and records what it did in
+ * DIR/xenguard/redacted.txt. The audit of the capture must still give each
+ * check the original's verdict (tests/e2e/capture_secrets.sh).
  */
 #include <ctype.h>
 #include <stdarg.h>
