@@ -8,6 +8,14 @@
  * original mode and owner, and the output of the read-only commands in
  * DIR/xenguard/. Read-only on the host; DIR must not exist or be empty.
  * Run as root to include shadow, sudoers and other processes' fds.
+ *
+ * Everything is read through probe/rootfs.h, from the live host ("/") or,
+ * with --root, from a mounted root or an earlier capture (commands then
+ * come from its xenguard/). A capture travels (auditors, tickets), so no
+ * secret is written: every file passes redact_file(), which applies the
+ * transform of probe/redact.h for its kind and records what it did in
+ * DIR/xenguard/redacted.txt. The audit of the capture must still give each
+ * check the original's verdict (tests/e2e/capture_secrets.sh).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -170,6 +178,14 @@ static int redact_file(struct cap *c, const char *rel, const char *data, size_t 
     bool colon = false;
     if (xg_redact_is_private_key(rel, data, len)) {
         redacted(c, rel, "private key left out (empty file, mode and owner kept)");
+        return -1;
+    }
+    if (under(rel, "/run/xenstored") || under(rel, "/var/run/xenstored") ||
+        under(rel, "/dev/xen")) {
+        /* only mode and owner are read here; xenstored's database (tdb) holds the
+         * guests' console passwords */
+        if (len)
+            redacted(c, rel, "contents left out (empty file, mode and owner kept)");
         return -1;
     }
     if (!strcmp(rel, "/etc/shadow") || !strcmp(rel, "/etc/gshadow") ||

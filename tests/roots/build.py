@@ -466,6 +466,7 @@ VNC_VFB = "vfb-vnc-Pa55word"
 SPICE_XL = "spice-Pa55word"
 VNC_XEND = "xend-vnc-Pa55word"
 VNC_LIST = "running-vnc-Pa55word"
+VNC_TDB = "xenstore-vnc-Pa55word"
 XAPI_SESSION = "SessionSecret-7f3e2a"
 XAPI_POOL = "PoolToken-93c1d7"
 PEM_KEY = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx9KeyMaterialNotReal0123456789abcdefghij\n"
@@ -494,6 +495,8 @@ def secrets_dom0(root):
     link(root, "/etc/xen/auto/hvm1.cfg", "/etc/xen/hvm1.cfg")
     w(root, "/etc/xen/xend-config.sxp", XEND_CONFIG_42.replace("(vncpasswd '')",
                                                               "(vncpasswd '%s')" % VNC_XEND))
+    # xenstored's database, where qemu's console passwords live too
+    w(root, "/var/run/xenstored/tdb", "TDB file\n/vm/1234/vncpasswd\n%s\n" % VNC_TDB, 0o640)
     w(root, "/etc/xen/xmlrpc.key", PEM_KEY, 0o600)
     w(root, "/etc/xen/xmlrpc.crt", "-----BEGIN CERTIFICATE-----\nMIIBnotreal\n"
       "-----END CERTIFICATE-----\n", 0o644)

@@ -130,6 +130,21 @@ static void colon_files_keep_every_state(void **state)
     xg_buf_free(&sh);
 }
 
+/* A field longer than the buffer is judged by its start: a locked one stays locked. */
+static void colon_long_field(void **state)
+{
+    (void)state;
+    char line[6000];
+    memset(line, 'h', sizeof(line));
+    memcpy(line, "root:!", 6);
+    memcpy(line + sizeof(line) - 9, ":1::::::", 9);
+    struct xg_buf out = {0};
+    size_t n;
+    assert_int_equal(xg_redact_colon(line, strlen(line), false, &out, &n), 0);
+    assert_string_equal(xg_buf_str(&out), "root:!<locked>:1::::::");
+    xg_buf_free(&out);
+}
+
 static void colon_bad_line_fails_the_same(void **state)
 {
     (void)state;
@@ -246,6 +261,14 @@ static void sxp_vncpasswd_becomes_set(void **state)
     const char *u = "(vncpasswd '')\n(vncpasswd bare-secret (nested x))\n";
     assert_int_equal(xg_redact_sxp(S(u), &out, &n), 0);
     assert_string_equal(xg_buf_str(&out), "(vncpasswd '')\n(vncpasswd <set> (<set> <set>))\n");
+    xg_buf_free(&out);
+    /* a secret string over three lines keeps them: the next key stays on line 4 (fuzz_redact) */
+    const char *m = "(vncpasswd 'one\ntwo\nthree')\n(vnc-listen '0.0.0.0')\n";
+    assert_int_equal(xg_redact_sxp(S(m), &out, &n), 0);
+    assert_string_equal(xg_buf_str(&out), "(vncpasswd '<set>\n\n')\n(vnc-listen '0.0.0.0')\n");
+    assert_int_equal(xg_xend_config_parse(out.data, out.len, "x.sxp", &kv, &api, &napi, &err), 0);
+    assert_int_equal(xg_kv_find(&kv, "vnc-listen", false)->line, 4);
+    xg_kv_free(&kv);
     xg_buf_free(&out);
 }
 
@@ -369,6 +392,7 @@ int main(void)
         cmocka_unit_test(pw_field_becomes_its_state),
         cmocka_unit_test(colon_files_keep_every_state),
         cmocka_unit_test(colon_bad_line_fails_the_same),
+        cmocka_unit_test(colon_long_field),
         cmocka_unit_test(xlcfg_passwords_become_set),
         cmocka_unit_test(xlcfg_broken_fails_at_the_same_place),
         cmocka_unit_test(sxp_vncpasswd_becomes_set),
