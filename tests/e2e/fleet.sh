@@ -129,6 +129,7 @@ printf "[defaults]\n" >"$T/ansible.cfg"
 playbook() { # playbook LOG PLAYBOOK [ARGS...]: ansible-playbook from the controller namespace
     local log=$1 start=$SECONDS rc cpu0 cpu1
     shift
+    times >"$T/times"
     cpu0=$(cpu_seconds)
     ip netns exec "$CTRL" env ANSIBLE_HOME="$T/ansible-home" ANSIBLE_LOCAL_TEMP="$T/ansible-local" \
         ANSIBLE_REMOTE_TEMP="$T/remote-tmp" ANSIBLE_SSH_CONTROL_PATH_DIR="$T/cp" \
@@ -140,13 +141,16 @@ playbook() { # playbook LOG PLAYBOOK [ARGS...]: ansible-playbook from the contro
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         ansible-playbook -i "$T/inventory" "$XG_ROOT/ansible/$@" >"$LOG_DIR_PREFIX$log" 2>&1
     rc=$?
+    times >"$T/times"
     cpu1=$(cpu_seconds)
     diag "ansible-playbook $1: exit $rc after $((SECONDS - start)) s, $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') s CPU; slowest tasks:"
     slowest "$T/$log.tasks" | while IFS= read -r line; do diag "  $line"; done
     return $rc
 }
 cpu_seconds() { # user + system time of this shell's finished children, in seconds
-    times | awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }'
+    # (`times` in this shell, not in the $(...) subshell, which has no children yet)
+    awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' \
+        "$T/times"
 }
 slowest() { # slowest LOG: the 4 longest tasks, from the log's timestamps (TASK line to next)
     awk '/ TASK \[|PLAY RECAP/ { split($2, hms, /[:,]/); t = hms[1] * 3600 + hms[2] * 60 + hms[3] + hms[4] / 1000
