@@ -28,7 +28,7 @@ trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
 xg() { in_ns env -u SSH_CONNECTION "$XG" "$@"; }
 ruleset() { in_ns nft list ruleset; }
-state() { ls -la "$ST"; }
+state() { find "$ST" -printf "%p %s %T@ %m\n" | sort; } # (not ls -la: its .. is /run, which others change)
 
 ip netns add "$NS" || bail_out "ip netns add $NS"
 in_ns ip link set lo up
