@@ -2,7 +2,8 @@
  * test_matrix.c — unit tests of the service matrix (src/analyze/matrix.c):
  * small rulesets whose classes and edges were worked out by hand (the
  * comment above each case says how), the partition refinement it is built
- * on, and the interface map's complement lines.
+ * on, the interface map's complement lines, and the conditional edges only
+ * a chosen source port or MAC opens (matrix_cond.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -445,12 +446,100 @@ static void test_random_routers(void **state)
     }
 }
 
+/*
+ * Conditional edges. The ordinary client (source port 1024-65535, a MAC no
+ * rule names) gets only the first rule: A = everyone else, B = 192.0.2.0/24,
+ * C = 198.51.100.0/24, edge B>C. Source port 53 opens 198.51.100.53 to
+ * everyone: A>C and C>C, to part of C (B>C is an edge already). The MAC
+ * opens everything to 203.0.113.0/24 (part of A): A>A, A>B, A>C. Each names
+ * its rule (lines 6 and 7) and is exact; the other source-port classes
+ * (0-52, 54-1023) open nothing.
+ */
+static const char cond_rules[] =
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+    "-A FORWARD -s 192.0.2.0/24 -d 198.51.100.0/24 -p tcp --dport 22 -j ACCEPT\n"
+    "-A FORWARD -p tcp --sport 53 -d 198.51.100.53 -j ACCEPT\n"
+    "-A FORWARD -p tcp -m mac --mac-source 02:00:00:00:00:09 -s 203.0.113.0/24 -j ACCEPT\n"
+    "COMMIT\n";
+
+/* "A>C sport 53 *->198.51.100.53/32 :6" ('*': the whole class; '?': may) */
+static void render_cond(const struct xg_matrix *m, const struct xg_matrix_cond *c, size_t n,
+                        char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        used += (size_t)snprintf(out + used, size - used, "%s%s>%s ", i ? "; " : "",
+                                 m->classes[c[i].src].name, m->classes[c[i].dst].name);
+        if (c[i].kind == XG_EXTRA_MAC)
+            used += (size_t)snprintf(out + used, size - used, "mac %02x:%02x:%02x:%02x:%02x:%02x ",
+                                     c[i].mac[0], c[i].mac[1], c[i].mac[2], c[i].mac[3],
+                                     c[i].mac[4], c[i].mac[5]);
+        else
+            used += (size_t)snprintf(out + used, size - used, "sport %u-%u ", c[i].lo, c[i].hi);
+        if (xg_prefix_list_equal(&c[i].sources, &m->classes[c[i].src].addrs))
+            used += (size_t)snprintf(out + used, size - used, "*");
+        else
+            add_list(out, size, &used, &c[i].sources);
+        used += (size_t)snprintf(out + used, size - used, "->");
+        if (xg_prefix_list_equal(&c[i].dests, &m->classes[c[i].dst].addrs))
+            used += (size_t)snprintf(out + used, size - used, "*");
+        else
+            add_list(out, size, &used, &c[i].dests);
+        used += (size_t)snprintf(out + used, size - used, " :%u%s",
+                                 c[i].rule ? c[i].rule->src_line : 0, c[i].exact ? "" : "?");
+    }
+}
+
+static void test_conditional_edges(void **state)
+{
+    struct xg_ruleset rs = {0};
+    struct xg_err err = {{0}};
+    struct xg_matrix m;
+    struct xg_matrix_cond *c = NULL;
+    size_t n = 0;
+    char got[2048];
+    (void)state;
+    assert_int_equal(
+        xg_parse_iptables_save(cond_rules, strlen(cond_rules), "t.rules", 4, &rs, &err), 0);
+    struct xg_matrix_ctx *cx = xg_matrix_ctx_new(&rs, NULL, &err);
+    assert_non_null(cx);
+    struct xg_matrix_query mq = {
+        .svc = {.family = 4, .proto = IPPROTO_TCP, .dport = 22, .path = XG_HOOK_FORWARD}};
+    assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
+    render(&m, got, sizeof(got));
+    assert_string_equal(got, "A=~192.0.2.0/24,198.51.100.0/24 B=192.0.2.0/24 C=198.51.100.0/24 "
+                             "| B>C");
+    assert_int_equal(xg_matrix_conditional(cx, &mq, &m, &c, &n, &err), 0);
+    render_cond(&m, c, n, got, sizeof(got));
+    assert_string_equal(got, "A>A mac 02:00:00:00:00:09 203.0.113.0/24->* :7; "
+                             "A>B mac 02:00:00:00:00:09 203.0.113.0/24->* :7; "
+                             "A>C sport 53-53 *->198.51.100.53/32 :6; "
+                             "A>C mac 02:00:00:00:00:09 203.0.113.0/24->* :7; "
+                             "C>C sport 53-53 *->198.51.100.53/32 :6");
+    xg_matrix_cond_free(c, n);
+    /* a query that chooses the port itself has nothing apart for ports: the MAC's only */
+    mq.svc.has_sport = true;
+    mq.svc.sport = 53;
+    xg_matrix_free(&m);
+    assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
+    assert_int_equal(xg_matrix_conditional(cx, &mq, &m, &c, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(c[i].kind, XG_EXTRA_MAC);
+    assert_true(n > 0);
+    xg_matrix_cond_free(c, n);
+    xg_matrix_free(&m);
+    xg_matrix_ctx_free(cx);
+    xg_ruleset_free(&rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partition_split),   cmocka_unit_test(test_router_three_rules),
         cmocka_unit_test(test_router_interfaces), cmocka_unit_test(test_input_user_chain),
         cmocka_unit_test(test_ifmap_complement),  cmocka_unit_test(test_random_routers),
+        cmocka_unit_test(test_conditional_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
