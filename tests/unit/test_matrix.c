@@ -279,7 +279,8 @@ static void random_matches(unsigned *st, char *out, size_t n)
     if (rnd(st) % 2)
         ADD(" %s-d %s", rnd(st) % 5 ? "" : "! ", pool[rnd(st) % 10]);
     if (rnd(st) % 3)
-        ADD(" -p tcp -m tcp --dport %s", rnd(st) % 2 ? "22" : "80");
+        ADD(" -p tcp -m tcp --dport %s%s", rnd(st) % 2 ? "22" : "80",
+            rnd(st) % 6 ? "" : " --sport 53");
     if (rnd(st) % 12 == 0)
         ADD(" -m limit --limit 1/s");
 #undef ADD
@@ -346,8 +347,8 @@ static unsigned edge_of(const struct xg_matrix *m, const struct xg_prefix *s,
 
 /* The same pair asked directly: the source's interface from the map, or every class. */
 static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
-                       const struct xg_ifmap *map, uint16_t port, const struct xg_prefix *s,
-                       const struct xg_prefix *d)
+                       const struct xg_ifmap *map, uint16_t port, int sport,
+                       const struct xg_prefix *s, const struct xg_prefix *d)
 {
     struct xg_ifclass *ifs = NULL;
     size_t nifs = 0;
@@ -373,7 +374,9 @@ static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
                                     .iifname = ifs[i].rep,
                                     .oifname = bound(map, d),
                                     .daddr = d,
-                                    .rpf_ok = &rpf};
+                                    .rpf_ok = &rpf,
+                                    .has_sport = sport >= 0,
+                                    .sport = (uint16_t)(sport >= 0 ? sport : 0)};
         assert_int_equal(xg_analysis_reach(an, &q, &r, &err), 0);
         may |= xg_prefix_list_covers(&r.may, s);
         must &= xg_prefix_list_covers(&r.must, s);
@@ -385,11 +388,53 @@ static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
     return may ? 1u | (must ? 2u : 0u) : 0;
 }
 
+/* Is (s, d) opened by a conditional edge for source port 53? */
+static bool cond_covers(const struct xg_matrix *m, const struct xg_matrix_cond *c, size_t n,
+                        const struct xg_prefix *s, const struct xg_prefix *d)
+{
+    size_t x = class_of(m, s), y = class_of(m, d);
+    for (size_t i = 0; i < n; i++)
+        if (c[i].kind == XG_EXTRA_SPORT && c[i].lo <= 53 && 53 <= c[i].hi && c[i].src == x &&
+            c[i].dst == y && xg_prefix_list_covers(&c[i].sources, s) &&
+            xg_prefix_list_covers(&c[i].dests, d))
+            return true;
+    return false;
+}
+
+/* Every pair that is no edge for the ordinary client: source port 53 gets it through (asked
+ * directly) exactly when a conditional edge for port 53 covers it. */
+static size_t check_conditional(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
+                                const struct xg_matrix *m, struct xg_analysis *an,
+                                const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                                const struct xg_prefix *addrs, size_t na, unsigned seed,
+                                const char *text)
+{
+    struct xg_matrix_cond *c = NULL;
+    size_t n = 0, opened = 0;
+    struct xg_err err = {{0}};
+    assert_int_equal(xg_matrix_conditional(cx, mq, m, &c, &n, &err), 0);
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < na; j++) {
+            if (edge_of(m, &addrs[i], &addrs[j]))
+                continue;
+            bool want = direct(an, rs, map, mq->svc.dport, 53, &addrs[i], &addrs[j]) & 1;
+            bool got = cond_covers(m, c, n, &addrs[i], &addrs[j]);
+            if (want != got)
+                print_error("seed %u tcp/%u sport 53: direct %d, conditional %d\n%s", seed,
+                            mq->svc.dport, want, got, text);
+            assert_int_equal(got, want);
+            opened += want;
+        }
+    xg_matrix_cond_free(c, n);
+    return opened;
+}
+
 static void test_random_routers(void **state)
 {
     static const char *const maps[] = {
         "lan 192.0.2.0/24\ndmz 198.51.100.0/24\nwan !192.0.2.0/24 !198.51.100.0/24\n",
         "lan 192.0.2.0/24\ndmz 198.51.100.0/24 198.51.100.10/32\n"};
+    size_t opened53 = 0; /* pairs only source port 53 opens: the check above is not empty */
     (void)state;
     for (unsigned seed = 1; seed <= 16; seed++) {
         char text[8192];
@@ -425,7 +470,7 @@ static void test_random_routers(void **state)
             assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
             for (size_t i = 0; i < na; i++)
                 for (size_t j = 0; j < na; j++) {
-                    unsigned want = direct(an, &rs, &map, port, &addrs[i], &addrs[j]);
+                    unsigned want = direct(an, &rs, &map, port, -1, &addrs[i], &addrs[j]);
                     unsigned got = edge_of(&m, &addrs[i], &addrs[j]);
                     if (want != got) {
                         char a[XG_PREFIX_STRLEN], b[XG_PREFIX_STRLEN];
@@ -436,6 +481,7 @@ static void test_random_routers(void **state)
                     }
                     assert_int_equal(got, want);
                 }
+            opened53 += check_conditional(cx, &mq, &m, an, &rs, &map, addrs, na, seed, text);
             xg_matrix_free(&m);
         }
         xg_matrix_ctx_free(cx);
@@ -444,6 +490,7 @@ static void test_random_routers(void **state)
         xg_ifmap_free(&map);
         xg_ruleset_free(&rs);
     }
+    assert_true(opened53 > 0);
 }
 
 /*
