@@ -220,8 +220,7 @@ static int add_matrix(struct opts *o, const char *arg)
         return 2;
     for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (o->nmatrix >= MAX_SERVICES || parse_service(t, &o->matrix[o->nmatrix]) < 0) {
-            rc = xg_cli_usage_error(
-                &xg_cli_analyze, "--matrix: '%s' is not PROTO/PORT (at most %d)", t, MAX_SERVICES);
+            rc = usage_error("--matrix: '%s' is not PROTO/PORT (at most %d)", t, MAX_SERVICES);
             break;
         }
         o->nmatrix++;

@@ -116,7 +116,7 @@ V6="2001:db8::21 2001:db8::22 2001:db8::11 2001:db8::1 2001:db8::99"
                 echo "    iifname \"$port\" ether type arp arp saddr ip $a counter comment \"$port arp $a\""
             done
             for a in $V6; do
-                hex=$(python3 -c 'import ipaddress,sys; print(hex(int(ipaddress.ip_address(sys.argv[1]))))' "$a")
+                hex=$(/usr/bin/python3 -c 'import ipaddress,sys; print(hex(int(ipaddress.ip_address(sys.argv[1]))))' "$a")
                 echo "    iifname \"$port\" icmpv6 type nd-neighbor-advert @th,64,128 $hex counter comment \"$port nd $a\""
             done
         done

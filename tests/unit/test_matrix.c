@@ -2,7 +2,8 @@
  * test_matrix.c — unit tests of the service matrix (src/analyze/matrix.c):
  * small rulesets whose classes and edges were worked out by hand (the
  * comment above each case says how), the partition refinement it is built
- * on, and the interface map's complement lines.
+ * on, the interface map's complement lines, and the conditional edges only
+ * a chosen source port or MAC opens (matrix_cond.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,7 +279,8 @@ static void random_matches(unsigned *st, char *out, size_t n)
     if (rnd(st) % 2)
         ADD(" %s-d %s", rnd(st) % 5 ? "" : "! ", pool[rnd(st) % 10]);
     if (rnd(st) % 3)
-        ADD(" -p tcp -m tcp --dport %s", rnd(st) % 2 ? "22" : "80");
+        ADD(" -p tcp -m tcp --dport %s%s", rnd(st) % 2 ? "22" : "80",
+            rnd(st) % 6 ? "" : " --sport 53");
     if (rnd(st) % 12 == 0)
         ADD(" -m limit --limit 1/s");
 #undef ADD
@@ -345,8 +347,8 @@ static unsigned edge_of(const struct xg_matrix *m, const struct xg_prefix *s,
 
 /* The same pair asked directly: the source's interface from the map, or every class. */
 static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
-                       const struct xg_ifmap *map, uint16_t port, const struct xg_prefix *s,
-                       const struct xg_prefix *d)
+                       const struct xg_ifmap *map, uint16_t port, int sport,
+                       const struct xg_prefix *s, const struct xg_prefix *d)
 {
     struct xg_ifclass *ifs = NULL;
     size_t nifs = 0;
@@ -372,7 +374,9 @@ static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
                                     .iifname = ifs[i].rep,
                                     .oifname = bound(map, d),
                                     .daddr = d,
-                                    .rpf_ok = &rpf};
+                                    .rpf_ok = &rpf,
+                                    .has_sport = sport >= 0,
+                                    .sport = (uint16_t)(sport >= 0 ? sport : 0)};
         assert_int_equal(xg_analysis_reach(an, &q, &r, &err), 0);
         may |= xg_prefix_list_covers(&r.may, s);
         must &= xg_prefix_list_covers(&r.must, s);
@@ -384,11 +388,53 @@ static unsigned direct(struct xg_analysis *an, const struct xg_ruleset *rs,
     return may ? 1u | (must ? 2u : 0u) : 0;
 }
 
+/* Is (s, d) opened by a conditional edge for source port 53? */
+static bool cond_covers(const struct xg_matrix *m, const struct xg_matrix_cond *c, size_t n,
+                        const struct xg_prefix *s, const struct xg_prefix *d)
+{
+    size_t x = class_of(m, s), y = class_of(m, d);
+    for (size_t i = 0; i < n; i++)
+        if (c[i].kind == XG_EXTRA_SPORT && c[i].lo <= 53 && 53 <= c[i].hi && c[i].src == x &&
+            c[i].dst == y && xg_prefix_list_covers(&c[i].sources, s) &&
+            xg_prefix_list_covers(&c[i].dests, d))
+            return true;
+    return false;
+}
+
+/* Every pair that is no edge for the ordinary client: source port 53 gets it through (asked
+ * directly) exactly when a conditional edge for port 53 covers it. */
+static size_t check_conditional(struct xg_matrix_ctx *cx, const struct xg_matrix_query *mq,
+                                const struct xg_matrix *m, struct xg_analysis *an,
+                                const struct xg_ruleset *rs, const struct xg_ifmap *map,
+                                const struct xg_prefix *addrs, size_t na, unsigned seed,
+                                const char *text)
+{
+    struct xg_matrix_cond *c = NULL;
+    size_t n = 0, opened = 0;
+    struct xg_err err = {{0}};
+    assert_int_equal(xg_matrix_conditional(cx, mq, m, &c, &n, &err), 0);
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < na; j++) {
+            if (edge_of(m, &addrs[i], &addrs[j]))
+                continue;
+            bool want = direct(an, rs, map, mq->svc.dport, 53, &addrs[i], &addrs[j]) & 1;
+            bool got = cond_covers(m, c, n, &addrs[i], &addrs[j]);
+            if (want != got)
+                print_error("seed %u tcp/%u sport 53: direct %d, conditional %d\n%s", seed,
+                            mq->svc.dport, want, got, text);
+            assert_int_equal(got, want);
+            opened += want;
+        }
+    xg_matrix_cond_free(c, n);
+    return opened;
+}
+
 static void test_random_routers(void **state)
 {
     static const char *const maps[] = {
         "lan 192.0.2.0/24\ndmz 198.51.100.0/24\nwan !192.0.2.0/24 !198.51.100.0/24\n",
         "lan 192.0.2.0/24\ndmz 198.51.100.0/24 198.51.100.10/32\n"};
+    size_t opened53 = 0; /* pairs only source port 53 opens: the check above is not empty */
     (void)state;
     for (unsigned seed = 1; seed <= 16; seed++) {
         char text[8192];
@@ -424,7 +470,7 @@ static void test_random_routers(void **state)
             assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
             for (size_t i = 0; i < na; i++)
                 for (size_t j = 0; j < na; j++) {
-                    unsigned want = direct(an, &rs, &map, port, &addrs[i], &addrs[j]);
+                    unsigned want = direct(an, &rs, &map, port, -1, &addrs[i], &addrs[j]);
                     unsigned got = edge_of(&m, &addrs[i], &addrs[j]);
                     if (want != got) {
                         char a[XG_PREFIX_STRLEN], b[XG_PREFIX_STRLEN];
@@ -435,6 +481,7 @@ static void test_random_routers(void **state)
                     }
                     assert_int_equal(got, want);
                 }
+            opened53 += check_conditional(cx, &mq, &m, an, &rs, &map, addrs, na, seed, text);
             xg_matrix_free(&m);
         }
         xg_matrix_ctx_free(cx);
@@ -443,6 +490,94 @@ static void test_random_routers(void **state)
         xg_ifmap_free(&map);
         xg_ruleset_free(&rs);
     }
+    assert_true(opened53 > 0);
+}
+
+/*
+ * Conditional edges. The ordinary client (source port 1024-65535, a MAC no
+ * rule names) gets only the first rule: A = everyone else, B = 192.0.2.0/24,
+ * C = 198.51.100.0/24, edge B>C. Source port 53 opens 198.51.100.53 to
+ * everyone: A>C and C>C, to part of C (B>C is an edge already). The MAC
+ * opens everything to 203.0.113.0/24 (part of A): A>A, A>B, A>C. Each names
+ * its rule (lines 6 and 7) and is exact; the other source-port classes
+ * (0-52, 54-1023) open nothing.
+ */
+static const char cond_rules[] =
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+    "-A FORWARD -s 192.0.2.0/24 -d 198.51.100.0/24 -p tcp --dport 22 -j ACCEPT\n"
+    "-A FORWARD -p tcp --sport 53 -d 198.51.100.53 -j ACCEPT\n"
+    "-A FORWARD -p tcp -m mac --mac-source 02:00:00:00:00:09 -s 203.0.113.0/24 -j ACCEPT\n"
+    "COMMIT\n";
+
+/* "A>C sport 53 *->198.51.100.53/32 :6" ('*': the whole class; '?': may) */
+static void render_cond(const struct xg_matrix *m, const struct xg_matrix_cond *c, size_t n,
+                        char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        used += (size_t)snprintf(out + used, size - used, "%s%s>%s ", i ? "; " : "",
+                                 m->classes[c[i].src].name, m->classes[c[i].dst].name);
+        if (c[i].kind == XG_EXTRA_MAC)
+            used += (size_t)snprintf(out + used, size - used, "mac %02x:%02x:%02x:%02x:%02x:%02x ",
+                                     c[i].mac[0], c[i].mac[1], c[i].mac[2], c[i].mac[3],
+                                     c[i].mac[4], c[i].mac[5]);
+        else
+            used += (size_t)snprintf(out + used, size - used, "sport %u-%u ", c[i].lo, c[i].hi);
+        if (xg_prefix_list_equal(&c[i].sources, &m->classes[c[i].src].addrs))
+            used += (size_t)snprintf(out + used, size - used, "*");
+        else
+            add_list(out, size, &used, &c[i].sources);
+        used += (size_t)snprintf(out + used, size - used, "->");
+        if (xg_prefix_list_equal(&c[i].dests, &m->classes[c[i].dst].addrs))
+            used += (size_t)snprintf(out + used, size - used, "*");
+        else
+            add_list(out, size, &used, &c[i].dests);
+        used += (size_t)snprintf(out + used, size - used, " :%u%s",
+                                 c[i].rule ? c[i].rule->src_line : 0, c[i].exact ? "" : "?");
+    }
+}
+
+static void test_conditional_edges(void **state)
+{
+    struct xg_ruleset rs = {0};
+    struct xg_err err = {{0}};
+    struct xg_matrix m;
+    struct xg_matrix_cond *c = NULL;
+    size_t n = 0;
+    char got[2048];
+    (void)state;
+    assert_int_equal(
+        xg_parse_iptables_save(cond_rules, strlen(cond_rules), "t.rules", 4, &rs, &err), 0);
+    struct xg_matrix_ctx *cx = xg_matrix_ctx_new(&rs, NULL, &err);
+    assert_non_null(cx);
+    struct xg_matrix_query mq = {
+        .svc = {.family = 4, .proto = IPPROTO_TCP, .dport = 22, .path = XG_HOOK_FORWARD}};
+    assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
+    render(&m, got, sizeof(got));
+    assert_string_equal(got, "A=~192.0.2.0/24,198.51.100.0/24 B=192.0.2.0/24 C=198.51.100.0/24 "
+                             "| B>C");
+    assert_int_equal(xg_matrix_conditional(cx, &mq, &m, &c, &n, &err), 0);
+    render_cond(&m, c, n, got, sizeof(got));
+    assert_string_equal(got, "A>A mac 02:00:00:00:00:09 203.0.113.0/24->* :7; "
+                             "A>B mac 02:00:00:00:00:09 203.0.113.0/24->* :7; "
+                             "A>C sport 53-53 *->198.51.100.53/32 :6; "
+                             "A>C mac 02:00:00:00:00:09 203.0.113.0/24->* :7; "
+                             "C>C sport 53-53 *->198.51.100.53/32 :6");
+    xg_matrix_cond_free(c, n);
+    /* a query that chooses the port itself has nothing apart for ports: the MAC's only */
+    mq.svc.has_sport = true;
+    mq.svc.sport = 53;
+    xg_matrix_free(&m);
+    assert_int_equal(xg_service_matrix(cx, &mq, &m, &err), 0);
+    assert_int_equal(xg_matrix_conditional(cx, &mq, &m, &c, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(c[i].kind, XG_EXTRA_MAC);
+    assert_true(n > 0);
+    xg_matrix_cond_free(c, n);
+    xg_matrix_free(&m);
+    xg_matrix_ctx_free(cx);
+    xg_ruleset_free(&rs);
 }
 
 int main(void)
@@ -451,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_partition_split),   cmocka_unit_test(test_router_three_rules),
         cmocka_unit_test(test_router_interfaces), cmocka_unit_test(test_input_user_chain),
         cmocka_unit_test(test_ifmap_complement),  cmocka_unit_test(test_random_routers),
+        cmocka_unit_test(test_conditional_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
