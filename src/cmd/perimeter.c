@@ -165,13 +165,11 @@ static void print_json(const struct xg_per_result *r)
                                                d, "proto", analyze_proto_name(h->proto), "port",
                                                h->port, "rule", h->rule));
     }
-    json_t *root = json_pack("{s:o,s:o,s:I}", "requirements", reqs, "holes", holes, "asked",
-                             (json_int_t)r->asked);
-    char *text = json_dumps(root, JSON_INDENT(2));
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    json_decref(root);
+    json_t *root = analyze_json_new("perimeter");
+    json_object_set_new(root, "requirements", reqs);
+    json_object_set_new(root, "holes", holes);
+    json_object_set_new(root, "asked", json_integer((json_int_t)r->asked));
+    analyze_print_json(root); /* and frees it */
 }
 
 int analyze_perimeter(const struct opts *o, const struct xg_ruleset *rs, struct xg_err *err)

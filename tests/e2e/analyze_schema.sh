@@ -1,6 +1,6 @@
 #!/bin/bash
 # analyze_schema.sh — every kind of `xenguard analyze --format json` answer
-# (packet, reach, matrix, spoofing, diff), produced for real from the corpus
+# (packet, reach, matrix, spoofing, diff, perimeter), produced for real from the corpus
 # rulesets, validates against doc/analyze.schema.json (Draft 2020-12, Debian's
 # python3-jsonschema) and names itself ("schema": "xenguard-analyze/1",
 # "query"); and broken documents are refused, so the check can fail.
@@ -39,12 +39,31 @@ answer spoofing 1 --iptables $A/isolated_mgmt.rules --spoofing --ifmap $A/isolat
 answer spoofing_guests 1 --nft-json $A/bridge.json --spoofing --ifmap $A/bridge.ifmap --iface xenbr0
 answer diff 1 --diff $A/isolated_mgmt.rules $A/isolated_mgmt_drift.rules
 answer diff_none 0 --diff $A/isolated_mgmt.rules $A/isolated_mgmt.rules
+# the perimeter: the compiled router (both requirements hold) and a router with
+# an empty forward path (holes, exit 1)
+"$XG" perimeter -c examples/perimeter.conf >"$WORK/per.nft" 2>"$WORK/per.err" ||
+    bail_out "perimeter did not compile: $(cat "$WORK/per.err")"
+nft_json_of() { # the compiled nft text as `nft -j list ruleset` prints it, in a throwaway netns
+    local ns=xg-aschema-$$
+    ip netns add "$ns" || return 1
+    ip netns exec "$ns" nft -f "$1" && ip netns exec "$ns" nft -j list ruleset >"$2"
+    local rc=$?
+    ip netns del "$ns"
+    return $rc
+}
+if nft_json_of "$WORK/per.nft" "$WORK/per.nftjson"; then
+    answer perimeter 0 --perimeter -c examples/perimeter.conf --nft-json "$WORK/per.nftjson"
+else
+    check "perimeter ruleset loads in a namespace" false
+fi
+printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' >"$WORK/open.rules"
+answer perimeter_holes 1 --perimeter -c examples/perimeter.conf --iptables "$WORK/open.rules"
 
 for f in "$WORK"/*.json; do
     check "$(basename "$f" .json): valid against $SCHEMA" "$PY" tests/e2e/lib/schema_check.py "$SCHEMA" "$f"
 done
 query_of() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["schema"], d["query"])' "$1"; }
-for k in packet reach matrix spoofing diff; do
+for k in packet reach matrix spoofing diff perimeter; do
     is "$(query_of "$WORK/$k.json")" "xenguard-analyze/1 $k" "$k: names schema and query"
 done
 # the optional parts were really there (else the schema was not tested on them)
@@ -58,6 +77,7 @@ check "matrix_mac carries a conditional edge by MAC" has "$WORK/matrix_mac.json"
     'd["matrices"][0]["conditional_edges"][0]["mac"]=="02:00:00:00:00:09"'
 check "spoofing_guests carries guest claims" has "$WORK/spoofing_guests.json" 'any("whom" in g["claims"]["arp"] for g in d["guests"])'
 check "diff carries changes" has "$WORK/diff.json" 'd["changes"][0]["gained"]'
+check "perimeter_holes carries holes" has "$WORK/perimeter_holes.json" 'd["holes"][0]["rule"]'
 
 # broken documents fail: each a real answer with one thing wrong
 mutate() {
