@@ -154,6 +154,18 @@ printf '[host]\nscenario = sideways\n' >"$T/bad.conf"
 "$XG" audit --root "$T/xcpng" -c "$T/bad.conf" >/dev/null 2>"$T/e"; is $? 2 "bad policy: exit 2"
 check "bad policy: FILE:LINE in the message" grep -q 'bad.conf:2:' "$T/e"
 check "audit --help documents --waivers" grep -q -- '--waivers' <("$XG" audit --help)
+# the option table (issue 18): -W is --waivers, --skip has no letter, -q is --quiet
+check "audit --help: -W, --waivers FILE" grep -qE -- '^  -W, --waivers FILE' <("$XG" audit --help)
+check "audit --help: --skip is long-only" grep -qE -- '^      --skip ID' <("$XG" audit --help)
+"$XG" audit --root "$T/xcpng" -s XG-XAPI-001 >/dev/null 2>"$T/e"; is $? 2 "-s is no option of audit: exit 2"
+check "-s: the usage error names it" grep -q -- "-s" "$T/e"
+"$XG" audit --root "$T/xcpng" -q --color never >"$T/q.txt"; rc=$?
+is "$rc" 1 "--quiet: same exit status"
+check "--quiet: only failures and errors, each with its lines" \
+    bash -c '! grep -qE "^  (PASS|N/A|WAIVED) " "$1" && grep -q "^  FAIL   XG-XAPI-001" "$1"' _ "$T/q.txt"
+check "--quiet: no header, ends with the summary line" \
+    bash -c '! grep -q "^host: " "$1" && tail -1 "$1" | grep -q "^summary: "' _ "$T/q.txt"
+"$XG" audit --root "$T/xcpng" -q -v >/dev/null 2>&1; is $? 2 "--quiet with --verbose: usage error"
 "$XG" audit --list | grep -c '^XG-' >"$T/n"; check "audit --list lists every check" test "$(cat "$T/n")" -ge 37
 
 # waivers: valid ones waive, expired ones fail again

@@ -39,4 +39,21 @@ check "debian12-xl: OpenSSH from dpkg status named" \
 check "centos6-xend: Xen version from /boot named" grep -q '"xen_source": "/boot/xen-X.Y.Z.gz"' "$T/centos6-xend.json"
 check "xcpng82: the row is this host's (INSTALLATION_UUID)" \
     grep -q 'this host.s row, uuid 3f2e1d0c-b9a8-4765-8432-10fedcba9876' "$T/xcpng82.json"
+# fix lines (issue 18): commands that name what the root holds, never an unguarded load
+fixes() { python3 -c 'import json,sys; [print(f) for c in json.load(open(sys.argv[1]))["checks"] if c["id"]==sys.argv[2] for f in c["fix"]]' "$@"; }
+check "debian12-xl: XG-USR-001's fix locks the installer's account admin" \
+    grep -qxF 'usermod -L -s /usr/sbin/nologin admin' <(fixes "$T/debian12-xl.json" XG-USR-001)
+check "debian12-xl: XG-NET-001's fix names eth0" \
+    grep -qxF 'sysctl -w net.ipv4.conf.eth0.rp_filter=1' <(fixes "$T/debian12-xl.json" XG-NET-001)
+check "debian12-xl: XG-FW-001's fix is xenguard apply, then confirm" \
+    diff <(fixes "$T/debian12-xl.json" XG-FW-001) <(printf 'xenguard apply -c /etc/xenguard/xenguard.conf\nxenguard confirm\n')
+check "xcpng82: XG-SVC-003's fix disables rpcbind.service" \
+    grep -qxF 'systemctl disable --now rpcbind.service' <(fixes "$T/xcpng82.json" XG-SVC-003)
+check "qubes-dom0: XG-USR-003's fix takes user out of wheel" \
+    grep -qxF 'gpasswd -d user wheel' <(fixes "$T/qubes-dom0.json" XG-USR-003)
+check "no fix line anywhere pipes into nft -f (no guard, no rollback)" \
+    bash -c '! grep -h "nft -f" "$@"' _ "$T"/*.json
+check "debian12-xl: the text report prints the same fix lines" \
+    bash -c '"$1" audit --root "$2" --color never | grep -qxF "         fix: usermod -L -s /usr/sbin/nologin admin"' \
+    _ "$XG" "$T/debian12-xl"
 done_testing

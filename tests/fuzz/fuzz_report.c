@@ -2,7 +2,7 @@
  * fuzz_report.c — the audit's machine output over arbitrary bytes.
  *
  * Host files may hold any bytes, and they reach the report as evidence,
- * reasons, notes and the host name. The input is split at NUL bytes into
+ * reasons, notes, fix lines and the host name. The input is split at NUL bytes into
  * those strings; the JSON rendering must parse back with jansson and hold
  * every evidence line, and the JUnit rendering must parse back with
  * libxml2's parser. Either failing aborts (a crash the fuzzer reports).
@@ -60,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r[i].reason = piece[3];
         r[i].evidence = &piece[4];
         r[i].evidence_count = PIECES - 4;
+        r[i].fix = &piece[4]; /* fix lines carry host bytes too (names, paths) */
+        r[i].fix_count = PIECES - 4;
     }
     struct xg_audit a = {&h, piece[1], XG_SEV_HIGH, true, r, 4};
 
@@ -70,6 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     must(doc != NULL);
     json_t *ev = json_object_get(json_array_get(json_object_get(doc, "checks"), 0), "evidence");
     must(json_array_size(ev) == PIECES - 4); /* no finding dropped */
+    json_t *fix = json_object_get(json_array_get(json_object_get(doc, "checks"), 0), "fix");
+    must(json_array_size(fix) == PIECES - 4); /* the failure's fix lines, every one */
     json_decref(doc);
     free(json);
 
