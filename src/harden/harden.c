@@ -151,7 +151,7 @@ int xg_harden_xend(const char *old, const struct xg_policy *p, const struct xg_p
         {"xend-relocation-server"},  {"xend-relocation-port"},
         {"xend-relocation-address"}, {"xend-relocation-hosts-allow"},
         {"xend-http-server"},        {"xend-tcp-xmlrpc-server"},
-        {"xend-xen-api-server"},     {"xend-relocation-ssl-server"},
+        {"xen-api-server"},          {"xend-relocation-ssl-server"},
     };
     xg_prefix_format(address, true, addr);
     if (xg_xend_hosts_allow(&p->peers, &allow, err) < 0)

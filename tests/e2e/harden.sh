@@ -14,12 +14,17 @@ R=$(mktemp -d)
 cleanup() { local rc=$?; ip netns del "$NS" 2>/dev/null; rm -rf "$R"; exit $rc; }
 trap cleanup EXIT
 sum() { sha256sum "$1" | cut -d' ' -f1; }
+xend005() { # audit --root's verdict on XG-XEND-005 (unauthenticated xend TCP listeners)
+    "$XG" audit --root "$1" --format json | python3 -c '
+import json, sys
+print([c["status"] for c in json.load(sys.stdin)["checks"] if c["id"] == "XG-XEND-005"][0])'; }
 
 cp -r "$FIX/etc" "$R/"
 XEND="$R/etc/xen/xend-config.sxp"
 orig=$(sum "$XEND")
 
 # --- xend ----------------------------------------------------------------------
+is "$(xend005 "$R")" fail "before: XG-XEND-005 fails (the Xen-API server on TCP 9363, auth none)"
 out=$("$XG" harden xend -c "$FIX/xend.conf" --root "$R" --address 192.0.2.1); rc=$?
 check "harden xend --diff (default) exits 0" [ $rc = 0 ]
 check "the diff is unified and names the file" bash -c "echo \"\$1\" | grep -q '^+++ .*xend-config.sxp'" _ "$out"
@@ -33,7 +38,8 @@ check "hosts-allow: anchored regexes, backslashes doubled" grep -qxF \
     "(xend-relocation-hosts-allow '^192\\\\.0\\\\.2\\\\.11\$ ^192\\\\.0\\\\.2\\\\.12\$ ^198\\\\.51\\\\.100\\\\.[0-9]+\$ ^198\\\\.51\\\\.100\\\\.128\$ ^198\\\\.51\\\\.100\\\\.129\$ ^198\\\\.51\\\\.100\\\\.130\$ ^198\\\\.51\\\\.100\\\\.131\$')" "$XEND"
 check "the HTTP server is off" grep -qx "(xend-http-server no)" "$XEND"
 check "the TCP XML-RPC server is off" grep -qx "(xend-tcp-xmlrpc-server no)" "$XEND"
-check "the Xen-API server keeps only its unix socket" grep -qx "(xend-xen-api-server ((unix)))" "$XEND"
+check "the Xen-API server keeps only its unix socket" grep -qx "(xen-api-server ((unix)))" "$XEND"
+is "$(xend005 "$R")" pass "after: XG-XEND-005 passes in xenguard audit --root"
 check "the SSL relocation server is off, set after its commented default" \
     bash -c "grep -A1 '^#(xend-relocation-ssl-server no)' '$XEND' | grep -qx '(xend-relocation-ssl-server no)'"
 check "every comment line is kept, in order" \

@@ -89,7 +89,7 @@ static void xend_edit_in_place_and_idempotent(void **state)
                               "(xend-relocation-port 8002)\n"
                               "(xend-relocation-hosts-allow '^192\\\\.0\\\\.2\\\\.11$')\n"
                               "(xend-tcp-xmlrpc-server no)\n"
-                              "(xend-xen-api-server ((unix)))\n"
+                              "(xen-api-server ((unix)))\n"
                               "(xend-relocation-ssl-server no)\n");
     assert_int_equal(xg_harden_xend(once, &p, &addr, &twice, &err), 0);
     assert_string_equal(once, twice);
