@@ -27,24 +27,20 @@ int cmd_perimeter(int argc, char **argv);
 int cmd_vif(int argc, char **argv);
 
 /* Each verb's option table (src/cmd/cli.h), beside its entry point. */
-/* XG_CLI_PENDING (weak) lets verbs move to option tables one at a time: a
- * table not yet written is NULL in the verb table, and test_cli says so.
- * Removed once every verb has its table. */
-#define XG_CLI_PENDING __attribute__((weak))
-extern const struct xg_cli xg_cli_firewall XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_perimeter XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_apply XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_confirm XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_rollback XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_status XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_harden XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_audit XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_fleet XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_vif XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_capture XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_analyze XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_tunnel XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_tunneld XG_CLI_PENDING;
-extern const struct xg_cli xg_cli_tunnel_keys XG_CLI_PENDING;
+extern const struct xg_cli xg_cli_firewall;
+extern const struct xg_cli xg_cli_perimeter;
+extern const struct xg_cli xg_cli_apply;
+extern const struct xg_cli xg_cli_confirm;
+extern const struct xg_cli xg_cli_rollback;
+extern const struct xg_cli xg_cli_status;
+extern const struct xg_cli xg_cli_harden;
+extern const struct xg_cli xg_cli_audit;
+extern const struct xg_cli xg_cli_fleet;
+extern const struct xg_cli xg_cli_vif;
+extern const struct xg_cli xg_cli_capture;
+extern const struct xg_cli xg_cli_analyze;
+extern const struct xg_cli xg_cli_tunnel;
+extern const struct xg_cli xg_cli_tunneld;
+extern const struct xg_cli xg_cli_tunnel_keys;
 
 #endif
