@@ -341,6 +341,13 @@ struct xg_reach_diff {
     size_t asked; /* questions answered */
 };
 
+/* The questions a reachability diff asks: every interface class x family (4,
+ * 6) x protocol (tcp, udp) x port class, on `path` (oface may be NULL).
+ * *out is calloc'd (free it); -1 when out of memory. */
+int xg_diff_questions(const struct xg_ifclass *ifs, size_t nifs, const struct xg_port_range *ports,
+                      size_t nports, enum xg_hook path, const char *oface,
+                      struct xg_diff_question **out, size_t *n);
+
 /* Ask every question of both rulesets; `merge` joins adjacent port classes that changed alike. */
 int xg_reach_diff(const struct xg_ruleset *old, const struct xg_ruleset *new,
                   const struct xg_diff_question *qs, size_t n, bool merge,

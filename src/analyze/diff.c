@@ -8,6 +8,7 @@
  * sources gained and lost. Adjacent port classes that changed alike are
  * merged when the caller asks for it. Rendering is the caller's.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,33 @@ static int add_change(struct xg_reach_diff *d, struct xg_reach_change *c, bool m
 }
 
 /* One question on both sides; a change is added when the answers differ. */
+int xg_diff_questions(const struct xg_ifclass *ifs, size_t nifs, const struct xg_port_range *ports,
+                      size_t nports, enum xg_hook path, const char *oface,
+                      struct xg_diff_question **out, size_t *n)
+{
+    static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
+    struct xg_diff_question *qs = calloc(nifs * 4 * nports + 1, sizeof(*qs));
+    size_t k = 0;
+    if (!qs)
+        return -1;
+    for (size_t i = 0; i < nifs; i++)
+        for (int f = 0; f < 2; f++)
+            for (size_t p = 0; p < 2; p++)
+                for (size_t c = 0; c < nports; c++, k++) {
+                    qs[k].q.family = f ? 6 : 4;
+                    qs[k].q.proto = protos[p];
+                    qs[k].q.dport = ports[c].lo;
+                    qs[k].q.iifname = ifs[i].rep;
+                    qs[k].q.oifname = oface;
+                    qs[k].q.path = path;
+                    qs[k].label = ifs[i].label;
+                    qs[k].hi = ports[c].hi;
+                }
+    *out = qs;
+    *n = k;
+    return 0;
+}
+
 static int ask(struct xg_analysis *ao, struct xg_analysis *an, const struct xg_diff_question *dq,
                bool merge, struct xg_reach_diff *out, struct xg_err *err)
 {

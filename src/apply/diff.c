@@ -10,7 +10,6 @@
  */
 #include "apply/diff.h"
 
-#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +162,6 @@ out:
 int xg_preview_reach(const struct xg_ruleset *old, const struct xg_ruleset *new,
                      struct xg_preview_reach *out, struct xg_err *err)
 {
-    static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
     struct xg_ruleset both = {0};
     struct xg_port_range *ports = NULL;
     struct xg_diff_question *qs = NULL;
@@ -182,22 +180,10 @@ int xg_preview_reach(const struct xg_ruleset *old, const struct xg_ruleset *new,
                new->table_count * sizeof(*both.tables));
     if (xg_ifclasses(&both, NULL, &out->ifs, &out->nifs) < 0 ||
         xg_ruleset_port_classes(&both, &ports, &nports) < 0 ||
-        !(qs = calloc(out->nifs * 4 * nports + 1, sizeof(*qs)))) {
+        xg_diff_questions(out->ifs, out->nifs, ports, nports, XG_HOOK_INPUT, NULL, &qs, &k) < 0) {
         xg_fail(err, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < out->nifs; i++)
-        for (int f = 0; f < 2; f++)
-            for (size_t p = 0; p < 2; p++)
-                for (size_t c = 0; c < nports; c++, k++) {
-                    qs[k].q.family = f ? 6 : 4;
-                    qs[k].q.proto = protos[p];
-                    qs[k].q.dport = ports[c].lo;
-                    qs[k].q.iifname = out->ifs[i].rep;
-                    qs[k].q.path = XG_HOOK_INPUT;
-                    qs[k].label = out->ifs[i].label;
-                    qs[k].hi = ports[c].hi;
-                }
     rc = xg_reach_diff(old, new, qs, k, true, &out->d, err);
 done:
     free(qs);

@@ -5,7 +5,6 @@
  * lists are minimal CIDR lists; text may say "all except ..." when shorter.
  */
 #include <jansson.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,34 +501,6 @@ out:
 
 /* --- diff --- */
 
-/* Every interface class x family x protocol x port class of both rulesets. */
-static int diff_questions(const struct opts *o, const struct xg_ifclass *ifs, size_t nifs,
-                          const struct xg_port_range *ports, size_t nports,
-                          struct xg_diff_question **out, size_t *n)
-{
-    static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
-    struct xg_diff_question *qs = calloc(nifs * 4 * nports + 1, sizeof(*qs));
-    size_t k = 0;
-    if (!qs)
-        return -1;
-    for (size_t i = 0; i < nifs; i++)
-        for (int f = 0; f < 2; f++)
-            for (size_t p = 0; p < 2; p++)
-                for (size_t c = 0; c < nports; c++, k++) {
-                    qs[k].q.family = f ? 6 : 4;
-                    qs[k].q.proto = protos[p];
-                    qs[k].q.dport = ports[c].lo;
-                    qs[k].q.iifname = ifs[i].rep;
-                    qs[k].q.oifname = o->oface;
-                    qs[k].q.path = o->path;
-                    qs[k].label = ifs[i].label;
-                    qs[k].hi = ports[c].hi;
-                }
-    *out = qs;
-    *n = k;
-    return 0;
-}
-
 static void print_change(const struct opts *o, const struct xg_reach_change *c, json_t *jc)
 {
     char svc[32];
@@ -595,7 +566,7 @@ int analyze_diff(const struct opts *o, struct xg_err *err)
     memcpy(both.tables + old.table_count, new.tables, new.table_count * sizeof(*both.tables));
     if (xg_ifclasses(&both, o->iface, &ifs, &nifs) < 0 ||
         xg_ruleset_port_classes(&both, &ports, &nports) < 0 ||
-        diff_questions(o, ifs, nifs, ports, nports, &qs, &nq) < 0) {
+        xg_diff_questions(ifs, nifs, ports, nports, o->path, o->oface, &qs, &nq) < 0) {
         xg_fail(err, "out of memory");
         goto out;
     }
