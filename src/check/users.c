@@ -217,11 +217,16 @@ static const char *sshd_unit(const struct xg_host *h)
     return !strcmp(id, "debian") || !strcmp(id, "ubuntu") ? "ssh" : "sshd";
 }
 
-/* The fix for an sshd setting: xenguard's drop-in (read before any other), then a reload. */
+/* The fix for an sshd setting: xenguard's drop-in (read before any other), then a
+ * reload by the host's init: systemctl where systemd's units were read, else the
+ * SysV service command (CentOS 6, older Debian), which systemd hosts also accept. */
 static void fix_harden_sshd(const struct xg_host *h, const struct xg_policy *p, struct xg_result *r)
 {
     xg_fix_harden(r, p, "sshd");
-    xg_fix(r, "systemctl reload %s", sshd_unit(h));
+    if (h->units_present)
+        xg_fix(r, "systemctl reload %s", sshd_unit(h));
+    else
+        xg_fix(r, "service %s reload", sshd_unit(h));
 }
 
 /* A line the drop-in cannot override (a Match block, a ListenAddress, which adds

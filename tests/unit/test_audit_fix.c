@@ -127,6 +127,16 @@ static void xcpng_names_its_unit_and_host(void **state)
     drop_root(&b);
 }
 
+/* CentOS 6 has no systemd (no units were read): sshd is reloaded the SysV way */
+static void sysv_host_reloads_with_service(void **state)
+{
+    struct built b;
+    build_root("centos6-xend", &b);
+    expect_fix(&b, "XG-SSH-002", "service sshd reload");
+    expect_fix(&b, "XG-SSH-002", "xenguard harden sshd -c /etc/xenguard/xenguard.conf --write");
+    drop_root(&b);
+}
+
 static void qubes_names_its_user_and_group(void **state)
 {
     struct built b;
@@ -228,6 +238,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(debian_names_its_account_and_interfaces),
         cmocka_unit_test(xcpng_names_its_unit_and_host),
+        cmocka_unit_test(sysv_host_reloads_with_service),
         cmocka_unit_test(qubes_names_its_user_and_group),
         cmocka_unit_test(words_are_quoted_for_the_shell),
         cmocka_unit_test(reports_carry_the_fix_lines),
