@@ -6,6 +6,7 @@
  */
 #include "check/check.h"
 #include "check/perimeter.h"
+#include "util/strv.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -108,12 +109,7 @@ static void vadd(struct xg_result *r, const char *fmt, va_list ap)
 {
     char buf[1024];
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    char **grown = realloc(r->evidence, (r->evidence_count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    r->evidence = grown;
-    if ((grown[r->evidence_count] = strdup(buf)))
-        r->evidence_count++;
+    xg_strv_add(&r->evidence, &r->evidence_count, buf);
 }
 
 void xg_evidence(struct xg_result *r, const char *fmt, ...)
@@ -144,12 +140,7 @@ void xg_fix(struct xg_result *r, const char *fmt, ...)
     for (size_t i = 0; i < r->fix_count; i++)
         if (!strcmp(r->fix[i], buf))
             return;
-    char **grown = realloc(r->fix, (r->fix_count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    r->fix = grown;
-    if ((grown[r->fix_count] = strdup(buf)))
-        r->fix_count++;
+    xg_strv_add(&r->fix, &r->fix_count, buf);
 }
 
 struct xg_sh xg_sh(const char *word)

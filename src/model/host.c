@@ -3,6 +3,7 @@
  * freeing. No I/O here; probes fill the model, checks read it.
  */
 #include "model/host.h"
+#include "util/strv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,24 +96,14 @@ void xg_host_note(struct xg_host *h, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    char **grown = realloc(h->notes, (h->note_count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    h->notes = grown;
-    if ((h->notes[h->note_count] = strdup(buf)))
-        h->note_count++;
+    xg_strv_add(&h->notes, &h->note_count, buf);
 }
 
 void xg_host_unreadable_add(struct xg_host *h, const char *path, int err)
 {
     char buf[1200];
     snprintf(buf, sizeof(buf), "%s: %s", path, strerror(err));
-    char **grown = realloc(h->unreadable, (h->unreadable_count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    h->unreadable = grown;
-    if ((grown[h->unreadable_count] = strdup(buf)))
-        h->unreadable_count++;
+    xg_strv_add(&h->unreadable, &h->unreadable_count, buf);
 }
 
 const char *xg_host_unreadable(const struct xg_host *h, const char *path)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "policy/parser.h"
+#include "util/strv.h"
 
 struct token *policy_tokenize(const char *value, unsigned col, bool commas, size_t *count)
 {
@@ -203,14 +204,7 @@ static bool word_ok(const char *w, const char *extra)
 
 int policy_words_add(struct parser *ps, char ***words, size_t *count, const char *word)
 {
-    char **grown = realloc(*words, (*count + 1) * sizeof(*grown));
-    if (!grown)
-        return policy_oom(ps);
-    *words = grown;
-    if (!(grown[*count] = strdup(word)))
-        return policy_oom(ps);
-    (*count)++;
-    return 0;
+    return xg_strv_add(words, count, word) < 0 ? policy_oom(ps) : 0;
 }
 
 int policy_word_list(struct parser *ps, const char *key, const char *value, unsigned col,

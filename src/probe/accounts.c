@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/lines.h"
+#include "util/strv.h"
 
 /* Split a line into at most `max` colon fields in place; returns the count. */
 static size_t split_colon(char *line, char **f, size_t max)
@@ -223,18 +224,6 @@ static int add_rule(struct xg_sudo_rule **rules, size_t *count, const char *who,
     return 0;
 }
 
-static int add_str(char ***v, size_t *n, const char *s)
-{
-    char **grown = realloc(*v, (*n + 1) * sizeof(*grown));
-    if (!grown)
-        return -1;
-    *v = grown;
-    if (!(grown[*n] = strdup(s)))
-        return -1;
-    (*n)++;
-    return 0;
-}
-
 int xg_sudoers_parse(const char *text, size_t len, const char *path, struct xg_sudo_rule **rules,
                      size_t *count, char ***incdirs, size_t *incdir_count, struct xg_err *err)
 {
@@ -271,7 +260,7 @@ int xg_sudoers_parse(const char *text, size_t len, const char *path, struct xg_s
             while (*d == ' ' || *d == '\t')
                 d++;
             d[strcspn(d, " \t")] = '\0';
-            if (*d && add_str(incdirs, incdir_count, d) < 0)
+            if (*d && xg_strv_add(incdirs, incdir_count, d) < 0)
                 rc = xg_fail(err, "%s: out of memory", path);
             free(l);
             continue;

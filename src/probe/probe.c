@@ -27,6 +27,7 @@
 #include "probe/parse.h"
 #include "probe/rootfs.h"
 #include "util/proc.h"
+#include "util/strv.h"
 
 void xg_probe_set_error(struct xg_host *h, enum xg_section sec, const char *msg)
 {
@@ -490,13 +491,7 @@ static int add_unique(char ***v, size_t *n, const char *s)
     for (size_t i = 0; i < *n; i++)
         if (!strcmp((*v)[i], s))
             return 0;
-    char **grown = realloc(*v, (*n + 1) * sizeof(*grown));
-    if (!grown)
-        return -1;
-    *v = grown;
-    if ((grown[*n] = strdup(s)))
-        (*n)++;
-    return 0;
+    return xg_strv_add(v, n, s);
 }
 
 static void probe_units(const struct xg_rootfs *r, struct xg_host *h)

@@ -16,6 +16,7 @@
 
 #include "util/file.h"
 #include "util/proc.h"
+#include "util/strv.h"
 
 /* How long one read-only command may take before the probe gives up on it. */
 #define XG_RUN_TIMEOUT_MS 5000
@@ -169,12 +170,8 @@ int xg_rootfs_list(const struct xg_rootfs *r, const char *rel, char ***names, si
     for (struct dirent *e; (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        char **grown = realloc(*names, (*count + 1) * sizeof(*grown));
-        if (!grown)
+        if (xg_strv_add(names, count, e->d_name) < 0)
             break;
-        *names = grown;
-        if ((grown[*count] = strdup(e->d_name)))
-            (*count)++;
     }
     closedir(d);
     if (*count)

@@ -8,6 +8,7 @@
  * the terminal).
  */
 #include "util/err.h"
+#include "util/strv.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -179,7 +180,6 @@ void xg_warn_at(struct xg_warnings *w, const char *file, unsigned line, unsigned
     char buf[XG_ERR_MAX];
     size_t used;
     va_list ap;
-    char **grown;
 
     if (!w)
         return;
@@ -189,13 +189,7 @@ void xg_warn_at(struct xg_warnings *w, const char *file, unsigned line, unsigned
     va_start(ap, fmt);
     vsnprintf(buf + used, sizeof(buf) - used, fmt, ap);
     va_end(ap);
-    grown = realloc(w->lines, (w->count + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    w->lines = grown;
-    w->lines[w->count] = strdup(buf);
-    if (w->lines[w->count])
-        w->count++;
+    xg_strv_add(&w->lines, &w->count, buf);
 }
 
 void xg_warnings_free(struct xg_warnings *w)
