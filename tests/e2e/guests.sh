@@ -26,7 +26,11 @@ cleanup() {
     local rc=$? p
     for p in $(pgrep -f -- "--state-dir $ST " 2>/dev/null); do kill "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for n in "$D" "$L" "$G1" "$G2"; do ip netns del "$n" 2>/dev/null; done
+    # whatever still runs inside (listeners started through ns()), then the namespace
+    for n in "$D" "$L" "$G1" "$G2"; do
+        ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
+        ip netns del "$n" 2>/dev/null
+    done
     rm -rf "$WORK" "$ST"
     exit $rc
 }

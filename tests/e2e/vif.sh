@@ -24,7 +24,11 @@ listener=
 cleanup() {
     local rc=$?
     [ -n "$listener" ] && kill "$listener" 2>/dev/null
-    for ns in "$D" "$G1" "$G2"; do ip netns del "$ns" 2>/dev/null; done
+    # whatever still runs inside (a listener started through a wrapper), then the namespace
+    for ns in "$D" "$G1" "$G2"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
     rm -rf "$ST" "$WORK"
     exit $rc
 }
